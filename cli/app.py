@@ -1,0 +1,171 @@
+"""The root command group, its shared options and the deploy / matters / db commands.
+
+Exit codes: 0 success, 1 a domain error (one line on stderr), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from onewindow.engine import Engine, OnewindowError
+from onewindow.engine.db import Database
+from onewindow.engine.engine import default_processes_dir
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class AppContext:
+    """Holds options of the root group; builds the Engine only when a command needs it."""
+
+    def __init__(self, database_url: str | None) -> None:
+        self.database_url = database_url
+        self._engine: Engine | None = None
+
+    def engine(self, *, check_schema: bool = True) -> Engine:
+        if self._engine is None:
+            self._engine = Engine(Database(self.database_url))
+            if check_schema:
+                self._engine.db.check_schema()
+        return self._engine
+
+
+def domain_errors(func: F) -> F:
+    """Turn an ``OnewindowError`` into one line on stderr and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except OnewindowError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit(obj: Any, as_json: bool, text: Callable[[], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+    else:
+        text()
+
+
+def read_json_file(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise OnewindowError(f"{path}: cannot read: {err.strerror}") from None
+    except json.JSONDecodeError as err:
+        raise OnewindowError(f"{path}:{err.lineno}: invalid JSON: {err.msg}") from None
+    except UnicodeDecodeError:
+        raise OnewindowError(f"{path}: not UTF-8 text") from None
+    if not isinstance(data, dict):
+        raise OnewindowError(f"{path}: expected a JSON object with field values")
+    return data
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+pass_app = click.make_pass_decorator(AppContext)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--database",
+    "database_url",
+    envvar="ONEWINDOW_DATABASE_URL",
+    help="SQLAlchemy URL (default: sqlite:///onewindow.db; postgresql://… for PostgreSQL).",
+)
+@click.version_option(package_name="onewindow")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None) -> None:
+    """onewindow: one window in, joint review, one window out."""
+    ctx.obj = AppContext(database_url)
+
+
+# -- db ----------------------------------------------------------------------------------------------
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@pass_app
+@domain_errors
+def db_upgrade(app: AppContext, revision: str) -> None:
+    """Create or migrate the schema (Alembic)."""
+    engine = app.engine(check_schema=False)
+    engine.db.upgrade(revision)
+    click.echo(f"database {engine.db.safe_url} is at revision {revision}")
+
+
+# -- deploy ------------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.option("--check", is_flag=True, help="Validate only; write nothing.")
+@click.option("--user", default="", envvar="USER", help="Recorded as the deployer.")
+@json_option
+@pass_app
+@domain_errors
+def deploy(app: AppContext, path: Path | None, check: bool, user: str, as_json: bool) -> None:
+    """Validate and deploy the matters in PATH (a folder or one .bpmn file; default: processes/)."""
+    path = path or default_processes_dir()
+    if check:
+        engine = app.engine(check_schema=False)
+        report = engine.repository.check(path)
+        for w in report.warnings:
+            click.echo(f"warning: {w}", err=True)
+        if as_json:
+            emit(
+                {
+                    "ok": not report.problems,
+                    "matters": [p.matter.key for p in report.prepared],
+                    "problems": [str(p) for p in report.problems],
+                    "warnings": [str(w) for w in report.warnings],
+                },
+                True,
+                lambda: None,
+            )
+        else:
+            for p in report.problems:
+                click.echo(str(p))
+            for prepared in report.prepared:
+                click.echo(f"ok: {prepared.bpmn_path} ({prepared.matter.key}: {prepared.matter.name})")
+        sys.exit(1 if report.problems else 0)
+    engine = app.engine()
+    outcomes = engine.repository.deploy(path, actor=user)
+
+    def text() -> None:
+        for o in outcomes:
+            click.echo(f"{'deployed' if o.changed else 'unchanged'}: {o.matter_key} v{o.version} ({o.name})")
+
+    emit([o.__dict__ for o in outcomes], as_json, text)
+
+
+@cli.command()
+@json_option
+@pass_app
+@domain_errors
+def matters(app: AppContext, as_json: bool) -> None:
+    """Deployed matters and their versions."""
+    rows = app.engine().repository.list_matters()
+
+    def text() -> None:
+        if not rows:
+            click.echo("no matters deployed: run 'onewindow deploy'")
+        for r in rows:
+            click.echo(
+                f"{r['matter']:<32} v{r['version']:<3} {r['code']:<10} {r['handling_type']:<9} "
+                f"committed {r['committed_limit']:<16} legal {r['legal_limit']:<18} {r['name']}"
+            )
+
+    emit(rows, as_json, text)

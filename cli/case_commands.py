@@ -1,0 +1,87 @@
+"""``onewindow case start|show`` and ``onewindow tasks``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from onewindow.engine.cases import CaseView, TaskView
+
+from .app import AppContext, cli, domain_errors, emit, json_option, pass_app, read_json_file
+
+
+def _when(value: object) -> str:
+    return "-" if value is None else str(value)[:16].replace("T", " ")
+
+
+@cli.group()
+def case() -> None:
+    """Start and inspect cases (办件)."""
+
+
+@case.command("start")
+@click.argument("matter")
+@click.option("--data", "data_file", type=click.Path(path_type=Path), required=True, help="Applicant data (JSON).")
+@click.option("--user", default="", envvar="ONEWINDOW_USER", help="Clerk who takes the application.")
+@json_option
+@pass_app
+@domain_errors
+def case_start(app: AppContext, matter: str, data_file: Path, user: str, as_json: bool) -> None:
+    """Start a case of MATTER with the applicant data in FILE."""
+    summary = app.engine().cases.start(matter, read_json_file(data_file), actor=user)
+    emit(summary.to_dict(), as_json, lambda: click.echo(f"{summary.case_no} {summary.status_label} {summary.matter_name}"))
+
+
+def print_case(view: CaseView) -> None:
+    s = view.summary
+    click.echo(f"{s.case_no}  {s.matter_name} (v{s.version})  {s.status_label}")
+    click.echo(f"  applicant: {s.applicant_name or '-'}")
+    click.echo(f"  received: {_when(s.created_at)}  accepted: {_when(s.accepted_at)}  finished: {_when(s.finished_at)}")
+    click.echo(f"  committed due: {_when(s.committed_due_at)}  legal due: {_when(s.legal_due_at)}")
+    lanes: dict[str, list[TaskView]] = {}
+    for t in view.open_tasks:
+        lanes.setdefault(t.lane or "-", []).append(t)
+    click.echo("  open tasks:" if lanes else "  open tasks: none")
+    for lane, tasks in lanes.items():
+        click.echo(f"    [{lane}]")
+        for t in tasks:
+            claimed = f"  claimed by {t.claimed_by}" if t.claimed_by else ""
+            click.echo(f"      {t.id}  {t.name}{claimed}")
+    click.echo("  history:")
+    for e in view.history:
+        who = e.actor or "system"
+        click.echo(f"    {_when(e.at)}  {who:<12} {e.kind:<16} {e.title}")
+
+
+@case.command("show")
+@click.argument("case_no")
+@json_option
+@pass_app
+@domain_errors
+def case_show(app: AppContext, case_no: str, as_json: bool) -> None:
+    """State, open tasks per lane and history of CASE_NO."""
+    view = app.engine().cases.show(case_no)
+    emit(view.to_dict(), as_json, lambda: print_case(view))
+
+
+@cli.command("tasks")
+@click.option("--section", required=True, help="Section code, e.g. window, commerce.")
+@click.option("--limit", default=200, show_default=True)
+@json_option
+@pass_app
+@domain_errors
+def tasks_list(app: AppContext, section: str, limit: int, as_json: bool) -> None:
+    """READY tasks of a section, most urgent first."""
+    rows = app.engine().tasks.for_section(section, limit=limit)
+
+    def text() -> None:
+        if not rows:
+            click.echo(f"no open tasks for section {section}")
+        for t in rows:
+            click.echo(
+                f"{t.id}  {t.case_no}  {t.name:<12}  due {_when(t.case_due_at)}  "
+                f"{t.applicant}  {('claimed by ' + t.claimed_by) if t.claimed_by else ''}".rstrip()
+            )
+
+    emit([t.to_dict() for t in rows], as_json, text)

@@ -1,0 +1,15 @@
+"""``onewindow``: deploy, inspect and run approval matters from the command line.
+
+Exit codes: 0 success, 1 a domain error (one line on stderr), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+from . import case_commands, task_commands  # noqa: F401  (they register their commands)
+from .app import cli
+
+__all__ = ["cli", "main"]
+
+
+def main() -> None:
+    cli(prog_name="onewindow")

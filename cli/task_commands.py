@@ -1,0 +1,62 @@
+"""``onewindow task claim|unclaim|complete``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .app import AppContext, cli, domain_errors, emit, json_option, pass_app, read_json_file
+
+user_option = click.option("--user", required=True, envvar="ONEWINDOW_USER", help="The clerk acting.")
+
+
+@cli.group()
+def task() -> None:
+    """Act on one task."""
+
+
+@task.command("claim")
+@click.argument("task_id")
+@user_option
+@json_option
+@pass_app
+@domain_errors
+def task_claim(app: AppContext, task_id: str, user: str, as_json: bool) -> None:
+    """Claim TASK_ID so that only you complete it."""
+    view = app.engine().tasks.claim(task_id, user=user)
+    emit(view.to_dict(), as_json, lambda: click.echo(f"claimed: {view.name} ({view.case_no}) by {user}"))
+
+
+@task.command("unclaim")
+@click.argument("task_id")
+@user_option
+@json_option
+@pass_app
+@domain_errors
+def task_unclaim(app: AppContext, task_id: str, user: str, as_json: bool) -> None:
+    """Give TASK_ID back to the section."""
+    view = app.engine().tasks.unclaim(task_id, user=user)
+    emit(view.to_dict(), as_json, lambda: click.echo(f"unclaimed: {view.name} ({view.case_no})"))
+
+
+@task.command("complete")
+@click.argument("task_id")
+@user_option
+@click.option("--data", "data_file", type=click.Path(path_type=Path), help="Form data (JSON).")
+@json_option
+@pass_app
+@domain_errors
+def task_complete(app: AppContext, task_id: str, user: str, data_file: Path | None, as_json: bool) -> None:
+    """Complete TASK_ID with the form data in FILE."""
+    engine = app.engine()
+    view = engine.tasks.complete(task_id, user=user, data=read_json_file(data_file))
+    case = engine.cases.show(view.case_no)
+    payload = {"task": view.to_dict(), "case": case.summary.to_dict(), "open_tasks": [t.to_dict() for t in case.open_tasks]}
+
+    def text() -> None:
+        click.echo(f"completed: {view.name} ({view.case_no}) → {case.summary.status_label}")
+        for t in case.open_tasks:
+            click.echo(f"  next: {t.id}  {t.name}  [{t.lane}]")
+
+    emit(payload, as_json, text)

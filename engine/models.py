@@ -1,0 +1,180 @@
+"""Database tables (SQLAlchemy 2.0, typed). Schema changes go through Alembic (``onewindow db upgrade``).
+
+A process definition is stored once per deployed version; a case row holds only its own compressed
+state, loaded on demand (``deferred``) so list queries never read it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Base",
+    "CaseRow",
+    "CounterRow",
+    "DefinitionRow",
+    "DepartmentRow",
+    "EventRow",
+    "SectionRow",
+    "TaskRow",
+    "UserRow",
+    "UserSectionRow",
+]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored as UTC on every backend (SQLite would silently drop the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: onewindow stores only timezone-aware instants")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}
+
+
+class SectionRow(Base):
+    __tablename__ = "sections"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(32))
+    seal_no: Mapped[str] = mapped_column(String(64), default="")
+
+
+class DepartmentRow(Base):
+    __tablename__ = "departments"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16), default="clerk")
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class UserSectionRow(Base):
+    __tablename__ = "user_sections"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    section_code: Mapped[str] = mapped_column(ForeignKey("sections.code"), primary_key=True)
+
+
+class DefinitionRow(Base):
+    """One deployed version of one matter: BPMN, catalogue and forms as they were at deploy time."""
+
+    __tablename__ = "process_definitions"
+    __table_args__ = (UniqueConstraint("matter_key", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_key: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    process_id: Mapped[str] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    bpmn_file: Mapped[str] = mapped_column(String(300))
+    bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    catalogue: Mapped[dict[str, Any]] = mapped_column(JSON)
+    forms: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
+    lane_sections: Mapped[dict[str, Any]] = mapped_column(JSON)
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deployed_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class CaseRow(Base):
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(32), unique=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
+    matter_key: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    applicant_name: Mapped[str] = mapped_column(String(200), default="")
+    applicant: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    committed_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
+    legal_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    outcome: Mapped[str | None] = mapped_column(String(32), default=None)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    state: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+
+class TaskRow(Base):
+    """A human task (user or manual task) of a case; the id is SpiffWorkflow's task id."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_section_state_created", "section_code", "state", "created_at"),
+        Index("ix_tasks_case", "case_id", "state"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str | None] = mapped_column(String(100), default=None)
+    section_code: Mapped[str | None] = mapped_column(String(32), default=None)
+    form: Mapped[str | None] = mapped_column(String(200), default=None)
+    state: Mapped[str] = mapped_column(String(16))  # ready | completed | cancelled
+    claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    completed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class EventRow(Base):
+    """Append-only history: who did what, when, and which data changed."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_case", "case_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    task_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    section_code: Mapped[str | None] = mapped_column(String(32), default=None)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class CounterRow(Base):
+    """Sequences for human-readable case numbers, one per prefix and year."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+

@@ -1,0 +1,352 @@
+"""Running cases: load a case's workflow under its lock, change it, and write it back in one transaction.
+
+The parsed process of each deployed version is cached for the life of the process, and so is each case's
+workflow object, keyed by the case's row version: a warm case is never deserialised, and a case changed
+by another server (its version moved on) is reloaded from the database. A workflow is taken out of the
+cache while a transaction works on it and only put back after the commit, so a failed step can never
+leave a half-changed workflow behind.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .clock import Clock
+from .db import Database
+from .catalogue import Matter
+from .deadlines import Deadlines
+from .definitions import BPMN_NS, MILESTONES, ProcessBundle, read_task_meta
+from .errors import NotFoundError, WorkflowError
+from .models import CaseRow, DefinitionRow, EventRow, TaskRow
+from .safe_xml import parse_xml_bytes
+from .scripting import OnewindowScriptEngine
+from .serialization import dump_state, load_state
+
+__all__ = ["CaseStatus", "Runtime", "Step"]
+
+
+class CaseStatus:
+    RECEIVED = "received"  # 已接件
+    SUPPLEMENT = "supplement"  # 补正中
+    ACCEPTED = "accepted"  # 已受理, being handled
+    NOT_ACCEPTED = "not_accepted"  # 不予受理
+    APPROVED = "approved"  # 办结(通过)
+    REJECTED = "rejected"  # 办结(不通过)
+
+    LABELS = {
+        RECEIVED: "已接件",
+        SUPPLEMENT: "补正中",
+        ACCEPTED: "办理中",
+        NOT_ACCEPTED: "不予受理",
+        APPROVED: "办结(通过)",
+        REJECTED: "办结(不通过)",
+    }
+    FINISHED = frozenset({NOT_ACCEPTED, APPROVED, REJECTED})
+
+
+@dataclass
+class Step:
+    """What one transaction did to a case, gathered while the engine runs."""
+
+    actor: str
+    at: datetime
+    completed: list[Any] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
+
+
+_current_step: ContextVar[Step | None] = ContextVar("onewindow_step", default=None)
+
+
+class Runtime:
+    """Loads, runs and stores workflows; shared by the case and task services."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        deadlines: Deadlines,
+        *,
+        cache_size: int = 2048,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.deadlines = deadlines
+        self.script_engine = OnewindowScriptEngine(services={"share_result": self._share_result})
+        self._bundles: dict[int, ProcessBundle] = {}
+        self._cases: OrderedDict[int, tuple[int, Any]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    # -- process definitions ------------------------------------------------------------------------
+    def bundle(self, session: Session, definition_id: int) -> ProcessBundle:
+        cached = self._bundles.get(definition_id)
+        if cached is not None:
+            return cached
+        row = session.get(DefinitionRow, definition_id)
+        if row is None:
+            raise NotFoundError(f"process definition {definition_id} not found")
+        bundle = build_bundle(row)
+        self._bundles[definition_id] = bundle
+        return bundle
+
+    # -- the case cache ------------------------------------------------------------------------------
+    def _take(self, case_id: int, version: int) -> Any | None:
+        with self._lock:
+            entry = self._cases.pop(case_id, None)
+        if entry is not None and entry[0] == version:
+            return entry[1]
+        return None
+
+    def _put(self, case_id: int, version: int, workflow: Any) -> None:
+        with self._lock:
+            self._cases[case_id] = (version, workflow)
+            self._cases.move_to_end(case_id)
+            while len(self._cases) > self._cache_size:
+                self._cases.popitem(last=False)
+
+    def forget(self, case_id: int) -> None:
+        with self._lock:
+            self._cases.pop(case_id, None)
+
+    # -- running ------------------------------------------------------------------------------------
+    def new_workflow(self, bundle: ProcessBundle, data: dict[str, Any]) -> Any:
+        workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=self.script_engine)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        return workflow
+
+    def lock_case(self, session: Session, case_id: int) -> CaseRow:
+        """The case row, locked for this transaction (FOR UPDATE; SQLite holds the write lock already)."""
+        row = session.execute(
+            select(CaseRow).where(CaseRow.id == case_id).with_for_update().execution_options(populate_existing=True)
+        ).scalar_one()
+        return row
+
+    def load(self, session: Session, row: CaseRow) -> Any:
+        workflow = self._take(row.id, row.version)
+        if workflow is None:
+            bundle = self.bundle(session, row.definition_id)
+            workflow = load_state(
+                row.state,
+                spec=bundle.spec,
+                subprocess_specs=bundle.subprocess_specs,
+                script_engine=self.script_engine,
+            )
+        return workflow
+
+    @contextmanager
+    def stepping(self, actor: str) -> Iterator[Step]:
+        step = Step(actor=actor, at=self.clock.now())
+        token = _current_step.set(step)
+        try:
+            yield step
+        finally:
+            _current_step.reset(token)
+
+    def run_engine(self, workflow: Any, step: Step) -> None:
+        try:
+            workflow.do_engine_steps(did_complete_task=step.completed.append)
+        except SpiffWorkflowException as err:
+            raise WorkflowError(_one_line(err)) from None
+
+    def run_user_task(self, workflow: Any, task: Any, data: dict[str, Any], step: Step) -> None:
+        task.data.update(data)
+        try:
+            task.run()
+        except SpiffWorkflowException as err:
+            raise WorkflowError(_one_line(err)) from None
+        step.completed.append(task)
+        self.run_engine(workflow, step)
+
+    def save(self, session: Session, row: CaseRow, workflow: Any, step: Step) -> None:
+        """Write state, task rows, milestones and events of ``step``; bump the row version.
+
+        A new case row is inserted here, once its first state is known (no INSERT-then-UPDATE).
+        """
+        bundle = self.bundle(session, row.definition_id)
+        for task in step.completed:
+            milestone = _milestone(bundle, task)
+            if milestone:
+                self._reach_milestone(row, bundle, milestone, task, step)
+        self._update_status(row, workflow, bundle, step)
+        row.state = dump_state(workflow)
+        row.version = (row.version or 0) + 1
+        if row.id is None:
+            session.add(row)
+            session.flush()
+        self._sync_tasks(session, row, workflow, bundle, step)
+        for event in step.events:
+            event.case_id = row.id
+            session.add(event)
+        session.flush()
+        session.info.setdefault("after_commit", []).append((row.id, row.version, workflow))
+
+    def commit_to_cache(self, session: Session) -> None:
+        for case_id, version, workflow in session.info.pop("after_commit", []):
+            self._put(case_id, version, workflow)
+
+    def discard(self, session: Session) -> None:
+        for case_id, _version, _workflow in session.info.pop("after_commit", []):
+            self.forget(case_id)
+
+    def _sync_tasks(self, session: Session, row: CaseRow, workflow: Any, bundle: ProcessBundle, step: Step) -> None:
+        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+        completed_ids = {str(t.id) for t in step.completed}
+        open_rows = session.scalars(select(TaskRow).where(TaskRow.case_id == row.id, TaskRow.state == "ready")).all()
+        known = {r.id for r in open_rows}
+        for task_row in open_rows:
+            if task_row.id in ready:
+                continue
+            if task_row.id in completed_ids:
+                task_row.state = "completed"
+                task_row.completed_at = step.at
+                task_row.completed_by = step.actor
+            else:  # withdrawn by the process itself (boundary event, cancelled branch)
+                task_row.state = "cancelled"
+                task_row.completed_at = step.at
+                step.events.append(self.event("task_cancelled", step, task_row.name, task_id=task_row.id))
+        for task_id, task in ready.items():
+            if task_id in known:
+                continue
+            meta = bundle.node(task.task_spec.bpmn_id or "")
+            lane = task.task_spec.lane
+            session.add(
+                TaskRow(
+                    id=task_id,
+                    case_id=row.id,
+                    bpmn_id=task.task_spec.bpmn_id or task.task_spec.name,
+                    name=meta.name if meta else (task.task_spec.bpmn_name or task.task_spec.name),
+                    lane=lane,
+                    section_code=bundle.lane_sections.get(lane or ""),
+                    form=meta.form if meta else None,
+                    state="ready",
+                    created_at=step.at,
+                    due_at=self.deadlines.step_due(step.at, meta.step_limit) if meta else None,
+                )
+            )
+
+    def _reach_milestone(self, row: CaseRow, bundle: ProcessBundle, milestone: str, task: Any, step: Step) -> None:
+        label = MILESTONES.get(milestone, milestone)
+        if milestone == "accepted" and row.accepted_at is None:
+            # The legal clock starts at acceptance (行政许可法 Art. 32/42); 补正 time before it does not count.
+            row.accepted_at = step.at
+            row.committed_due_at = self.deadlines.due(step.at, bundle.matter.committed_limit)
+            row.legal_due_at = self.deadlines.due(step.at, bundle.matter.legal_limit)
+        elif milestone in ("approved", "rejected", "refused_acceptance"):
+            row.outcome = milestone
+        step.events.append(
+            self.event("milestone", step, label, task_id=str(task.id), data={"milestone": milestone})
+        )
+
+    def _update_status(self, row: CaseRow, workflow: Any, bundle: ProcessBundle, step: Step) -> None:
+        if row.status in CaseStatus.FINISHED:
+            return
+        status = row.status
+        waiting_supplement = any(
+            (m := bundle.node(t.task_spec.bpmn_id or "")) is not None and m.milestone == "supplement_requested"
+            for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+        )
+        if workflow.completed:
+            status = {
+                "refused_acceptance": CaseStatus.NOT_ACCEPTED,
+                "rejected": CaseStatus.REJECTED,
+            }.get(row.outcome or "", CaseStatus.APPROVED)
+            row.finished_at = step.at
+        elif waiting_supplement:
+            status = CaseStatus.SUPPLEMENT
+        elif row.accepted_at is not None:
+            status = CaseStatus.ACCEPTED
+        else:
+            status = CaseStatus.RECEIVED
+        if status != row.status:
+            previous, row.status = row.status, status
+            step.events.append(
+                self.event(
+                    "status_changed",
+                    step,
+                    f"{CaseStatus.LABELS.get(previous, previous)} → {CaseStatus.LABELS[status]}",
+                    data={"from": previous, "to": status},
+                )
+            )
+
+    def event(
+        self,
+        kind: str,
+        step: Step,
+        title: str,
+        *,
+        task_id: str | None = None,
+        section: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> EventRow:
+        return EventRow(
+            kind=kind, actor=step.actor, at=step.at, title=title, task_id=task_id, section_code=section, data=data or {}
+        )
+
+    def _share_result(self, params: Any, context: Any) -> Any:
+        """Service operator ``share_result``: 审管信息共享 — record the result for the supervising department."""
+        step = _current_step.get()
+        matter = context.get("matter", {})
+        receipt = {
+            "department": matter.get("supervising_department"),
+            "result": matter.get("result_name"),
+            "outcome": params.get("outcome"),
+            "case_no": context.get("case_no"),
+        }
+        if step is not None:
+            step.events.append(self.event("result_shared", step, f"推送审管信息: {receipt['department']}", data=receipt))
+            receipt["shared_at"] = step.at.isoformat()
+        return receipt
+
+
+def _milestone(bundle: ProcessBundle, task: Any) -> str | None:
+    meta = bundle.node(task.task_spec.bpmn_id or "")
+    return meta.milestone if meta else None
+
+
+def _one_line(err: Exception) -> str:
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    task = getattr(err, "task", None)
+    where = f" in '{task.task_spec.bpmn_name or task.task_spec.bpmn_id}'" if task is not None else ""
+    return f"process error{where}: {text}"
+
+
+def build_bundle(row: DefinitionRow) -> ProcessBundle:
+    tree = parse_xml_bytes(row.bpmn_xml, filename=row.bpmn_file)
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_xml(tree, filename=row.bpmn_file)
+    spec = parser.get_spec(row.process_id)
+    subprocess_specs = parser.get_subprocess_specs(row.process_id)
+    process = tree.getroot().find(f".//{{{BPMN_NS}}}process[@id='{row.process_id}']")
+    return ProcessBundle(
+        definition_id=row.id,
+        process_id=row.process_id,
+        spec=spec,
+        subprocess_specs=subprocess_specs,
+        matter=Matter.from_dict(row.catalogue),
+        lane_sections=dict(row.lane_sections),
+        forms=dict(row.forms),
+        nodes=read_task_meta(process) if process is not None else {},
+    )
+
+
+def task_uuid(task_id: str) -> UUID:
+    try:
+        return UUID(task_id)
+    except ValueError:
+        raise NotFoundError(f"unknown task '{task_id}'") from None
