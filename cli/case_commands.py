@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
 from onewindow.engine.cases import CaseView, TaskView
 
 from .app import AppContext, cli, domain_errors, emit, json_option, pass_app, read_json_file
@@ -30,7 +29,11 @@ def case() -> None:
 def case_start(app: AppContext, matter: str, data_file: Path, user: str, as_json: bool) -> None:
     """Start a case of MATTER with the applicant data in FILE."""
     summary = app.engine().cases.start(matter, read_json_file(data_file), actor=user)
-    emit(summary.to_dict(), as_json, lambda: click.echo(f"{summary.case_no} {summary.status_label} {summary.matter_name}"))
+    emit(
+        summary.to_dict(),
+        as_json,
+        lambda: click.echo(f"{summary.case_no} {summary.status_label} {summary.matter_name}"),
+    )
 
 
 def print_case(view: CaseView) -> None:

@@ -52,7 +52,11 @@ def task_complete(app: AppContext, task_id: str, user: str, data_file: Path | No
     engine = app.engine()
     view = engine.tasks.complete(task_id, user=user, data=read_json_file(data_file))
     case = engine.cases.show(view.case_no)
-    payload = {"task": view.to_dict(), "case": case.summary.to_dict(), "open_tasks": [t.to_dict() for t in case.open_tasks]}
+    payload = {
+        "task": view.to_dict(),
+        "case": case.summary.to_dict(),
+        "open_tasks": [t.to_dict() for t in case.open_tasks],
+    }
 
     def text() -> None:
         click.echo(f"completed: {view.name} ({view.case_no}) → {case.summary.status_label}")

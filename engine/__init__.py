@@ -1,10 +1,10 @@
 """onewindow's embedded workflow engine: no Flask and no click in here.
 
-    from onewindow.engine import Engine
-    engine = Engine("sqlite:///onewindow.db")
-    engine.repository.deploy(Path("processes"))
-    case = engine.cases.start("foreign_investment_filing", applicant)
-    engine.tasks.complete(task_id, user="wangfang", data={...})
+from onewindow.engine import Engine
+engine = Engine("sqlite:///onewindow.db")
+engine.repository.deploy(Path("processes"))
+case = engine.cases.start("foreign_investment_filing", applicant)
+engine.tasks.complete(task_id, user="wangfang", data={...})
 """
 
 from .bureau import Bureau, Section, load_bureau

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,8 +36,11 @@ __all__ = ["CheckResult", "check_bpmn", "check_bpmn_bytes"]
 _B = f"{{{BPMN_NS}}}"
 _DEFINITIONS = f"{_B}definitions"
 _CHOREOGRAPHY = (f"{_B}choreography", f"{_B}globalChoreographyTask")
-_CONVERSATION = (f"{_B}conversation", f"{_B}subConversation", f"{_B}callConversation", f"{_B}globalConversation")
-_NAMESPACES = {BPMN_NS: "bpmn", "http://www.w3.org/2001/XMLSchema": "xs"}
+_CONVERSATION = tuple(_B + t for t in ("conversation", "subConversation", "callConversation",
+                                       "globalConversation"))
+_SCHEMA_LOCK = threading.Lock()  # the compiled schema keeps one error log: one validation at a time
+_NAMESPACES = {BPMN_NS: "bpmn", "http://www.w3.org/2001/XMLSchema": "xs",
+               "http://spiffworkflow.org/bpmn/schema/1.0/core": "spiffworkflow"}
 
 
 @dataclass
@@ -96,11 +100,15 @@ def _check(data: bytes, result: CheckResult) -> None:
     findings = Findings(filename)
     result.process_ids = _check_definitions(root, findings)
     findings.warnings.extend(_schema_warnings(tree, filename))
-    result.problems.extend(findings.problems)
-    result.warnings.extend(findings.warnings)
+    result.problems.extend(sorted(findings.problems, key=_by_line))
+    result.warnings.extend(sorted(findings.warnings, key=_by_line))
     if result.problems:
         return
     _run_spiff(tree, result)
+
+
+def _by_line(problem: Problem) -> int:
+    return problem.line or 0
 
 
 def _check_definitions(root: etree._Element, f: Findings) -> list[str]:
@@ -124,8 +132,8 @@ def _check_definitions(root: etree._Element, f: Findings) -> list[str]:
         f.error(root, "no executable process: the file has no bpmn:process (a collaboration or "
                       "choreography diagram only?)")
     elif not rules.executable:
-        ids = ", ".join(str(p.get("id")) for p in rules.processes[:5])
-        f.error(root, f'no executable process: every process ({ids}) has isExecutable="false"; mark the '
+        listed = ", ".join(str(p.get("id")) for p in rules.processes[:5])
+        f.error(root, f'no executable process: every process ({listed}) has isExecutable="false"; mark the '
                       'one to run isExecutable="true"')
     for proc in rules.executable:
         rules.check_process(proc)
@@ -145,22 +153,23 @@ def _schema_warnings(tree: etree._ElementTree, filename: str) -> list[Problem]:
 
     schema: Any = VALIDATOR.validator
     VALIDATOR.preprocess(tree)  # what SpiffWorkflow does before validating (bpmn-js correlation quirk)
-    if schema.validate(tree):
-        return []
+    with _SCHEMA_LOCK:
+        if schema.validate(tree):
+            return []
+        errors = [(e.line, e.message) for e in schema.error_log]
     by_line: dict[int, etree._Element] = {}
     for node in tree.getroot().iter():
         if node.sourceline is not None and isinstance(node.tag, str):
             by_line.setdefault(node.sourceline, node)
     warnings = []
-    for error in schema.error_log:
-        el: etree._Element | None = by_line.get(error.line)
+    for line, message in errors:
+        el: etree._Element | None = by_line.get(line)
         while el is not None and not el.get("id"):
             el = el.getparent()
-        message = error.message
         for ns, prefix in _NAMESPACES.items():
             message = message.replace(f"{{{ns}}}", f"{prefix}:")
         warnings.append(Problem(filename, "does not match the BPMN 2.0 schema: " + one_line(message, 240),
-                                line=error.line or None, element=el.get("id") if el is not None else None))
+                                line=line or None, element=el.get("id") if el is not None else None))
     return warnings
 
 
@@ -224,7 +233,7 @@ def _describe_error(err: BaseException) -> str:
 # -- python -m onewindow.engine.bpmn_check PATH... ---------------------------------------------------------
 def _kind(problem: Problem) -> str:
     """A problem's message without names, ids and quoted values: what kind of problem it is."""
-    text = re.sub(r' ?"[^"]*"', "", problem.message)
+    text = re.sub(r' ?"[^"]*"| ?`[^`]*`| ?\([^)]*\)', "", problem.message)
     text = re.sub(r"\b\d+\b", "N", text)
     return text.split(":")[0] if text.startswith("SpiffWorkflow") else text
 

@@ -95,7 +95,7 @@ def describe(el: Element) -> str:
 
 
 def _quote(text: str, limit: int = 60) -> str:
-    return '"' + one_line(text, limit) + '"'
+    return "`" + one_line(text, limit) + "`"
 
 
 def python_error(text: str, mode: str) -> str | None:
@@ -309,7 +309,7 @@ class ProcessRules:
             self.f.error(event, f"{describe(event)} has a timer without a time date, duration or cycle "
                                 "expression")
             return
-        hint = "SpiffWorkflow evaluates timers as Python: quote literal values, e.g. \"'P3D'\""
+        hint = "SpiffWorkflow evaluates timers as Python: quote literal values, e.g. `'P3D'`"
         if _ISO_DURATION.match(text.strip()):
             self.f.error(event, f"{describe(event)}: {label[what]} {_quote(text)} is not quoted; {hint}")
             return

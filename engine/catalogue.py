@@ -113,7 +113,9 @@ def _limit(raw: Any, key: str, file: str, problems: list[Problem]) -> Limit:
     if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
         problems.append(Problem(file, f"'{key}.value' must be a positive number, got {value!r}", element=key))
     if unit not in LIMIT_UNITS:
-        problems.append(Problem(file, f"'{key}.unit' must be one of {', '.join(LIMIT_UNITS)}, got {unit!r}", element=key))
+        problems.append(
+            Problem(file, f"'{key}.unit' must be one of {', '.join(LIMIT_UNITS)}, got {unit!r}", element=key)
+        )
     return Limit(float(value) if isinstance(value, int | float) else 0.0, str(unit))
 
 
@@ -168,9 +170,13 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
     if len(code) > 10:
         problems.append(Problem(file, f"'code' (基本编码) is at most 10 characters, got {len(code)}", element="code"))
     if len(str(raw.get("implementation_code", ""))) > 24:
-        problems.append(Problem(file, "'implementation_code' (实施编码) is at most 24 characters", element="implementation_code"))
+        problems.append(
+            Problem(file, "'implementation_code' (实施编码) is at most 24 characters", element="implementation_code")
+        )
     if str(raw["matter_type"]) not in MATTER_TYPES:
-        problems.append(Problem(file, f"'matter_type' {raw['matter_type']!r} is not a GB/T 39046 code", element="matter_type"))
+        problems.append(
+            Problem(file, f"'matter_type' {raw['matter_type']!r} is not a GB/T 39046 code", element="matter_type")
+        )
     if raw["handling_type"] not in HANDLING_TYPES:
         problems.append(
             Problem(file, f"'handling_type' must be one of {', '.join(HANDLING_TYPES)}", element="handling_type")
@@ -195,7 +201,7 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
             )
         )
     materials = _materials(raw["materials"], file, problems)
-    known = set(REQUIRED_FIELDS) | {"co_sections", "application_form", "name_en", "implementation_code"}
+    modelled = set(REQUIRED_FIELDS) | {"co_sections", "application_form", "name_en", "implementation_code"}
     matter = Matter(
         key=path.stem,
         code=code,
@@ -213,6 +219,6 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
         supervising_department=str(raw["supervising_department"]),
         result_name=str(raw["result_name"]),
         application_form=raw.get("application_form"),
-        extra={k: v for k, v in raw.items() if k not in known},
+        extra={k: v for k, v in raw.items() if k not in modelled},
     )
     return matter, problems

@@ -52,9 +52,7 @@ class Database:
         if self.is_sqlite:
             self._configure_sqlite(self.engine)
         self.read = sessionmaker(self.engine, expire_on_commit=False)
-        self.write = sessionmaker(
-            self.engine.execution_options(onewindow_write=True), expire_on_commit=False
-        )
+        self.write = sessionmaker(self.engine.execution_options(onewindow_write=True), expire_on_commit=False)
 
     @staticmethod
     def _configure_sqlite(engine: Engine) -> None:

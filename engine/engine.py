@@ -17,6 +17,7 @@ from .workcalendar import WorkCalendar
 
 __all__ = ["Engine", "default_forms_dir", "default_processes_dir"]
 
+
 def default_processes_dir() -> Path:
     """``ONEWINDOW_PROCESSES`` or the processes shipped with the package."""
     import onewindow.processes

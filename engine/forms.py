@@ -57,22 +57,18 @@ FORMAT_MESSAGES = {
 }
 
 
-@FORMAT_CHECKER.checks("uscc")
 def _uscc(value: object) -> bool:
     return not isinstance(value, str) or is_valid_uscc(value)
 
 
-@FORMAT_CHECKER.checks("cn-resident-id")
 def _resident_id(value: object) -> bool:
     return not isinstance(value, str) or is_valid_resident_id(value)
 
 
-@FORMAT_CHECKER.checks("cn-mobile")
 def _mobile(value: object) -> bool:
     return not isinstance(value, str) or re.fullmatch(r"1\d{10}", value) is not None
 
 
-@FORMAT_CHECKER.checks("date", raises=ValueError)
 def _date(value: object) -> bool:
     if isinstance(value, str):
         date.fromisoformat(value)
@@ -80,9 +76,15 @@ def _date(value: object) -> bool:
     return True
 
 
+FORMAT_CHECKER.checks("uscc")(_uscc)
+FORMAT_CHECKER.checks("cn-resident-id")(_resident_id)
+FORMAT_CHECKER.checks("cn-mobile")(_mobile)
+FORMAT_CHECKER.checks("date", raises=ValueError)(_date)
+
+
 def check_form_schema(schema: Any, *, filename: str) -> list[Problem]:
     if not isinstance(schema, dict) or schema.get("type") != "object":
-        return [Problem(filename, "a form schema must be a JSON object with \"type\": \"object\"")]
+        return [Problem(filename, 'a form schema must be a JSON object with "type": "object"')]
     try:
         Draft202012Validator.check_schema(schema)
     except js_exceptions.SchemaError as err:
@@ -118,9 +120,7 @@ def _message(err: js_exceptions.ValidationError) -> str:
         return f"{err.instance!r} {FORMAT_MESSAGES.get(str(err.validator_value), 'has the wrong format')}"
     if err.validator == "required":
         return "is required (必填)"
-    if err.validator == "additionalProperties":
-        return err.message
-    return err.message
+    return str(err.message)
 
 
 def validate_data(schema: Mapping[str, Any], data: Any, *, context: str) -> None:

@@ -148,7 +148,8 @@ class RepositoryService:
                 problems.append(
                     Problem(
                         str(file),
-                        f"lane '{name or '(unnamed)'}' names no section; known sections: {self.bureau.known_sections()}",
+                        f"lane '{name or '(unnamed)'}' names no section; "
+                        f"known sections: {self.bureau.known_sections()}",
                         line=lane.sourceline,
                         element=lane.get("id"),
                     )
@@ -178,7 +179,8 @@ class RepositoryService:
                     problems.append(
                         Problem(
                             str(file),
-                            f"user task '{meta.name}' names no form (property formJsonSchemaFilename or camunda:formKey)",
+                            f"user task '{meta.name}' names no form "
+                            "(property formJsonSchemaFilename or camunda:formKey)",
                             line=meta.line,
                             element=meta.id,
                         )
@@ -191,13 +193,17 @@ class RepositoryService:
                 except Exception as err:
                     problems.append(Problem(str(file), f"stepLimit: {err}", line=meta.line, element=meta.id))
         if matter.application_form:
-            wanted.append((matter.application_form, Problem(f"{file.with_suffix('.toml')}", "", element="application_form")))
+            wanted.append(
+                (matter.application_form, Problem(f"{file.with_suffix('.toml')}", "", element="application_form"))
+            )
         for name, where in wanted:
             if name in forms:
                 continue
             path = self.forms_dir / name
             if Path(name).name != name:
-                problems.append(Problem(where.file, f"form '{name}' must be a file name in forms/", where.line, where.element))
+                problems.append(
+                    Problem(where.file, f"form '{name}' must be a file name in forms/", where.line, where.element)
+                )
                 continue
             schema, form_problems = load_form(path)
             if schema is None:
@@ -222,7 +228,9 @@ class RepositoryService:
                 else:
                     check_expression(source)
             except ScriptRejected as err:
-                problems.append(Problem(str(file), f"script rejected: {err}", line=node.sourceline, element=owner.get("id")))
+                problems.append(
+                    Problem(str(file), f"script rejected: {err}", line=node.sourceline, element=owner.get("id"))
+                )
 
     # -- deploying ----------------------------------------------------------------------------------
     def deploy(self, path: Path, *, actor: str = "") -> list[DeployOutcome]:
@@ -295,7 +303,9 @@ class RepositoryService:
 
     def list_matters(self) -> list[dict[str, Any]]:
         with self.db.reading() as session:
-            rows = session.scalars(select(DefinitionRow).order_by(DefinitionRow.matter_key, DefinitionRow.version)).all()
+            rows = session.scalars(
+                select(DefinitionRow).order_by(DefinitionRow.matter_key, DefinitionRow.version)
+            ).all()
         counts = Counter(r.matter_key for r in rows)
         latest = {r.matter_key: r for r in rows}
         out = []

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -26,9 +26,9 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .catalogue import Matter
 from .clock import Clock
 from .db import Database
-from .catalogue import Matter
 from .deadlines import Deadlines
 from .definitions import BPMN_NS, MILESTONES, ProcessBundle, read_task_meta
 from .errors import NotFoundError, WorkflowError
@@ -48,7 +48,7 @@ class CaseStatus:
     APPROVED = "approved"  # 办结(通过)
     REJECTED = "rejected"  # 办结(不通过)
 
-    LABELS = {
+    LABELS: ClassVar[dict[str, str]] = {
         RECEIVED: "已接件",
         SUPPLEMENT: "补正中",
         ACCEPTED: "办理中",
@@ -249,9 +249,7 @@ class Runtime:
             row.legal_due_at = self.deadlines.due(step.at, bundle.matter.legal_limit)
         elif milestone in ("approved", "rejected", "refused_acceptance"):
             row.outcome = milestone
-        step.events.append(
-            self.event("milestone", step, label, task_id=str(task.id), data={"milestone": milestone})
-        )
+        step.events.append(self.event("milestone", step, label, task_id=str(task.id), data={"milestone": milestone}))
 
     def _update_status(self, row: CaseRow, workflow: Any, bundle: ProcessBundle, step: Step) -> None:
         if row.status in CaseStatus.FINISHED:
@@ -309,7 +307,9 @@ class Runtime:
             "case_no": context.get("case_no"),
         }
         if step is not None:
-            step.events.append(self.event("result_shared", step, f"推送审管信息: {receipt['department']}", data=receipt))
+            step.events.append(
+                self.event("result_shared", step, f"推送审管信息: {receipt['department']}", data=receipt)
+            )
             receipt["shared_at"] = step.at.isoformat()
         return receipt
 

@@ -29,10 +29,39 @@ __all__ = [
     "check_script",
 ]
 
-SAFE_BUILTIN_NAMES = (
-    "abs all any bool dict divmod enumerate filter float frozenset int isinstance len list map max min "
-    "range reversed round set sorted str sum tuple zip True False None ValueError KeyError"
-).split()
+SAFE_BUILTIN_NAMES = [
+    "abs",
+    "all",
+    "any",
+    "bool",
+    "dict",
+    "divmod",
+    "enumerate",
+    "filter",
+    "float",
+    "frozenset",
+    "int",
+    "isinstance",
+    "len",
+    "list",
+    "map",
+    "max",
+    "min",
+    "range",
+    "reversed",
+    "round",
+    "set",
+    "sorted",
+    "str",
+    "sum",
+    "tuple",
+    "zip",
+    "True",
+    "False",
+    "None",
+    "ValueError",
+    "KeyError",
+]
 SAFE_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES}
 
 _FORBIDDEN_NODES = (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.AsyncFunctionDef, ast.Await)
@@ -59,7 +88,8 @@ def _compile(source: str, mode: str) -> CodeType:
     except SyntaxError as err:
         raise ScriptRejected(f"line {err.lineno}: {err.msg}") from None
     _check_tree(tree)
-    return compile(tree, "<string>", mode)
+    code: CodeType = compile(tree, "<string>", mode)  # type: ignore[call-overload]
+    return code
 
 
 def check_expression(source: str) -> None:
@@ -108,7 +138,9 @@ class _RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore
         service = self.services.get(str(name))
         if service is None:
             raise ScriptRejected(f"unknown service operator '{name}'")
-        params = {k: v.get("value") if isinstance(v, dict) else v for k, v in kwargs.get("operation_params", {}).items()}
+        params = {
+            k: v.get("value") if isinstance(v, dict) else v for k, v in kwargs.get("operation_params", {}).items()
+        }
         return json.dumps(service(params, context))
 
 

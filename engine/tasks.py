@@ -141,7 +141,9 @@ class TaskService:
         if schema is not None:
             validate_data(schema, data, context=f"task '{row.name}' form {row.form}")
         elif data:
-            raise ValidationError(f"task '{row.name}'", [FieldError("(form)", "this task has no form and takes no data")])
+            raise ValidationError(
+                f"task '{row.name}'", [FieldError("(form)", "this task has no form and takes no data")]
+            )
         workflow = self.runtime.load(session, case)
         task = workflow.get_task_from_id(uid)
         if task is None or task.state != TaskState.READY:

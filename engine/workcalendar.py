@@ -32,8 +32,17 @@ import holidays
 
 from .errors import ConfigError
 
-__all__ = ["CHINA_TZ", "DEFAULT_OFFICE_HOURS", "DayInfo", "DayKind", "OfficeHours", "Unit", "WorkCalendar",
-           "load_overrides", "parse_limit"]
+__all__ = [
+    "CHINA_TZ",
+    "DEFAULT_OFFICE_HOURS",
+    "DayInfo",
+    "DayKind",
+    "OfficeHours",
+    "Unit",
+    "WorkCalendar",
+    "load_overrides",
+    "parse_limit",
+]
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 _US_PER_HOUR = 3_600_000_000
@@ -99,14 +108,25 @@ def _weekend(d: date) -> bool:
 
 # The days of 全国年节及纪念日放假办法 only: `holidays` also shifts weekend holidays to "(observed)" weekdays,
 # which the State Council does not do; its substitute days exist only for published years.
-_STATUTORY = ("New Year", "Spring Festival", "Tomb-Sweeping", "Labor Day", "Labour Day", "Dragon Boat",
-              "Mid-Autumn", "National Day")
+_STATUTORY = (
+    "New Year",
+    "Spring Festival",
+    "Tomb-Sweeping",
+    "Labor Day",
+    "Labour Day",
+    "Dragon Boat",
+    "Mid-Autumn",
+    "National Day",
+)
 
 
 def _statutory_days(year: int) -> dict[date, str]:
     found = holidays.China(years=year, observed=False, language="en_US")
-    return {d: name for d, name in found.items()
-            if any(k in name for k in _STATUTORY) and "observed" not in name and "substitut" not in name}
+    return {
+        d: name
+        for d, name in found.items()
+        if any(k in name for k in _STATUTORY) and "observed" not in name and "substitut" not in name
+    }
 
 
 def _official(d: date) -> DayInfo:
@@ -137,7 +157,8 @@ def _base_year(year: int) -> tuple[tuple[DayInfo, ...], str | None]:
         statutory = {}
         warning = f"{year}: official schedule {why}; statutory holidays unavailable ({err}); weekends only"
     return tuple(
-        DayInfo(d, False, DayKind.HOLIDAY, statutory[d], "computed") if d in statutory
+        DayInfo(d, False, DayKind.HOLIDAY, statutory[d], "computed")
+        if d in statutory
         else DayInfo(d, not _weekend(d), DayKind.WEEKEND if _weekend(d) else DayKind.WORKDAY, None, "weekday")
         for d in days
     ), warning
@@ -163,8 +184,13 @@ class _Year:
 class WorkCalendar:
     """Working days and hours; immutable after construction, so per-year tables are cached safely."""
 
-    def __init__(self, overrides: Mapping[date, bool] | None = None, *,
-                 office_hours: OfficeHours = DEFAULT_OFFICE_HOURS, tz: tzinfo = CHINA_TZ) -> None:
+    def __init__(
+        self,
+        overrides: Mapping[date, bool] | None = None,
+        *,
+        office_hours: OfficeHours = DEFAULT_OFFICE_HOURS,
+        tz: tzinfo = CHINA_TZ,
+    ) -> None:
         self._overrides: dict[date, bool] = {}
         for d, working in (overrides or {}).items():
             if not isinstance(d, date):
@@ -190,8 +216,12 @@ class WorkCalendar:
             infos = tuple(_overridden(i, ov[i.day]) if i.day in ov else i for i in infos)
         if warning and year not in self._admin_years:
             self._warnings.append(warning)
-        built = _Year(infos[0].day.toordinal(), bytes(i.working for i in infos),
-                      [i.day.toordinal() for i in infos if i.working], infos)
+        built = _Year(
+            infos[0].day.toordinal(),
+            bytes(i.working for i in infos),
+            [i.day.toordinal() for i in infos if i.working],
+            infos,
+        )
         self._years[year] = built
         return built
 

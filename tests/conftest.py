@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-
 from onewindow.engine import Engine, FixedClock
 from onewindow.engine.db import Database
 from onewindow.engine.engine import default_processes_dir
+from sqlalchemy import create_engine, text
 
 PG_URL = os.environ.get("ONEWINDOW_TEST_DATABASE_URL")
 # 2026-03-02 09:30 China time, a Monday and an ordinary working day.
@@ -110,6 +109,10 @@ def run_fi_to_decision(engine: Engine, case_no: str) -> None:
         t["Task_Intake"].id, user="lijing", data={"materials_received": ALL_FI_MATERIALS, "negative_list": False}
     )
     t = open_tasks(engine, case_no)
-    engine.tasks.complete(t["Task_LeadReview"].id, user="zhangwei", data={"review_opinion": "材料齐全", "conditions_met": True})
-    engine.tasks.complete(t["Task_InvestmentCoReview"].id, user="chenjie", data={"co_opinion": "同意", "co_agree": True})
+    engine.tasks.complete(
+        t["Task_LeadReview"].id, user="zhangwei", data={"review_opinion": "材料齐全", "conditions_met": True}
+    )
+    engine.tasks.complete(
+        t["Task_InvestmentCoReview"].id, user="chenjie", data={"co_opinion": "同意", "co_agree": True}
+    )
     engine.tasks.complete(t["Task_FinanceCoReview"].id, user="zhaomin", data={"co_opinion": "无异议", "co_agree": True})

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
-
 from onewindow.engine import CaseStatus, Engine, FixedClock
 from onewindow.engine.models import CaseRow, EventRow, TaskRow
+from sqlalchemy import func, select
 
 from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks, run_fi_to_decision
 
@@ -32,10 +31,14 @@ def test_foreign_investment_happy_path(engine: Engine, clock: FixedClock) -> Non
     t = open_tasks(engine, case.case_no)
     engine.tasks.complete(t["Task_LeadDecision"].id, user="zhangwei", data={"decision": "approve"})
     t = open_tasks(engine, case.case_no)
-    engine.tasks.complete(t["Task_Seal"].id, user="zhangwei", data={"seal_no": "510107-01", "document_no": "武审备〔2026〕1号"})
+    engine.tasks.complete(
+        t["Task_Seal"].id, user="zhangwei", data={"seal_no": "510107-01", "document_no": "武审备〔2026〕1号"}
+    )
     t = open_tasks(engine, case.case_no)
     assert t["Task_Issue"].section == "issuing"
-    engine.tasks.complete(t["Task_Issue"].id, user="wangfang", data={"certificate_no": "WH-FI-0001", "delivery": "window"})
+    engine.tasks.complete(
+        t["Task_Issue"].id, user="wangfang", data={"certificate_no": "WH-FI-0001", "delivery": "window"}
+    )
 
     view = engine.cases.show(case.case_no)
     assert view.summary.status == CaseStatus.APPROVED
@@ -64,7 +67,11 @@ def test_missing_material_waits_in_supplement(engine: Engine) -> None:
     engine.tasks.complete(supplement.id, user="lijing", data={"supplemented_materials": ["M03", "M04", "M06"]})
     view = engine.cases.show(case.case_no)
     assert view.summary.status == CaseStatus.ACCEPTED
-    assert {t.bpmn_id for t in view.open_tasks} == {"Task_LeadReview", "Task_InvestmentCoReview", "Task_FinanceCoReview"}
+    assert {t.bpmn_id for t in view.open_tasks} == {
+        "Task_LeadReview",
+        "Task_InvestmentCoReview",
+        "Task_FinanceCoReview",
+    }
     sections = {t.section for t in view.open_tasks}
     assert sections == {"commerce", "investment", "finance"}
 
@@ -72,9 +79,13 @@ def test_missing_material_waits_in_supplement(engine: Engine) -> None:
 def test_negative_list_is_not_accepted(engine: Engine) -> None:
     case = engine.cases.start(FI, FI_APPLICANT, actor="lijing")
     intake = open_tasks(engine, case.case_no)["Task_Intake"]
-    engine.tasks.complete(intake.id, user="lijing", data={"materials_received": ALL_FI_MATERIALS, "negative_list": True})
+    engine.tasks.complete(
+        intake.id, user="lijing", data={"materials_received": ALL_FI_MATERIALS, "negative_list": True}
+    )
     refuse = open_tasks(engine, case.case_no)["Task_RefuseAcceptance"]
-    engine.tasks.complete(refuse.id, user="lijing", data={"notice_no": "武审不受〔2026〕1号", "reasons": "属于负面清单"})
+    engine.tasks.complete(
+        refuse.id, user="lijing", data={"notice_no": "武审不受〔2026〕1号", "reasons": "属于负面清单"}
+    )
     assert engine.cases.show(case.case_no).summary.status == CaseStatus.NOT_ACCEPTED
 
 
@@ -82,7 +93,9 @@ def test_refusal_ends_rejected(engine: Engine) -> None:
     case = engine.cases.start(FI, FI_APPLICANT, actor="lijing")
     run_fi_to_decision(engine, case.case_no)
     decision = open_tasks(engine, case.case_no)["Task_LeadDecision"]
-    engine.tasks.complete(decision.id, user="zhangwei", data={"decision": "refuse", "decision_reasons": "投资者主体资格证明未经认证"})
+    engine.tasks.complete(
+        decision.id, user="zhangwei", data={"decision": "refuse", "decision_reasons": "投资者主体资格证明未经认证"}
+    )
     deliver = open_tasks(engine, case.case_no)["Task_DeliverRefusal"]
     assert deliver.section == "issuing"
     engine.tasks.complete(
@@ -129,7 +142,9 @@ def test_cold_reload_matches_warm_cache(engine: Engine, database_url: str, clock
     other = Engine(database_url, clock=clock)
     try:
         intake = open_tasks(other, case.case_no)["Task_Intake"]
-        other.tasks.complete(intake.id, user="lijing", data={"materials_received": ALL_FI_MATERIALS, "negative_list": False})
+        other.tasks.complete(
+            intake.id, user="lijing", data={"materials_received": ALL_FI_MATERIALS, "negative_list": False}
+        )
         # The first engine's cached workflow is stale now; it must reload rather than reuse it.
         lead = open_tasks(engine, case.case_no)["Task_LeadReview"]
         engine.tasks.complete(lead.id, user="zhangwei", data={"review_opinion": "同意", "conditions_met": True})
@@ -145,7 +160,9 @@ def test_cold_reload_matches_warm_cache(engine: Engine, database_url: str, clock
 def test_member_of_several_sections_sees_each(engine: Engine, user: str) -> None:
     case = engine.cases.start(FI, FI_APPLICANT, actor="lijing")
     run_intake = open_tasks(engine, case.case_no)["Task_Intake"]
-    engine.tasks.complete(run_intake.id, user="lijing", data={"materials_received": ALL_FI_MATERIALS, "negative_list": False})
+    engine.tasks.complete(
+        run_intake.id, user="lijing", data={"materials_received": ALL_FI_MATERIALS, "negative_list": False}
+    )
     co = open_tasks(engine, case.case_no)["Task_InvestmentCoReview"]
     engine.tasks.complete(co.id, user=user, data={"co_opinion": "同意", "co_agree": True})
     assert "Task_InvestmentCoReview" not in open_tasks(engine, case.case_no)
