@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+
 from onewindow.engine import Engine, OnewindowError
 from onewindow.engine.db import Database
 from onewindow.engine.engine import default_processes_dir

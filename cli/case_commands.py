@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
+
 from onewindow.engine.cases import CaseView, TaskView
+from onewindow.engine.workcalendar import CHINA_TZ
 
 from .app import AppContext, cli, domain_errors, emit, json_option, pass_app, read_json_file
 
 
-def _when(value: object) -> str:
-    return "-" if value is None else str(value)[:16].replace("T", " ")
+def _when(value: datetime | None) -> str:
+    """Instants are stored in UTC; clerks read China time."""
+    return "-" if value is None else value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 @cli.group()

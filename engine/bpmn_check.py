@@ -36,11 +36,13 @@ __all__ = ["CheckResult", "check_bpmn", "check_bpmn_bytes"]
 _B = f"{{{BPMN_NS}}}"
 _DEFINITIONS = f"{_B}definitions"
 _CHOREOGRAPHY = (f"{_B}choreography", f"{_B}globalChoreographyTask")
-_CONVERSATION = tuple(_B + t for t in ("conversation", "subConversation", "callConversation",
-                                       "globalConversation"))
+_CONVERSATION = tuple(_B + t for t in ("conversation", "subConversation", "callConversation", "globalConversation"))
 _SCHEMA_LOCK = threading.Lock()  # the compiled schema keeps one error log: one validation at a time
-_NAMESPACES = {BPMN_NS: "bpmn", "http://www.w3.org/2001/XMLSchema": "xs",
-               "http://spiffworkflow.org/bpmn/schema/1.0/core": "spiffworkflow"}
+_NAMESPACES = {
+    BPMN_NS: "bpmn",
+    "http://www.w3.org/2001/XMLSchema": "xs",
+    "http://spiffworkflow.org/bpmn/schema/1.0/core": "spiffworkflow",
+}
 
 
 @dataclass
@@ -118,8 +120,11 @@ def _check_definitions(root: etree._Element, f: Findings) -> list[str]:
         if not el.get("id"):
             f.error(el, f"{describe(el)} has no id")  # SpiffWorkflow refuses these document-wide
     for el in root.iter(f"{_B}dataStore"):
-        f.error(el, f"{describe(el)}: data stores are not supported (SpiffWorkflow needs an implementation "
-                    "registered for each, and onewindow registers none)")
+        f.error(
+            el,
+            f"{describe(el)}: data stores are not supported (SpiffWorkflow needs an implementation "
+            "registered for each, and onewindow registers none)",
+        )
     for el in root.iter(*_CHOREOGRAPHY):
         f.error(el, f"{describe(el)}: choreographies cannot be executed")
     for el in root.iter(*_CONVERSATION):
@@ -129,21 +134,28 @@ def _check_definitions(root: etree._Element, f: Findings) -> list[str]:
             f.error(el, f"{describe(el)} has no correlationPropertyRetrievalExpression")
     rules = ProcessRules(root, f)
     if not rules.processes:
-        f.error(root, "no executable process: the file has no bpmn:process (a collaboration or "
-                      "choreography diagram only?)")
+        f.error(
+            root, "no executable process: the file has no bpmn:process (a collaboration or choreography diagram only?)"
+        )
     elif not rules.executable:
         listed = ", ".join(str(p.get("id")) for p in rules.processes[:5])
-        f.error(root, f'no executable process: every process ({listed}) has isExecutable="false"; mark the '
-                      'one to run isExecutable="true"')
+        f.error(
+            root,
+            f'no executable process: every process ({listed}) has isExecutable="false"; mark the '
+            'one to run isExecutable="true"',
+        )
     for proc in rules.executable:
         rules.check_process(proc)
     called = {c.get("calledElement") for c in root.iter(f"{_B}callActivity")}
     ids = [str(p.get("id")) for p in rules.executable if p.get("id")]
     uncalled = [pid for pid in ids if pid not in called]
     if len(uncalled) > 1:
-        f.warn(root, f"{len(uncalled)} executable processes that no call activity calls "
-                     f"({', '.join(uncalled[:5])}): each could start a case; mark the pools that are only "
-                     'documentation isExecutable="false"')
+        f.warn(
+            root,
+            f"{len(uncalled)} executable processes that no call activity calls "
+            f"({', '.join(uncalled[:5])}): each could start a case; mark the pools that are only "
+            'documentation isExecutable="false"',
+        )
     return uncalled + [pid for pid in ids if pid not in uncalled]
 
 
@@ -168,8 +180,14 @@ def _schema_warnings(tree: etree._ElementTree, filename: str) -> list[Problem]:
             el = el.getparent()
         for ns, prefix in _NAMESPACES.items():
             message = message.replace(f"{{{ns}}}", f"{prefix}:")
-        warnings.append(Problem(filename, "does not match the BPMN 2.0 schema: " + one_line(message, 240),
-                                line=line or None, element=el.get("id") if el is not None else None))
+        warnings.append(
+            Problem(
+                filename,
+                "does not match the BPMN 2.0 schema: " + one_line(message, 240),
+                line=line or None,
+                element=el.get("id") if el is not None else None,
+            )
+        )
     return warnings
 
 
@@ -219,8 +237,9 @@ def _spiff_problem(err: Exception, filename: str, ids: dict[str, etree._Element]
     text = re.sub(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>", r"<\1>", text)
     if "RecursionError" in text:
         text = "the flow is chained too deeply for SpiffWorkflow's recursive parser"
-    return Problem(filename, one_line(f"SpiffWorkflow cannot parse {what}: {text}", 400),
-                   line=line, element=el_id or None)
+    return Problem(
+        filename, one_line(f"SpiffWorkflow cannot parse {what}: {text}", 400), line=line, element=el_id or None
+    )
 
 
 def _describe_error(err: BaseException) -> str:

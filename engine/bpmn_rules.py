@@ -40,13 +40,16 @@ UNSUPPORTED_NODES = {
     "implicitThrowEvent": "is not supported by SpiffWorkflow",
     "adHocSubProcess": "is not supported: its activities are picked by people at run time "
     "(SpiffWorkflow's support is experimental)",
-} | dict.fromkeys(("choreographyTask", "subChoreography", "callChoreography"),
-                  "is a choreography element; choreographies cannot be executed")
+} | dict.fromkeys(
+    ("choreographyTask", "subChoreography", "callChoreography"),
+    "is a choreography element; choreographies cannot be executed",
+)
 FLOW_NODES = SUPPORTED_NODES | UNSUPPORTED_NODES.keys()
 CONTAINERS = ("process", "subProcess", "transaction", "adHocSubProcess")
 # Nodes whose parser accepts several outgoing flows (TaskParser.handles_multiple_outgoing).
-SPLITTING = frozenset({"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway",
-                       "complexGateway", "startEvent"})
+SPLITTING = frozenset(
+    {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway", "startEvent"}
+)
 CONDITIONAL_GATEWAYS = frozenset({"exclusiveGateway", "inclusiveGateway"})
 # The event definitions each event parser reads (bpmn/parser/event_parsers.py); it ignores any other.
 EVENT_DEFINITIONS = {
@@ -70,7 +73,7 @@ def is_bpmn(el: Element, *names: str) -> bool:
     tag = el.tag
     if not isinstance(tag, str) or not tag.startswith(_B):
         return False
-    return not names or tag[len(_B):] in names
+    return not names or tag[len(_B) :] in names
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -162,11 +165,13 @@ class ProcessRules:
             self.f.error(proc, "process has no id")
         nodes = [c for c in proc if is_bpmn(c, *FLOW_NODES)]
         if not nodes:
-            self.f.error(proc, f'{describe(proc)} is empty (a pool without flow elements?); mark it '
-                               'isExecutable="false" or model its flow')
+            self.f.error(
+                proc,
+                f"{describe(proc)} is empty (a pool without flow elements?); mark it "
+                'isExecutable="false" or model its flow',
+            )
         elif "isExecutable" not in proc.attrib:
-            self.f.warn(proc, f'{describe(proc)} has no isExecutable attribute; SpiffWorkflow treats it '
-                              "as executable")
+            self.f.warn(proc, f"{describe(proc)} has no isExecutable attribute; SpiffWorkflow treats it as executable")
         seen: dict[str, Element] = {}
         for el in proc.iter():
             if not isinstance(el.tag, str):
@@ -174,12 +179,17 @@ class ProcessRules:
             el_id = el.get("id")
             if el_id and is_bpmn(el):
                 if el_id in seen:
-                    self.f.error(el, f"{describe(el)} reuses the id of the {describe(seen[el_id])} "
-                                     f"on line {seen[el_id].sourceline}")
+                    self.f.error(
+                        el,
+                        f"{describe(el)} reuses the id of the {describe(seen[el_id])} on line {seen[el_id].sourceline}",
+                    )
                 seen.setdefault(el_id, el)
                 if el_id in RESERVED_IDS and is_bpmn(el, *FLOW_NODES, *CONTAINERS):
-                    self.f.error(el, f'{describe(el)} has the id "{el_id}", which collides with a task '
-                                     "SpiffWorkflow adds to every process; rename it")
+                    self.f.error(
+                        el,
+                        f'{describe(el)} has the id "{el_id}", which collides with a task '
+                        "SpiffWorkflow adds to every process; rename it",
+                    )
             name = local(el)
             if not is_bpmn(el):
                 continue
@@ -190,8 +200,9 @@ class ProcessRules:
             elif name in EVENT_DEFINITIONS:
                 self._event(el, name)
             elif name == "dataStoreReference":
-                self.f.error(el, f"{describe(el)}: data stores are not supported (no implementation is "
-                                 "registered for them)")
+                self.f.error(
+                    el, f"{describe(el)}: data stores are not supported (no implementation is registered for them)"
+                )
             handler = self.handlers.get(name)
             if handler is not None:
                 handler(el)
@@ -225,8 +236,11 @@ class ProcessRules:
             flows = outgoing.get(str(node_id), [])
             name = local(node)
             if len(flows) > 1 and name not in SPLITTING:
-                self.f.error(node, f"{describe(node)} has {len(flows)} outgoing sequence flows; SpiffWorkflow"
-                                   " only splits at gateways: add a parallel or exclusive gateway")
+                self.f.error(
+                    node,
+                    f"{describe(node)} has {len(flows)} outgoing sequence flows; SpiffWorkflow"
+                    " only splits at gateways: add a parallel or exclusive gateway",
+                )
             for flow in flows:
                 self._flow_condition(flow, node, flows)
 
@@ -234,80 +248,104 @@ class ProcessRules:
         cond = flow.find(f"{_B}conditionExpression")
         gateway = local(source) in CONDITIONAL_GATEWAYS
         if cond is not None and not gateway:
-            self.f.warn(flow, f"{describe(flow)} has a condition, but it leaves a {describe(source)}: "
-                              "SpiffWorkflow ignores conditions except on exclusive and inclusive gateways")
+            self.f.warn(
+                flow,
+                f"{describe(flow)} has a condition, but it leaves a {describe(source)}: "
+                "SpiffWorkflow ignores conditions except on exclusive and inclusive gateways",
+            )
             return
         if not gateway:
             return
         default = source.get("default")
         if default and default not in {f.get("id") for f in siblings} and flow is siblings[0]:
-            self.f.error(source, f'{describe(source)} names "{default}" as its default flow, which does not '
-                                 "leave it")
+            self.f.error(source, f'{describe(source)} names "{default}" as its default flow, which does not leave it')
         text = cond.text if cond is not None else None
         if text is None or not text.strip():
             if len(siblings) > 1 and flow.get("id") != default:
-                self.f.error(flow, f"{describe(flow)} leaves the {describe(source)} without a condition and "
-                                   "is not the gateway's default flow")
+                self.f.error(
+                    flow,
+                    f"{describe(flow)} leaves the {describe(source)} without a condition and "
+                    "is not the gateway's default flow",
+                )
             return
         self._expression(flow, text, "condition", cond)
 
-    def _expression(self, owner: Element, text: str, what: str, holder: Element | None = None,
-                    *, hint: str = "SpiffWorkflow evaluates it as Python over the case data") -> None:
+    def _expression(
+        self,
+        owner: Element,
+        text: str,
+        what: str,
+        holder: Element | None = None,
+        *,
+        hint: str = "SpiffWorkflow evaluates it as Python over the case data",
+    ) -> None:
         language = (holder.get("language") or "") if holder is not None else ""
         if language and "python" not in language.lower():
-            self.f.error(owner, f"{describe(owner)}: {what} {_quote(text)} is in language "
-                                f'"{language}"; only Python expressions are supported')
+            self.f.error(
+                owner,
+                f"{describe(owner)}: {what} {_quote(text)} is in language "
+                f'"{language}"; only Python expressions are supported',
+            )
         elif (why := python_error(text.strip(), "eval")) is not None:
-            self.f.error(owner, f"{describe(owner)}: {what} {_quote(text)} is not a Python expression "
-                                f"({why}); {hint}")
+            self.f.error(owner, f"{describe(owner)}: {what} {_quote(text)} is not a Python expression ({why}); {hint}")
         elif python_error(text.strip(" \t"), "eval") is not None:
-            self.f.warn(owner, f"{describe(owner)}: {what} starts with a line break and indentation, which "
-                               "Python's eval() rejects unless the engine strips it")
+            self.f.warn(
+                owner,
+                f"{describe(owner)}: {what} starts with a line break and indentation, which "
+                "Python's eval() rejects unless the engine strips it",
+            )
 
     # -- events -----------------------------------------------------------------------------------
     def _event(self, event: Element, kind: str) -> None:
         supported = EVENT_DEFINITIONS[kind]
         definitions = [c for c in event if local(c).endswith("EventDefinition") and is_bpmn(c)]
         if any(is_bpmn(c, "eventDefinitionRef") for c in event):
-            self.f.error(event, f"{describe(event)} uses a shared event definition (eventDefinitionRef), "
-                                "which SpiffWorkflow does not read; define the event inside the event")
+            self.f.error(
+                event,
+                f"{describe(event)} uses a shared event definition (eventDefinitionRef), "
+                "which SpiffWorkflow does not read; define the event inside the event",
+            )
         for definition in definitions:
             what = local(definition)[: -len("EventDefinition")]
             if what not in supported:
                 on = kind_of(event)
-                self.f.error(event, f"{describe(event)}: {article(what)} {what} event definition on "
-                                    f"{article(on)} {on} is not supported by SpiffWorkflow")
+                self.f.error(
+                    event,
+                    f"{describe(event)}: {article(what)} {what} event definition on "
+                    f"{article(on)} {on} is not supported by SpiffWorkflow",
+                )
             elif what in ("message", "signal", "error", "escalation"):
                 ref = definition.get(f"{what}Ref")
                 if ref and ref not in self.defined[what]:
                     self.f.error(event, f'{describe(event)} refers to {what} "{ref}", which is not defined')
                 elif what == "message" and not ref:
                     verb = "sends" if kind in ("endEvent", "intermediateThrowEvent") else "waits for"
-                    self.f.error(event, f"{describe(event)} has no message (messageRef), so nothing "
-                                        f"identifies what it {verb}")
+                    self.f.error(
+                        event, f"{describe(event)} has no message (messageRef), so nothing identifies what it {verb}"
+                    )
             elif what == "timer":
                 self._timer(event, definition)
             elif what == "conditional":
                 cond = definition.find(f"{_B}condition")
                 if cond is None or not (cond.text or "").strip():
-                    self.f.error(event, f"{describe(event)} has a conditional event definition without a "
-                                        "condition")
+                    self.f.error(event, f"{describe(event)} has a conditional event definition without a condition")
                 else:
                     self._expression(event, cond.text or "", "condition", cond)
         if kind == "boundaryEvent" and not definitions:
-            self.f.error(event, f"{describe(event)} has no event definition; SpiffWorkflow cannot tell what "
-                                "it waits for")
+            self.f.error(
+                event, f"{describe(event)} has no event definition; SpiffWorkflow cannot tell what it waits for"
+            )
 
     def _timer(self, event: Element, definition: Element) -> None:
         # SpiffWorkflow reads the first of these it finds, in this order (parse_timer_event).
-        found = [(e, w) for w in ("timeDate", "timeDuration", "timeCycle")
-                 if (e := definition.find(_B + w)) is not None]
+        found = [
+            (e, w) for w in ("timeDate", "timeDuration", "timeCycle") if (e := definition.find(_B + w)) is not None
+        ]
         expr, what = found[0] if found else (None, "")
         label = {"timeDate": "timer date", "timeDuration": "timer duration", "timeCycle": "timer cycle"}
         text = (expr.text or "") if expr is not None else ""
         if expr is None or not text.strip():
-            self.f.error(event, f"{describe(event)} has a timer without a time date, duration or cycle "
-                                "expression")
+            self.f.error(event, f"{describe(event)} has a timer without a time date, duration or cycle expression")
             return
         hint = "SpiffWorkflow evaluates timers as Python: quote literal values, e.g. `'P3D'`"
         if _ISO_DURATION.match(text.strip()):
@@ -321,8 +359,11 @@ class ProcessRules:
         if ref is None and definition is not None:
             ref = definition.get("messageRef")
         if not ref:
-            self.f.error(task, f"{describe(task)} has no message (messageRef), so nothing identifies what it "
-                               f"{'sends' if local(task) == 'sendTask' else 'waits for'}")
+            self.f.error(
+                task,
+                f"{describe(task)} has no message (messageRef), so nothing identifies what it "
+                f"{'sends' if local(task) == 'sendTask' else 'waits for'}",
+            )
         elif ref not in self.defined["message"]:
             self.f.error(task, f'{describe(task)} refers to message "{ref}", which is not defined')
 
@@ -334,8 +375,9 @@ class ProcessRules:
     def _service_task(self, task: Element) -> None:
         operator = self._extension(task, "serviceTaskOperator")
         if operator is None:
-            self.f.error(task, f"{describe(task)} has no spiffworkflow:serviceTaskOperator, so there is "
-                               "nothing to call")
+            self.f.error(
+                task, f"{describe(task)} has no spiffworkflow:serviceTaskOperator, so there is nothing to call"
+            )
         elif not operator.get("id"):
             self.f.error(task, f"{describe(task)}: its spiffworkflow:serviceTaskOperator has no id")
 
@@ -347,8 +389,7 @@ class ProcessRules:
     def _script_task(self, task: Element) -> None:
         fmt = task.get("scriptFormat")
         if fmt and "python" not in fmt.lower():
-            self.f.error(task, f'{describe(task)} has scriptFormat "{one_line(fmt, 40)}"; only Python '
-                               "scripts can run")
+            self.f.error(task, f'{describe(task)} has scriptFormat "{one_line(fmt, 40)}"; only Python scripts can run')
             return
         script = task.find(f"{_B}script")
         text = (script.text or "") if script is not None else ""
@@ -357,8 +398,10 @@ class ProcessRules:
         elif (why := python_error(textwrap.dedent(text).strip(), "exec")) is not None:
             self.f.error(task, f"{describe(task)}: its script is not valid Python ({why})")
         elif python_error(text, "exec") is not None:
-            self.f.warn(task, f"{describe(task)}: its script is indented, which Python's exec() rejects "
-                              "unless the engine dedents it")
+            self.f.warn(
+                task,
+                f"{describe(task)}: its script is indented, which Python's exec() rejects unless the engine dedents it",
+            )
 
     def _call_activity(self, task: Element) -> None:
         called = task.get("calledElement")
@@ -376,11 +419,16 @@ class ProcessRules:
             cardinality = mi.find(f"{_B}loopCardinality")
             data_input = mi.find(f"{_B}loopDataInputRef")
             if (cardinality is None) == (data_input is None):
-                self.f.error(task, f"{describe(task)} is multi-instance but names "
-                                   f"{'neither' if cardinality is None else 'both'} a loop cardinality "
-                                   f"{'nor' if cardinality is None else 'and'} a loop data input")
-            for expr, what in ((cardinality, "loop cardinality"),
-                               (mi.find(f"{_B}completionCondition"), "completion condition")):
+                self.f.error(
+                    task,
+                    f"{describe(task)} is multi-instance but names "
+                    f"{'neither' if cardinality is None else 'both'} a loop cardinality "
+                    f"{'nor' if cardinality is None else 'and'} a loop data input",
+                )
+            for expr, what in (
+                (cardinality, "loop cardinality"),
+                (mi.find(f"{_B}completionCondition"), "completion condition"),
+            ):
                 if expr is not None and (expr.text or "").strip():
                     self._expression(task, expr.text or "", what, expr)
         loop = task.find(f"{_B}standardLoopCharacteristics")
@@ -401,23 +449,28 @@ class ProcessRules:
         box = _container_of(node)
         scopes = [s for s in (box, _container_of(box) if box is not None else None) if s is not None]
         declared = {d.get("id") for s in scopes for d in s.iterchildren(f"{_B}dataObject")}
-        for assoc, end, verb in (("dataInputAssociation", "sourceRef", "reads"),
-                                 ("dataOutputAssociation", "targetRef", "writes")):
+        for assoc, end, verb in (
+            ("dataInputAssociation", "sourceRef", "reads"),
+            ("dataOutputAssociation", "targetRef", "writes"),
+        ):
             for ref in node.iterfind(f"{_B}{assoc}/{_B}{end}"):
                 target = self.ids.get(ref.text or "")
                 if target is None:
-                    self.f.error(node, f'{describe(node)} {verb} "{one_line(ref.text or "", 60)}", which is '
-                                       "not defined")
+                    self.f.error(
+                        node, f'{describe(node)} {verb} "{one_line(ref.text or "", 60)}", which is not defined'
+                    )
                 elif is_bpmn(target, "dataStoreReference"):
                     continue  # reported as a data store
                 elif not is_bpmn(target, "dataObjectReference"):
                     what = f"{describe(node)} {verb} the {describe(target)} ({target.get('id')})"
-                    self.f.error(node, f"{what}, but SpiffWorkflow maps only data object references in data "
-                                       "associations")
+                    self.f.error(
+                        node, f"{what}, but SpiffWorkflow maps only data object references in data associations"
+                    )
                 elif target.get("dataObjectRef") not in declared:
                     what = f"{describe(node)} {verb} the {describe(target)} ({target.get('id')})"
-                    self.f.error(node, f"{what}, whose data object is not declared in this (sub-)process or "
-                                       "the one around it")
+                    self.f.error(
+                        node, f"{what}, whose data object is not declared in this (sub-)process or the one around it"
+                    )
 
 
 def _container_of(el: Element) -> Element | None:
@@ -425,4 +478,3 @@ def _container_of(el: Element) -> Element | None:
         if is_bpmn(parent, *CONTAINERS):
             return parent
     return None
-

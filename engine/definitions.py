@@ -22,12 +22,12 @@ SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 
-MILESTONES = {
-    "accepted": "已受理",
-    "supplement_requested": "补正中",
+MILESTONES = {  # what the history says when a task carrying the milestone completes
+    "accepted": "受理(法定时限开始计算)",
+    "supplement_requested": "补正材料已登记",
     "refused_acceptance": "不予受理",
-    "approved": "已批准",
-    "rejected": "办结(不通过)",
+    "approved": "准予(已用印)",
+    "rejected": "不予许可(决定书已送达)",
     "issued": "已出证",
 }
 

@@ -27,6 +27,7 @@ from .definitions import BPMN_NS, TaskMeta, read_task_meta
 from .errors import DeploymentError, NotFoundError, Problem
 from .forms import load_form
 from .models import DefinitionRow, DepartmentRow, SectionRow, UserRow, UserSectionRow
+from .safe_xml import parse_xml_bytes
 from .scripting import ScriptRejected, check_expression, check_script
 from .workcalendar import parse_limit
 
@@ -98,9 +99,7 @@ class RepositoryService:
         catalogue_path = file.with_suffix(".toml")
         matter, problems = parse_catalogue(catalogue_path, self.bureau)
         report.problems.extend(problems)
-        if matter is None:
-            return
-        if matter.process_id not in result.process_ids:
+        if matter is not None and matter.process_id not in result.process_ids:
             known = ", ".join(result.process_ids) or "none"
             report.problems.append(
                 Problem(
@@ -111,15 +110,17 @@ class RepositoryService:
             )
             return
         xml = file.read_bytes()
-        tree = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
-        process = tree.find(f".//{{{BPMN_NS}}}process[@id='{matter.process_id}']")
-        assert process is not None  # check_bpmn found it
-        nodes = read_task_meta(process)
+        tree = parse_xml_bytes(xml, filename=str(file))
         before = len(report.problems)
-        lane_sections = self._check_lanes(file, process, nodes, report.problems)
-        forms = self._check_forms(file, matter, nodes, report.problems)
-        self._check_code(file, process, report.problems)
-        if len(report.problems) > before:
+        # Without a usable catalogue the file cannot deploy, but the designer still gets every other problem.
+        for process_id in [matter.process_id] if matter else result.process_ids:
+            process = tree.getroot().find(f".//{{{BPMN_NS}}}process[@id='{process_id}']")
+            assert process is not None  # check_bpmn found it
+            nodes = read_task_meta(process)
+            lane_sections = self._check_lanes(file, process, nodes, report.problems)
+            forms = self._check_forms(file, matter, nodes, report.problems)
+            self._check_code(file, process, report.problems)
+        if matter is None or len(report.problems) > before:
             return
         prepared = PreparedMatter(
             matter=matter,
@@ -169,7 +170,7 @@ class RepositoryService:
         return mapping
 
     def _check_forms(
-        self, file: Path, matter: Matter, nodes: dict[str, TaskMeta], problems: list[Problem]
+        self, file: Path, matter: Matter | None, nodes: dict[str, TaskMeta], problems: list[Problem]
     ) -> dict[str, Any]:
         forms: dict[str, Any] = {}
         wanted: list[tuple[str, Problem]] = []
@@ -192,7 +193,7 @@ class RepositoryService:
                     parse_limit(meta.step_limit)
                 except Exception as err:
                     problems.append(Problem(str(file), f"stepLimit: {err}", line=meta.line, element=meta.id))
-        if matter.application_form:
+        if matter is not None and matter.application_form:
             wanted.append(
                 (matter.application_form, Problem(f"{file.with_suffix('.toml')}", "", element="application_form"))
             )

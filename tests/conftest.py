@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
+
 from onewindow.engine import Engine, FixedClock
 from onewindow.engine.db import Database
 from onewindow.engine.engine import default_processes_dir
-from sqlalchemy import create_engine, text
 
 PG_URL = os.environ.get("ONEWINDOW_TEST_DATABASE_URL")
 # 2026-03-02 09:30 China time, a Monday and an ordinary working day.

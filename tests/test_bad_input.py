@@ -27,7 +27,8 @@ FI_BPMN = default_processes_dir() / "foreign_investment_filing.bpmn"
 def counts(engine: Engine) -> tuple[int, ...]:
     with engine.db.reading() as s:
         return tuple(
-            s.scalar(select(func.count()).select_from(table)) or 0 for table in (DefinitionRow, CaseRow, TaskRow, EventRow)
+            s.scalar(select(func.count()).select_from(table)) or 0
+            for table in (DefinitionRow, CaseRow, TaskRow, EventRow)
         )
 
 
@@ -81,7 +82,9 @@ def test_entities_are_refused(sqlite_engine: Engine, matters_dir: Path, prolog: 
     bpmn = matters_dir / "foreign_investment_filing.bpmn"
     text = bpmn.read_text(encoding="utf-8")
     head, rest = text.split("\n", 1)
-    bpmn.write_text(f"{head}\n{prolog}\n{rest}".replace('name="接件与材料核验"', 'name="&xxe;&d;"', 1), encoding="utf-8")
+    bpmn.write_text(
+        f"{head}\n{prolog}\n{rest}".replace('name="接件与材料核验"', 'name="&xxe;&d;"', 1), encoding="utf-8"
+    )
     before = counts(sqlite_engine)
     with pytest.raises(DeploymentError) as info:
         sqlite_engine.repository.deploy(matters_dir)
@@ -148,7 +151,9 @@ def test_script_with_import_is_refused(sqlite_engine: Engine, matters_dir: Path)
 def test_redeploy_same_content_keeps_version(sqlite_engine: Engine, matters_dir: Path) -> None:
     first = sqlite_engine.repository.deploy(matters_dir)
     assert [o.changed for o in first] == [False]  # the shipped copy is already deployed
-    edit(matters_dir / "foreign_investment_filing.toml", "committed_limit = { value = 7", "committed_limit = { value = 6")
+    edit(
+        matters_dir / "foreign_investment_filing.toml", "committed_limit = { value = 7", "committed_limit = { value = 6"
+    )
     second = sqlite_engine.repository.deploy(matters_dir)
     assert [(o.changed, o.version) for o in second] == [(True, 2)]
 
@@ -191,7 +196,9 @@ def test_another_sections_task(sqlite_engine: Engine) -> None:
     intake = open_tasks(sqlite_engine, case.case_no)["Task_Intake"]
     before = counts(sqlite_engine)
     with pytest.raises(PermissionDeniedError) as info:
-        sqlite_engine.tasks.complete(intake.id, user="zhangwei", data={"materials_received": [], "negative_list": False})
+        sqlite_engine.tasks.complete(
+            intake.id, user="zhangwei", data={"materials_received": [], "negative_list": False}
+        )
     assert "belongs to section 'window'" in one_line(info.value) and "zhangwei works in: commerce" in str(info.value)
     assert counts(sqlite_engine) == before
 
@@ -222,7 +229,9 @@ def test_task_claimed_by_someone_else(sqlite_engine: Engine) -> None:
     with pytest.raises(ConflictError):
         sqlite_engine.tasks.claim(intake.id, user="wangfang")
     with pytest.raises(PermissionDeniedError) as info:
-        sqlite_engine.tasks.complete(intake.id, user="wangfang", data={"materials_received": [], "negative_list": False})
+        sqlite_engine.tasks.complete(
+            intake.id, user="wangfang", data={"materials_received": [], "negative_list": False}
+        )
     assert "claimed by lijing" in one_line(info.value)
     sqlite_engine.tasks.unclaim(intake.id, user="lijing")
     assert sqlite_engine.tasks.claim(intake.id, user="wangfang").claimed_by == "wangfang"

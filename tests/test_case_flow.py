@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import func, select
+
 from onewindow.engine import CaseStatus, Engine, FixedClock
 from onewindow.engine.models import CaseRow, EventRow, TaskRow
-from sqlalchemy import func, select
 
 from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks, run_fi_to_decision
 

@@ -42,8 +42,8 @@ def test_two_clerks_complete_the_same_task(engine: Engine, database_url: str, cl
             intake = open_tasks(engine, case.case_no)["Task_Intake"]
             data = {"materials_received": ALL_FI_MATERIALS, "negative_list": False}
             results = race(
-                lambda: engine.tasks.complete(intake.id, user="lijing", data=data),
-                lambda: second.tasks.complete(intake.id, user="wangfang", data=data),
+                lambda task_id=intake.id, data=data: engine.tasks.complete(task_id, user="lijing", data=data),
+                lambda task_id=intake.id, data=data: second.tasks.complete(task_id, user="wangfang", data=data),
             )
             errors = [r for r in results if isinstance(r, Exception)]
             assert len(errors) == 1, results

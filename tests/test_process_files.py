@@ -91,9 +91,7 @@ def bpmn_tree(matter: str) -> etree._ElementTree:
 
 
 def executable_process(matter: str) -> etree._Element:
-    (process,) = bpmn_tree(matter).xpath(
-        "//bpmn:process[@id=$pid]", namespaces=NS, pid=catalogue(matter)["process_id"]
-    )
+    (process,) = bpmn_tree(matter).xpath("//bpmn:process[@id=$pid]", namespaces=NS, pid=catalogue(matter)["process_id"])
     return process
 
 
@@ -106,9 +104,7 @@ def flow_nodes(process: etree._Element) -> Iterator[etree._Element]:
 def properties(node: etree._Element) -> dict[str, str]:
     return {
         p.get("name"): p.get("value")
-        for p in node.xpath(
-            "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS
-        )
+        for p in node.xpath("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)
     }
 
 
@@ -201,9 +197,7 @@ def test_catalogue_fields(matter: str) -> None:
     assert cat["lead_section"] not in cat["co_sections"]
     assert cat["supervising_department"] in {d["code"] for d in bureau()["departments"]}
     assert (FORMS / cat["application_form"]).is_file()
-    assert cat["acceptance_conditions"] and all(
-        isinstance(c, str) and c for c in cat["acceptance_conditions"]
-    )
+    assert cat["acceptance_conditions"] and all(isinstance(c, str) and c for c in cat["acceptance_conditions"])
     assert set(cat["handling_forms"]) <= {"1", "2", "3", "4"}
     assert isinstance(cat["fee"]["charged"], bool)
     codes = [m["code"] for m in cat["materials"]]
@@ -351,9 +345,7 @@ def check_python(source: str, mode: str) -> None:
 def test_bpmn_diagram_interchange(matter: str) -> None:
     tree = bpmn_tree(matter)
     process = executable_process(matter)
-    shapes = {
-        s.get("bpmnElement"): s.find("dc:Bounds", NS) for s in tree.xpath("//bpmndi:BPMNShape", namespaces=NS)
-    }
+    shapes = {s.get("bpmnElement"): s.find("dc:Bounds", NS) for s in tree.xpath("//bpmndi:BPMNShape", namespaces=NS)}
     edges = {e.get("bpmnElement"): e for e in tree.xpath("//bpmndi:BPMNEdge", namespaces=NS)}
 
     def box(element_id: str) -> tuple[float, float, float, float]:
@@ -526,9 +518,7 @@ def test_foreign_investment_happy_path() -> None:
     run = Run(
         "foreign_investment_filing",
         {
-            "Task_Intake": [
-                {"materials_received": FI_ALL, "negative_list": False, "intake_remarks": "材料齐全"}
-            ],
+            "Task_Intake": [{"materials_received": FI_ALL, "negative_list": False, "intake_remarks": "材料齐全"}],
             **FI_REVIEW,
             "Task_LeadDecision": [{"decision": "approve"}],
             "Task_Seal": [SEAL],
@@ -665,9 +655,7 @@ def test_foreign_investment_negative_list_is_not_accepted() -> None:
         "foreign_investment_filing",
         {
             "Task_Intake": [{"materials_received": ["M01"], "negative_list": True}],
-            "Task_RefuseAcceptance": [
-                {"notice_no": "武审批不受〔2026〕1号", "reasons": "属于负面清单,不适用备案。"}
-            ],
+            "Task_RefuseAcceptance": [{"notice_no": "武审批不受〔2026〕1号", "reasons": "属于负面清单,不适用备案。"}],
         },
     ).run()
     assert run.became_ready == [{("Task_Intake", WINDOW)}, {("Task_RefuseAcceptance", WINDOW)}]
@@ -720,9 +708,7 @@ def test_enterprise_registration_one_missing_material_then_supplement() -> None:
     run = Run(
         "enterprise_registration",
         {
-            "Task_Intake": [
-                {"materials_received": ["M01", "M02", "M03", "M05"], "intake_remarks": "缺住所证明"}
-            ],
+            "Task_Intake": [{"materials_received": ["M01", "M02", "M03", "M05"], "intake_remarks": "缺住所证明"}],
             "Task_Supplement": [{"supplemented_materials": ["M04"]}],
             **ER_REVIEW,
             "Task_RegistrationDecision": [{"decision": "approve"}],
@@ -748,9 +734,7 @@ def test_enterprise_registration_refusal() -> None:
         {
             "Task_Intake": [{"materials_received": ER_ALL}],
             **ER_REVIEW,
-            "Task_RegistrationDecision": [
-                {"decision": "refuse", "decision_reasons": "企业名称与已登记名称相同。"}
-            ],
+            "Task_RegistrationDecision": [{"decision": "refuse", "decision_reasons": "企业名称与已登记名称相同。"}],
             "Task_DeliverRefusal": [{**REFUSAL, "delivery": "window", "express_no": ""}],
         },
     ).run()

@@ -11,6 +11,7 @@ import chinese_calendar
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from onewindow.engine.errors import ConfigError
 from onewindow.engine.workcalendar import (
     CHINA_TZ,
@@ -106,9 +107,8 @@ def test_working_days_between_table(start: str, end: str, expected: int) -> None
 
 # -- day kinds, crossed, overrides -----------------------------------------------------------------
 
-@pytest.mark.parametrize(
-    "day", ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"]
-)
+
+@pytest.mark.parametrize("day", ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"])
 def test_2026_makeup_days(day: str) -> None:
     info = CAL.day_info(D(day))
     assert (info.working, info.kind, info.source) == (True, DayKind.MAKEUP_WORKDAY, "chinesecalendar")
@@ -167,6 +167,7 @@ def test_bad_override_key() -> None:
 
 
 # -- years without an official schedule ------------------------------------------------------------
+
 
 def test_2027_fallback_with_warning() -> None:
     cal = WorkCalendar()
@@ -258,6 +259,7 @@ def test_office_hours() -> None:
 
 # -- due -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("start", "value", "unit", "expected"),
     [
@@ -280,14 +282,17 @@ def test_due_uses_the_china_date() -> None:
     assert CAL.due(start, 20, Unit.WORKING_DAYS) == at("2026-10-22 17:30")
 
 
-@pytest.mark.parametrize(("value", "unit"), [(1.5, "working_days"), (-1, "working_days"), (3, "days"),
-                                             (3, "weeks"), (float("inf"), "working_hours")])
+@pytest.mark.parametrize(
+    ("value", "unit"),
+    [(1.5, "working_days"), (-1, "working_days"), (3, "days"), (3, "weeks"), (float("inf"), "working_hours")],
+)
 def test_due_rejects(value: float, unit: str) -> None:
     with pytest.raises(ConfigError):
         CAL.due(at("2026-03-06 10:00"), value, unit)
 
 
 # -- parse_limit -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -309,9 +314,7 @@ def test_parse_limit(text: str, expected: tuple[float, Unit]) -> None:
     assert parse_limit(text) == expected
 
 
-@pytest.mark.parametrize(
-    "text", ["", "3", "wd", "-3 wd", "three wd", "3 fortnights", "3.5.1 wd", "3日", "3 days"]
-)
+@pytest.mark.parametrize("text", ["", "3", "wd", "-3 wd", "three wd", "3 fortnights", "3.5.1 wd", "3日", "3 days"])
 def test_parse_limit_rejects(text: str) -> None:
     with pytest.raises(ConfigError, match="time limit") as err:
         parse_limit(text)
@@ -320,10 +323,14 @@ def test_parse_limit_rejects(text: str) -> None:
 
 # -- load_overrides --------------------------------------------------------------------------------
 
+
 def test_load_overrides_csv(tmp_path: Path) -> None:
     f = tmp_path / "days.csv"
-    f.write_text("# 2027 schedule\ndate,kind\n2027-01-01,holiday\n\n2027-02-07,workday  # Sunday\n"
-                 "2027-02-09, 休\n2027-01-01,holiday\n", encoding="utf-8")
+    f.write_text(
+        "# 2027 schedule\ndate,kind\n2027-01-01,holiday\n\n2027-02-07,workday  # Sunday\n"
+        "2027-02-09, 休\n2027-01-01,holiday\n",
+        encoding="utf-8",
+    )
     assert load_overrides(f) == {D("2027-01-01"): False, D("2027-02-07"): True, D("2027-02-09"): False}
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import create_engine
+
 from onewindow.engine.db import default_url
 from onewindow.engine.models import Base
-from sqlalchemy import create_engine
 
 config = context.config
 target_metadata = Base.metadata
