@@ -11,6 +11,10 @@ raw
     each case is a new ``BpmnWorkflow`` run with onewindow's ``OnewindowScriptEngine`` (same restricted
     script environment, ``share_result`` service returning a small dict) and the same task data,
     completing the READY manual tasks until the workflow is done. This is the ceiling.
+raw+state (printed, not in the JSON)
+    raw plus ``dump_state`` (onewindow's serialiser: Spiff ``to_dict`` + JSON + zlib) after each of the 8
+    transactions a persisted case makes, bytes thrown away: what storing the full state costs before any
+    database is involved.
 sqlite
     The persisted service layer on a fresh SQLite file (WAL): ``Engine(...)``, ``db.upgrade()``,
     ``repository.deploy(processes/)``, then ``engine.cases.start(...)`` and one
@@ -89,6 +93,7 @@ from onewindow.engine.db import Database
 from onewindow.engine.engine import default_processes_dir
 from onewindow.engine.models import CaseRow, EventRow, TaskRow
 from onewindow.engine.scripting import OnewindowScriptEngine
+from onewindow.engine.serialization import dump_state
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes" if (ROOT / "processes" / "bureau.toml").exists() else default_processes_dir()
@@ -152,9 +157,15 @@ def _share_result(params: Mapping[str, Any], context: Mapping[str, Any]) -> Any:
 
 
 class RawRunner:
-    """SpiffWorkflow in memory: the spec parsed once, one ``BpmnWorkflow`` per case, nothing stored."""
+    """SpiffWorkflow in memory: the spec parsed once, one ``BpmnWorkflow`` per case, nothing stored.
 
-    def __init__(self, processes: Path) -> None:
+    With ``dump=True`` the workflow is also serialised with onewindow's ``dump_state`` after each of the 8
+    transactions a persisted case makes (start + 7 completes), and the bytes thrown away: the ceiling of
+    any engine that stores the whole state on every step, whatever its database.
+    """
+
+    def __init__(self, processes: Path, *, dump: bool = False) -> None:
+        self.dump = dump
         parser = SpiffBpmnParser()
         parser.add_bpmn_file(str(processes / f"{FI}.bpmn"))
         self.spec = parser.get_spec(FI)
@@ -173,6 +184,8 @@ class RawRunner:
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(initial)
         workflow.do_engine_steps()
+        if self.dump:
+            dump_state(workflow)
         for step in HAPPY_PATH:
             task = next(
                 t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.bpmn_id == step.bpmn_id
@@ -180,6 +193,8 @@ class RawRunner:
             task.data.update(step.data)
             task.run()
             workflow.do_engine_steps()
+            if self.dump:
+                dump_state(workflow)
         if not workflow.completed:
             raise RuntimeError("raw workflow did not complete")
         if self.count == 1:  # check once (outside the timed rounds) that the service task really ran
@@ -383,6 +398,7 @@ def count_statements(runner: PersistedRunner, cases: int) -> dict[str, float]:
         f"  statements: {total / cases:.1f} total = start {per_phase['start'] / cases:.1f}"
         f" + completes {per_phase['complete'] / cases:.1f} ({per_phase['complete'] / cases / len(HAPPY_PATH):.1f} each)"
         f" + inbox reads {per_phase['read'] / cases:.1f}"
+        f" (write path start + completes: {(per_phase['start'] + per_phase['complete']) / cases:.1f})"
     )
     log("  by kind: " + ", ".join(f"{k} {v / cases:.1f}" for k, v in by_kind.most_common()))
     log(
@@ -541,9 +557,14 @@ def main(argv: list[str] | None = None) -> int:
     runners: list[PersistedRunner] = []
     try:
         raw = RawRunner(PROCESSES)
+        raw_state = RawRunner(PROCESSES, dump=True)
         sqlite = PersistedRunner("sqlite", f"sqlite:///{Path(tmp.name) / 'bench.db'}")
         runners.append(sqlite)
-        variants = [Variant("raw", raw.run_case), Variant("sqlite", sqlite.run_case)]
+        variants = [
+            Variant("raw", raw.run_case),
+            Variant("raw+state", raw_state.run_case),
+            Variant("sqlite", sqlite.run_case),
+        ]
         postgres: PersistedRunner | None = None
         if not args.no_postgres:
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 from .bureau import Bureau, load_bureau
@@ -13,6 +14,7 @@ from .deadlines import Deadlines
 from .repository import RepositoryService
 from .runtime import Runtime
 from .tasks import TaskService
+from .warnings import DeadlineStatus, Thresholds, deadline_status
 from .workcalendar import WorkCalendar
 
 __all__ = ["Engine", "default_forms_dir", "default_processes_dir"]
@@ -49,10 +51,15 @@ class Engine:
             bureau = load_bureau(bureau or default_processes_dir() / "bureau.toml")
         self.bureau = bureau
         self.calendar = calendar or WorkCalendar()
+        self.thresholds = Thresholds()
         self.repository = RepositoryService(self.db, self.clock, bureau, forms_dir=forms_dir or default_forms_dir())
         self.runtime = Runtime(self.db, self.clock, Deadlines(self.calendar))
         self.cases = CaseService(self.db, self.clock, self.runtime, self.repository, case_prefix=bureau.case_prefix)
         self.tasks = TaskService(self.db, self.clock, self.runtime)
+
+    def deadline_status(self, due_at: datetime | None) -> DeadlineStatus:
+        """Green / yellow / red and working days left for a due instant, as of the engine's clock."""
+        return deadline_status(due_at, self.clock.now(), self.calendar, self.thresholds)
 
     def close(self) -> None:
         self.db.dispose()
