@@ -6,11 +6,12 @@ state, loaded on demand (``deferred``) so list queries never read it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -128,6 +129,7 @@ class CaseRow(Base):
     committed_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
     legal_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     outcome: Mapped[str | None] = mapped_column(String(32), default=None)
+    next_timer_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     state: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
@@ -177,3 +179,42 @@ class CounterRow(Base):
     __tablename__ = "counters"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CalendarOverrideRow(Base):
+    """A day an administrator declared a holiday or a working day (new year's schedule, local change)."""
+
+    __tablename__ = "calendar_overrides"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column()
+    note: Mapped[str] = mapped_column(String(200), default="")
+    set_by: Mapped[str] = mapped_column(String(64), default="")
+    set_at: Mapped[datetime] = mapped_column()
+
+
+class ClockPauseRow(Base):
+    """A special procedure (特别程序, 行政许可法 Art. 45) during which the legal clock stands still."""
+
+    __tablename__ = "clock_pauses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # hearing | testing | inspection | expert_review | other
+    reason: Mapped[str] = mapped_column(String(500))
+    started_at: Mapped[datetime] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    started_by: Mapped[str] = mapped_column(String(64), default="")
+    ended_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    result: Mapped[str] = mapped_column(String(500), default="")
+
+
+class ClockExtensionRow(Base):
+    """An extension (延期, 行政许可法 Art. 42) approved by the head of the bureau."""
+
+    __tablename__ = "clock_extensions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    working_days: Mapped[int] = mapped_column(Integer)
+    approver: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500))
+    granted_at: Mapped[datetime] = mapped_column()
+    granted_by: Mapped[str] = mapped_column(String(64), default="")
