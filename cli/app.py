@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from onewindow.engine import Engine, OnewindowError
+from onewindow.engine import Clock, Engine, OnewindowError
 from onewindow.engine.db import Database
 from onewindow.engine.engine import default_processes_dir
 
@@ -28,12 +28,15 @@ class AppContext:
         self.database_url = database_url
         self._engine: Engine | None = None
 
-    def engine(self, *, check_schema: bool = True) -> Engine:
-        if self._engine is None:
-            self._engine = Engine(Database(self.database_url))
+    def engine(self, *, check_schema: bool = True, clock: Clock | None = None) -> Engine:
+        if self._engine is None or clock is not None:
+            self._engine = Engine(Database(self.database_url), clock=clock)
             if check_schema:
                 self._engine.db.check_schema()
         return self._engine
+
+    def engine_with_clock(self, clock: Clock) -> Engine:
+        return self.engine(clock=clock)
 
 
 def domain_errors(func: F) -> F:

@@ -27,6 +27,8 @@ from .errors import (
     WorkflowError,
 )
 from .runtime import CaseStatus
+from .users import UserAccount
+from .worklist import WorklistFilter
 
 __all__ = [
     "Bureau",
@@ -51,7 +53,9 @@ __all__ = [
     "Section",
     "SystemClock",
     "TaskView",
+    "UserAccount",
     "ValidationError",
     "WorkflowError",
+    "WorklistFilter",
     "load_bureau",
 ]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .warnings import Thresholds
 
 __all__ = ["Bureau", "Department", "Section", "SectionKind", "StaffMember", "load_bureau"]
 
@@ -61,6 +62,7 @@ class Bureau:
     staff: tuple[StaffMember, ...] = ()
     name_en: str = ""
     source: str = ""
+    thresholds: Thresholds = field(default_factory=Thresholds)
     _by_lane: dict[str, Section] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -146,7 +148,12 @@ def load_bureau(path: Path) -> Bureau:
                 user=_require(m, "user", where), name=_require(m, "name", where), sections=member_sections, role=role
             )
         )
+    clock = raw.get("clock", {})
+    yellow = clock.get("yellow_working_days", 1)
+    if not isinstance(yellow, int) or isinstance(yellow, bool) or yellow < 0:
+        raise ConfigError(f"{path} [clock]: yellow_working_days must be a whole number ≥ 0, got {yellow!r}")
     return Bureau(
+        thresholds=Thresholds(yellow_working_days=yellow),
         name=name,
         name_en=str(head.get("name_en", "")),
         case_prefix=str(head.get("case_prefix", "OW")),

@@ -94,6 +94,12 @@ class Database:
         if SCHEMA_HEAD_TABLE not in tables or "cases" not in tables:
             raise DatabaseError(f"database {self.safe_url} has no onewindow schema: run 'onewindow db upgrade'")
 
+    def exists(self) -> bool:
+        """False for an SQLite file not created yet (looking must not create it); True otherwise."""
+        if not self.is_sqlite or self.engine.url.database in (None, "", ":memory:"):
+            return True
+        return Path(self.engine.url.database or "").exists()
+
     @property
     def safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)

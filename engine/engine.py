@@ -5,17 +5,24 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from .bureau import Bureau, load_bureau
+from .calendar_admin import CalendarAdmin
+from .case_clock import CaseClockService
 from .cases import CaseService
 from .clock import Clock, SystemClock
 from .db import Database
 from .deadlines import Deadlines
+from .overdue import overdue_report
 from .repository import RepositoryService
 from .runtime import Runtime
 from .tasks import TaskService
-from .warnings import DeadlineStatus, Thresholds, deadline_status
+from .timer_service import TimerService
+from .users import UserService
+from .warnings import DeadlineStatus, deadline_status
 from .workcalendar import WorkCalendar
+from .worklist import WorklistService
 
 __all__ = ["Engine", "default_forms_dir", "default_processes_dir"]
 
@@ -50,16 +57,31 @@ class Engine:
         if not isinstance(bureau, Bureau):
             bureau = load_bureau(bureau or default_processes_dir() / "bureau.toml")
         self.bureau = bureau
-        self.calendar = calendar or WorkCalendar()
-        self.thresholds = Thresholds()
+        self.calendar_admin = CalendarAdmin(self.db, self.clock)
+        self.calendar = calendar or self.calendar_admin.build()
+        self.thresholds = bureau.thresholds
         self.repository = RepositoryService(self.db, self.clock, bureau, forms_dir=forms_dir or default_forms_dir())
         self.runtime = Runtime(self.db, self.clock, Deadlines(self.calendar))
         self.cases = CaseService(self.db, self.clock, self.runtime, self.repository, case_prefix=bureau.case_prefix)
         self.tasks = TaskService(self.db, self.clock, self.runtime)
+        self.users = UserService(self.db, self.clock)
+        self.worklist = WorklistService(self.db, self.clock, self.runtime, cases=self.cases, tasks=self.tasks)
+        self.case_clock = CaseClockService(self.db, self.clock, self.runtime, lambda: self.calendar)
+        self.timers = TimerService(self.db, self.clock, self.runtime)
 
     def deadline_status(self, due_at: datetime | None) -> DeadlineStatus:
         """Green / yellow / red and working days left for a due instant, as of the engine's clock."""
         return deadline_status(due_at, self.clock.now(), self.calendar, self.thresholds)
+
+    def reload_calendar(self) -> None:
+        """Pick up changed overrides (after ``calendar set`` or ``import``) everywhere dates are counted."""
+        self.calendar = self.calendar_admin.build()
+        self.runtime.deadlines.calendar = self.calendar
+        self.runtime.script_engine.calendar = self.calendar
+
+    def overdue(self, *, level: str = "yellow") -> dict[str, Any]:
+        """Open work at ``level`` (yellow or red) or worse, grouped by section, matter and clerk."""
+        return overdue_report(self.db, self.clock, self.calendar, self.thresholds, level=level)
 
     def close(self) -> None:
         self.db.dispose()

@@ -130,6 +130,7 @@ class CaseRow(Base):
     legal_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     outcome: Mapped[str | None] = mapped_column(String(32), default=None)
     next_timer_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    paused_at: Mapped[datetime | None] = mapped_column(default=None)  # the legal clock stands still
     version: Mapped[int] = mapped_column(Integer, default=1)
     state: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 

@@ -36,6 +36,7 @@ from .models import CaseRow, DefinitionRow, EventRow, TaskRow
 from .safe_xml import parse_xml_bytes
 from .scripting import OnewindowScriptEngine
 from .serialization import dump_state, load_state
+from .timers import clock_timers, next_timer_at
 
 __all__ = ["CaseStatus", "Runtime", "Step"]
 
@@ -86,7 +87,9 @@ class Runtime:
         self.db = db
         self.clock = clock
         self.deadlines = deadlines
-        self.script_engine = OnewindowScriptEngine(services={"share_result": self._share_result})
+        self.script_engine = OnewindowScriptEngine(
+            services={"share_result": self._share_result}, clock=clock, calendar=deadlines.calendar
+        )
         self._bundles: dict[int, ProcessBundle] = {}
         self._cases: OrderedDict[int, tuple[int, Any]] = OrderedDict()
         self._cache_size = cache_size
@@ -184,6 +187,7 @@ class Runtime:
             if milestone:
                 self._reach_milestone(row, bundle, milestone, task, step)
         self._update_status(row, workflow, bundle, step)
+        row.next_timer_at = next_timer_at(workflow)
         row.state = dump_state(workflow)
         row.version = (row.version or 0) + 1
         if row.id is None:
@@ -332,6 +336,7 @@ def build_bundle(row: DefinitionRow) -> ProcessBundle:
     parser.add_bpmn_xml(tree, filename=row.bpmn_file)
     spec = parser.get_spec(row.process_id)
     subprocess_specs = parser.get_subprocess_specs(row.process_id)
+    clock_timers([spec, *subprocess_specs.values()])
     process = tree.getroot().find(f".//{{{BPMN_NS}}}process[@id='{row.process_id}']")
     return ProcessBundle(
         definition_id=row.id,

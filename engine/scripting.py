@@ -13,12 +13,16 @@ import ast
 import builtins
 import json
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from functools import lru_cache
 from types import CodeType
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from .clock import Clock, SystemClock
+from .workcalendar import WorkCalendar
 
 __all__ = [
     "SAFE_BUILTIN_NAMES",
@@ -147,8 +151,20 @@ class _RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore
 class OnewindowScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     """SpiffWorkflow's script engine with the restricted environment and our service operators."""
 
-    def __init__(self, services: Mapping[str, ServiceCall] | None = None) -> None:
+    def __init__(
+        self,
+        services: Mapping[str, ServiceCall] | None = None,
+        *,
+        clock: Clock | None = None,
+        calendar: WorkCalendar | None = None,
+    ) -> None:
         super().__init__(environment=_RestrictedEnvironment(services or {}))
+        # Timers ask the script engine for the time and the calendar (see engine/timers.py).
+        self.clock: Clock = clock or SystemClock()
+        self.calendar = calendar or WorkCalendar()
+
+    def now(self) -> datetime:
+        return self.clock.now()
 
     def validate(self, expression: str) -> None:
         check_expression(expression)

@@ -61,6 +61,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.add_column(sa.Column("next_timer_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("paused_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f("ix_cases_next_timer_at"), ["next_timer_at"], unique=False)
 
 
@@ -68,6 +69,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_next_timer_at"))
+        batch_op.drop_column("paused_at")
         batch_op.drop_column("next_timer_at")
 
     with op.batch_alter_table("clock_pauses", schema=None) as batch_op:
