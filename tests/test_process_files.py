@@ -1,8 +1,9 @@
 """The shipped process files: bureau.toml, the matter catalogues, the BPMN diagrams and the forms.
 
-These tests need only SpiffWorkflow, jsonschema and lxml (not the onewindow engine): they check that the
-files are consistent with each other and that each BPMN runs end to end in SpiffWorkflow along the happy
-path, a supplement (补正) loop, a refusal, and (foreign investment) a 不予受理 for the negative list.
+These tests check that the files are consistent with each other and that each BPMN runs end to end in raw
+SpiffWorkflow (no database, no engine services) along the happy path, a supplement (补正) loop, a refusal
+and (foreign investment) a 不予受理 for the negative list and an overdue co-review (逾期未反馈视为同意).
+Only the engine's script engine, clock, working calendar and clocked timers are borrowed from onewindow.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import re
 import tomllib
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,10 +23,15 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from lxml import etree
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
+
+from onewindow.engine.clock import FixedClock
+from onewindow.engine.scripting import OnewindowScriptEngine
+from onewindow.engine.timers import clock_timers, next_timer_at
+from onewindow.engine.workcalendar import WorkCalendar
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = ROOT / "processes"
@@ -361,6 +368,13 @@ def test_bpmn_diagram_interchange(matter: str) -> None:
     for node in flow_nodes(process):
         nid = node.get("id")
         assert nid in shapes, f"{nid} has no shape"
+        host = node.get("attachedToRef")
+        if host:  # a boundary event's centre lies on its host's border
+            x, y, w, h = box(nid)
+            hx, hy, hw, hh = box(host)
+            cx, cy = x + w / 2, y + h / 2
+            assert hx <= cx <= hx + hw and hy <= cy <= hy + hh, f"{nid} is off its task"
+            assert cx in (hx, hx + hw) or cy in (hy, hy + hh), f"{nid} is not on its task's border"
         x, y, w, h = box(nid)
         lx, ly, lw, lh = box(lanes[lane_of_node[nid]])
         assert lx < x and x + w < lx + lw and ly < y and y + h < ly + lh, f"{nid} is outside its lane"
@@ -376,19 +390,23 @@ def test_bpmn_diagram_interchange(matter: str) -> None:
 # ------------------------------------------------------------------------------------------ BPMN (running)
 
 
-class ServiceScriptEngine(PythonScriptEngine):
-    """Python script engine with only simple builtins; service tasks are recorded and answer "ok"."""
+# Monday 2026-03-02 10:00 China time: a co-review started now is overdue after 17:30 on Thursday 2026-03-05.
+ACCEPTED_AT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+CO_REVIEW_DUE = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
 
-    def __init__(self) -> None:
-        safe = {name: getattr(builtins, name) for name in SIMPLE_BUILTINS}
-        super().__init__(environment=TaskDataEnvironment({"__builtins__": safe}))
+
+class ServiceScriptEngine(OnewindowScriptEngine):
+    """The engine's restricted script engine on a fixed clock; service tasks are recorded and answer "ok"."""
+
+    def __init__(self, clock: FixedClock) -> None:
+        super().__init__(services={"share_result": lambda params, data: "ok"}, clock=clock, calendar=WorkCalendar())
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
 
     def call_service(self, task: Any, **kwargs: Any) -> str:
         # SpiffWorkflow 3.2 passes operation_name and operation_params ({name: {"value", "type"}}).
         params = {k: v["value"] for k, v in kwargs["operation_params"].items()}
         self.calls.append((task.task_spec.name, kwargs["operation_name"], params))
-        return '"ok"'
+        return str(super().call_service(task, **kwargs))
 
 
 @cache
@@ -396,7 +414,9 @@ def specs(matter: str) -> tuple[Any, dict[str, Any]]:
     parser = SpiffBpmnParser(validator=VALIDATOR)
     parser.add_bpmn_file(str(PROCESSES / f"{matter}.bpmn"))
     process_id = catalogue(matter)["process_id"]
-    return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+    spec, subprocess_specs = parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+    clock_timers([spec, *subprocess_specs.values()])  # timers read the script engine's clock and calendar
+    return spec, subprocess_specs
 
 
 APPLICANTS = {
@@ -433,7 +453,8 @@ class Run:
 
     def __init__(self, matter: str, answers: Answers, order: Callable[[str], int] | None = None) -> None:
         spec, subprocess_specs = specs(matter)
-        self.engine = ServiceScriptEngine()
+        self.clock = FixedClock(ACCEPTED_AT)
+        self.engine = ServiceScriptEngine(self.clock)
         self.wf = BpmnWorkflow(spec, subprocess_specs, script_engine=self.engine)
         start = {"applicant": dict(APPLICANTS[matter]), "matter": matter_data(matter)}
         for task in self.wf.get_tasks(state=TaskState.READY):
@@ -461,6 +482,19 @@ class Run:
 
     def ready(self) -> list[Any]:
         return self.wf.get_tasks(state=TaskState.READY, manual=True)
+
+    def timers(self, state: TaskState) -> set[str]:
+        return {
+            t.task_spec.name
+            for t in self.wf.get_tasks(state=state)
+            if isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)
+        }
+
+    def tick(self, at: datetime) -> None:
+        """Move the clock and let due timers fire, as ``onewindow timers run`` does."""
+        self.clock.set(at)
+        self.wf.refresh_timers()
+        self._engine()
 
     def step(self) -> str:
         ready = sorted(self.ready(), key=lambda t: (self.order(t.task_spec.name), t.task_spec.name))
@@ -510,6 +544,7 @@ FI_REVIEW_GROUP = {
     ("Task_InvestmentCoReview", INVESTMENT),
     ("Task_FinanceCoReview", FINANCE),
 }
+CO_TIMERS = {"Timer_InvestmentCoReviewOverdue", "Timer_FinanceCoReviewOverdue"}
 
 
 def test_foreign_investment_happy_path() -> None:
@@ -546,6 +581,10 @@ def test_foreign_investment_happy_path() -> None:
     assert data["investment_review"] == {"section": "investment", "opinion": opinion, "agree": True}
     assert data["finance_review"] == {"section": "finance", "opinion": "同意备案。", "agree": True}
     assert data["applicant"]["enterprise_name"] == "成都锦程示例科技有限公司"
+    # both co-reviews came back in time: their overdue timers were withdrawn, no consent was deemed
+    assert run.timers(TaskState.CANCELLED) == CO_TIMERS
+    assert not run.timers(TaskState.WAITING) and not run.timers(TaskState.COMPLETED)
+    assert not {"Task_InvestmentDeemedConsent", "Task_FinanceDeemedConsent"} & set(run.completed)
 
 
 def test_foreign_investment_join_waits_for_every_branch() -> None:
@@ -557,11 +596,78 @@ def test_foreign_investment_join_waits_for_every_branch() -> None:
     run._engine()
     run.step()  # intake
     assert {t.task_spec.name for t in run.ready()} == {n for n, _ in FI_REVIEW_GROUP}
+    # acceptance starts both co-reviews and their overdue timers: 3 working days, until Thursday 17:30
+    assert run.timers(TaskState.WAITING) == CO_TIMERS
+    assert next_timer_at(run.wf) == CO_REVIEW_DUE
     run.step()  # lead review
     run.step()  # investment co-review
     assert [t.task_spec.name for t in run.ready()] == ["Task_FinanceCoReview"]
+    assert run.timers(TaskState.WAITING) == {"Timer_FinanceCoReviewOverdue"}
+    assert run.timers(TaskState.CANCELLED) == {"Timer_InvestmentCoReviewOverdue"}
     run.step()  # finance co-review
     assert [t.task_spec.name for t in run.ready()] == ["Task_LeadDecision"]
+    assert run.timers(TaskState.CANCELLED) == CO_TIMERS
+    assert next_timer_at(run.wf) is None
+
+
+def test_foreign_investment_overdue_co_review_is_deemed_consent() -> None:
+    opinion = FI_REVIEW["Task_InvestmentCoReview"][0]
+    run = Run(
+        "foreign_investment_filing",
+        {
+            "Task_Intake": [{"materials_received": FI_ALL, "negative_list": False}],
+            **FI_REVIEW,
+            "Task_FinanceCoReview": [],  # finance never answers
+            "Task_LeadDecision": [{"decision": "approve"}],
+            "Task_Seal": [SEAL],
+            "Task_Issue": [ISSUE],
+        },
+        order=lambda n: {"Task_InvestmentCoReview": 0, "Task_LeadReview": 2}.get(n, 1),
+    )
+    run._engine()
+    run.step()  # intake, accepted on Monday 2026-03-02 10:00 China time
+    assert run.step() == "Task_InvestmentCoReview"  # answered in time
+    assert run.timers(TaskState.WAITING) == {"Timer_FinanceCoReviewOverdue"}
+
+    run.tick(datetime(2026, 3, 5, 9, 0, tzinfo=UTC))  # Thursday 17:00: half an hour left
+    assert {t.task_spec.name for t in run.ready()} == {"Task_LeadReview", "Task_FinanceCoReview"}
+    assert run.timers(TaskState.WAITING) == {"Timer_FinanceCoReviewOverdue"}
+    assert "Task_FinanceDeemedConsent" not in run.completed
+
+    run.tick(datetime(2026, 3, 5, 10, 0, tzinfo=UTC))  # Thursday 18:00: overdue
+    assert run.timers(TaskState.COMPLETED) == {"Timer_FinanceCoReviewOverdue"}
+    assert run.wf.get_tasks(spec_name="Task_FinanceCoReview", state=TaskState.CANCELLED)
+    assert not run.wf.get_tasks(spec_name="Task_FinanceCoReview", state=TaskState.COMPLETED)
+    assert "Task_FinanceDeemedConsent" in run.completed
+    assert "Task_InvestmentDeemedConsent" not in run.completed
+    # the join still waits for the lead's own review, which has no deadline of its own here
+    assert [t.task_spec.name for t in run.ready()] == ["Task_LeadReview"]
+    assert next_timer_at(run.wf) is None
+
+    assert run.step() == "Task_LeadReview"
+    assert [t.task_spec.name for t in run.ready()] == ["Task_LeadDecision"]
+    (decision,) = run.ready()
+    assert decision.data["finance_review"] == {
+        "section": "finance",
+        "opinion": "逾期未反馈,视为同意",
+        "agree": True,
+        "deemed": True,
+    }
+    assert decision.data["investment_review"] == {
+        "section": "investment",
+        "opinion": opinion["co_opinion"],
+        "agree": True,
+    }
+    run.run()
+    assert run.milestones == ["accepted", "approved", "issued"]
+    assert run.became_ready[-3:] == [
+        {("Task_LeadDecision", COMMERCE)},
+        {("Task_Seal", COMMERCE)},
+        {("Task_Issue", ISSUING)},
+    ]
+    data = run.end_data("EndEvent_Completed")
+    assert data["finance_review"]["deemed"] is True
+    assert "deemed" not in data["investment_review"]
 
 
 def test_foreign_investment_one_missing_material_then_supplement() -> None:

@@ -1,0 +1,5 @@
+"""``python -m onewindow.cli`` is the ``onewindow`` command."""
+
+from .main import main
+
+main()
