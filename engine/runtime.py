@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from .catalogue import Matter
@@ -36,7 +36,7 @@ from .models import CaseRow, DefinitionRow, EventRow, TaskRow
 from .safe_xml import parse_xml_bytes
 from .scripting import OnewindowScriptEngine
 from .serialization import dump_state, load_state
-from .timers import clock_timers, next_timer_at
+from .timers import clock_timers, earliest_timer
 
 __all__ = ["CaseStatus", "Runtime", "Step"]
 
@@ -68,7 +68,13 @@ class Step:
     at: datetime
     completed: list[Any] = field(default_factory=list)
     events: list[EventRow] = field(default_factory=list)
+    # READY human tasks before the step: they are the case's open task rows, so no SELECT is needed.
+    ready_before: dict[str, Any] = field(default_factory=dict)
 
+
+# Bulk writes go through Core: one executemany per transaction, no ORM unit-of-work bookkeeping.
+_TASKS = cast(Table, TaskRow.__table__)
+_EVENTS = cast(Table, EventRow.__table__)
 
 _current_step: ContextVar[Step | None] = ContextVar("onewindow_step", default=None)
 
@@ -153,8 +159,11 @@ class Runtime:
         return workflow
 
     @contextmanager
-    def stepping(self, actor: str) -> Iterator[Step]:
+    def stepping(self, actor: str, workflow: Any = None) -> Iterator[Step]:
+        """Collect what happens to ``workflow`` (None for a new case) until ``save``."""
         step = Step(actor=actor, at=self.clock.now())
+        if workflow is not None:
+            step.ready_before = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         token = _current_step.set(step)
         try:
             yield step
@@ -179,26 +188,48 @@ class Runtime:
     def save(self, session: Session, row: CaseRow, workflow: Any, step: Step) -> None:
         """Write state, task rows, milestones and events of ``step``; bump the row version.
 
-        A new case row is inserted here, once its first state is known (no INSERT-then-UPDATE).
+        A new case row is inserted here, once its first state is known (no INSERT-then-UPDATE). Task rows
+        and events are written with one executemany each.
         """
         bundle = self.bundle(session, row.definition_id)
+        ready: dict[str, Any] = {}
+        waiting: list[Any] = []
+        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+            if task.state == TaskState.WAITING:
+                waiting.append(task)
+            elif task.task_spec.manual:
+                ready[str(task.id)] = task
         for task in step.completed:
             milestone = _milestone(bundle, task)
             if milestone:
                 self._reach_milestone(row, bundle, milestone, task, step)
-        self._update_status(row, workflow, bundle, step)
-        row.next_timer_at = next_timer_at(workflow)
+        self._update_status(row, workflow, bundle, step, ready.values())
+        row.next_timer_at = earliest_timer(waiting)
         row.state = dump_state(workflow)
         row.version = (row.version or 0) + 1
         if row.id is None:
             session.add(row)
-            session.flush()
-        self._sync_tasks(session, row, workflow, bundle, step)
-        for event in step.events:
-            event.case_id = row.id
-            session.add(event)
         session.flush()
-        session.info.setdefault("after_commit", []).append((row.id, row.version, workflow))
+        self._sync_tasks(session, row, ready, bundle, step)
+        if step.events:
+            session.execute(
+                insert(_EVENTS),
+                [
+                    {
+                        "case_id": row.id,
+                        "task_id": e.task_id,
+                        "kind": e.kind,
+                        "actor": e.actor,
+                        "at": e.at,
+                        "title": e.title,
+                        "section_code": e.section_code,
+                        "data": e.data,
+                    }
+                    for e in step.events
+                ],
+            )
+        if not workflow.completed:  # a finished case is read from its rows, never run again
+            session.info.setdefault("after_commit", []).append((row.id, row.version, workflow))
 
     def commit_to_cache(self, session: Session) -> None:
         for case_id, version, workflow in session.info.pop("after_commit", []):
@@ -208,41 +239,52 @@ class Runtime:
         for case_id, _version, _workflow in session.info.pop("after_commit", []):
             self.forget(case_id)
 
-    def _sync_tasks(self, session: Session, row: CaseRow, workflow: Any, bundle: ProcessBundle, step: Step) -> None:
-        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    def _sync_tasks(
+        self, session: Session, row: CaseRow, ready: dict[str, Any], bundle: ProcessBundle, step: Step
+    ) -> None:
         completed_ids = {str(t.id) for t in step.completed}
-        open_rows = session.scalars(select(TaskRow).where(TaskRow.case_id == row.id, TaskRow.state == "ready")).all()
-        known = {r.id for r in open_rows}
-        for task_row in open_rows:
-            if task_row.id in ready:
+        closed: list[dict[str, Any]] = []
+        for task_id, task in step.ready_before.items():
+            if task_id in ready:
                 continue
-            if task_row.id in completed_ids:
-                task_row.state = "completed"
-                task_row.completed_at = step.at
-                task_row.completed_by = step.actor
+            if task_id in completed_ids:
+                closed.append({"tid": task_id, "state": "completed", "at": step.at, "by": step.actor})
             else:  # withdrawn by the process itself (boundary event, cancelled branch)
-                task_row.state = "cancelled"
-                task_row.completed_at = step.at
-                step.events.append(self.event("task_cancelled", step, task_row.name, task_id=task_row.id))
+                closed.append({"tid": task_id, "state": "cancelled", "at": step.at, "by": None})
+                name = _task_name(bundle, task)
+                step.events.append(self.event("task_cancelled", step, name, task_id=task_id))
+        if closed:
+            session.execute(
+                update(_TASKS)
+                .where(_TASKS.c.id == bindparam("tid"))
+                .values(state=bindparam("state"), completed_at=bindparam("at"), completed_by=bindparam("by")),
+                closed,
+            )
+        new_rows = []
         for task_id, task in ready.items():
-            if task_id in known:
+            if task_id in step.ready_before:
                 continue
             meta = bundle.node(task.task_spec.bpmn_id or "")
             lane = task.task_spec.lane
-            session.add(
-                TaskRow(
-                    id=task_id,
-                    case_id=row.id,
-                    bpmn_id=task.task_spec.bpmn_id or task.task_spec.name,
-                    name=meta.name if meta else (task.task_spec.bpmn_name or task.task_spec.name),
-                    lane=lane,
-                    section_code=bundle.lane_sections.get(lane or ""),
-                    form=meta.form if meta else None,
-                    state="ready",
-                    created_at=step.at,
-                    due_at=self.deadlines.step_due(step.at, meta.step_limit) if meta else None,
-                )
+            new_rows.append(
+                {
+                    "id": task_id,
+                    "case_id": row.id,
+                    "bpmn_id": task.task_spec.bpmn_id or task.task_spec.name,
+                    "name": _task_name(bundle, task),
+                    "lane": lane,
+                    "section_code": bundle.lane_sections.get(lane or ""),
+                    "form": meta.form if meta else None,
+                    "state": "ready",
+                    "claimed_by": None,
+                    "created_at": step.at,
+                    "due_at": self.deadlines.step_due(step.at, meta.step_limit) if meta else None,
+                    "completed_at": None,
+                    "completed_by": None,
+                }
             )
+        if new_rows:
+            session.execute(insert(_TASKS), new_rows)
 
     def _reach_milestone(self, row: CaseRow, bundle: ProcessBundle, milestone: str, task: Any, step: Step) -> None:
         label = MILESTONES.get(milestone, milestone)
@@ -255,14 +297,13 @@ class Runtime:
             row.outcome = milestone
         step.events.append(self.event("milestone", step, label, task_id=str(task.id), data={"milestone": milestone}))
 
-    def _update_status(self, row: CaseRow, workflow: Any, bundle: ProcessBundle, step: Step) -> None:
+    def _update_status(
+        self, row: CaseRow, workflow: Any, bundle: ProcessBundle, step: Step, ready: Iterable[Any]
+    ) -> None:
         if row.status in CaseStatus.FINISHED:
             return
         status = row.status
-        waiting_supplement = any(
-            (m := bundle.node(t.task_spec.bpmn_id or "")) is not None and m.milestone == "supplement_requested"
-            for t in workflow.get_tasks(state=TaskState.READY, manual=True)
-        )
+        waiting_supplement = any(_milestone(bundle, t) == "supplement_requested" for t in ready)
         if workflow.completed:
             status = {
                 "refused_acceptance": CaseStatus.NOT_ACCEPTED,
@@ -321,6 +362,11 @@ class Runtime:
 def _milestone(bundle: ProcessBundle, task: Any) -> str | None:
     meta = bundle.node(task.task_spec.bpmn_id or "")
     return meta.milestone if meta else None
+
+
+def _task_name(bundle: ProcessBundle, task: Any) -> str:
+    meta = bundle.node(task.task_spec.bpmn_id or "")
+    return meta.name if meta else str(task.task_spec.bpmn_name or task.task_spec.name)
 
 
 def _one_line(err: Exception) -> str:

@@ -7,6 +7,7 @@ moment, exactly one wins.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
@@ -123,13 +124,17 @@ class TaskService:
 
     def _complete(self, session: Session, task_id: str, user: str, data: dict[str, Any]) -> TaskView:
         uid = task_uuid(task_id)
-        case_id = session.scalar(select(TaskRow.case_id).where(TaskRow.id == str(uid)))
-        if case_id is None:
+        # One statement finds the task and locks its case (and the task row) for this transaction.
+        found = session.execute(
+            select(TaskRow, CaseRow)
+            .join(CaseRow, CaseRow.id == TaskRow.case_id)
+            .where(TaskRow.id == str(uid))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
+        if found is None:
             raise NotFoundError(f"unknown task '{task_id}'")
-        case = self.runtime.lock_case(session, case_id)
-        row = session.execute(
-            select(TaskRow).where(TaskRow.id == str(uid)).execution_options(populate_existing=True)
-        ).scalar_one()
+        row, case = found
         self._check_member(session, row, user)
         if row.state != "ready":
             by = f" by {row.completed_by}" if row.completed_by else ""
@@ -149,7 +154,7 @@ class TaskService:
         if task is None or task.state != TaskState.READY:
             self.runtime.forget(case.id)
             raise ConflictError(f"task '{row.name}' ({task_id}) is no longer ready")
-        with self.runtime.stepping(user) as step:
+        with self.runtime.stepping(user, workflow) as step:
             step.events.append(
                 self.runtime.event(
                     "task_completed", step, row.name, task_id=row.id, section=row.section_code, data={"form": data}
@@ -157,8 +162,8 @@ class TaskService:
             )
             self.runtime.run_user_task(workflow, task, data, step)
             self.runtime.save(session, case, workflow, step)
-        session.refresh(row)
-        return task_view(row, case)
+        # The row was closed with a bulk UPDATE; report it as it now stands without reading it back.
+        return replace(task_view(row, case), state="completed", completed_at=step.at, completed_by=user)
 
     # -- helpers ------------------------------------------------------------------------------------
     def _task_row(self, session: Session, task_id: str) -> TaskRow:
@@ -168,15 +173,21 @@ class TaskService:
         return row
 
     def _check_member(self, session: Session, row: TaskRow, user: str) -> None:
-        account = session.scalars(select(UserRow).where(UserRow.username == user, UserRow.active.is_(True))).first()
-        if account is None:
-            raise NotFoundError(f"unknown user '{user}'")
-        sections = set(session.scalars(select(UserSectionRow.section_code).where(UserSectionRow.user_id == account.id)))
-        if row.section_code not in sections:
-            mine = ", ".join(sorted(sections)) or "none"
-            raise PermissionDeniedError(
-                f"task '{row.name}' belongs to section '{row.section_code}'; {user} works in: {mine}"
+        sections = set(
+            session.scalars(
+                select(UserSectionRow.section_code)
+                .join(UserRow, UserRow.id == UserSectionRow.user_id)
+                .where(UserRow.username == user, UserRow.active.is_(True))
             )
+        )
+        if row.section_code in sections:
+            return
+        if not sections and session.scalar(select(UserRow.id).where(UserRow.username == user)) is None:
+            raise NotFoundError(f"unknown user '{user}'")
+        mine = ", ".join(sorted(sections)) or "none"
+        raise PermissionDeniedError(
+            f"task '{row.name}' belongs to section '{row.section_code}'; {user} works in: {mine}"
+        )
 
     def _section_unknown(self, session: Session, section: str) -> bool:
         return session.get(SectionRow, section) is None

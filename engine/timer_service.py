@@ -76,7 +76,7 @@ class TimerService:
             if isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)
         }
         out: list[FiredTimer] = []
-        with self.runtime.stepping(actor) as step:
+        with self.runtime.stepping(actor, workflow) as step:
             workflow.refresh_timers()
             self.runtime.run_engine(workflow, step)
             for task_id, task in waiting.items():

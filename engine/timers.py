@@ -29,7 +29,7 @@ from SpiffWorkflow.util.task import TaskState
 from .errors import ConfigError
 from .workcalendar import WorkCalendar, parse_limit
 
-__all__ = ["clock_timers", "next_timer_at", "timer_due"]
+__all__ = ["clock_timers", "earliest_timer", "next_timer_at", "timer_due"]
 
 
 def _now(task: Any) -> datetime:
@@ -100,8 +100,13 @@ def clock_timers(specs: Iterable[Any]) -> list[str]:
 
 def next_timer_at(workflow: Any) -> datetime | None:
     """The earliest instant a waiting timer of this workflow fires, or None."""
+    return earliest_timer(workflow.get_tasks(state=TaskState.WAITING))
+
+
+def earliest_timer(waiting: Iterable[Any]) -> datetime | None:
+    """The earliest instant one of these WAITING tasks' timers fires, or None."""
     earliest: datetime | None = None
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in waiting:
         definition = getattr(task.task_spec, "event_definition", None)
         if not isinstance(definition, TimerEventDefinition):
             continue
