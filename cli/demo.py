@@ -1,21 +1,27 @@
-"""``onewindow demo``: a fresh SQLite database with the shipped matters and cases at different steps."""
+"""``onewindow demo``: a fresh SQLite database with the shipped matters, the bureau's staff with demo
+passwords and cases at different steps (some overdue, some near their limit), then the worklist."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
-from onewindow.engine import Engine
+from onewindow.engine import Engine, FixedClock
 from onewindow.engine.db import Database
 from onewindow.engine.engine import default_processes_dir
+from onewindow.engine.workcalendar import CHINA_TZ
 
 from .app import cli, domain_errors
 from .case_commands import print_case
 
 FI = "foreign_investment_filing"
+ER = "enterprise_registration"
 FI_MATERIALS = ["M01", "M02", "M03", "M04", "M05", "M06"]
+ER_MATERIALS = ["M01", "M02", "M03", "M04", "M05"]
+DEMO_PASSWORD = "onewindow"
 APPLICANTS: list[dict[str, Any]] = [
     {
         "enterprise_name": "成都锦江咨询有限公司",
@@ -44,10 +50,29 @@ APPLICANTS: list[dict[str, Any]] = [
         "contact_mobile": "13500135000",
     },
 ]
+MORE_FI = [
+    ("成都蜀锦贸易有限公司", "Silk Road Trading Ltd.", "英国"),
+    ("成都天府软件有限公司", "Nippon Soft K.K.", "日本"),
+]
+ER_APPLICANT: dict[str, Any] = {
+    "enterprise_name": "成都武侯小面餐饮有限公司",
+    "enterprise_type": "limited_liability",
+    "registered_capital": 10,
+    "address": "成都市武侯区武侯祠大街1号",
+    "business_scope": "餐饮服务",
+    "legal_rep_name": "王五",
+    "legal_rep_id_number": "11010519491231002X",
+    "legal_rep_mobile": "13700137000",
+}
+LEAD_REVIEW = {"review_opinion": "材料齐全,符合备案条件", "conditions_met": True}
 
 
 def _task(engine: Engine, case_no: str, bpmn_id: str) -> str:
     return next(t.id for t in engine.cases.show(case_no).open_tasks if t.bpmn_id == bpmn_id)
+
+
+def _fi(name: str, investor: str, country: str) -> dict[str, Any]:
+    return {**APPLICANTS[0], "enterprise_name": name, "investor_name": investor, "investor_country": country}
 
 
 def seed(engine: Engine, *, echo: Any = click.echo) -> list[str]:
@@ -61,7 +86,7 @@ def seed(engine: Engine, *, echo: Any = click.echo) -> list[str]:
             "lijing",
             {"supplemented_materials": FI_MATERIALS[2:], "supplement_note": "申请人当日补齐"},
         ),
-        ("Task_LeadReview", "zhangwei", {"review_opinion": "材料齐全,符合备案条件", "conditions_met": True}),
+        ("Task_LeadReview", "zhangwei", LEAD_REVIEW),
         ("Task_InvestmentCoReview", "chenjie", {"co_opinion": "项目不涉及负面清单", "co_agree": True}),
         ("Task_FinanceCoReview", "zhaomin", {"co_opinion": "出资方式无异议", "co_agree": True}),
         ("Task_LeadDecision", "zhangwei", {"decision": "approve"}),
@@ -81,21 +106,95 @@ def seed(engine: Engine, *, echo: Any = click.echo) -> list[str]:
     return [walked, waiting, fresh]
 
 
+def working_days_ago(engine: Engine, now: datetime, days: int) -> datetime:
+    """The same time of day ``days`` working days before ``now`` on the bureau's calendar."""
+    at = now
+    while (
+        engine.calendar.working_days_between((at.astimezone(CHINA_TZ)).date(), now.astimezone(CHINA_TZ).date()) < days
+    ):
+        at -= timedelta(days=1)
+    return at
+
+
+def seed_worklist(engine: Engine, clock: FixedClock, now: datetime) -> list[str]:
+    """More cases for the worklist, so that it shows every colour: accepted 9 working days ago (overdue),
+    6 (one day left), 1 (on time), waiting for a supplement, refused at the window (negative list), and a
+    same-day enterprise registration."""
+    made: list[str] = []
+
+    def intake(matter: str, applicant: dict[str, Any], check: dict[str, Any], actor: str = "lijing") -> str:
+        result = engine.worklist.intake(matter, applicant, check, actor=actor)
+        made.append(result.summary.case_no)
+        return result.summary.case_no
+
+    def co_reviews(case_no: str, *which: str) -> None:
+        for bpmn_id, user in (("Task_InvestmentCoReview", "chenjie"), ("Task_FinanceCoReview", "zhaomin")):
+            if bpmn_id in which:
+                data = {"co_opinion": "同意,无补充意见", "co_agree": True}
+                engine.tasks.complete(_task(engine, case_no, bpmn_id), user=user, data=data)
+
+    complete_fi = {"materials_received": FI_MATERIALS, "negative_list": False}
+    clock.set(working_days_ago(engine, now, 9))
+    overdue = intake(FI, _fi(*MORE_FI[0]), complete_fi)
+    engine.tasks.claim(_task(engine, overdue, "Task_LeadReview"), user="liuyang")
+    co_reviews(overdue, "Task_InvestmentCoReview")
+    clock.set(working_days_ago(engine, now, 6))
+    near = intake(FI, _fi(*MORE_FI[1]), complete_fi, actor="wangfang")
+    co_reviews(near, "Task_InvestmentCoReview", "Task_FinanceCoReview")
+    clock.set(working_days_ago(engine, now, 1))
+    on_time = intake(FI, _fi("成都锦城物流有限公司", "Rhein Logistik AG", "瑞士"), complete_fi)
+    co_reviews(on_time, "Task_FinanceCoReview")
+    clock.set(now - timedelta(hours=2))
+    partial = {**complete_fi, "materials_received": ["M01", "M02", "M04"]}
+    intake(FI, _fi("成都望江茶业有限公司", "Formosa Tea Co., Ltd.", "中国台湾"), partial)
+    intake(FI, _fi("成都芙蓉矿业有限公司", "Mineral Holdings Ltd.", "澳大利亚"), {**complete_fi, "negative_list": True})
+    clock.set(now - timedelta(hours=1))
+    intake(ER, ER_APPLICANT, {"materials_received": ER_MATERIALS}, actor="wangfang")
+    clock.set(now)
+    return made
+
+
+def set_demo_passwords(engine: Engine) -> None:
+    for member in engine.bureau.staff:
+        engine.users.set_password(member.user, DEMO_PASSWORD)
+
+
+def print_logins(engine: Engine) -> None:
+    click.echo(f"\ndemo logins (password for all: {DEMO_PASSWORD}):")
+    for u in engine.users.list_users():
+        sections = ", ".join(s.name for code in u.sections if (s := engine.bureau.section(code))) or "-"
+        click.echo(f"  {u.username:<11} {u.display_name:<4} {u.role:<6} {sections}")
+
+
 @cli.command()
 @click.option("--database-file", type=click.Path(path_type=Path), default=Path("onewindow-demo.db"), show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="ONEWINDOW_HOST")
+@click.option("--port", default=5000, show_default=True, type=int, envvar="ONEWINDOW_PORT")
+@click.option("--no-serve", is_flag=True, help="Set up the database and exit (for scripts and tests).")
 @domain_errors
-def demo(database_file: Path) -> None:
-    """Create a fresh demo database, deploy processes/ and walk a foreign-investment case end to end."""
+def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:
+    """Create a fresh demo database with cases at every step, then serve the worklist."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database_file}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{database_file}"
-    engine = Engine(Database(url))
+    now = datetime.now(UTC).replace(microsecond=0)
+    clock = FixedClock(now)
+    engine = Engine(Database(url), clock=clock)
     engine.db.upgrade()
     click.echo(f"demo database: {database_file}")
     click.echo("walking one 外商投资企业设立备案 case from the window to the certificate:")
+    clock.set(working_days_ago(engine, now, 12))
     walked, waiting, fresh = seed(engine)
     print_case(engine.cases.show(walked))
-    click.echo(f"\n{waiting} is in joint review; {fresh} waits at the intake window. Try:")
+    more = seed_worklist(engine, clock, now)
+    set_demo_passwords(engine)
+    click.echo(f"\n{waiting} is in joint review; {fresh} waits at the intake window; also {', '.join(more)}. Try:")
     click.echo(f"  onewindow --database {url} tasks --section commerce")
     click.echo(f"  onewindow --database {url} case show {waiting}")
+    print_logins(engine)
     engine.close()
+    if no_serve:
+        return
+    from .serve_commands import run_server
+
+    run_server(url, host, port)

@@ -5,7 +5,15 @@ Exit codes: 0 success, 1 a domain error (one line on stderr), 2 a usage error.
 
 from __future__ import annotations
 
-from . import case_commands, clock_commands, demo, task_commands  # noqa: F401  (they register their commands)
+from . import (  # noqa: F401  (they register their commands)
+    case_commands,
+    clock_commands,
+    demo,
+    render_commands,
+    serve_commands,
+    task_commands,
+    user_commands,
+)
 from .app import cli
 
 __all__ = ["cli", "main"]

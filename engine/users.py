@@ -27,7 +27,6 @@ __all__ = ["MIN_PASSWORD_LENGTH", "UserAccount", "UserService", "hash_password",
 
 MIN_PASSWORD_LENGTH = 8
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # ~16 MiB and ~50 ms per hash on the target machine
-_DUMMY_HASH: str | None = None
 
 
 def _b64(raw: bytes) -> str:
@@ -92,9 +91,11 @@ def _fingerprint(password_hash: str | None) -> str:
 
 
 class UserService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, *, scrypt_n: int = SCRYPT_N) -> None:
         self.db = db
         self.clock = clock
+        self.scrypt_n = scrypt_n  # the cost of new hashes; tests lower it, stored hashes keep their own
+        self._dummy: str | None = None
 
     # -- reading ------------------------------------------------------------------------------------
     def get(self, username: str) -> UserAccount:
@@ -181,7 +182,7 @@ class UserService:
                 if display_name:
                     row.display_name = display_name
             if password is not None:
-                row.password_hash = hash_password(password)
+                row.password_hash = hash_password(password, n=self.scrypt_n)
             current = set(session.scalars(select(UserSectionRow.section_code).where(UserSectionRow.user_id == row.id)))
             for code in current - set(sections):
                 session.delete(session.get(UserSectionRow, (row.id, code)))
@@ -196,19 +197,18 @@ class UserService:
         if problems:
             raise ValidationError(f"password of '{username}'", problems)
         with self.db.writing() as session:
-            self._row(session, username).password_hash = hash_password(password)
+            self._row(session, username).password_hash = hash_password(password, n=self.scrypt_n)
 
     def authenticate(self, username: str, password: str) -> UserAccount | None:
         """The account if the password is right and the account active; None otherwise.
 
         An unknown user costs the same hash as a known one, so timing does not tell which names exist.
         """
-        global _DUMMY_HASH
         with self.db.reading() as session:
             row = session.scalars(select(UserRow).where(UserRow.username == username.strip())).first()
             if row is None or not row.password_hash:
-                _DUMMY_HASH = _DUMMY_HASH or hash_password("not a password")
-                verify_password(password, _DUMMY_HASH)
+                self._dummy = self._dummy or hash_password("not a password", n=self.scrypt_n)
+                verify_password(password, self._dummy)
                 return None
             if not verify_password(password, row.password_hash) or not row.active:
                 return None

@@ -1,0 +1,98 @@
+"""``onewindow users add|list|passwd``: worklist accounts, their sections, role and password."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from onewindow.engine.users import UserAccount
+
+from .app import AppContext, cli, domain_errors, emit, json_option, pass_app
+
+
+@cli.group()
+def users() -> None:
+    """Worklist users (clerks, chiefs, administrators)."""
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+def _row(u: UserAccount) -> dict[str, object]:
+    return {
+        "username": u.username,
+        "display_name": u.display_name,
+        "role": u.role,
+        "sections": list(u.sections),
+        "active": u.active,
+        "has_password": u.has_password,
+    }
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--section", "sections", multiple=True, help="Section code (repeat for several: 一人多专).")
+@click.option("--role", type=click.Choice(["clerk", "chief", "admin"]), default="clerk", show_default=True)
+@click.option("--display-name", help="Name shown in the worklist (default: NAME).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.option("--no-password", is_flag=True, help="Keep the current password (or none): the user cannot sign in.")
+@click.option("--inactive", is_flag=True, help="Create or update the account as disabled.")
+@json_option
+@pass_app
+@domain_errors
+def users_add(
+    app: AppContext,
+    name: str,
+    sections: tuple[str, ...],
+    role: str,
+    display_name: str | None,
+    password_stdin: bool,
+    no_password: bool,
+    inactive: bool,
+    as_json: bool,
+) -> None:
+    """Create or update user NAME; prompts for a password unless --password-stdin or --no-password."""
+    password = None if no_password else _read_password(password_stdin)
+    account = app.engine().users.add(
+        name, sections=sections, role=role, display_name=display_name, password=password, active=not inactive
+    )
+    emit(
+        _row(account),
+        as_json,
+        lambda: click.echo(
+            f"user {account.username} ({account.role}) in {', '.join(account.sections) or 'no section'}"
+        ),
+    )
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@pass_app
+@domain_errors
+def users_passwd(app: AppContext, name: str, password_stdin: bool) -> None:
+    """Set the password of user NAME (ends the user's open web sessions)."""
+    app.engine().users.set_password(name, _read_password(password_stdin))
+    click.echo(f"password of {name} changed")
+
+
+@users.command("list")
+@json_option
+@pass_app
+@domain_errors
+def users_list(app: AppContext, as_json: bool) -> None:
+    """All users with role, sections and whether they can sign in."""
+    accounts = app.engine().users.list_users()
+
+    def text() -> None:
+        for u in accounts:
+            state = "" if u.active else "  (inactive)"
+            login = "" if u.has_password else "  (no password)"
+            click.echo(f"{u.username:<12} {u.role:<6} {','.join(u.sections) or '-':<24} {u.display_name}{state}{login}")
+
+    emit([_row(u) for u in accounts], as_json, text)

@@ -1,0 +1,273 @@
+"""The worklist, task and case pages through Flask's test client, with every error path."""
+
+# ruff: noqa: F811  (pytest fixtures imported from worklist_support are redefined as parameters)
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from flask.testing import FlaskClient
+
+from onewindow.engine import Engine, FixedClock
+
+from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT
+from .worklist_support import app, client, ids, login, post, start_fi, task_id, text  # noqa: F401
+
+COMPLETE = {"materials_received": ALL_FI_MATERIALS, "negative_list": False}
+
+
+def accepted(engine: Engine, name: str = "成都锦江咨询有限公司") -> str:
+    return engine.worklist.intake(
+        FI, {**FI_APPLICANT, "enterprise_name": name}, COMPLETE, actor="lijing"
+    ).summary.case_no
+
+
+def test_worklist_shows_my_sections_tasks(client: FlaskClient, sqlite_engine: Engine) -> None:
+    case_no = accepted(sqlite_engine)
+    waiting = start_fi(sqlite_engine)
+    login(client, "liuyang")
+    page = text(client.get("/"))
+    assert ids(page, "data-case-no") == [case_no, case_no]  # lead review and investment co-review
+    assert waiting not in page  # still at the window
+    assert "主办科室审查" in page and "投资促进科会审" in page
+    assert 'data-level="green"' in page and "剩 7 个工作日" in page
+    assert "2026-03-11" in page  # the committed due date; the co-review's own limit shows too
+    assert "环节: 2026-03-05" in page
+
+
+def test_worklist_filters_search_and_paging(client: FlaskClient, sqlite_engine: Engine, clock: FixedClock) -> None:
+    for i in range(7):
+        clock.set(clock.now() + timedelta(minutes=1))
+        accepted(sqlite_engine, f"公司{i}号")
+    login(client, "zhangwei")
+    first = text(client.get("/"))
+    assert 'data-total="7"' in first and len(ids(first, "data-task-id")) == 5  # PER_PAGE is 5 in tests
+    assert 'id="page-next"' in first
+    second = text(client.get("/?page=2"))
+    assert len(ids(second, "data-task-id")) == 2 and 'id="page-prev"' in second
+    assert set(ids(first, "data-task-id")).isdisjoint(ids(second, "data-task-id"))
+    searched = text(client.get("/?q=公司3号"))
+    assert 'data-total="1"' in searched and "公司3号" in searched
+    assert 'data-total="7"' in text(client.get("/?matter=foreign_investment_filing"))
+    assert 'data-total="0"' in text(client.get("/?matter=enterprise_registration"))
+    assert 'data-total="0"' in text(client.get("/?mine=1"))
+    task = ids(first, "data-task-id")[0]
+    post(client, f"/tasks/{task}/claim", {"next": "/?mine=1"})
+    assert 'data-total="1"' in text(client.get("/?mine=1"))
+    assert 'data-total="6"' in text(client.get("/?unclaimed=1"))
+    assert 'data-total="7"' in text(client.get("/?page=abc"))  # a bad page number is page 1
+
+
+def test_applicant_text_is_escaped(client: FlaskClient, sqlite_engine: Engine) -> None:
+    evil = '<script>alert("x")</script>公司'
+    case_no = start_fi(sqlite_engine, enterprise_name=evil, business_scope="<b>咨询</b>")
+    login(client, "lijing")
+    for url in ("/", f"/cases/{case_no}", f"/tasks/{task_id(sqlite_engine, case_no, 'Task_Intake')}", "/cases/"):
+        page = text(client.get(url))
+        assert "<script>alert" not in page and "<b>咨询" not in page
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;公司" in page
+
+
+def test_claim_and_unclaim(client: FlaskClient, sqlite_engine: Engine) -> None:
+    case_no = start_fi(sqlite_engine)
+    intake = task_id(sqlite_engine, case_no, "Task_Intake")
+    login(client, "lijing")
+    response = post(client, f"/tasks/{intake}/claim", {"next": "/"})
+    assert response.status_code == 302 and response.location == "/"
+    assert sqlite_engine.tasks.get(intake).claimed_by == "lijing"
+    assert "已认领" in text(client.get("/"))
+    post(client, f"/tasks/{intake}/unclaim")
+    assert sqlite_engine.tasks.get(intake).claimed_by is None
+
+
+def test_claimed_by_someone_else(client: FlaskClient, sqlite_engine: Engine) -> None:
+    case_no = start_fi(sqlite_engine)
+    intake = task_id(sqlite_engine, case_no, "Task_Intake")
+    sqlite_engine.tasks.claim(intake, user="wangfang")
+    login(client, "lijing")
+    page = text(client.get(f"/tasks/{intake}"))
+    assert 'id="claimed-by-other"' in page and "王芳" in page
+    post(client, f"/tasks/{intake}/claim")
+    assert "已被他人认领或办理" in text(client.get("/"))
+    response = post(client, f"/tasks/{intake}", {"check.materials_received": "M01", "negative_list": "false"})
+    assert response.status_code == 403
+    assert "claimed by wangfang" in text(response)
+    assert sqlite_engine.tasks.get(intake).state == "ready"
+
+
+def test_chief_reassigns_clerk_may_not(client: FlaskClient, sqlite_engine: Engine) -> None:
+    case_no = accepted(sqlite_engine)
+    lead = task_id(sqlite_engine, case_no, "Task_LeadReview")
+    login(client, "zhangwei")
+    page = text(client.get("/"))
+    assert 'name="reassign"' in page and "刘洋" in page
+    response = post(client, f"/tasks/{lead}/reassign", {"assignee": "liuyang"})
+    assert response.status_code == 302
+    assert sqlite_engine.tasks.get(lead).claimed_by == "liuyang"
+    assert "已将主办科室审查" in text(client.get("/"))
+    post(client, f"/tasks/{lead}/reassign", {"assignee": "lijing"})
+    assert "not a member" in text(client.get("/"))
+    assert sqlite_engine.tasks.get(lead).claimed_by == "liuyang"
+
+    other = client.application.test_client()
+    login(other, "liuyang")
+    assert 'name="reassign"' not in text(other.get("/"))
+    denied = post(other, f"/tasks/{lead}/reassign", {"assignee": ""})
+    assert denied.status_code == 403
+    assert sqlite_engine.tasks.get(lead).claimed_by == "liuyang"
+
+
+def test_other_sections_task_and_case_are_403(client: FlaskClient, sqlite_engine: Engine) -> None:
+    case_no = start_fi(sqlite_engine)
+    intake = task_id(sqlite_engine, case_no, "Task_Intake")
+    login(client, "zhangwei")
+    for url in (f"/tasks/{intake}", f"/cases/{case_no}", f"/cases/{case_no}/notice", f"/cases/{case_no}/diagram.svg"):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert 'data-status="403"' in text(response) or url.endswith(".svg")
+        assert "成都锦江咨询有限公司" not in text(response)
+    assert post(client, f"/tasks/{intake}", {}).status_code == 403
+    assert post(client, f"/tasks/{intake}/claim").status_code == 403
+    assert sqlite_engine.tasks.get(intake).claimed_by is None
+
+
+def test_unknown_task_and_case_are_404(client: FlaskClient) -> None:
+    login(client, "lijing")
+    assert client.get("/tasks/not-a-uuid").status_code == 404
+    assert client.get("/tasks/00000000-0000-0000-0000-000000000000").status_code == 404
+    assert client.get("/cases/WH-2026-999999").status_code == 404
+    assert client.get("/intake/no_such_matter").status_code == 404
+    assert client.get("/guide/no_such_matter").status_code == 404
+
+
+def test_task_page_shows_case_and_earlier_opinions(client: FlaskClient, sqlite_engine: Engine) -> None:
+    case_no = accepted(sqlite_engine)
+    sqlite_engine.tasks.complete(
+        task_id(sqlite_engine, case_no, "Task_InvestmentCoReview"),
+        user="chenjie",
+        data={"co_opinion": "项目不涉及负面清单", "co_agree": True},
+    )
+    login(client, "zhangwei")
+    page = text(client.get(f"/tasks/{task_id(sqlite_engine, case_no, 'Task_LeadReview')}"))
+    assert 'id="task-form"' in page and 'name="review_opinion"' in page
+    assert 'type="radio" name="conditions_met" value="true"' in page  # required boolean: yes or no
+    opinions = page.split('id="opinion-list"')[1]
+    assert "项目不涉及负面清单" in opinions and "陈杰" in opinions and "投资促进审批科" in opinions
+    assert "外商投资企业设立备案申报表" in opinions  # the window's materials, by name
+    assert "法定代表人手机号码" in page and "13800138000" in page  # the application, by schema titles
+    assert 'data-material="M06" data-received="yes"' in page
+
+
+def test_complete_with_inline_errors_then_success(client: FlaskClient, sqlite_engine: Engine) -> None:
+    case_no = accepted(sqlite_engine)
+    lead = task_id(sqlite_engine, case_no, "Task_LeadReview")
+    login(client, "zhangwei")
+    response = post(client, f"/tasks/{lead}", {"review_opinion": "  "})
+    assert response.status_code == 400
+    page = text(response)
+    assert re.search(r'data-error-for="review_opinion">[^<]*必填', page)
+    assert re.search(r'data-error-for="conditions_met">[^<]*必填', page)
+    assert sqlite_engine.tasks.get(lead).state == "ready"
+
+    response = post(client, f"/tasks/{lead}", {"review_opinion": "材料齐全", "conditions_met": "true"})
+    assert response.status_code == 302 and response.location == "/"
+    assert "已办理:主办科室审查" in text(client.get("/"))
+    done = sqlite_engine.tasks.get(lead)
+    assert (done.state, done.completed_by) == ("completed", "zhangwei")
+    closed = text(client.get(f"/tasks/{lead}"))
+    assert 'id="task-closed"' in closed and 'id="task-form"' not in closed
+
+
+def test_enum_dates_and_numbers_round_trip(client: FlaskClient, sqlite_engine: Engine) -> None:
+    case_no = accepted(sqlite_engine)
+    for bpmn_id, user in (("Task_InvestmentCoReview", "chenjie"), ("Task_FinanceCoReview", "zhaomin")):
+        sqlite_engine.tasks.complete(
+            task_id(sqlite_engine, case_no, bpmn_id), user=user, data={"co_opinion": "同意", "co_agree": True}
+        )
+    sqlite_engine.tasks.complete(
+        task_id(sqlite_engine, case_no, "Task_LeadReview"),
+        user="zhangwei",
+        data={"review_opinion": "同意", "conditions_met": True},
+    )
+    decision = task_id(sqlite_engine, case_no, "Task_LeadDecision")
+    login(client, "zhangwei")
+    page = text(client.get(f"/tasks/{decision}"))
+    assert 'type="radio" name="decision" value="approve"' in page and "准予" in page
+    refused = post(client, f"/tasks/{decision}", {"decision": "refuse"})  # if refuse then reasons required
+    assert refused.status_code == 400 and 'data-error-for="decision_reasons"' in text(refused)
+    assert 'value="refuse" checked' in text(refused)  # what was chosen stays chosen
+    assert post(client, f"/tasks/{decision}", {"decision": "refuse", "decision_reasons": "不符合"}).status_code == 302
+    deliver = task_id(sqlite_engine, case_no, "Task_DeliverRefusal")
+    login(client, "wangfang")
+    page = text(client.get(f"/tasks/{deliver}"))
+    assert 'type="date"' in page
+    bad = post(
+        client,
+        f"/tasks/{deliver}",
+        {"refusal_document_no": "武审不〔2026〕1号", "delivery": "window", "delivered_on": "05/03/2026"},
+    )
+    assert bad.status_code == 400 and 'data-error-for="delivered_on"' in text(bad)
+    ok = post(
+        client,
+        f"/tasks/{deliver}",
+        {"refusal_document_no": "武审不〔2026〕1号", "delivery": "window", "delivered_on": "2026-03-05"},
+    )
+    assert ok.status_code == 302
+    assert sqlite_engine.cases.show(case_no).summary.status == "rejected"
+
+
+def test_conflict_when_completed_meanwhile(client: FlaskClient, sqlite_engine: Engine) -> None:
+    case_no = accepted(sqlite_engine)
+    lead = task_id(sqlite_engine, case_no, "Task_LeadReview")
+    login(client, "liuyang")
+    assert client.get(f"/tasks/{lead}").status_code == 200  # the page is open...
+    sqlite_engine.tasks.complete(lead, user="zhangwei", data={"review_opinion": "同意", "conditions_met": True})
+    response = post(client, f"/tasks/{lead}", {"review_opinion": "我的意见", "conditions_met": "true"})
+    assert response.status_code == 409  # ...and someone else was faster
+    page = text(response)
+    assert "已被他人处理" in page and "already completed by zhangwei" in page
+    assert "Traceback" not in page
+
+
+def test_case_page(client: FlaskClient, sqlite_engine: Engine) -> None:
+    case_no = accepted(sqlite_engine)
+    login(client, "chenjie")
+    page = text(client.get(f"/cases/{case_no}"))
+    assert 'data-status="accepted"' in page and "办理中" in page
+    lanes = ids(page, "data-section")
+    assert set(lanes) == {"commerce", "investment", "finance"}
+    assert page.count('href="/tasks/') == 1  # only the investment task is his to open
+    timeline = page.split('id="timeline"')[1]
+    assert ids(timeline, "data-kind")[:3] == ["case_started", "task_completed", "milestone"]
+    assert "李静" in timeline and "外商投资企业设立备案申报表" in timeline
+    assert "<svg" in page and 'data-element-id="Task_Intake"' in page
+    assert client.get(f"/cases/{case_no}/receipt").status_code == 200
+    svg = client.get(f"/cases/{case_no}/diagram.svg")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+
+
+def test_case_list(client: FlaskClient, sqlite_engine: Engine) -> None:
+    mine = accepted(sqlite_engine, "可见公司")
+    login(client, "zhaomin")
+    page = text(client.get("/cases/"))
+    assert ids(page, "data-case-no") == [mine]
+    assert 'data-total="0"' in text(client.get("/cases/?q=不存在"))
+    admin = client.application.test_client()
+    login(admin, "huangqiang")
+    assert mine in text(admin.get("/cases/")) and admin.get(f"/cases/{mine}").status_code == 200
+
+
+def test_guide(client: FlaskClient) -> None:
+    index = text(client.get("/guide/"))
+    assert ids(index, "data-matter") == ["foreign_investment_filing", "enterprise_registration"]  # by code
+    page = text(client.get("/guide/foreign_investment_filing"))
+    assert "外商投资企业设立备案" in page and "承诺件" in page
+    assert 'id="committed-limit">7个工作日' in page and 'id="legal-limit">130个工作日' in page
+    assert "外商投资企业设立备案申报承诺书" in page and "申请人(全体投资者签署)" in page
+    assert "不收费" in page and "028-85550101" in page and "商务部令2016年第3号" in page
+    assert "负面清单" in page  # the acceptance conditions
+    assert "<svg" in page
+    registration = text(client.get("/guide/enterprise_registration"))
+    assert "即办件" in registration and "1个工作日" in registration
+    assert client.get("/guide/foreign_investment_filing/diagram.svg").mimetype == "image/svg+xml"

@@ -1,0 +1,169 @@
+"""The worklist's engine service: the paged query, visibility, reassignment and intake in one transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, func, select
+
+from onewindow.engine import (
+    CaseStatus,
+    ConflictError,
+    Engine,
+    FixedClock,
+    PermissionDeniedError,
+    ValidationError,
+    WorklistFilter,
+)
+from onewindow.engine.models import CaseRow, CounterRow
+
+from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks
+from .worklist_support import start_fi, task_id
+
+COMPLETE = {"materials_received": ALL_FI_MATERIALS, "negative_list": False}
+
+
+def accept(engine: Engine, clock: FixedClock, name: str, days_ago: int) -> str:
+    """A case accepted ``days_ago`` days before the clock's present (the clock is put back afterwards)."""
+    now = clock.now()
+    clock.set(now - timedelta(days=days_ago))
+    try:
+        return engine.worklist.intake(
+            FI, {**FI_APPLICANT, "enterprise_name": name}, COMPLETE, actor="lijing"
+        ).summary.case_no
+    finally:
+        clock.set(now)
+
+
+def test_most_urgent_first_with_filters_search_and_paging(sqlite_engine: Engine, clock: FixedClock) -> None:
+    engine = sqlite_engine
+    late = accept(engine, clock, "晚到期公司", 0)
+    early = accept(engine, clock, "早到期公司", 5)
+    liuyang = engine.users.get("liuyang")  # commerce and investment
+    page = engine.worklist.page(liuyang)
+    assert page.total == 4
+    assert [t.case_no for t in page.rows] == [early, early, late, late]  # by the case's committed due date
+    assert {t.section for t in page.rows} == {"commerce", "investment"}
+
+    only_commerce = engine.worklist.page(liuyang, WorklistFilter(section="commerce"))
+    assert [t.bpmn_id for t in only_commerce.rows] == ["Task_LeadReview", "Task_LeadReview"]
+    assert engine.worklist.page(liuyang, WorklistFilter(section="window")).total == 0  # not his section
+    assert engine.worklist.page(liuyang, WorklistFilter(matter="enterprise_registration")).total == 0
+
+    engine.tasks.claim(only_commerce.rows[0].id, user="liuyang")
+    assert [t.case_no for t in engine.worklist.page(liuyang, WorklistFilter(mine=True)).rows] == [early]
+    assert engine.worklist.page(liuyang, WorklistFilter(unclaimed=True)).total == 3
+
+    assert {t.case_no for t in engine.worklist.page(liuyang, WorklistFilter(search="晚到期")).rows} == {late}
+    assert {t.case_no for t in engine.worklist.page(liuyang, WorklistFilter(search=late[-6:])).rows} == {late}
+    assert engine.worklist.page(liuyang, WorklistFilter(search="%")).total == 0  # LIKE wildcards are literal
+
+    second = engine.worklist.page(liuyang, page=2, per_page=3)
+    assert (second.total, second.pages, len(second.rows)) == (4, 2, 1)
+    assert second.rows[0].case_no == late
+
+
+def test_worklist_is_two_queries_whatever_the_page_size(sqlite_engine: Engine, clock: FixedClock) -> None:
+    for i in range(6):
+        accept(sqlite_engine, clock, f"公司{i}", i)
+    zhangwei = sqlite_engine.users.get("zhangwei")
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(sqlite_engine.db.engine, "before_cursor_execute", count)
+    try:
+        page = sqlite_engine.worklist.page(zhangwei, per_page=50)
+    finally:
+        event.remove(sqlite_engine.db.engine, "before_cursor_execute", count)
+    assert page.total == 6 and len(page.rows) == 6
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2, selects  # a count and one page: no query per row
+    assert "LIMIT" in selects[1] and "ORDER BY cases.committed_due_at" in selects[1]
+
+
+def test_visibility(sqlite_engine: Engine) -> None:
+    case_no = start_fi(sqlite_engine)
+    users = sqlite_engine.users
+    assert sqlite_engine.worklist.can_view_case(users.get("lijing"), case_no)
+    assert not sqlite_engine.worklist.can_view_case(users.get("zhangwei"), case_no)  # not in commerce yet
+    assert sqlite_engine.worklist.can_view_case(users.get("huangqiang"), case_no)  # the administrator
+    with pytest.raises(PermissionDeniedError):
+        sqlite_engine.worklist.check_case(users.get("zhangwei"), case_no)
+    with pytest.raises(PermissionDeniedError):
+        sqlite_engine.worklist.task_for(users.get("zhangwei"), task_id(sqlite_engine, case_no, "Task_Intake"))
+    sqlite_engine.tasks.complete(task_id(sqlite_engine, case_no, "Task_Intake"), user="lijing", data=COMPLETE)
+    assert sqlite_engine.worklist.can_view_case(users.get("zhangwei"), case_no)
+    assert [c.case_no for c in sqlite_engine.worklist.cases_for(users.get("chenjie")).rows] == [case_no]
+    assert sqlite_engine.worklist.cases_for(users.get("sunli")).total == 0
+
+
+def test_reassign_within_the_section(sqlite_engine: Engine, clock: FixedClock) -> None:
+    case_no = accept(sqlite_engine, clock, "改派公司", 0)
+    lead = task_id(sqlite_engine, case_no, "Task_LeadReview")
+    chief, clerk = sqlite_engine.users.get("zhangwei"), sqlite_engine.users.get("liuyang")
+    view = sqlite_engine.worklist.reassign(lead, by=chief, to="liuyang")
+    assert view.claimed_by == "liuyang"
+    with pytest.raises(PermissionDeniedError):
+        sqlite_engine.worklist.reassign(lead, by=clerk, to="zhangwei")  # a clerk may not
+    with pytest.raises(PermissionDeniedError):
+        sqlite_engine.worklist.reassign(lead, by=sqlite_engine.users.get("chenjie"), to="liuyang")  # other section
+    with pytest.raises(ValidationError, match="not a member"):
+        sqlite_engine.worklist.reassign(lead, by=chief, to="lijing")
+    assert sqlite_engine.worklist.reassign(lead, by=chief, to=None).claimed_by is None
+    sqlite_engine.tasks.complete(lead, user="zhangwei", data={"review_opinion": "同意", "conditions_met": True})
+    with pytest.raises(ConflictError):
+        sqlite_engine.worklist.reassign(lead, by=chief, to="liuyang")
+    kinds = [e.kind for e in sqlite_engine.worklist.timeline(case_no)]
+    assert kinds.count("task_reassigned") == 2
+
+
+def test_intake_is_one_transaction(sqlite_engine: Engine) -> None:
+    with pytest.raises(ValidationError) as err:
+        sqlite_engine.worklist.intake(FI, FI_APPLICANT, {"materials_received": ["M01"]}, actor="lijing")
+    assert [e.field for e in err.value.errors] == ["check.negative_list"]
+    with pytest.raises(ValidationError) as err:
+        sqlite_engine.worklist.intake(FI, {**FI_APPLICANT, "contact_mobile": "12"}, COMPLETE, actor="lijing")
+    assert [e.field for e in err.value.errors] == ["applicant.contact_mobile"]
+    with pytest.raises(PermissionDeniedError):
+        sqlite_engine.worklist.intake(FI, FI_APPLICANT, COMPLETE, actor="zhangwei")  # not at the window
+    with sqlite_engine.db.reading() as s:
+        assert s.scalar(select(func.count(CaseRow.id))) == 0  # no half-registered case
+        assert s.scalar(select(func.count(CounterRow.name))) == 0  # and no case number used up
+
+    result = sqlite_engine.worklist.intake(
+        FI, FI_APPLICANT, {**COMPLETE, "materials_received": ["M01"]}, actor="lijing"
+    )
+    assert result.summary.case_no == "WH-2026-000001"
+    assert result.summary.status == CaseStatus.SUPPLEMENT
+    assert [m.code for m in result.missing] == ["M02", "M03", "M04", "M06"]
+    assert [t.bpmn_id for t in result.open_tasks] == ["Task_Supplement"]
+    # The warm cache holds the committed state: the next step continues from it.
+    sqlite_engine.tasks.complete(
+        result.open_tasks[0].id, user="lijing", data={"supplemented_materials": ["M02", "M03", "M04", "M06"]}
+    )
+    assert set(open_tasks(sqlite_engine, result.summary.case_no)) == {
+        "Task_LeadReview",
+        "Task_InvestmentCoReview",
+        "Task_FinanceCoReview",
+    }
+    status = sqlite_engine.worklist.materials(result.summary.case_no)
+    assert status.missing == [] and status.received == ["M01", "M02", "M03", "M04", "M06"]
+
+
+def test_intake_form_and_timeline_descriptions(sqlite_engine: Engine) -> None:
+    assert sqlite_engine.worklist.intake_form(FI) == "intake_check.json"
+    assert sqlite_engine.worklist.intake_form("enterprise_registration") == "registration_intake_check.json"
+    case_no = sqlite_engine.worklist.intake(FI, FI_APPLICANT, COMPLETE, actor="lijing").summary.case_no
+    intake = next(e for e in sqlite_engine.worklist.timeline(case_no) if e.kind == "task_completed")
+    fields = {f.name: f for f in intake.fields}
+    assert fields["materials_received"].title == "已收材料"
+    assert fields["materials_received"].value[0] == "外商投资企业设立备案申报表"
+    assert fields["negative_list"].value is False
+    applicant = {f.name: f.value for f in sqlite_engine.worklist.applicant(case_no)}
+    assert applicant["currency"] == "美元" and applicant["registered_capital"] == "500"
+    diagram = sqlite_engine.worklist.diagram(case_no)
+    assert diagram.done == {"Task_Intake"} and "Task_LeadReview" in diagram.current
+    assert diagram.bpmn_xml.startswith(b"<?xml")

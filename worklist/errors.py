@@ -1,0 +1,72 @@
+"""Engine errors become pages: 404, 403, 409, 400 and 503, each with the one-line message of the error.
+
+Views that show a form catch ``ValidationError`` themselves (inline field errors); what reaches these
+handlers is shown as a page with the status code, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from onewindow.engine import (
+    ConflictError,
+    DatabaseError,
+    NotFoundError,
+    OnewindowError,
+    PermissionDeniedError,
+    ValidationError,
+    WorkflowError,
+)
+
+from .csrf import CSRFError
+
+log = logging.getLogger(__name__)
+
+STATUS = (
+    (NotFoundError, 404),
+    (PermissionDeniedError, 403),
+    (ConflictError, 409),
+    (ValidationError, 400),
+    (DatabaseError, 503),
+    (WorkflowError, 500),
+)
+
+
+def error_page(status: int, detail: str = "") -> tuple[str, int]:
+    return render_template("errors/error.html", status=status, detail=detail), status
+
+
+def _domain(err: OnewindowError) -> tuple[str, int]:
+    status = next((code for kind, code in STATUS if isinstance(err, kind)), 400)
+    if status >= 500:
+        log.error("%s: %s", type(err).__name__, err)
+    return error_page(status, str(err))
+
+
+def _http(err: HTTPException) -> tuple[str, int]:
+    if isinstance(err, CSRFError):
+        return render_template("errors/error.html", status=400, csrf=True, detail=""), 400
+    return error_page(err.code or 500)
+
+
+def _database(err: OperationalError) -> tuple[str, int]:
+    # The database went away or is locked for too long: a clear 503, not a stack trace.
+    log.error("database unavailable: %s", err.orig)
+    return error_page(503, f"database unavailable: {err.orig}")
+
+
+def _unexpected(err: Exception) -> tuple[str, int]:
+    log.exception("unexpected error", exc_info=err)
+    return error_page(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(OnewindowError, _domain)
+    app.register_error_handler(HTTPException, _http)
+    app.register_error_handler(OperationalError, _database)
+    if not app.config.get("TESTING"):
+        app.register_error_handler(Exception, _unexpected)

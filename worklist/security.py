@@ -1,0 +1,93 @@
+"""Who is signed in, and the rule that every page but the public ones needs a signed-in user.
+
+The check is app-wide (a ``before_request``), so a new view is protected unless it is listed as public.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, g, redirect, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from onewindow.engine import UserAccount
+
+from . import get_engine
+
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.login", "auth.set_language", "guide.index", "guide.matter", "guide.diagram", "static", "health"}
+)
+
+
+def current_user() -> UserAccount:
+    """The signed-in user (views behind the login check only)."""
+    user: UserAccount = g.user
+    return user
+
+
+def sign_in(user: UserAccount) -> None:
+    lang = session.get("lang")
+    session.clear()  # a fresh session on sign-in: no fixation of an earlier one
+    session.permanent = True
+    session["user"] = user.username
+    session["fp"] = user.fingerprint
+    if lang:
+        session["lang"] = lang
+
+
+def sign_out() -> None:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only a path on this site: never ``//evil.example`` or ``https://…`` (open redirect)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def _load_user() -> BaseResponse | None:
+    g.user = None
+    username = session.get("user")
+    if username:
+        user = get_engine().users.find(username)
+        # A changed password (or a removed account) ends the sessions opened before it.
+        if user is not None and user.fingerprint == session.get("fp"):
+            g.user = user
+        else:
+            sign_out()
+    if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
+        if request.endpoint is None:
+            return None  # a 404 stays a 404
+        nxt = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("auth.login", next=nxt))
+    return None
+
+
+def _headers(response: Response) -> Response:
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if g.get("user") is not None:
+        response.headers.setdefault("Cache-Control", "no-store")  # worklists are personal
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_load_user)
+    app.after_request(_headers)
+
+    @app.get("/healthz")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}

@@ -1,0 +1,126 @@
+"""Template helpers: China time, deadline badges, names of sections, matters and users in the reader's language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, g
+
+from onewindow.engine import TaskView
+from onewindow.engine.catalogue import Limit, Matter
+from onewindow.engine.warnings import DeadlineStatus
+from onewindow.engine.workcalendar import CHINA_TZ
+
+from . import get_engine
+from .i18n import current_lang, gettext
+
+UNITS = {"working_days": "working days", "natural_days": "calendar days", "working_hours": "working hours"}
+UNITS_ZH = {"working_days": "个工作日", "natural_days": "个自然日", "working_hours": "个工作小时"}
+HANDLING = {"immediate": "handled on the spot", "committed": "committed time limit", "other": "other handling"}
+
+
+def when(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Instants are stored in UTC; clerks read China time."""
+    return "" if value is None else value.astimezone(CHINA_TZ).strftime(fmt)
+
+
+def day(value: datetime | None) -> str:
+    return when(value, "%Y-%m-%d")
+
+
+def cn_date(value: datetime | None) -> str:
+    """A date as written on Chinese notices: 2026年03月11日 (China time)."""
+    if value is None:
+        return ""
+    local = value.astimezone(CHINA_TZ)
+    return f"{local.year}年{local.month:02d}月{local.day:02d}日"
+
+
+def deadline(due_at: datetime | None) -> DeadlineStatus:
+    return get_engine().deadline_status(due_at)
+
+
+def urgency(task: TaskView) -> DeadlineStatus:
+    """The tighter of the step's own due date and the case's committed one."""
+    dues = [d for d in (task.due_at, task.case_due_at) if d is not None]
+    return deadline(min(dues) if dues else None)
+
+
+def section_name(code: str | None) -> str:
+    section = get_engine().bureau.section(code or "")
+    if section is None:
+        return code or ""
+    return section.name_en if current_lang() == "en" and section.name_en else section.name
+
+
+def matters() -> dict[str, Matter]:
+    """Deployed matters by key, read once per request."""
+    if "matters" not in g:
+        g.matters = {m.key: m for m in get_engine().worklist.matters()}
+    found: dict[str, Matter] = g.matters
+    return found
+
+
+def matter_name(key: str | Matter | None) -> str:
+    matter = key if isinstance(key, Matter) else matters().get(key or "")
+    if matter is None:
+        return str(key or "")
+    return matter.name_en if current_lang() == "en" and matter.name_en else matter.name
+
+
+def user_name(username: str | None) -> str:
+    """Display name of a user; views fill ``g.user_names`` in one query for the names on a page."""
+    if not username:
+        return ""
+    names: dict[str, str] = g.get("user_names") or {}
+    return names.get(username, username)
+
+
+def remember_user_names(usernames: set[str]) -> None:
+    names = {u for u in usernames if u}
+    g.user_names = {**(g.get("user_names") or {}), **get_engine().users.display_names(names)}
+
+
+def limit_text(limit: Limit | dict[str, Any]) -> str:
+    if isinstance(limit, dict):
+        limit = Limit(**limit)
+    value = int(limit.value) if float(limit.value).is_integer() else limit.value
+    return gettext("{value} " + UNITS.get(limit.unit, limit.unit), value=value)
+
+
+def limit_zh(limit: Limit) -> str:
+    """A limit as official documents write it, whatever the screen language: 7个工作日."""
+    value = int(limit.value) if float(limit.value).is_integer() else limit.value
+    return f"{value}{UNITS_ZH.get(limit.unit, limit.unit)}"
+
+
+def handling_type(code: str) -> str:
+    return gettext(HANDLING.get(code, code))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(when=when, day=day, cn_date=cn_date)
+    app.jinja_env.globals.update(
+        deadline=deadline,
+        urgency=urgency,
+        section_name=section_name,
+        matter_name=matter_name,
+        user_name=user_name,
+        limit_text=limit_text,
+        limit_zh=limit_zh,
+        handling_type=handling_type,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _common() -> dict[str, Any]:
+        engine = get_engine()
+        user = g.get("user")
+        window = {s.code for s in engine.bureau.sections if s.kind.value == "intake_window"}
+        return {
+            "bureau": engine.bureau,
+            "user": user,
+            "can_intake": bool(user and window & set(user.sections)),
+        }

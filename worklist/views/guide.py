@@ -1,0 +1,60 @@
+"""办事指南: a public service guide per matter, generated from its catalogue, and the index of matters."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template
+
+from onewindow.engine import NotFoundError
+
+from .. import get_engine
+from ..diagrams import matter_svg, svg_response
+from ..templating import matters
+
+bp = Blueprint("guide", __name__, url_prefix="/guide")
+
+MATTER_TYPES = {
+    "01": "行政许可",
+    "02": "行政处罚",
+    "03": "行政强制",
+    "04": "行政征收",
+    "05": "行政给付",
+    "06": "行政检查",
+    "07": "行政确认",
+    "08": "行政奖励",
+    "09": "行政裁决",
+    "10": "其他行政权力",
+    "20": "公共服务",
+}
+HANDLING_FORMS = {"1": "窗口办理", "2": "网上办理(PC端)", "3": "移动端办理", "4": "快递送达"}
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("guide/index.html", matters=list(matters().values()), matter_types=MATTER_TYPES)
+
+
+@bp.get("/<matter_key>")
+def matter(matter_key: str) -> str:
+    found = matters().get(matter_key)
+    if found is None:
+        raise NotFoundError(f"unknown matter '{matter_key}'")
+    bureau = get_engine().bureau
+    department = bureau.department(found.supervising_department)
+    sections = [bureau.section(code) for code in (found.lead_section, *found.co_sections)]
+    return render_template(
+        "guide/matter.html",
+        matter=found,
+        extra=found.extra,
+        matter_types=MATTER_TYPES,
+        handling_forms=HANDLING_FORMS,
+        department=department,
+        sections=[s for s in sections if s is not None],
+        diagram=matter_svg(matter_key),
+    )
+
+
+@bp.get("/<matter_key>/diagram.svg")
+def diagram(matter_key: str) -> Response:
+    if matter_key not in matters():
+        raise NotFoundError(f"unknown matter '{matter_key}'")
+    return svg_response(matter_svg(matter_key))

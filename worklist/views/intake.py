@@ -1,0 +1,155 @@
+"""统一受理 at the window: register an application, check its materials against the matter's list, and
+hand the applicant either a 一次性告知 notice of every missing material or the acceptance receipt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from onewindow.engine import CaseStatus, ConflictError, FieldError, PermissionDeniedError, ValidationError
+from onewindow.engine.users import UserAccount
+
+from .. import get_engine
+from ..errors import error_page
+from ..forms import build_fields, errors_by_field, field_paths, parse_form, with_schema_errors
+from ..i18n import current_lang
+from ..i18n import gettext as _
+from ..security import current_user
+from ..templating import matters
+
+bp = Blueprint("intake", __name__)
+
+MATERIALS_FIELD = "materials_received"
+
+
+def _prefixed(prefix: str, err: FieldError) -> FieldError:
+    return FieldError(f"{prefix}.{err.field}", err.message, err.title)
+
+
+def _window_member(user: UserAccount) -> None:
+    window = {s.code for s in get_engine().bureau.sections if s.kind.value == "intake_window"}
+    if not window & set(user.sections):
+        raise PermissionDeniedError(f"{user.username} does not work at an intake window")
+
+
+@bp.get("/intake")
+def choose() -> str:
+    _window_member(current_user())
+    return render_template("intake/choose.html", matters=list(matters().values()))
+
+
+def _forms(matter_key: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    engine = get_engine()
+    matter, forms = engine.worklist.matter(matter_key)
+    empty: dict[str, Any] = {"type": "object", "properties": {}}
+    application = forms.get(matter.application_form or "", empty)
+    check_form = engine.worklist.intake_form(matter_key)
+    return matter, application, forms.get(check_form or "", empty)
+
+
+def _render(
+    matter_key: str, shown: dict[str, Any], errors: dict[str, dict[str, str]], status: int = 200
+) -> tuple[str, int]:
+    matter, application, check = _forms(matter_key)
+    check_shown = shown.get("check", {})
+    page = render_template(
+        "intake/form.html",
+        matter=matter,
+        applicant_fields=build_fields(
+            application, shown.get("applicant", {}), errors.get("applicant"), prefix="applicant."
+        ),
+        check_fields=build_fields(check, check_shown, errors.get("check"), prefix="check.", exclude=[MATERIALS_FIELD]),
+        has_materials=MATERIALS_FIELD in (check.get("properties") or {}),
+        ticked=set(check_shown.get(MATERIALS_FIELD) or []),
+        materials_error=(errors.get("check") or {}).get(MATERIALS_FIELD),
+        form_errors=[e for part in errors.values() for k, e in part.items() if k == ""],
+    )
+    return page, status
+
+
+@bp.get("/intake/<matter_key>")
+def form(matter_key: str) -> tuple[str, int]:
+    _window_member(current_user())
+    return _render(matter_key, {}, {})
+
+
+@bp.post("/intake/<matter_key>")
+def register(matter_key: str) -> Response | tuple[str, int]:
+    user = current_user()
+    _window_member(user)
+    _matter, application, check = _forms(matter_key)
+    applicant, applicant_shown, applicant_problems = parse_form(application, request.form, prefix="applicant.")
+    check_data, check_shown, check_problems = parse_form(check, request.form, prefix="check.")
+    shown = {"applicant": applicant_shown, "check": check_shown}
+    engine = get_engine()
+    try:
+        if applicant_problems or check_problems:
+            raise ValidationError(
+                "intake",
+                [
+                    *(
+                        _prefixed("applicant", e)
+                        for e in with_schema_errors(application, applicant, applicant_problems)
+                    ),
+                    *(_prefixed("check", e) for e in with_schema_errors(check, check_data, check_problems)),
+                ],
+            )
+        result = engine.worklist.intake(matter_key, applicant, check_data, actor=user.username)
+    except ValidationError as err:
+        errors = {
+            "applicant": errors_by_field(
+                [e for e in err.errors if e.field.startswith("applicant.")],
+                field_paths(application),
+                strip="applicant.",
+                lang=current_lang(),
+            ),
+            "check": errors_by_field(
+                [e for e in err.errors if e.field.startswith("check.")],
+                field_paths(check),
+                strip="check.",
+                lang=current_lang(),
+            ),
+        }
+        other = [e.message for e in err.errors if not e.field.startswith(("applicant.", "check."))]
+        if other:
+            errors["check"][""] = "; ".join(other)
+        flash(_("Please correct the marked fields; nothing was registered."), "error")
+        return _render(matter_key, shown, errors, status=400)
+    case_no = result.summary.case_no
+    if result.summary.status == CaseStatus.SUPPLEMENT:
+        flash(_("Case {case} registered; required materials are missing.", case=case_no), "warn")
+        return redirect(url_for("intake.notice", case_no=case_no))
+    if result.summary.status == CaseStatus.ACCEPTED:
+        flash(_("Case {case} accepted.", case=case_no), "ok")
+        return redirect(url_for("intake.receipt", case_no=case_no))
+    flash(_("Case {case} registered.", case=case_no), "ok")
+    return redirect(url_for("cases.show", case_no=case_no))
+
+
+@bp.get("/cases/<case_no>/notice")
+def notice(case_no: str) -> str:
+    """一次性告知书: every missing required material, at once (行政许可法 Art. 32)."""
+    engine = get_engine()
+    user = current_user()
+    engine.worklist.check_case(user, case_no)
+    case = engine.cases.show(case_no)
+    return render_template(
+        "intake/notice.html",
+        case=case.summary,
+        status=engine.worklist.materials(case_no),
+        actions=[t for t in case.open_tasks if t.section in user.sections],
+        now=engine.clock.now(),
+    )
+
+
+@bp.get("/cases/<case_no>/receipt")
+def receipt(case_no: str) -> str | tuple[str, int]:
+    """受理通知书 with the committed due date (承诺办结时间)."""
+    engine = get_engine()
+    engine.worklist.check_case(current_user(), case_no)
+    case = engine.cases.show(case_no)
+    if case.summary.accepted_at is None:
+        return error_page(409, str(ConflictError(f"case {case_no} is not accepted ({case.summary.status_label})")))
+    return render_template("intake/receipt.html", case=case.summary, status=engine.worklist.materials(case_no))

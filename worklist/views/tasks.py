@@ -1,0 +1,154 @@
+"""A task: the case it belongs to, the earlier opinions, its form; claim, unclaim, reassign, complete."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from onewindow.engine import CaseStatus, ConflictError, PermissionDeniedError, TaskView, ValidationError
+
+from .. import get_engine
+from ..errors import error_page
+from ..forms import build_fields, errors_by_field, field_paths, parse_form, with_schema_errors
+from ..i18n import current_lang
+from ..i18n import gettext as _
+from ..security import current_user, safe_next
+from ..templating import remember_user_names
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+
+
+def _schema_for(task: TaskView) -> dict[str, Any]:
+    """The task's form; a 补正 list of material codes becomes checkboxes of the case's materials."""
+    engine = get_engine()
+    schema = copy.deepcopy(engine.tasks.form_schema(task.id) or {"type": "object", "properties": {}})
+    prop = (schema.get("properties") or {}).get("supplemented_materials")
+    if isinstance(prop, dict) and isinstance(prop.get("items"), dict) and "oneOf" not in prop["items"]:
+        status = engine.worklist.materials(task.case_no)
+        offered = status.missing or [m for m in status.matter.materials if m.code not in status.received]
+        prop["items"]["oneOf"] = [{"const": m.code, "title": f"{m.name} ({m.code})"} for m in offered]
+    return schema
+
+
+def _render(
+    task: TaskView, schema: dict[str, Any], shown: dict[str, Any], errors: dict[str, str], status: int = 200
+) -> tuple[str, int]:
+    engine = get_engine()
+    user = current_user()
+    case = engine.cases.show(task.case_no)
+    timeline = engine.worklist.timeline(task.case_no)
+    remember_user_names({e.actor for e in timeline} | {task.claimed_by or ""})
+    page = render_template(
+        "tasks/task.html",
+        task=task,
+        case=case.summary,
+        applicant=engine.worklist.applicant(task.case_no),
+        materials=engine.worklist.materials(task.case_no),
+        opinions=[e for e in timeline if e.kind == "task_completed" and e.task_id != task.id],
+        fields=build_fields(schema, shown, errors),
+        form_error=errors.get(""),
+        form_title=schema.get("title", ""),
+        form_description=schema.get("description", ""),
+        can_complete=task.state == "ready" and task.claimed_by in (None, user.username),
+        members=engine.users.members([task.section or ""]).get(task.section or "", [])
+        if user.chief_of(task.section)
+        else [],
+    )
+    return page, status
+
+
+@bp.get("/<task_id>")
+def show(task_id: str) -> tuple[str, int]:
+    task = get_engine().worklist.task_for(current_user(), task_id)
+    return _render(task, _schema_for(task), {}, {})
+
+
+@bp.post("/<task_id>")
+def complete(task_id: str) -> Response | tuple[str, int]:
+    engine = get_engine()
+    user = current_user()
+    task = engine.worklist.task_for(user, task_id)
+    schema = _schema_for(task)
+    data, shown, problems = parse_form(schema, request.form)
+    paths = field_paths(schema)
+    try:
+        if problems:  # text that is not even a number: report it with every other problem, change nothing
+            raise ValidationError(
+                task.name, with_schema_errors(engine.tasks.form_schema(task_id) or {}, data, problems)
+            )
+        done = engine.tasks.complete(task_id, user=user.username, data=data)
+    except ValidationError as err:
+        flash(_("Please correct the marked fields."), "error")
+        return _render(task, schema, shown, errors_by_field(err.errors, paths, lang=current_lang()), status=400)
+    except ConflictError as err:
+        return error_page(409, str(err))
+    flash(_("Completed: {task} ({case}).", task=done.name, case=done.case_no), "ok")
+    if "supplemented_materials" in (schema.get("properties") or {}):
+        # After a 补正 the window hands over either a new notice or the acceptance receipt.
+        status = engine.cases.show(done.case_no).summary.status
+        if status == CaseStatus.ACCEPTED:
+            return redirect(url_for("intake.receipt", case_no=done.case_no))
+        if status == CaseStatus.SUPPLEMENT:
+            return redirect(url_for("intake.notice", case_no=done.case_no))
+    return redirect(url_for("worklist.index"))
+
+
+def _back() -> str:
+    return safe_next(request.form.get("next"), url_for("worklist.index"))
+
+
+@bp.post("/<task_id>/claim")
+def claim(task_id: str) -> Response:
+    user = current_user()
+    task = get_engine().worklist.task_for(user, task_id)
+    try:
+        get_engine().tasks.claim(task_id, user=user.username)
+        flash(_("Claimed: {task} ({case}).", task=task.name, case=task.case_no), "ok")
+    except ConflictError:
+        flash(
+            _("{task} ({case}) was claimed or completed by someone else meanwhile.", task=task.name, case=task.case_no),
+            "error",
+        )
+    return redirect(_back())
+
+
+@bp.post("/<task_id>/unclaim")
+def unclaim(task_id: str) -> Response:
+    user = current_user()
+    task = get_engine().worklist.task_for(user, task_id)
+    try:
+        get_engine().tasks.unclaim(task_id, user=user.username)
+        flash(_("Returned to the section: {task} ({case}).", task=task.name, case=task.case_no), "ok")
+    except ConflictError:
+        flash(_("{task} ({case}) is not claimed by you.", task=task.name, case=task.case_no), "error")
+    return redirect(_back())
+
+
+@bp.post("/<task_id>/reassign")
+def reassign(task_id: str) -> Response:
+    user = current_user()
+    task = get_engine().tasks.get(task_id)
+    if not user.chief_of(task.section):
+        raise PermissionDeniedError(f"only a chief of section '{task.section}' may reassign its tasks")
+    to = request.form.get("assignee", "").strip() or None
+    try:
+        get_engine().worklist.reassign(task_id, by=user, to=to)
+    except ValidationError as err:
+        flash("; ".join(e.message for e in err.errors), "error")
+        return redirect(_back())
+    except ConflictError as err:
+        flash(str(err), "error")
+        return redirect(_back())
+    remember_user_names({to or ""})
+    from ..templating import user_name
+
+    flash(
+        _("Reassigned {task} ({case}) to {who}.", task=task.name, case=task.case_no, who=user_name(to))
+        if to
+        else _("Returned to the section: {task} ({case}).", task=task.name, case=task.case_no),
+        "ok",
+    )
+    return redirect(_back())

@@ -1,0 +1,48 @@
+"""My worklist: the READY tasks in the lanes of my sections, most urgent first, filtered and paged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request
+
+from onewindow.engine import WorklistFilter
+
+from .. import get_engine
+from ..security import current_user
+from ..templating import matters, remember_user_names
+
+bp = Blueprint("worklist", __name__)
+
+
+def page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@bp.get("/")
+def index() -> str:
+    user = current_user()
+    engine = get_engine()
+    filters = WorklistFilter(
+        matter=request.args.get("matter") or None,
+        section=request.args.get("section") or None,
+        mine=request.args.get("mine") == "1",
+        unclaimed=request.args.get("unclaimed") == "1",
+        search=request.args.get("q", "")[:100],
+    )
+    page = engine.worklist.page(user, filters, page=page_number(), per_page=current_app.config["PER_PAGE"])
+    remember_user_names({t.claimed_by or "" for t in page.rows})
+    chief_sections = [s for s in user.sections if user.chief_of(s)]
+    members = engine.users.members(chief_sections) if chief_sections else {}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "worklist/index.html",
+        page=page,
+        filters=filters,
+        matters=list(matters().values()),
+        members=members,
+        args=args,
+    )
