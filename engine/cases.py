@@ -144,14 +144,18 @@ class CaseService:
             raise ValidationError("application data", [FieldError("(form)", "must be a JSON object")])
         with self.db.writing() as session:
             try:
-                summary = self._start(session, matter_key, applicant, actor)
+                summary = self.start_in_session(session, matter_key, applicant, actor)
             except BaseException:
                 self.runtime.discard(session)
                 raise
         self.runtime.commit_to_cache(session)
         return summary
 
-    def _start(self, session: Session, matter_key: str, applicant: dict[str, Any], actor: str) -> CaseSummary:
+    def start_in_session(self, session: Session, matter_key: str, applicant: dict[str, Any], actor: str) -> CaseSummary:
+        """``start`` inside the caller's transaction (the window's intake registers and checks in one).
+
+        The caller commits, then calls ``runtime.commit_to_cache(session)``; on error, ``runtime.discard``.
+        """
         definition = self.repository.latest(session, matter_key)
         bundle = self.runtime.bundle(session, definition.id)
         form = bundle.matter.application_form
@@ -178,7 +182,7 @@ class CaseService:
             )
             self.runtime.run_engine(workflow, step)
             self.runtime.save(session, row, workflow, step)
-        return self._summary(row, bundle.matter.name, definition.version)
+        return self.summary_of(row, bundle.matter.name, definition.version)
 
     def _next_case_no(self, session: Session, now: datetime) -> str:
         """``WH-2026-000123``: one counter per prefix and year, incremented atomically."""
@@ -193,7 +197,8 @@ class CaseService:
         value = session.execute(stmt.returning(CounterRow.value)).scalar_one()
         return f"{name}-{value:06d}"
 
-    def _summary(self, row: CaseRow, matter_name: str, version: int) -> CaseSummary:
+    def summary_of(self, row: CaseRow, matter_name: str, version: int) -> CaseSummary:
+        """The summary of a loaded case row."""
         return CaseSummary(
             case_no=row.case_no,
             matter=row.matter_key,
@@ -225,7 +230,7 @@ class CaseService:
             ).all()
             events = session.scalars(select(EventRow).where(EventRow.case_id == row.id).order_by(EventRow.id)).all()
             return CaseView(
-                summary=self._summary(row, definition.matter.name, def_row.version if def_row else 0),
+                summary=self.summary_of(row, definition.matter.name, def_row.version if def_row else 0),
                 applicant=dict(row.applicant or {}),
                 open_tasks=[task_view(t, row) for t in tasks],
                 history=[

@@ -115,14 +115,15 @@ class TaskService:
         data = dict(data or {})
         with self.db.writing() as session:
             try:
-                view = self._complete(session, task_id, user, data)
+                view = self.complete_in_session(session, task_id, user, data)
             except BaseException:
                 self.runtime.discard(session)
                 raise
         self.runtime.commit_to_cache(session)
         return view
 
-    def _complete(self, session: Session, task_id: str, user: str, data: dict[str, Any]) -> TaskView:
+    def complete_in_session(self, session: Session, task_id: str, user: str, data: dict[str, Any]) -> TaskView:
+        """``complete`` inside the caller's transaction; the caller commits and then updates the cache."""
         uid = task_uuid(task_id)
         # One statement finds the task and locks its case (and the task row) for this transaction.
         found = session.execute(

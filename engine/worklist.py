@@ -222,7 +222,7 @@ class WorklistService:
                 .limit(per_page)
                 .offset((page - 1) * per_page)
             ).all()
-            return Page([self.cases._summary(c, name, version) for c, name, version in rows], total, page, per_page)
+            return Page([self.cases.summary_of(c, name, version) for c, name, version in rows], total, page, per_page)
 
     # -- what a case holds --------------------------------------------------------------------------
     def timeline(self, case_no: str) -> list[TimelineEntry]:
@@ -338,7 +338,9 @@ class WorklistService:
         """
         with self.db.writing() as session:
             try:
-                summary = _prefixed("applicant", lambda: self.cases._start(session, matter_key, applicant, actor))
+                summary = _prefixed(
+                    "applicant", lambda: self.cases.start_in_session(session, matter_key, applicant, actor)
+                )
                 case = self.cases.get_row(session, summary.case_no)
                 first = session.scalars(
                     select(TaskRow)
@@ -346,7 +348,7 @@ class WorklistService:
                     .order_by(TaskRow.created_at, TaskRow.id)
                 ).first()
                 if first is not None:
-                    _prefixed("check", lambda: self.tasks._complete(session, first.id, actor, dict(check)))
+                    _prefixed("check", lambda: self.tasks.complete_in_session(session, first.id, actor, dict(check)))
                 session.flush()
                 session.refresh(case)
                 bundle = self.runtime.bundle(session, case.definition_id)
@@ -355,7 +357,7 @@ class WorklistService:
                     .where(TaskRow.case_id == case.id, TaskRow.state == "ready")
                     .order_by(TaskRow.created_at)
                 ).all()
-                result_summary = self.cases._summary(case, bundle.matter.name, summary.version)
+                result_summary = self.cases.summary_of(case, bundle.matter.name, summary.version)
                 open_views = [task_view(t, case) for t in opened]
             except BaseException:
                 self.runtime.discard(session)
