@@ -277,16 +277,16 @@ class RepositoryService:
         for d in self.bureau.departments:
             session.merge(DepartmentRow(code=d.code, name=d.name, name_en=d.name_en))
         session.flush()
+        # Staff in bureau.toml are initial accounts: created once, then kept with `onewindow users`, so a
+        # redeploy never undoes a role or section an administrator changed.
+        known = set(session.scalars(select(UserRow.username)))
         for m in self.bureau.staff:
-            user = session.scalars(select(UserRow).where(UserRow.username == m.user)).first()
-            if user is None:
-                user = UserRow(username=m.user, display_name=m.name, role=m.role)
-                session.add(user)
-                session.flush()
-            else:
-                user.display_name, user.role = m.name, m.role
-            current = set(session.scalars(select(UserSectionRow.section_code).where(UserSectionRow.user_id == user.id)))
-            for code in set(m.sections) - current:
+            if m.user in known:
+                continue
+            user = UserRow(username=m.user, display_name=m.name, role=m.role)
+            session.add(user)
+            session.flush()
+            for code in m.sections:
                 session.add(UserSectionRow(user_id=user.id, section_code=code))
 
     # -- looking up ---------------------------------------------------------------------------------

@@ -243,3 +243,10 @@ def test_unknown_user(sqlite_engine: Engine) -> None:
     with pytest.raises(NotFoundError) as info:
         sqlite_engine.tasks.claim(intake.id, user="mallory")
     assert one_line(info.value) == "unknown user 'mallory'"
+
+
+def test_redeploy_keeps_accounts_an_administrator_changed(sqlite_engine: Engine) -> None:
+    sqlite_engine.users.add("zhangwei", sections=["commerce", "finance"], role="clerk")
+    sqlite_engine.repository.deploy(default_processes_dir())
+    account = sqlite_engine.users.get("zhangwei")
+    assert account.role == "clerk" and set(account.sections) == {"commerce", "finance"}
