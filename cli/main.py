@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (they register their commands)
     demo,
     render_commands,
     serve_commands,
+    simulate_commands,
     task_commands,
     user_commands,
 )
