@@ -1,0 +1,333 @@
+"""End to end in a real browser: one 外商投资企业设立备案 case from the window to the certificate.
+
+Playwright drives Debian's Chromium (``/usr/bin/chromium``; Playwright's own browser download is not used)
+against the worklist served by werkzeug on a free localhost port, over a fresh SQLite database with the
+shipped processes deployed and every staff member of ``processes/bureau.toml`` given the demo password.
+
+The walk: lijing registers an application with two required materials missing → the 一次性告知书 names
+them → she records the supplement → the 受理通知书 shows the committed due date; zhangwei (commerce)
+claims and completes the lead review; chenjie (investment) and zhaomin (finance) give their co-reviews;
+zhangwei approves and seals; wangfang issues; the case page shows 办结 with every step done in the diagram.
+
+Every page visited is saved as a full-page screenshot in ``tmp_path`` and, when ``ONEWINDOW_SCREENSHOTS``
+names a folder, copied there. Skipped only when Chromium or the ``playwright`` package is missing here;
+``.ci/run`` installs Chromium and the WenQuanYi font so that CI runs it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from onewindow.engine import Engine, FixedClock
+from onewindow.worklist import create_app
+from onewindow.worklist.templating import cn_date, when
+
+from .conftest import FI, FI_APPLICANT
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+HAVE_PLAYWRIGHT = importlib.util.find_spec("playwright") is not None
+PASSWORD = "onewindow"  # the demo password of every staff member (README)
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM.exists() and HAVE_PLAYWRIGHT),
+    reason="needs /usr/bin/chromium and the playwright package (.ci/run installs Chromium)",
+)
+
+RECEIVED = ["M01", "M02", "M04"]  # at the window; M03 and M06 (required) are missing, M05 is optional
+MISSING = {
+    "M03": "外国投资者主体资格证明或自然人身份证明(经公证认证)",
+    "M06": "外商投资企业设立备案申报承诺书",
+}
+USER_TASKS = [
+    "Task_Intake",
+    "Task_Supplement",
+    "Task_LeadReview",
+    "Task_InvestmentCoReview",
+    "Task_FinanceCoReview",
+    "Task_LeadDecision",
+    "Task_Seal",
+    "Task_Issue",
+]
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # no access log on stderr
+
+
+@pytest.fixture
+def server(sqlite_engine: Engine) -> Iterator[str]:
+    """The worklist on a free localhost port, in a background thread; stopped at the end of the test."""
+    sqlite_engine.users.scrypt_n = 2**4  # cheap hashes: the walk signs in six times
+    for member in sqlite_engine.bureau.staff:
+        sqlite_engine.users.set_password(member.user, PASSWORD)
+    app = create_app({"ENGINE": sqlite_engine, "SECRET_KEY": "browser-e2e"})
+    httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=httpd.serve_forever, name="worklist-e2e", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)
+
+
+class Walk:
+    """The browser page, the screenshots taken so far and the problems seen (HTTP errors, console errors)."""
+
+    def __init__(self, page: Page, base: str, folder: Path) -> None:
+        self.page, self.base, self.folder = page, base, folder
+        self.shots: list[Path] = []
+        self.problems: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        page.on("response", self._response)
+
+    def _console(self, message: Any) -> None:
+        # CSP violations and script errors show here; the browser's own favicon probe does not count.
+        if message.type == "error" and not str(message.location.get("url", "")).endswith("/favicon.ico"):
+            self.problems.append(f"console error: {message.text} ({message.location.get('url')})")
+
+    def _response(self, response: Any) -> None:
+        # A 4xx/5xx anywhere in the walk is a bug; the browser's own favicon probe is not (there is none).
+        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+            self.problems.append(f"HTTP {response.status} {response.url}")
+
+    def shot(self, name: str) -> None:
+        path = self.folder / f"{len(self.shots) + 1:02d}-{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        self.shots.append(path)
+
+    def flash(self) -> str:
+        return self.page.locator("#flashes").inner_text()
+
+    def login(self, username: str) -> None:
+        page = self.page
+        if not page.url.split("?")[0].endswith("/login"):
+            page.goto(f"{self.base}/login")
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        with page.expect_navigation():
+            page.click("#login-submit")
+        assert page.locator("#current-user").get_attribute("data-username") == username
+        self.shot(f"worklist-{username}")
+
+    def logout(self) -> None:
+        user = self.page.locator("#current-user").get_attribute("data-username")
+        with self.page.expect_navigation():
+            self.page.click("#logout")
+        assert self.page.url.split("?")[0].endswith("/login")
+        assert self.page.locator("#login-form").is_visible()
+        assert "已退出" in self.flash()
+        self.shot(f"signed-out-{user}")
+
+    def open_task(self, case_no: str, name: str, shot: str) -> None:
+        """From my worklist, the row of the case's task called ``name``."""
+        row = self.page.locator(f'#worklist tr[data-case-no="{case_no}"]').filter(
+            has=self.page.locator("a.task-link", has_text=name)
+        )
+        assert row.count() == 1, self.page.locator("#worklist").inner_text()
+        with self.page.expect_navigation():
+            row.locator("a.task-link").click()
+        assert self.page.locator("#task-title").inner_text() == name
+        assert self.page.locator("#case-facts").get_attribute("data-case-no") == case_no
+        self.shot(shot)
+
+    def submit_task(self, shot: str) -> None:
+        """Complete the open task; the app returns to my worklist."""
+        with self.page.expect_navigation():
+            self.page.click("#task-submit")
+        assert self.page.url.split("?")[0] == f"{self.base}/", self.page.url
+        assert "已办理" in self.flash()
+        self.shot(shot)
+
+    def not_in_worklist(self, case_no: str) -> None:
+        assert self.page.locator(f'#worklist tr[data-case-no="{case_no}"]').count() == 0
+
+
+def test_foreign_investment_filing_in_the_browser(
+    server: str, sqlite_engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+            try:
+                context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+                context.set_default_timeout(10_000)
+                walk = Walk(context.new_page(), server, shots)
+                _walk(walk, sqlite_engine, clock)
+                assert walk.problems == []
+                context.close()
+            finally:
+                browser.close()
+    finally:
+        target = os.environ.get("ONEWINDOW_SCREENSHOTS")
+        if target:
+            Path(target).mkdir(parents=True, exist_ok=True)
+            for png in sorted(shots.glob("*.png")):
+                shutil.copy2(png, Path(target) / png.name)
+
+
+def _walk(walk: Walk, engine: Engine, clock: FixedClock) -> None:
+    page, base = walk.page, walk.base
+
+    # -- the window: register, one-time notice, supplement, acceptance receipt -----------------------
+    page.goto(f"{base}/")
+    assert page.url.split("?")[0] == f"{base}/login"  # every page but the guide needs a sign-in
+    walk.shot("login")
+    walk.login("lijing")
+    with page.expect_navigation():
+        page.click('#nav [data-nav="intake"]')
+    walk.shot("intake-choose")
+    with page.expect_navigation():
+        page.click(f'#intake-matters [data-matter="{FI}"] h2 a')
+    assert page.locator("#intake-form").get_attribute("data-matter") == FI
+    for key, value in FI_APPLICANT.items():
+        if key == "currency":
+            page.select_option("#f-applicant-currency", str(value))
+        else:
+            page.fill(f'[name="applicant.{key}"]', str(value))
+    for code in RECEIVED:
+        page.check(f"#material-{code}")
+    page.fill('[name="check.intake_remarks"]', "缺主体资格证明和申报承诺书")
+    walk.shot("intake-form")
+    with page.expect_navigation():
+        page.click("#intake-submit")
+
+    assert re.search(r"/cases/WH-\d{4}-\d{6}/notice$", page.url), page.url
+    notice = page.locator("#notice")
+    case_no = notice.get_attribute("data-case-no") or ""
+    assert notice.get_attribute("data-missing") == str(len(MISSING))
+    assert "必备材料不全" in walk.flash()
+    missing = page.locator("#missing-materials tbody tr")
+    assert [missing.nth(i).get_attribute("data-material") for i in range(missing.count())] == list(MISSING)
+    for name in MISSING.values():
+        assert page.locator("#missing-materials .material-name", has_text=name).is_visible()
+    assert page.get_by_text("补正材料一次性告知书").is_visible()
+    assert FI_APPLICANT["enterprise_name"] in notice.inner_text()
+    walk.shot("notice")
+
+    with page.expect_navigation():
+        page.click("#notice-actions a.primary-link")
+    assert page.locator("#task-title").inner_text() == "一次性告知并登记补正"
+    offered = page.locator('input[name="supplemented_materials"]')
+    assert sorted(offered.nth(i).get_attribute("value") or "" for i in range(offered.count())) == list(MISSING)
+    for code in MISSING:
+        page.check(f'input[name="supplemented_materials"][value="{code}"]')
+    page.fill('[name="supplement_note"]', "申请人当日补齐主体资格证明和申报承诺书")
+    walk.shot("supplement")
+    clock.advance(timedelta(minutes=40))
+    with page.expect_navigation():
+        page.click("#task-submit")
+
+    assert page.url == f"{base}/cases/{case_no}/receipt", page.url
+    summary = engine.cases.show(case_no).summary
+    assert summary.status == "accepted" and summary.committed_due_at is not None
+    due = page.locator("#receipt-due").inner_text()
+    assert cn_date(summary.committed_due_at) in due and when(summary.committed_due_at, "%H:%M") in due
+    assert page.locator("#receipt-case-no").inner_text() == case_no
+    received = page.locator("#received-materials li")
+    assert [received.nth(i).get_attribute("data-material") for i in range(received.count())] == [
+        "M01",
+        "M02",
+        "M03",
+        "M04",
+        "M06",
+    ]
+    assert "已办理" in walk.flash()
+    walk.shot("receipt")
+    walk.logout()
+
+    # -- the lead section claims and reviews; the co-reviewing sections answer in parallel ----------
+    clock.advance(timedelta(hours=1))
+    walk.login("zhangwei")
+    walk.open_task(case_no, "主办科室审查", "lead-review")
+    with page.expect_navigation():
+        page.click('#task-panel [data-action="claim"]')
+    assert "已认领" in walk.flash()
+    assert page.locator("#task-panel").get_attribute("data-claimed-by") == "zhangwei"
+    page.fill('[name="review_opinion"]', "材料齐全,符合备案条件")
+    page.check('input[name="conditions_met"][value="true"]')
+    walk.shot("lead-review-claimed")
+    walk.submit_task("worklist-zhangwei-after-review")
+    walk.not_in_worklist(case_no)  # the decision waits for both co-reviews
+    walk.logout()
+
+    for user, task, opinion in (
+        ("chenjie", "投资促进科会审", "项目不涉及负面清单,同意"),
+        ("zhaomin", "财政科会审", "出资方式无异议"),
+    ):
+        clock.advance(timedelta(minutes=30))
+        walk.login(user)
+        walk.open_task(case_no, task, f"co-review-{user}")
+        assert page.locator("#opinions").get_by_text("材料齐全,符合备案条件").is_visible()  # the lead's opinion
+        page.fill('[name="co_opinion"]', opinion)
+        page.check('input[name="co_agree"][value="true"]')
+        walk.submit_task(f"worklist-{user}-after-co-review")
+        walk.not_in_worklist(case_no)
+        walk.logout()
+
+    # -- the lead decides and seals; the issuing window issues -----------------------------------------
+    clock.advance(timedelta(hours=1))
+    walk.login("zhangwei")
+    walk.open_task(case_no, "主办科室决定", "decision")
+    page.check('input[name="decision"][value="approve"]')
+    walk.submit_task("worklist-zhangwei-after-decision")
+    walk.open_task(case_no, "用印", "seal")
+    page.fill('[name="seal_no"]', "510107-01")
+    page.fill('[name="document_no"]', "武审外备〔2026〕1号")
+    walk.submit_task("worklist-zhangwei-after-seal")
+    walk.not_in_worklist(case_no)
+    walk.logout()
+
+    clock.advance(timedelta(minutes=30))
+    walk.login("wangfang")
+    walk.open_task(case_no, "统一出证", "issue")
+    page.fill('[name="certificate_no"]', "WH-FI-2026-0001")
+    page.check('input[name="delivery"][value="window"]')
+    walk.submit_task("worklist-wangfang-after-issue")
+    walk.not_in_worklist(case_no)
+
+    # -- the finished case: 办结, nothing open, every step done in the diagram ------------------------
+    with page.expect_navigation():
+        page.click('#nav [data-nav="cases"]')
+    row = page.locator(f'#case-list tr[data-case-no="{case_no}"]')
+    assert row.get_attribute("data-status") == "approved"
+    walk.shot("cases")
+    with page.expect_navigation():
+        row.locator("a").first.click()
+    assert page.url == f"{base}/cases/{case_no}"
+    assert page.locator("#case-facts").get_attribute("data-status") == "approved"
+    assert "办结" in page.locator("#case-status").inner_text()
+    assert page.locator("#no-open-tasks").is_visible()
+    assert page.locator("#case-due .badge").count() == 0  # no "days left" on a finished case
+    svg = page.locator("#diagram .diagram svg")
+    assert svg.count() == 1
+    for bpmn_id in USER_TASKS:
+        assert svg.locator(f'[data-element-id="{bpmn_id}"].done').count() == 1, bpmn_id
+    assert svg.locator(".current").count() == 0
+    assert svg.locator('[data-element-id="Task_RefuseAcceptance"].done').count() == 0  # the path not taken
+    completed = page.locator('#timeline li[data-kind="task_completed"]')
+    assert completed.count() == len(USER_TASKS)
+    walk.shot("case-finished")
+    walk.logout()
