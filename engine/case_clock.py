@@ -343,7 +343,10 @@ class CaseClockService:
         session.flush()
         view = self._view(session, row, now)
         if view.committed is not None and view.legal is not None:
-            row.committed_due_at, row.legal_due_at = view.committed.due, view.legal.due
+            if row.committed_due_at != view.committed.due:
+                row.committed_due_at = view.committed.due
+                self.runtime.resort_tasks(session, row)
+            row.legal_due_at = view.legal.due
         return view
 
     def _event(self, session: Session, row: CaseRow, kind: str, actor: str, title: str, data: dict[str, Any]) -> None:

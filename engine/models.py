@@ -57,6 +57,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}
 
@@ -140,7 +143,8 @@ class TaskRow(Base):
 
     __tablename__ = "tasks"
     __table_args__ = (
-        Index("ix_tasks_section_state_created", "section_code", "state", "created_at"),
+        # The worklist: a section's READY tasks in urgency order, read straight off the index.
+        Index("ix_tasks_worklist", "section_code", "state", "sort_due", "created_at", "id"),
         Index("ix_tasks_case", "case_id", "state"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -154,6 +158,9 @@ class TaskRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The case's committed due date, copied so the worklist sorts on the task's own index; cases not yet
+    # accepted (no due date) sort last. Kept current in the transaction that moves the case's due date.
+    sort_due: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: NO_DUE_DATE)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     completed_by: Mapped[str | None] = mapped_column(String(64), default=None)
 

@@ -37,7 +37,7 @@ def overdue_report(
             .join(CaseRow, CaseRow.id == TaskRow.case_id)
             .where(TaskRow.state == "ready", CaseRow.paused_at.is_(None))
             .where(CaseRow.status.not_in(CaseStatus.FINISHED))
-            .order_by(CaseRow.committed_due_at.asc().nulls_last(), TaskRow.created_at)
+            .order_by(TaskRow.sort_due, TaskRow.created_at, TaskRow.id)
         ).all()
     groups: dict[str, dict[str, dict[str, int]]] = {
         "by_section": defaultdict(lambda: defaultdict(int)),

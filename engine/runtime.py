@@ -32,7 +32,7 @@ from .db import Database
 from .deadlines import Deadlines
 from .definitions import BPMN_NS, MILESTONES, ProcessBundle, read_task_meta
 from .errors import NotFoundError, WorkflowError
-from .models import CaseRow, DefinitionRow, EventRow, TaskRow
+from .models import NO_DUE_DATE, CaseRow, DefinitionRow, EventRow, TaskRow
 from .safe_xml import parse_xml_bytes
 from .scripting import OnewindowScriptEngine
 from .serialization import dump_state, load_state
@@ -192,6 +192,7 @@ class Runtime:
         and events are written with one executemany each.
         """
         bundle = self.bundle(session, row.definition_id)
+        due_before = row.committed_due_at
         ready: dict[str, Any] = {}
         waiting: list[Any] = []
         for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
@@ -210,6 +211,8 @@ class Runtime:
         if row.id is None:
             session.add(row)
         session.flush()
+        if row.committed_due_at != due_before and step.ready_before:
+            self.resort_tasks(session, row)
         self._sync_tasks(session, row, ready, bundle, step)
         if step.events:
             session.execute(
@@ -279,12 +282,21 @@ class Runtime:
                     "claimed_by": None,
                     "created_at": step.at,
                     "due_at": self.deadlines.step_due(step.at, meta.step_limit) if meta else None,
+                    "sort_due": row.committed_due_at or NO_DUE_DATE,
                     "completed_at": None,
                     "completed_by": None,
                 }
             )
         if new_rows:
             session.execute(insert(_TASKS), new_rows)
+
+    def resort_tasks(self, session: Session, row: CaseRow) -> None:
+        """Copy a changed committed due date onto the case's open tasks (the worklist sorts on it)."""
+        session.execute(
+            update(_TASKS)
+            .where(_TASKS.c.case_id == row.id, _TASKS.c.state == "ready")
+            .values(sort_due=row.committed_due_at or NO_DUE_DATE)
+        )
 
     def _reach_milestone(self, row: CaseRow, bundle: ProcessBundle, milestone: str, task: Any, step: Step) -> None:
         label = MILESTONES.get(milestone, milestone)

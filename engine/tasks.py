@@ -39,7 +39,7 @@ class TaskService:
                 select(TaskRow, CaseRow)
                 .join(CaseRow, CaseRow.id == TaskRow.case_id)
                 .where(TaskRow.section_code == section, TaskRow.state == "ready")
-                .order_by(CaseRow.committed_due_at.asc().nulls_last(), TaskRow.created_at, TaskRow.id)
+                .order_by(TaskRow.sort_due, TaskRow.created_at, TaskRow.id)
                 .limit(limit)
                 .offset(offset)
             ).all()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from .cases import CaseService, CaseSummary, TaskView, task_view
@@ -115,35 +115,70 @@ class WorklistService:
     def page(
         self, user: UserAccount, filters: WorklistFilter = WorklistFilter(), *, page: int = 1, per_page: int = 20
     ) -> Page[TaskView]:
-        """READY tasks in the lanes of the user's sections, most urgent first, one page of them."""
+        """READY tasks in the lanes of the user's sections, most urgent first, one page of them.
+
+        Without a case-level filter both statements read only the task index: a count per section, and per
+        section the first ``offset + per_page`` rows in index order, merged (UNION ALL) and cut to the page.
+        An ``IN`` over several sections would lose the index order and sort every open task instead.
+        """
         page, per_page = max(1, page), min(max(1, per_page), 200)
         sections = [s for s in user.sections if filters.section in (None, "", s)]
-        where: list[Any] = [TaskRow.section_code.in_(sections), TaskRow.state == "ready"]
-        if filters.matter:
-            where.append(CaseRow.matter_key == filters.matter)
+        task_where: list[Any] = [TaskRow.state == "ready"]
         if filters.mine:
-            where.append(TaskRow.claimed_by == user.username)
+            task_where.append(TaskRow.claimed_by == user.username)
         if filters.unclaimed:
-            where.append(TaskRow.claimed_by.is_(None))
+            task_where.append(TaskRow.claimed_by.is_(None))
+        case_where: list[Any] = []
+        if filters.matter:
+            case_where.append(CaseRow.matter_key == filters.matter)
         if filters.search.strip():
             pattern = _like(filters.search.strip())
-            where.append(
+            case_where.append(
                 or_(CaseRow.case_no.ilike(pattern, escape="\\"), CaseRow.applicant_name.ilike(pattern, escape="\\"))
             )
-        joined = select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id).where(*where)
+        order = (TaskRow.sort_due, TaskRow.created_at, TaskRow.id)
+        offset = (page - 1) * per_page
+        if not sections:
+            return Page([], 0, page, per_page)
         with self.db.reading() as session:
-            total = session.scalar(select(func.count()).select_from(joined.subquery())) or 0
-            rows = session.execute(
-                joined.order_by(
-                    CaseRow.committed_due_at.asc().nulls_last(),
-                    TaskRow.due_at.asc().nulls_last(),
-                    TaskRow.created_at,
-                    TaskRow.id,
+            if case_where:  # filters on the case: join first (the filter narrows the rows)
+                joined = (
+                    select(TaskRow.id)
+                    .join(CaseRow, CaseRow.id == TaskRow.case_id)
+                    .where(TaskRow.section_code.in_(sections), *task_where, *case_where)
                 )
-                .limit(per_page)
-                .offset((page - 1) * per_page)
+                total = session.scalar(select(func.count()).select_from(joined.subquery())) or 0
+                ids = list(session.scalars(joined.order_by(*order).limit(per_page).offset(offset)))
+            else:
+                total = sum(
+                    session.scalar(
+                        select(func.count()).select_from(TaskRow).where(TaskRow.section_code == s, *task_where)
+                    )
+                    or 0
+                    for s in sections
+                )
+                heads = [
+                    select(TaskRow.id, *order[:2])
+                    .where(TaskRow.section_code == s, *task_where)
+                    .order_by(*order)
+                    .limit(offset + per_page)
+                    .subquery()
+                    for s in sections
+                ]
+                merged = union_all(*(select(h.c.id, h.c.sort_due, h.c.created_at) for h in heads)).subquery()
+                ids = list(
+                    session.scalars(
+                        select(merged.c.id)
+                        .order_by(merged.c.sort_due, merged.c.created_at, merged.c.id)
+                        .limit(per_page)
+                        .offset(offset)
+                    )
+                )
+            rows = session.execute(
+                select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id).where(TaskRow.id.in_(ids))
             ).all()
-            return Page([task_view(t, c) for t, c in rows], total, page, per_page)
+            by_id = {t.id: task_view(t, c) for t, c in rows}
+            return Page([by_id[i] for i in ids if i in by_id], total, page, per_page)
 
     def matters(self) -> list[Matter]:
         """The latest deployed version of every matter, by code."""

@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from onewindow.engine import ConflictError, Engine, FixedClock, ValidationError
 from onewindow.engine.case_clock import compute_due
 from onewindow.engine.catalogue import Limit
+from onewindow.engine.models import CaseRow, TaskRow
 from onewindow.engine.workcalendar import CHINA_TZ, WorkCalendar
 
 from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks
@@ -30,12 +32,25 @@ def accept(engine: Engine, clock: FixedClock, at: datetime) -> str:
     return case_no
 
 
+def sort_dues(engine: Engine, case_no: str) -> set[datetime]:
+    """The due dates the worklist sorts this case's open tasks by."""
+    with engine.db.reading() as s:
+        return set(
+            s.scalars(
+                select(TaskRow.sort_due)
+                .join(CaseRow, CaseRow.id == TaskRow.case_id)
+                .where(CaseRow.case_no == case_no, TaskRow.state == "ready")
+            )
+        )
+
+
 def test_due_dates_and_step_limits_from_acceptance(engine: Engine, clock: FixedClock) -> None:
     case_no = accept(engine, clock, china(2026, 3, 2, 9, 30))
     summary = engine.cases.show(case_no).summary
     assert summary.committed_due_at == china(2026, 3, 11, 17, 30)  # 7 working days
     # 130 working days from 2026-03-02, counted day by day with chinesecalendar.is_workday: 2026-09-04.
     assert summary.legal_due_at == china(2026, 9, 4, 17, 30)
+    assert sort_dues(engine, case_no) == {china(2026, 3, 11, 17, 30)}
     co_review = open_tasks(engine, case_no)["Task_FinanceCoReview"]
     assert co_review.due_at == china(2026, 3, 5, 17, 30)  # stepLimit 3 working_days
     assert open_tasks(engine, case_no)["Task_LeadReview"].due_at is None
@@ -78,6 +93,7 @@ def test_pause_for_expert_review_moves_due_dates(engine: Engine, clock: FixedClo
     view = engine.case_clock.resume(case_no, actor="zhangwei", result="评审通过")
     assert view.committed is not None and view.committed.paused == 3  # Tue → Fri: 3 working days
     assert engine.cases.show(case_no).summary.committed_due_at == china(2026, 3, 16, 17, 30)
+    assert sort_dues(engine, case_no) == {china(2026, 3, 16, 17, 30)}
     kinds = [e.kind for e in engine.cases.show(case_no).history]
     assert "clock_paused" in kinds and "clock_resumed" in kinds
     with pytest.raises(ConflictError, match="not paused"):
@@ -91,6 +107,7 @@ def test_extension_respects_the_legal_cap(engine: Engine, clock: FixedClock) -> 
     )
     assert view.extension_cap == 15  # handled jointly by several sections
     assert engine.cases.show(case_no).summary.committed_due_at == china(2026, 3, 25, 17, 30)
+    assert sort_dues(engine, case_no) == {china(2026, 3, 25, 17, 30)}  # the worklist order moved with it
     with pytest.raises(ConflictError, match="exceeds the legal cap of 15"):
         engine.case_clock.extend(case_no, working_days=6, approver="局长王某", reason="再延", actor="zhangwei")
     engine.case_clock.extend(case_no, working_days=5, approver="局长王某", reason="再延", actor="zhangwei")

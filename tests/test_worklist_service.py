@@ -64,24 +64,35 @@ def test_most_urgent_first_with_filters_search_and_paging(sqlite_engine: Engine,
     assert second.rows[0].case_no == late
 
 
-def test_worklist_is_two_queries_whatever_the_page_size(sqlite_engine: Engine, clock: FixedClock) -> None:
+def test_worklist_queries_are_bounded_and_merge_sections_in_urgency_order(
+    sqlite_engine: Engine, clock: FixedClock
+) -> None:
     for i in range(6):
         accept(sqlite_engine, clock, f"公司{i}", i)
-    zhangwei = sqlite_engine.users.get("zhangwei")
+    liuyang = sqlite_engine.users.get("liuyang")  # commerce and investment: two sections to merge
     statements: list[str] = []
 
     def count(*args: object) -> None:
         statements.append(str(args[2]))
 
-    event.listen(sqlite_engine.db.engine, "before_cursor_execute", count)
-    try:
-        page = sqlite_engine.worklist.page(zhangwei, per_page=50)
-    finally:
-        event.remove(sqlite_engine.db.engine, "before_cursor_execute", count)
-    assert page.total == 6 and len(page.rows) == 6
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 2, selects  # a count and one page: no query per row
-    assert "LIMIT" in selects[1] and "ORDER BY cases.committed_due_at" in selects[1]
+    for per_page in (50, 4):
+        statements.clear()
+        event.listen(sqlite_engine.db.engine, "before_cursor_execute", count)
+        try:
+            page = sqlite_engine.worklist.page(liuyang, per_page=per_page)
+        finally:
+            event.remove(sqlite_engine.db.engine, "before_cursor_execute", count)
+        assert page.total == 12 and len(page.rows) == min(12, per_page)
+        selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+        # a count per section, one merged page of ids, one read of those rows: never a query per row
+        assert len(selects) == len(liuyang.sections) + 2, selects
+        assert "UNION ALL" in selects[2] and "ORDER BY" in selects[2] and "cases" not in selects[2].split("FROM", 1)[1]
+    everything = sqlite_engine.worklist.page(liuyang, per_page=50).rows
+    keys = [(t.case_due_at, t.created_at) for t in everything]
+    assert keys == sorted(keys)
+    assert {t.section for t in everything} == {"commerce", "investment"}
+    second = sqlite_engine.worklist.page(liuyang, page=2, per_page=4).rows
+    assert [t.id for t in second] == [t.id for t in everything[4:8]]
 
 
 def test_visibility(sqlite_engine: Engine) -> None:
