@@ -61,7 +61,9 @@ class Engine:
         self.calendar = calendar or self.calendar_admin.build()
         self.thresholds = bureau.thresholds
         self.repository = RepositoryService(self.db, self.clock, bureau, forms_dir=forms_dir or default_forms_dir())
-        self.runtime = Runtime(self.db, self.clock, Deadlines(self.calendar))
+        self.runtime = Runtime(
+            self.db, self.clock, Deadlines(self.calendar), departments={d.code: d.name for d in bureau.departments}
+        )
         self.cases = CaseService(self.db, self.clock, self.runtime, self.repository, case_prefix=bureau.case_prefix)
         self.tasks = TaskService(self.db, self.clock, self.runtime)
         self.users = UserService(self.db, self.clock)

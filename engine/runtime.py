@@ -88,11 +88,13 @@ class Runtime:
         clock: Clock,
         deadlines: Deadlines,
         *,
+        departments: dict[str, str] | None = None,
         cache_size: int = 2048,
     ) -> None:
         self.db = db
         self.clock = clock
         self.deadlines = deadlines
+        self.departments = dict(departments or {})  # code -> name, for the history's wording
         self.script_engine = OnewindowScriptEngine(
             services={"share_result": self._share_result}, clock=clock, calendar=deadlines.calendar
         )
@@ -127,6 +129,28 @@ class Runtime:
             self._cases.move_to_end(case_id)
             while len(self._cases) > self._cache_size:
                 self._cases.popitem(last=False)
+
+    def completed_nodes(self, session: Session, row: CaseRow) -> frozenset[str]:
+        """BPMN ids of every flow node the case has passed (scripts and gateways too), for the diagram.
+
+        Reads the warm workflow when the cache holds this version, without taking it out; otherwise
+        restores the stored state once and leaves the cache alone (a read must not disturb writers).
+        """
+        with self._lock:
+            entry = self._cases.get(row.id)
+        bundle = self.bundle(session, row.definition_id)
+        if entry is not None and entry[0] == row.version:
+            workflow = entry[1]
+        else:
+            state = session.scalar(select(CaseRow.state).where(CaseRow.id == row.id)) or b""
+            workflow = load_state(
+                state, spec=bundle.spec, subprocess_specs=bundle.subprocess_specs, script_engine=self.script_engine
+            )
+        return frozenset(
+            bpmn_id
+            for t in workflow.get_tasks(state=TaskState.COMPLETED)
+            if (bpmn_id := t.task_spec.bpmn_id) and bpmn_id in bundle.nodes
+        )
 
     def forget(self, case_id: int) -> None:
         with self._lock:
@@ -364,9 +388,8 @@ class Runtime:
             "case_no": context.get("case_no"),
         }
         if step is not None:
-            step.events.append(
-                self.event("result_shared", step, f"推送审管信息: {receipt['department']}", data=receipt)
-            )
+            department = self.departments.get(str(receipt["department"]), str(receipt["department"]))
+            step.events.append(self.event("result_shared", step, f"推送审管信息: {department}", data=receipt))
             receipt["shared_at"] = step.at.isoformat()
         return receipt
 

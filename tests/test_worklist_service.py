@@ -95,6 +95,19 @@ def test_worklist_queries_are_bounded_and_merge_sections_in_urgency_order(
     assert [t.id for t in second] == [t.id for t in everything[4:8]]
 
 
+def test_counting_stops_at_the_cap(sqlite_engine: Engine, clock: FixedClock) -> None:
+    for i in range(3):
+        accept(sqlite_engine, clock, f"公司{i}", i)
+    liuyang = sqlite_engine.users.get("liuyang")
+    assert (sqlite_engine.worklist.page(liuyang).total, sqlite_engine.worklist.page(liuyang).more) == (6, False)
+    sqlite_engine.worklist.count_cap = 4
+    page = sqlite_engine.worklist.page(liuyang, per_page=2, page=3)
+    assert (page.total, page.more) == (4, True)
+    assert len(page.rows) == 2  # paging itself is not capped
+    filtered = sqlite_engine.worklist.page(liuyang, WorklistFilter(search="公司"), per_page=50)
+    assert (filtered.total, filtered.more, len(filtered.rows)) == (4, True, 6)
+
+
 def test_visibility(sqlite_engine: Engine) -> None:
     case_no = start_fi(sqlite_engine)
     users = sqlite_engine.users
@@ -176,5 +189,6 @@ def test_intake_form_and_timeline_descriptions(sqlite_engine: Engine) -> None:
     applicant = {f.name: f.value for f in sqlite_engine.worklist.applicant(case_no)}
     assert applicant["currency"] == "美元" and applicant["registered_capital"] == "500"
     diagram = sqlite_engine.worklist.diagram(case_no)
-    assert diagram.done == {"Task_Intake"} and "Task_LeadReview" in diagram.current
+    assert {"Task_Intake", "Task_CompareMaterials", "Task_Accept", "Gateway_ReviewFork"} <= diagram.done
+    assert "Task_LeadReview" in diagram.current and "Task_LeadReview" not in diagram.done
     assert diagram.bpmn_xml.startswith(b"<?xml")
