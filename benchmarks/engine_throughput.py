@@ -108,19 +108,9 @@ TARGET_RATIO = 0.5
 # 2026-03-02 09:30 China time, a Monday and an ordinary working day (as in the tests).
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 
-FI_APPLICANT: dict[str, Any] = {
-    "enterprise_name": "成都锦江咨询有限公司",
-    "investor_name": "Pacific Consulting Pte. Ltd.",
-    "investor_country": "新加坡",
-    "registered_capital": 500,
-    "currency": "USD",
-    "business_scope": "企业管理咨询",
-    "legal_rep_name": "陈明",
-    "legal_rep_id_number": "11010519491231002X",
-    "legal_rep_mobile": "13800138000",
-    "contact_name": "李华",
-    "contact_mobile": "13900139000",
-}
+FI_APPLICANT: dict[str, Any] = json.loads(
+    (PROCESSES / "examples" / "foreign_investment_filing.applicant.json").read_text("utf-8")
+)
 ALL_FI_MATERIALS = ["M01", "M02", "M03", "M04", "M05", "M06"]
 
 

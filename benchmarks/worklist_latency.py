@@ -91,19 +91,9 @@ CLERK = "liuyang"  # clerk of commerce and investment: the busiest worklist
 PASSWORD = "benchmark-password"
 BATCH = 5_000  # cases per bulk insert
 
-FI_APPLICANT: dict[str, Any] = {
-    "enterprise_name": "成都锦江咨询有限公司",
-    "investor_name": "Pacific Consulting Pte. Ltd.",
-    "investor_country": "新加坡",
-    "registered_capital": 500,
-    "currency": "USD",
-    "business_scope": "企业管理咨询",
-    "legal_rep_name": "陈明",
-    "legal_rep_id_number": "11010519491231002X",
-    "legal_rep_mobile": "13800138000",
-    "contact_name": "李华",
-    "contact_mobile": "13900139000",
-}
+FI_APPLICANT: dict[str, Any] = json.loads(
+    (PROCESSES / "examples" / "foreign_investment_filing.applicant.json").read_text("utf-8")
+)
 ALL = ["M01", "M02", "M03", "M04", "M05", "M06"]
 COMPLETE = {"materials_received": ALL, "negative_list": False}
 STEPS: dict[str, tuple[str, dict[str, Any]]] = {

@@ -3,6 +3,7 @@ passwords and cases at different steps (some overdue, some near their limit), th
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,21 +23,20 @@ ER = "enterprise_registration"
 FI_MATERIALS = ["M01", "M02", "M03", "M04", "M05", "M06"]
 ER_MATERIALS = ["M01", "M02", "M03", "M04", "M05"]
 DEMO_PASSWORD = "onewindow"
+
+
+def _example(matter: str) -> dict[str, Any]:
+    """The example application shipped beside the processes (also usable with ``case start --data``)."""
+    data: dict[str, Any] = json.loads(
+        (default_processes_dir() / "examples" / f"{matter}.applicant.json").read_text("utf-8")
+    )
+    return data
+
+
 APPLICANTS: list[dict[str, Any]] = [
+    _example(FI),
     {
-        "enterprise_name": "成都锦江咨询有限公司",
-        "investor_name": "Pacific Consulting Pte. Ltd.",
-        "investor_country": "新加坡",
-        "registered_capital": 500,
-        "currency": "USD",
-        "business_scope": "企业管理咨询;市场调查",
-        "legal_rep_name": "陈明",
-        "legal_rep_id_number": "11010519491231002X",
-        "legal_rep_mobile": "13800138000",
-        "contact_name": "李华",
-        "contact_mobile": "13900139000",
-    },
-    {
+        **_example(FI),
         "enterprise_name": "成都武侯祠文创有限公司",
         "investor_name": "Alpine Design GmbH",
         "investor_country": "德国",
@@ -44,7 +44,6 @@ APPLICANTS: list[dict[str, Any]] = [
         "currency": "EUR",
         "business_scope": "文化创意设计",
         "legal_rep_name": "Anna Keller",
-        "legal_rep_id_number": "11010519491231002X",
         "legal_rep_mobile": "13600136000",
         "contact_name": "张强",
         "contact_mobile": "13500135000",
@@ -54,16 +53,7 @@ MORE_FI = [
     ("成都蜀锦贸易有限公司", "Silk Road Trading Ltd.", "英国"),
     ("成都天府软件有限公司", "Nippon Soft K.K.", "日本"),
 ]
-ER_APPLICANT: dict[str, Any] = {
-    "enterprise_name": "成都武侯小面餐饮有限公司",
-    "enterprise_type": "limited_liability",
-    "registered_capital": 10,
-    "address": "成都市武侯区武侯祠大街1号",
-    "business_scope": "餐饮服务",
-    "legal_rep_name": "王五",
-    "legal_rep_id_number": "11010519491231002X",
-    "legal_rep_mobile": "13700137000",
-}
+ER_APPLICANT: dict[str, Any] = _example(ER)
 LEAD_REVIEW = {"review_opinion": "材料齐全,符合备案条件", "conditions_met": True}
 
 

@@ -3,6 +3,7 @@ an Engine on a fixed clock with the shipped processes deployed, and the CLI runn
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -81,19 +82,10 @@ def sqlite_engine(sqlite_url: str, clock: FixedClock) -> Iterator[Engine]:
     eng.close()
 
 
-FI_APPLICANT: dict[str, Any] = {
-    "enterprise_name": "成都锦江咨询有限公司",
-    "investor_name": "Pacific Consulting Pte. Ltd.",
-    "investor_country": "新加坡",
-    "registered_capital": 500,
-    "currency": "USD",
-    "business_scope": "企业管理咨询",
-    "legal_rep_name": "陈明",
-    "legal_rep_id_number": "11010519491231002X",
-    "legal_rep_mobile": "13800138000",
-    "contact_name": "李华",
-    "contact_mobile": "13900139000",
-}
+EXAMPLES = default_processes_dir() / "examples"
+# The example applications shipped for operators (onewindow case start MATTER --data FILE) serve the tests too.
+FI_APPLICANT: dict[str, Any] = json.loads((EXAMPLES / "foreign_investment_filing.applicant.json").read_text("utf-8"))
+ER_APPLICANT: dict[str, Any] = json.loads((EXAMPLES / "enterprise_registration.applicant.json").read_text("utf-8"))
 ALL_FI_MATERIALS = ["M01", "M02", "M03", "M04", "M05", "M06"]
 FI = "foreign_investment_filing"
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from onewindow.engine import CaseStatus, Engine, FixedClock
 from onewindow.engine.models import CaseRow, EventRow, TaskRow
 
-from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks, run_fi_to_decision
+from .conftest import ALL_FI_MATERIALS, ER_APPLICANT, FI, FI_APPLICANT, open_tasks, run_fi_to_decision
 
 
 def test_foreign_investment_happy_path(engine: Engine, clock: FixedClock) -> None:
@@ -113,16 +113,7 @@ def test_refusal_ends_rejected(engine: Engine) -> None:
 
 
 def test_enterprise_registration_is_immediate(engine: Engine) -> None:
-    applicant = {
-        "enterprise_name": "成都武侯小面餐饮有限公司",
-        "enterprise_type": "limited_liability",
-        "registered_capital": 10,
-        "address": "成都市武侯区武侯祠大街1号",
-        "business_scope": "餐饮服务",
-        "legal_rep_name": "王五",
-        "legal_rep_id_number": "11010519491231002X",
-        "legal_rep_mobile": "13700137000",
-    }
+    applicant = ER_APPLICANT
     case = engine.cases.start("enterprise_registration", applicant, actor="lijing")
     assert engine.cases.show(case.case_no).summary.applicant_name == "成都武侯小面餐饮有限公司"
     intake = open_tasks(engine, case.case_no)["Task_Intake"]
