@@ -3,7 +3,8 @@
 These tests check that the files are consistent with each other and that each BPMN runs end to end in raw
 SpiffWorkflow (no database, no engine services) along the happy path, a supplement (补正) loop, a refusal
 and (foreign investment) a 不予受理 for the negative list and an overdue co-review (逾期未反馈视为同意).
-Only the engine's script engine, clock, working calendar and clocked timers are borrowed from onewindow.
+Only the engine's script engine, clock, working calendar and clocked timers are borrowed from onewindow. The
+loaders, XML helpers and the workflow driver shared with test_scenario_files.py are in spiff_support.py.
 """
 
 from __future__ import annotations
@@ -11,49 +12,26 @@ from __future__ import annotations
 import ast
 import builtins
 import itertools
-import json
 import re
-import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from lxml import etree
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from SpiffWorkflow.util.task import TaskState
 
-from onewindow.engine.clock import FixedClock
-from onewindow.engine.scripting import OnewindowScriptEngine
-from onewindow.engine.timers import clock_timers, next_timer_at
-from onewindow.engine.workcalendar import WorkCalendar
+from onewindow.engine.timers import next_timer_at
 
-ROOT = Path(__file__).resolve().parents[1]
-PROCESSES = ROOT / "processes"
-FORMS = ROOT / "forms"
+from . import spiff_support
+from .spiff_support import FORMS, NS, PROCESSES, Answers, bureau, flow_nodes, form, lane_of, properties
 
-NS = {
-    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
-    "dc": "http://www.omg.org/spec/DD/20100524/DC",
-    "di": "http://www.omg.org/spec/DD/20100524/DI",
-    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
-}
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 
 MILESTONES = {"accepted", "supplement_requested", "refused_acceptance", "approved", "rejected", "issued"}
 STEP_LIMIT = re.compile(r"^\d+(\.\d+)? (working_days|natural_days|working_hours)$")
-FLOW_NODES = (
-    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
-    "task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
-    "businessRuleTask", "callActivity", "subProcess",
-    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
-)  # fmt: skip
 # Builtins a BPMN script or condition may use (the engine runs them with a short list of builtins).
 SIMPLE_BUILTINS = {
     "len",
@@ -77,68 +55,20 @@ MATTERS = sorted(p.stem for p in PROCESSES.glob("*.bpmn"))
 # ------------------------------------------------------------------------------------------ loading
 
 
-@cache
-def bureau() -> dict[str, Any]:
-    return tomllib.loads((PROCESSES / "bureau.toml").read_text(encoding="utf-8"))
-
-
-@cache
 def catalogue(matter: str) -> dict[str, Any]:
-    return tomllib.loads((PROCESSES / f"{matter}.toml").read_text(encoding="utf-8"))
+    return spiff_support.read_toml(PROCESSES / f"{matter}.toml")
 
 
-@cache
-def form(name: str) -> dict[str, Any]:
-    return json.loads((FORMS / name).read_text(encoding="utf-8"))
-
-
-@cache
 def bpmn_tree(matter: str) -> etree._ElementTree:
-    return etree.parse(str(PROCESSES / f"{matter}.bpmn"))
+    return spiff_support.bpmn_tree(PROCESSES / f"{matter}.bpmn")
 
 
 def executable_process(matter: str) -> etree._Element:
-    (process,) = bpmn_tree(matter).xpath("//bpmn:process[@id=$pid]", namespaces=NS, pid=catalogue(matter)["process_id"])
-    return process
-
-
-def flow_nodes(process: etree._Element) -> Iterator[etree._Element]:
-    for node in process:
-        if isinstance(node.tag, str) and etree.QName(node).localname in FLOW_NODES:
-            yield node
-
-
-def properties(node: etree._Element) -> dict[str, str]:
-    return {
-        p.get("name"): p.get("value")
-        for p in node.xpath("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)
-    }
-
-
-def lane_of(process: etree._Element) -> dict[str, str]:
-    return {
-        ref.text.strip(): ref.getparent().get("name")
-        for ref in process.xpath(".//bpmn:lane/bpmn:flowNodeRef", namespaces=NS)
-    }
+    return spiff_support.executable_process(bpmn_tree(matter), catalogue(matter)["process_id"])
 
 
 def section_names() -> dict[str, dict[str, Any]]:
     return {s["name"]: s for s in bureau()["sections"]}
-
-
-def matter_data(matter: str) -> dict[str, Any]:
-    """What the engine puts into the workflow data as ``matter`` at case start."""
-    cat = catalogue(matter)
-    return {
-        "key": matter,
-        "code": cat["code"],
-        "name": cat["name"],
-        "handling_type": cat["handling_type"],
-        "lead_section": cat["lead_section"],
-        "co_sections": list(cat.get("co_sections", [])),
-        "materials": [m["code"] for m in cat["materials"]],
-        "required_materials": [m["code"] for m in cat["materials"] if m["required"]],
-    }
 
 
 # ------------------------------------------------------------------------------------------ bureau.toml
@@ -352,14 +282,9 @@ def check_python(source: str, mode: str) -> None:
 def test_bpmn_diagram_interchange(matter: str) -> None:
     tree = bpmn_tree(matter)
     process = executable_process(matter)
-    shapes = {s.get("bpmnElement"): s.find("dc:Bounds", NS) for s in tree.xpath("//bpmndi:BPMNShape", namespaces=NS)}
-    edges = {e.get("bpmnElement"): e for e in tree.xpath("//bpmndi:BPMNEdge", namespaces=NS)}
-
-    def box(element_id: str) -> tuple[float, float, float, float]:
-        b = shapes[element_id]
-        return float(b.get("x")), float(b.get("y")), float(b.get("width")), float(b.get("height"))
-
-    lanes = {lane.get("name"): lane.get("id") for lane in process.xpath(".//bpmn:lane", namespaces=NS)}
+    diagram = spiff_support.Diagram(tree)
+    box = diagram.box
+    lanes = spiff_support.lane_ids(process)
     lane_of_node = lane_of(process)
     px, py, pw, ph = box(tree.xpath("//bpmn:participant/@id", namespaces=NS)[0])
     lane_boxes = sorted(box(lid) for lid in lanes.values())
@@ -367,7 +292,7 @@ def test_bpmn_diagram_interchange(matter: str) -> None:
         assert y1 + h1 == y2, "lanes are stacked without gaps"
     for node in flow_nodes(process):
         nid = node.get("id")
-        assert nid in shapes, f"{nid} has no shape"
+        assert nid in diagram.shapes, f"{nid} has no shape"
         host = node.get("attachedToRef")
         if host:  # a boundary event's centre lies on its host's border
             x, y, w, h = box(nid)
@@ -380,8 +305,7 @@ def test_bpmn_diagram_interchange(matter: str) -> None:
         assert lx < x and x + w < lx + lw and ly < y and y + h < ly + lh, f"{nid} is outside its lane"
         assert px < x and x + w < px + pw and py < y and y + h < py + ph
     for flow in process.xpath("bpmn:sequenceFlow", namespaces=NS):
-        edge = edges[flow.get("id")]
-        points = [(float(p.get("x")), float(p.get("y"))) for p in edge.findall("di:waypoint", NS)]
+        points = diagram.waypoints(flow.get("id"))
         assert len(points) >= 2
         for (ax, ay), (bx, by) in itertools.pairwise(points):
             assert ax == bx or ay == by, f"{flow.get('id')}: edges are orthogonal"
@@ -390,49 +314,12 @@ def test_bpmn_diagram_interchange(matter: str) -> None:
 # ------------------------------------------------------------------------------------------ BPMN (running)
 
 
-# Monday 2026-03-02 10:00 China time: a co-review started now is overdue after 17:30 on Thursday 2026-03-05.
-ACCEPTED_AT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+# ACCEPTED_AT is Monday 2026-03-02 10:00 China time: a co-review started then is overdue after 17:30 on Thursday
+# 2026-03-05.
 CO_REVIEW_DUE = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
 
-
-class ServiceScriptEngine(OnewindowScriptEngine):
-    """The engine's restricted script engine on a fixed clock; service tasks are recorded and answer "ok"."""
-
-    def __init__(self, clock: FixedClock) -> None:
-        super().__init__(services={"share_result": lambda params, data: "ok"}, clock=clock, calendar=WorkCalendar())
-        self.calls: list[tuple[str, str, dict[str, Any]]] = []
-
-    def call_service(self, task: Any, **kwargs: Any) -> str:
-        # SpiffWorkflow 3.2 passes operation_name and operation_params ({name: {"value", "type"}}).
-        params = {k: v["value"] for k, v in kwargs["operation_params"].items()}
-        self.calls.append((task.task_spec.name, kwargs["operation_name"], params))
-        return str(super().call_service(task, **kwargs))
-
-
-@cache
-def specs(matter: str) -> tuple[Any, dict[str, Any]]:
-    parser = SpiffBpmnParser(validator=VALIDATOR)
-    parser.add_bpmn_file(str(PROCESSES / f"{matter}.bpmn"))
-    process_id = catalogue(matter)["process_id"]
-    spec, subprocess_specs = parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
-    clock_timers([spec, *subprocess_specs.values()])  # timers read the script engine's clock and calendar
-    return spec, subprocess_specs
-
-
 APPLICANTS = {
-    "foreign_investment_filing": {
-        "enterprise_name": "成都锦程示例科技有限公司",
-        "investor_name": "Example Holdings Pte. Ltd.",
-        "investor_country": "新加坡",
-        "registered_capital": 500,
-        "currency": "USD",
-        "business_scope": "软件开发;信息技术咨询服务",
-        "legal_rep_name": "张三",
-        "legal_rep_id_number": "11010519491231002X",
-        "legal_rep_mobile": "13800138000",
-        "contact_name": "李四",
-        "contact_mobile": "13900139000",
-    },
+    "foreign_investment_filing": spiff_support.FI_SAMPLE_APPLICANT,
     "enterprise_registration": {
         "enterprise_name": "成都武侯示例餐饮管理有限公司",
         "enterprise_type": "limited_liability",
@@ -445,82 +332,28 @@ APPLICANTS = {
     },
 }
 
-Answers = dict[str, list[dict[str, Any]]]
 
-
-class Run:
+class Run(spiff_support.SpiffRun):
     """Drive one workflow; record which manual tasks became READY (grouped), completions and milestones."""
 
     def __init__(self, matter: str, answers: Answers, order: Callable[[str], int] | None = None) -> None:
-        spec, subprocess_specs = specs(matter)
-        self.clock = FixedClock(ACCEPTED_AT)
-        self.engine = ServiceScriptEngine(self.clock)
-        self.wf = BpmnWorkflow(spec, subprocess_specs, script_engine=self.engine)
-        start = {"applicant": dict(APPLICANTS[matter]), "matter": matter_data(matter)}
-        for task in self.wf.get_tasks(state=TaskState.READY):
-            task.data.update(start)
-        self.answers = {k: list(v) for k, v in answers.items()}
+        cat = catalogue(matter)
+        start = {"applicant": dict(APPLICANTS[matter]), "matter": spiff_support.matter_data(matter, cat)}
+        super().__init__(spiff_support.specs(PROCESSES / f"{matter}.bpmn", cat["process_id"]), start, answers)
         self.order = order or (lambda name: 0)
         self.became_ready: list[set[tuple[str, str]]] = []
-        self.completed: list[str] = []
-        self.milestones: list[str] = []
         self._seen: set[Any] = set()
 
-    def _done(self, task: Any) -> None:
-        self.completed.append(task.task_spec.name)
-        milestone = getattr(task.task_spec, "extensions", {}).get("properties", {}).get("milestone")
-        if milestone:
-            self.milestones.append(milestone)
-
-    def _engine(self) -> None:
-        self.wf.do_engine_steps(did_complete_task=self._done)
-        ready = self.ready()
+    def _record(self, ready: list[Any]) -> None:
         fresh = {(t.task_spec.name, t.task_spec.lane) for t in ready if t.id not in self._seen}
         self._seen |= {t.id for t in ready}
         if fresh:
             self.became_ready.append(fresh)
 
-    def ready(self) -> list[Any]:
-        return self.wf.get_tasks(state=TaskState.READY, manual=True)
-
-    def timers(self, state: TaskState) -> set[str]:
-        return {
-            t.task_spec.name
-            for t in self.wf.get_tasks(state=state)
-            if isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)
-        }
-
-    def tick(self, at: datetime) -> None:
-        """Move the clock and let due timers fire, as ``onewindow timers run`` does."""
-        self.clock.set(at)
-        self.wf.refresh_timers()
-        self._engine()
-
-    def step(self) -> str:
+    def next_task(self) -> Any:
         ready = sorted(self.ready(), key=lambda t: (self.order(t.task_spec.name), t.task_spec.name))
         assert ready, f"no ready user task, but the workflow is not complete (done: {self.completed})"
-        task = ready[0]
-        name = task.task_spec.name
-        assert self.answers.get(name), f"no answer prepared for {name}"
-        data = self.answers[name].pop(0)
-        schema = form(task.task_spec.extensions["properties"]["formJsonSchemaFilename"])
-        Draft202012Validator(schema, format_checker=FormatChecker()).validate(data)
-        task.data.update(data)
-        task.run()
-        self._done(task)
-        self._engine()
-        return name
-
-    def run(self) -> Run:
-        self._engine()
-        while not self.wf.is_completed():
-            self.step()
-        assert not any(self.answers.values()), f"unused answers: {self.answers}"
-        return self
-
-    def end_data(self, end_event: str) -> dict[str, Any]:
-        (task,) = self.wf.get_tasks(spec_name=end_event, state=TaskState.COMPLETED)
-        return task.data
+        return ready[0]
 
 
 WINDOW, COMMERCE, INVESTMENT, FINANCE, MARKET, ISSUING = (

@@ -7,54 +7,30 @@ bureau's sections 商务审批科, 投资促进审批科 and 财政审批科 for
 
 As in test_process_files.py, the files are checked against each other and the diagram is driven in raw
 SpiffWorkflow (no database, no engine services), borrowing only onewindow's script engine, clock, working
-calendar and clocked timers.
+calendar and clocked timers, with the helpers in spiff_support.py.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
-import tomllib
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from lxml import etree
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
-from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from onewindow.engine.bureau import load_bureau
 from onewindow.engine.catalogue import parse_catalogue
-from onewindow.engine.clock import FixedClock
 from onewindow.engine.repository import RepositoryService
-from onewindow.engine.scripting import OnewindowScriptEngine, check_expression, check_script
-from onewindow.engine.timers import clock_timers
-from onewindow.engine.workcalendar import WorkCalendar
+from onewindow.engine.scripting import check_expression, check_script
 
-ROOT = Path(__file__).resolve().parents[1]
-PROCESSES = ROOT / "processes"
+from . import spiff_support
+from .spiff_support import FORMS, NS, PROCESSES, Answers, bureau, flow_nodes, form, lane_of, properties
+
 SCENARIOS = PROCESSES / "scenarios"
-FORMS = ROOT / "forms"
 MATTER = "foreign_investment_serial"
-
-NS = {
-    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
-    "dc": "http://www.omg.org/spec/DD/20100524/DC",
-    "di": "http://www.omg.org/spec/DD/20100524/DI",
-    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
-}
-FLOW_NODES = (
-    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
-    "task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
-    "businessRuleTask", "callActivity", "subProcess",
-    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
-)  # fmt: skip
+BPMN = SCENARIOS / f"{MATTER}.bpmn"
 
 COMMERCE, INVESTMENT, FINANCE = "商务审批科", "投资促进审批科", "财政审批科"
 DEPARTMENTS = ("Commerce", "Investment", "Finance")  # the id infix of each former department's nodes
@@ -64,64 +40,16 @@ LANE_OF_DEPARTMENT = {"Commerce": COMMERCE, "Investment": INVESTMENT, "Finance":
 # ------------------------------------------------------------------------------------------ loading
 
 
-@cache
-def bureau_raw() -> dict[str, Any]:
-    return tomllib.loads((PROCESSES / "bureau.toml").read_text(encoding="utf-8"))
-
-
-@cache
 def catalogue() -> dict[str, Any]:
-    return tomllib.loads((SCENARIOS / f"{MATTER}.toml").read_text(encoding="utf-8"))
+    return spiff_support.read_toml(SCENARIOS / f"{MATTER}.toml")
 
 
-@cache
-def form(name: str) -> dict[str, Any]:
-    return json.loads((FORMS / name).read_text(encoding="utf-8"))
-
-
-@cache
 def bpmn_tree() -> etree._ElementTree:
-    return etree.parse(str(SCENARIOS / f"{MATTER}.bpmn"))
+    return spiff_support.bpmn_tree(BPMN)
 
 
 def process() -> etree._Element:
-    (p,) = bpmn_tree().xpath("//bpmn:process[@id=$pid]", namespaces=NS, pid=MATTER)
-    return p
-
-
-def flow_nodes() -> Iterator[etree._Element]:
-    for node in process():
-        if isinstance(node.tag, str) and etree.QName(node).localname in FLOW_NODES:
-            yield node
-
-
-def properties(node: etree._Element) -> dict[str, str]:
-    return {
-        p.get("name"): p.get("value")
-        for p in node.xpath("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)
-    }
-
-
-def lane_of() -> dict[str, str]:
-    return {
-        ref.text.strip(): ref.getparent().get("name")
-        for ref in process().xpath(".//bpmn:lane/bpmn:flowNodeRef", namespaces=NS)
-    }
-
-
-def matter_data() -> dict[str, Any]:
-    """What the engine puts into the workflow data as ``matter`` at case start."""
-    cat = catalogue()
-    return {
-        "key": MATTER,
-        "code": cat["code"],
-        "name": cat["name"],
-        "handling_type": cat["handling_type"],
-        "lead_section": cat["lead_section"],
-        "co_sections": list(cat.get("co_sections", [])),
-        "materials": [m["code"] for m in cat["materials"]],
-        "required_materials": [m["code"] for m in cat["materials"] if m["required"]],
-    }
+    return spiff_support.executable_process(bpmn_tree(), MATTER)
 
 
 # ------------------------------------------------------------------------------------------ static
@@ -135,8 +63,8 @@ def test_the_serial_process_is_the_only_bpmn_here_and_has_its_catalogue() -> Non
 
 def test_deploy_check_passes() -> None:
     """What ``onewindow deploy --check processes/scenarios`` runs: lanes, forms, scripts, catalogue."""
-    bureau = load_bureau(PROCESSES / "bureau.toml")
-    repository = RepositoryService(None, None, bureau, forms_dir=FORMS)  # type: ignore[arg-type]  # check only
+    loaded = load_bureau(PROCESSES / "bureau.toml")
+    repository = RepositoryService(None, None, loaded, forms_dir=FORMS)  # type: ignore[arg-type]  # check only
     report = repository.check(SCENARIOS)
     assert [str(p) for p in report.problems] == []
     assert [p.matter.key for p in report.prepared] == [MATTER]
@@ -157,13 +85,13 @@ def test_catalogue_limits_and_sections_from_the_seed() -> None:
     assert cat["legal_limit"] == {"value": 130, "unit": "working_days"}  # seed: ~130 working days
     assert cat["committed_limit"] == {"value": 20, "unit": "working_days"}  # seed: at least 20 in practice
     assert (cat["lead_section"], cat["co_sections"]) == ("commerce", ["investment", "finance"])
-    assert cat["implementing_body"] == bureau_raw()["bureau"]["name"]
-    assert cat["implementation_code"].startswith(bureau_raw()["bureau"]["division_code"])
+    assert cat["implementing_body"] == bureau()["bureau"]["name"]
+    assert cat["implementation_code"].startswith(bureau()["bureau"]["division_code"])
     assert len(cat["code"]) <= 10 and len(cat["implementation_code"]) <= 24
-    assert cat["supervising_department"] in {d["code"] for d in bureau_raw()["departments"]}
+    assert cat["supervising_department"] in {d["code"] for d in bureau()["departments"]}
     assert (FORMS / cat["application_form"]).is_file()
     # the after-reform matter: same materials, a different code, one window and 7 working days
-    filing = tomllib.loads((PROCESSES / "foreign_investment_filing.toml").read_text(encoding="utf-8"))
+    filing = spiff_support.read_toml(PROCESSES / "foreign_investment_filing.toml")
     assert cat["code"] != filing["code"]
     assert cat["materials"] == filing["materials"]
     assert filing["committed_limit"]["value"] < cat["committed_limit"]["value"] <= cat["legal_limit"]["value"]
@@ -186,11 +114,11 @@ def test_bpmn_structure() -> None:
     # one lane per former department, top to bottom in the order the applicant visited them
     lanes = [lane.get("name") for lane in p.xpath(".//bpmn:lane", namespaces=NS)]
     assert lanes == [COMMERCE, INVESTMENT, FINANCE]
-    assert set(lanes) <= {s["name"] for s in bureau_raw()["sections"]}
+    assert set(lanes) <= {s["name"] for s in bureau()["sections"]}
     assert "统一受理窗口" not in lanes and "统一出证窗口" not in lanes  # no one window before the reform
 
-    lane = lane_of()
-    nodes = {n.get("id"): n for n in flow_nodes()}
+    lane = lane_of(p)
+    nodes = {n.get("id"): n for n in flow_nodes(p)}
     for nid, node in nodes.items():
         assert nid in lane, f"{nid} is in no lane"
         for dept in DEPARTMENTS:
@@ -275,15 +203,10 @@ def test_bpmn_structure() -> None:
 def test_bpmn_diagram_interchange() -> None:
     tree = bpmn_tree()
     p = process()
-    shapes = {s.get("bpmnElement"): s.find("dc:Bounds", NS) for s in tree.xpath("//bpmndi:BPMNShape", namespaces=NS)}
-    edges = {e.get("bpmnElement"): e for e in tree.xpath("//bpmndi:BPMNEdge", namespaces=NS)}
-
-    def box(element_id: str) -> tuple[float, float, float, float]:
-        b = shapes[element_id]
-        return float(b.get("x")), float(b.get("y")), float(b.get("width")), float(b.get("height"))
-
-    lanes = {lane.get("name"): lane.get("id") for lane in p.xpath(".//bpmn:lane", namespaces=NS)}
-    lane = lane_of()
+    diagram = spiff_support.Diagram(tree)
+    box = diagram.box
+    lanes = spiff_support.lane_ids(p)
+    lane = lane_of(p)
     px, py, pw, ph = box(tree.xpath("//bpmn:participant/@id", namespaces=NS)[0])
     lane_boxes = [box(lanes[name]) for name in (COMMERCE, INVESTMENT, FINANCE)]
     assert lane_boxes[0][1] == py and lane_boxes[-1][1] + lane_boxes[-1][3] == py + ph
@@ -291,16 +214,16 @@ def test_bpmn_diagram_interchange() -> None:
     for (x1, y1, w1, h1), (x2, y2, w2, _) in itertools.pairwise(lane_boxes):
         assert y1 + h1 == y2 and (x1, w1) == (x2, w2), "lanes are stacked without gaps"
     node_boxes = {}
-    for node in flow_nodes():
+    for node in flow_nodes(p):
         nid = node.get("id")
-        assert nid in shapes, f"{nid} has no shape"
+        assert nid in diagram.shapes, f"{nid} has no shape"
         x, y, w, h = node_boxes[nid] = box(nid)
         lx, ly, lw, lh = box(lanes[lane[nid]])
         assert lx < x and x + w < lx + lw and ly < y and y + h < ly + lh, f"{nid} is outside its lane"
     for (a, (ax, ay, aw, ah)), (b, (bx, by, bw, bh)) in itertools.combinations(node_boxes.items(), 2):
         assert ax + aw <= bx or bx + bw <= ax or ay + ah <= by or by + bh <= ay, f"{a} overlaps {b}"
     for flow in p.xpath("bpmn:sequenceFlow", namespaces=NS):
-        points = [(float(q.get("x")), float(q.get("y"))) for q in edges[flow.get("id")].findall("di:waypoint", NS)]
+        points = diagram.waypoints(flow.get("id"))
         assert len(points) >= 2
         for (ax, ay), (bx, by) in itertools.pairwise(points):
             assert ax == bx or ay == by, f"{flow.get('id')}: edges are orthogonal"
@@ -314,100 +237,29 @@ def test_bpmn_diagram_interchange() -> None:
 # ------------------------------------------------------------------------------------------ running
 
 
-ACCEPTED_AT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 2026-03-02 10:00 China time
-
-APPLICANT = {
-    "enterprise_name": "成都锦程示例科技有限公司",
-    "investor_name": "Example Holdings Pte. Ltd.",
-    "investor_country": "新加坡",
-    "registered_capital": 500,
-    "currency": "USD",
-    "business_scope": "软件开发;信息技术咨询服务",
-    "legal_rep_name": "张三",
-    "legal_rep_id_number": "11010519491231002X",
-    "legal_rep_mobile": "13800138000",
-    "contact_name": "李四",
-    "contact_mobile": "13900139000",
-}
+APPLICANT = spiff_support.FI_SAMPLE_APPLICANT
 
 
-class ServiceScriptEngine(OnewindowScriptEngine):
-    """The engine's restricted script engine on a fixed clock; service tasks are recorded and answer "ok"."""
-
-    def __init__(self, clock: FixedClock) -> None:
-        super().__init__(services={"share_result": lambda params, data: "ok"}, clock=clock, calendar=WorkCalendar())
-        self.calls: list[tuple[str, str, dict[str, Any]]] = []
-
-    def call_service(self, task: Any, **kwargs: Any) -> str:
-        # SpiffWorkflow 3.2 passes operation_name and operation_params ({name: {"value", "type"}}).
-        params = {k: v["value"] for k, v in kwargs["operation_params"].items()}
-        self.calls.append((task.task_spec.name, kwargs["operation_name"], params))
-        return str(super().call_service(task, **kwargs))
-
-
-@cache
-def specs() -> tuple[Any, dict[str, Any]]:
-    parser = SpiffBpmnParser(validator=VALIDATOR)
-    parser.add_bpmn_file(str(SCENARIOS / f"{MATTER}.bpmn"))
-    spec, subprocess_specs = parser.get_spec(MATTER), parser.get_subprocess_specs(MATTER)
-    clock_timers([spec, *subprocess_specs.values()])  # timers read the script engine's clock and calendar
-    return spec, subprocess_specs
-
-
-Answers = dict[str, list[dict[str, Any]]]
-
-
-class Run:
+class Run(spiff_support.SpiffRun):
     """Drive one workflow; record which manual tasks became READY (with their lanes), completions, milestones."""
 
     def __init__(self, answers: Answers) -> None:
-        spec, subprocess_specs = specs()
-        self.engine = ServiceScriptEngine(FixedClock(ACCEPTED_AT))
-        self.wf = BpmnWorkflow(spec, subprocess_specs, script_engine=self.engine)
-        start = {"applicant": dict(APPLICANT), "matter": matter_data()}
-        for task in self.wf.get_tasks(state=TaskState.READY):
-            task.data.update(start)
-        self.answers = {k: list(v) for k, v in answers.items()}
+        start = {"applicant": dict(APPLICANT), "matter": spiff_support.matter_data(MATTER, catalogue())}
+        super().__init__(spiff_support.specs(BPMN, MATTER), start, answers)
         self.became_ready: list[tuple[str, str]] = []
-        self.completed: list[str] = []
-        self.milestones: list[str] = []
 
-    def _done(self, task: Any) -> None:
-        self.completed.append(task.task_spec.name)
-        milestone = getattr(task.task_spec, "extensions", {}).get("properties", {}).get("milestone")
-        if milestone:
-            self.milestones.append(milestone)
-
-    def _engine(self) -> None:
-        self.wf.do_engine_steps(did_complete_task=self._done)
-        ready = self.wf.get_tasks(state=TaskState.READY, manual=True)
+    def _record(self, ready: list[Any]) -> None:
         assert len(ready) <= 1, "a serial process has one open task at a time"
         self.became_ready += [(t.task_spec.name, t.task_spec.lane) for t in ready]
 
-    def run(self) -> Run:
-        self._engine()
-        while not self.wf.is_completed():
-            (task,) = self.wf.get_tasks(state=TaskState.READY, manual=True)
-            name = task.task_spec.name
-            assert self.answers.get(name), f"no answer prepared for {name}"
-            data = self.answers[name].pop(0)
-            schema = form(task.task_spec.extensions["properties"]["formJsonSchemaFilename"])
-            Draft202012Validator(schema, format_checker=FormatChecker()).validate(data)
-            task.data.update(data)
-            task.run()
-            self._done(task)
-            self._engine()
-        assert not any(self.answers.values()), f"unused answers: {self.answers}"
-        return self
+    def next_task(self) -> Any:
+        (task,) = self.ready()
+        return task
 
     @property
     def lanes_visited(self) -> list[str]:
         """The departments the applicant went through, in order (consecutive steps in one lane count once)."""
         return [lane for lane, _ in itertools.groupby(lane for _, lane in self.became_ready)]
-
-    def end_data(self, end_event: str) -> dict[str, Any]:
-        (task,) = self.wf.get_tasks(spec_name=end_event, state=TaskState.COMPLETED)
-        return task.data
 
 
 ALL = ["M01", "M02", "M03", "M04", "M05", "M06"]
