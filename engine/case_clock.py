@@ -68,7 +68,13 @@ class DueExplanation:
     extensions: list[Extension]
     due: datetime
     crossed: list[DayInfo] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    unknown_years: list[int] = field(default_factory=list)  # years whose official schedule is not out
+
+    @property
+    def warnings(self) -> list[str]:
+        return [
+            f"{y}: official holiday schedule not published; make-up working days unknown" for y in self.unknown_years
+        ]
 
     @property
     def paused(self) -> float:
@@ -137,8 +143,7 @@ def compute_due(
             due = calendar.due(due, ext_days, Unit.WORKING_DAYS)
     first, last = start.astimezone(CHINA_TZ).date(), due.astimezone(CHINA_TZ).date()
     unknown = calendar.unknown_years(first, last)
-    warnings = [f"{y}: official holiday schedule not published; make-up working days unknown" for y in unknown]
-    return DueExplanation(which, start, limit, base, spans, extensions, due, calendar.crossed(first, last), warnings)
+    return DueExplanation(which, start, limit, base, spans, extensions, due, calendar.crossed(first, last), unknown)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ class TaskView:
     matter: str = ""
     applicant: str = ""
     case_due_at: datetime | None = None
+    case_paused: bool = False  # a special procedure stopped the case's clock
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))
@@ -74,6 +75,7 @@ class CaseSummary:
     committed_due_at: datetime | None
     legal_due_at: datetime | None
     finished_at: datetime | None
+    paused_at: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))
@@ -117,6 +119,7 @@ def task_view(row: TaskRow, case: CaseRow) -> TaskView:
         matter=case.matter_key,
         applicant=case.applicant_name,
         case_due_at=case.committed_due_at,
+        case_paused=case.paused_at is not None,
     )
 
 
@@ -212,6 +215,7 @@ class CaseService:
             committed_due_at=row.committed_due_at,
             legal_due_at=row.legal_due_at,
             finished_at=row.finished_at,
+            paused_at=row.paused_at,
         )
 
     def get_row(self, session: Session, case_no: str) -> CaseRow:

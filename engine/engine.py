@@ -71,9 +71,9 @@ class Engine:
         self.case_clock = CaseClockService(self.db, self.clock, self.runtime, lambda: self.calendar)
         self.timers = TimerService(self.db, self.clock, self.runtime)
 
-    def deadline_status(self, due_at: datetime | None) -> DeadlineStatus:
+    def deadline_status(self, due_at: datetime | None, *, paused: bool = False) -> DeadlineStatus:
         """Green / yellow / red and working days left for a due instant, as of the engine's clock."""
-        return deadline_status(due_at, self.clock.now(), self.calendar, self.thresholds)
+        return deadline_status(due_at, self.clock.now(), self.calendar, self.thresholds, paused=paused)
 
     def reload_calendar(self) -> None:
         """Pick up changed overrides (after ``calendar set`` or ``import``) everywhere dates are counted."""

@@ -12,7 +12,7 @@ from .workcalendar import CHINA_TZ, WorkCalendar
 
 __all__ = ["DeadlineStatus", "Thresholds", "deadline_status"]
 
-LEVEL_LABELS = {"green": "正常", "yellow": "预警", "red": "逾期", "none": "无时限"}
+LEVEL_LABELS = {"green": "正常", "yellow": "预警", "red": "逾期", "none": "无时限", "paused": "暂停计时"}
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class DeadlineStatus:
-    level: str  # green | yellow | red | none
+    level: str  # green | yellow | red | none | paused (a special procedure stopped the clock)
     remaining_working_days: int | None  # negative when overdue; 0 = due today
     due_at: datetime | None
 
@@ -32,10 +32,17 @@ class DeadlineStatus:
 
 
 def deadline_status(
-    due_at: datetime | None, now: datetime, calendar: WorkCalendar, thresholds: Thresholds = Thresholds()
+    due_at: datetime | None,
+    now: datetime,
+    calendar: WorkCalendar,
+    thresholds: Thresholds = Thresholds(),
+    *,
+    paused: bool = False,
 ) -> DeadlineStatus:
     if due_at is None:
         return DeadlineStatus("none", None, None)
+    if paused:  # the due date moves on while a special procedure runs: no colour until it ends
+        return DeadlineStatus("paused", None, due_at)
     today = now.astimezone(CHINA_TZ).date()
     remaining = calendar.working_days_between(today, due_at.astimezone(CHINA_TZ).date())
     if now > due_at:

@@ -89,6 +89,8 @@ def test_pause_for_expert_review_moves_due_dates(engine: Engine, clock: FixedClo
         engine.case_clock.pause(case_no, kind="hearing", reason="x", actor="zhangwei")
     clock.set(china(2026, 3, 5, 18, 0).astimezone(UTC))  # past the co-reviews' step limit, but paused
     assert engine.overdue(level="yellow")["items"] == []
+    summary = engine.cases.show(case_no).summary
+    assert engine.deadline_status(summary.committed_due_at, paused=summary.paused_at is not None).level == "paused"
     clock.set(china(2026, 3, 6, 10, 0).astimezone(UTC))
     view = engine.case_clock.resume(case_no, actor="zhangwei", result="评审通过")
     assert view.committed is not None and view.committed.paused == 3  # Tue → Fri: 3 working days

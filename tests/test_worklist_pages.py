@@ -10,6 +10,7 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 
 from onewindow.engine import Engine, FixedClock
+from onewindow.engine.workcalendar import CHINA_TZ
 
 from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT
 from .worklist_support import app, client, ids, login, post, start_fi, task_id, text  # noqa: F401
@@ -271,3 +272,23 @@ def test_guide(client: FlaskClient) -> None:
     registration = text(client.get("/guide/enterprise_registration"))
     assert "即办件" in registration and "1个工作日" in registration
     assert client.get("/guide/foreign_investment_filing/diagram.svg").mimetype == "image/svg+xml"
+
+
+def test_case_page_explains_the_legal_clock(client: FlaskClient, sqlite_engine: Engine, clock: FixedClock) -> None:
+    case_no = accepted(sqlite_engine)
+    clock.advance(timedelta(days=1))
+    sqlite_engine.case_clock.pause(case_no, kind="expert_review", reason="专家评审出资来源", actor="zhangwei")
+    sqlite_engine.case_clock.extend(case_no, working_days=5, approver="局长王某", reason="会审复杂", actor="zhangwei")
+    login(client, "zhangwei")
+    page = text(client.get(f"/cases/{case_no}"))
+    assert 'id="clock"' in page and "法定时限" in page
+    assert 'data-level="paused"' in page  # no colour while the clock stands still
+    worklist = text(client.get("/"))
+    assert 'data-level="paused"' in worklist and "暂停计时" in worklist
+    assert 'id="clock-paused"' in page and "专家评审: " in page and "专家评审出资来源" in page
+    assert "+5 · 批准人 局长王某" in page and "5 / 15" in page
+    # 130 working days from 2026-03-02 cross Qingming, Labour Day and Dragon Boat, with their make-up days.
+    assert 'data-day="2026-05-01" data-kind="holiday"' in page
+    assert 'data-day="2026-05-09" data-kind="makeup_workday"' in page
+    due = sqlite_engine.case_clock.explain(case_no).committed
+    assert due is not None and f'data-due="committed">{due.due.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}<' in page

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, g
 
 from onewindow.engine import TaskView
+from onewindow.engine.case_clock import PAUSE_KINDS
 from onewindow.engine.catalogue import Limit, Matter
 from onewindow.engine.warnings import DeadlineStatus
 from onewindow.engine.workcalendar import CHINA_TZ
@@ -37,14 +38,14 @@ def cn_date(value: datetime | None) -> str:
     return f"{local.year}年{local.month:02d}月{local.day:02d}日"
 
 
-def deadline(due_at: datetime | None) -> DeadlineStatus:
-    return get_engine().deadline_status(due_at)
+def deadline(due_at: datetime | None, paused: bool = False) -> DeadlineStatus:
+    return get_engine().deadline_status(due_at, paused=paused)
 
 
 def urgency(task: TaskView) -> DeadlineStatus:
     """The tighter of the step's own due date and the case's committed one."""
     dues = [d for d in (task.due_at, task.case_due_at) if d is not None]
-    return deadline(min(dues) if dues else None)
+    return deadline(min(dues) if dues else None, task.case_paused)
 
 
 def section_name(code: str | None) -> str:
@@ -99,6 +100,11 @@ def handling_type(code: str) -> str:
     return gettext(HANDLING.get(code, code))
 
 
+def pause_kind(kind: str) -> str:
+    label = PAUSE_KINDS.get(kind, kind)
+    return label if current_lang() == "zh" else kind.replace("_", " ")
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(when=when, day=day, cn_date=cn_date)
     app.jinja_env.globals.update(
@@ -110,6 +116,7 @@ def init_app(app: Flask) -> None:
         limit_text=limit_text,
         limit_zh=limit_zh,
         handling_type=handling_type,
+        pause_kind=pause_kind,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

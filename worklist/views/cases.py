@@ -43,6 +43,7 @@ def show(case_no: str) -> str:
         applicant=engine.worklist.applicant(case_no),
         materials=engine.worklist.materials(case_no),
         diagram=case_svg(case_no),
+        clock=engine.case_clock.explain(case_no),
         my_sections=set(user.sections),
     )
 
