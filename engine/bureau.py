@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
 from .warnings import Thresholds
+from .workcalendar import DEFAULT_OFFICE_HOURS, OfficeHours
 
 __all__ = ["Bureau", "Department", "Section", "SectionKind", "StaffMember", "load_bureau"]
 
@@ -63,6 +65,7 @@ class Bureau:
     name_en: str = ""
     source: str = ""
     thresholds: Thresholds = field(default_factory=Thresholds)
+    office_hours: OfficeHours = DEFAULT_OFFICE_HOURS
     _by_lane: dict[str, Section] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -90,6 +93,22 @@ def _require(table: dict[str, Any], key: str, where: str, kind: type = str) -> A
     if not isinstance(value, kind):
         raise ConfigError(f"{where}: field '{key}' must be {kind.__name__}, got {type(value).__name__}")
     return value
+
+
+def _office_hours(raw: Any, where: str) -> OfficeHours:
+    """``office_hours = ["09:00-12:00", "13:30-17:30"]`` (China time); absent: those defaults."""
+    if raw is None:
+        return DEFAULT_OFFICE_HOURS
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f'{where}: office_hours must be a list like ["09:00-12:00", "13:30-17:30"]')
+    periods = []
+    for item in raw:
+        try:
+            start, end = (time.fromisoformat(part.strip()) for part in str(item).split("-"))
+        except ValueError:
+            raise ConfigError(f"{where}: office_hours entry {item!r} is not HH:MM-HH:MM") from None
+        periods.append((start, end))
+    return OfficeHours(tuple(periods))
 
 
 def load_bureau(path: Path) -> Bureau:
@@ -154,6 +173,7 @@ def load_bureau(path: Path) -> Bureau:
         raise ConfigError(f"{path} [clock]: yellow_working_days must be a whole number ≥ 0, got {yellow!r}")
     return Bureau(
         thresholds=Thresholds(yellow_working_days=yellow),
+        office_hours=_office_hours(clock.get("office_hours"), f"{path} [clock]"),
         name=name,
         name_en=str(head.get("name_en", "")),
         case_prefix=str(head.get("case_prefix", "OW")),

@@ -15,15 +15,16 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from .clock import Clock
 from .db import Database
 from .models import CalendarOverrideRow
-from .workcalendar import WorkCalendar, load_overrides
+from .workcalendar import DEFAULT_OFFICE_HOURS, OfficeHours, WorkCalendar, load_overrides
 
 __all__ = ["CalendarAdmin"]
 
 
 class CalendarAdmin:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, *, office_hours: OfficeHours = DEFAULT_OFFICE_HOURS) -> None:
         self.db = db
         self.clock = clock
+        self.office_hours = office_hours
 
     def overrides(self) -> dict[date, bool]:
         """The stored overrides; empty when the schema is not created yet (``db upgrade`` comes first)."""
@@ -36,7 +37,7 @@ class CalendarAdmin:
             return {}
 
     def build(self) -> WorkCalendar:
-        return WorkCalendar(self.overrides())
+        return WorkCalendar(self.overrides(), office_hours=self.office_hours)
 
     def set(self, day: date, *, working: bool, note: str = "", actor: str = "") -> None:
         with self.db.writing() as session:

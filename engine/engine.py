@@ -57,7 +57,7 @@ class Engine:
         if not isinstance(bureau, Bureau):
             bureau = load_bureau(bureau or default_processes_dir() / "bureau.toml")
         self.bureau = bureau
-        self.calendar_admin = CalendarAdmin(self.db, self.clock)
+        self.calendar_admin = CalendarAdmin(self.db, self.clock, office_hours=bureau.office_hours)
         self.calendar = calendar or self.calendar_admin.build()
         self.thresholds = bureau.thresholds
         self.repository = RepositoryService(self.db, self.clock, bureau, forms_dir=forms_dir or default_forms_dir())

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from onewindow.engine import ConflictError, Engine, FixedClock, ValidationError
+from onewindow.engine import ConfigError, ConflictError, Engine, FixedClock, ValidationError, load_bureau
 from onewindow.engine.case_clock import compute_due
 from onewindow.engine.catalogue import Limit
+from onewindow.engine.engine import default_processes_dir
 from onewindow.engine.models import CaseRow, TaskRow
 from onewindow.engine.workcalendar import CHINA_TZ, WorkCalendar
 
@@ -178,3 +180,26 @@ def test_a_pause_never_makes_a_deadline_earlier(
     paused = compute_due(CAL, which="legal", start=began, limit=lim, pauses=spans, extensions=[], now=began)
     assert paused.due >= plain.due
     assert paused.due == CAL.due(began, limit + paused.paused, "working_days")
+
+
+def test_office_hours_come_from_bureau_toml(tmp_path: Path, clock: FixedClock) -> None:
+    source = (default_processes_dir() / "bureau.toml").read_text(encoding="utf-8")
+    custom = tmp_path / "bureau.toml"
+    custom.write_text(
+        source.replace(
+            'office_hours = ["09:00-12:00", "13:30-17:30"]', 'office_hours = ["08:30-12:00", "14:00-18:00"]'
+        ),
+        "utf-8",
+    )
+    engine = Engine(f"sqlite:///{tmp_path / 'b.db'}", clock=clock, bureau=custom)
+    engine.db.upgrade()
+    engine.repository.deploy(default_processes_dir())
+    case_no = accept(engine, clock, china(2026, 3, 2, 9, 30))
+    assert engine.cases.show(case_no).summary.committed_due_at == china(2026, 3, 11, 18, 0)  # the new closing time
+    assert engine.calendar.office_hours.hours_per_day() == 7.5
+    engine.close()
+    custom.write_text(
+        source.replace('office_hours = ["09:00-12:00", "13:30-17:30"]', 'office_hours = ["9h-12h"]'), "utf-8"
+    )
+    with pytest.raises(ConfigError, match=r"bureau.toml \[clock\]: office_hours entry '9h-12h' is not HH:MM-HH:MM"):
+        load_bureau(custom)
