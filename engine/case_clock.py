@@ -321,25 +321,12 @@ class CaseClockService:
                     select(ClockExtensionRow).where(ClockExtensionRow.case_id == row.id).order_by(ClockExtensionRow.id)
                 )
             ]
-            end = row.finished_at or now
-            calendar = self._calendar()
-            committed = compute_due(
-                calendar,
-                which="committed",
-                start=row.accepted_at,
-                limit=matter.committed_limit,
-                pauses=pauses,
-                extensions=extensions,
-                now=end,
-            )
-            legal = compute_due(
-                calendar,
-                which="legal",
-                start=row.accepted_at,
-                limit=matter.legal_limit,
-                pauses=pauses,
-                extensions=extensions,
-                now=end,
+            end, start, calendar = row.finished_at or now, row.accepted_at, self._calendar()
+            committed, legal = (
+                compute_due(
+                    calendar, which=which, start=start, limit=limit, pauses=pauses, extensions=extensions, now=end
+                )
+                for which, limit in (("committed", matter.committed_limit), ("legal", matter.legal_limit))
             )
         cap = JOINT_EXTENSION_CAP if matter.co_sections else EXTENSION_CAP
         return ClockView(row.case_no, row.status, row.accepted_at, row.paused_at, committed, legal, cap)

@@ -145,19 +145,13 @@ class CaseService:
         """Register a case (已接件) and run it to its first human task, in one transaction."""
         if not isinstance(applicant, dict):
             raise ValidationError("application data", [FieldError("(form)", "must be a JSON object")])
-        with self.db.writing() as session:
-            try:
-                summary = self.start_in_session(session, matter_key, applicant, actor)
-            except BaseException:
-                self.runtime.discard(session)
-                raise
-        self.runtime.commit_to_cache(session)
-        return summary
+        with self.runtime.transaction() as session:
+            return self.start_in_session(session, matter_key, applicant, actor)
 
     def start_in_session(self, session: Session, matter_key: str, applicant: dict[str, Any], actor: str) -> CaseSummary:
         """``start`` inside the caller's transaction (the window's intake registers and checks in one).
 
-        The caller commits, then calls ``runtime.commit_to_cache(session)``; on error, ``runtime.discard``.
+        The session must come from ``runtime.transaction()``, which commits and updates the cache.
         """
         definition = self.repository.latest(session, matter_key)
         bundle = self.runtime.bundle(session, definition.id)

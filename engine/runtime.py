@@ -258,6 +258,17 @@ class Runtime:
         if not workflow.completed:  # a finished case is read from its rows, never run again
             session.info.setdefault("after_commit", []).append((row.id, row.version, workflow))
 
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write transaction whose changed workflows enter the cache only once it has committed."""
+        with self.db.writing() as session:
+            try:
+                yield session
+            except BaseException:
+                self.discard(session)
+                raise
+        self.commit_to_cache(session)
+
     def commit_to_cache(self, session: Session) -> None:
         for case_id, version, workflow in session.info.pop("after_commit", []):
             self._put(case_id, version, workflow)

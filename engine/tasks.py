@@ -113,17 +113,11 @@ class TaskService:
     def complete(self, task_id: str, *, user: str, data: dict[str, Any] | None = None) -> TaskView:
         """Validate ``data`` against the task's form, complete the task and run the case on."""
         data = dict(data or {})
-        with self.db.writing() as session:
-            try:
-                view = self.complete_in_session(session, task_id, user, data)
-            except BaseException:
-                self.runtime.discard(session)
-                raise
-        self.runtime.commit_to_cache(session)
-        return view
+        with self.runtime.transaction() as session:
+            return self.complete_in_session(session, task_id, user, data)
 
     def complete_in_session(self, session: Session, task_id: str, user: str, data: dict[str, Any]) -> TaskView:
-        """``complete`` inside the caller's transaction; the caller commits and then updates the cache."""
+        """``complete`` inside the caller's ``runtime.transaction()``."""
         uid = task_uuid(task_id)
         # One statement finds the task and locks its case (and the task row) for this transaction.
         found = session.execute(

@@ -44,7 +44,7 @@ class TimerService:
         fired: list[FiredTimer] = []
         seen: set[int] = set()
         while len(seen) < limit:
-            with self.db.writing() as session:
+            with self.runtime.transaction() as session:
                 query = (
                     select(CaseRow.id)
                     .where(CaseRow.next_timer_at <= now, CaseRow.id.not_in(seen))
@@ -57,12 +57,7 @@ class TimerService:
                 if case_id is None:
                     break
                 seen.add(case_id)
-                try:
-                    fired.extend(self._fire(session, case_id, now, actor))
-                except BaseException:
-                    self.runtime.discard(session)
-                    raise
-            self.runtime.commit_to_cache(session)
+                fired.extend(self._fire(session, case_id, now, actor))
         return fired
 
     def _fire(self, session: Session, case_id: int, now: datetime, actor: str) -> list[FiredTimer]:

@@ -379,33 +379,24 @@ class WorklistService:
         written, so no half-registered case is left behind. Field errors are prefixed ``applicant.`` or
         ``check.`` so a form can show each beside its box.
         """
-        with self.db.writing() as session:
-            try:
-                summary = _prefixed(
-                    "applicant", lambda: self.cases.start_in_session(session, matter_key, applicant, actor)
-                )
-                case = self.cases.get_row(session, summary.case_no)
-                first = session.scalars(
-                    select(TaskRow)
-                    .where(TaskRow.case_id == case.id, TaskRow.state == "ready")
-                    .order_by(TaskRow.created_at, TaskRow.id)
-                ).first()
-                if first is not None:
-                    _prefixed("check", lambda: self.tasks.complete_in_session(session, first.id, actor, dict(check)))
-                session.flush()
-                session.refresh(case)
-                bundle = self.runtime.bundle(session, case.definition_id)
-                opened = session.scalars(
-                    select(TaskRow)
-                    .where(TaskRow.case_id == case.id, TaskRow.state == "ready")
-                    .order_by(TaskRow.created_at)
-                ).all()
-                result_summary = self.cases.summary_of(case, bundle.matter.name, summary.version)
-                open_views = [task_view(t, case) for t in opened]
-            except BaseException:
-                self.runtime.discard(session)
-                raise
-        self.runtime.commit_to_cache(session)
+        with self.runtime.transaction() as session:
+            summary = _prefixed("applicant", lambda: self.cases.start_in_session(session, matter_key, applicant, actor))
+            case = self.cases.get_row(session, summary.case_no)
+            first = session.scalars(
+                select(TaskRow)
+                .where(TaskRow.case_id == case.id, TaskRow.state == "ready")
+                .order_by(TaskRow.created_at, TaskRow.id)
+            ).first()
+            if first is not None:
+                _prefixed("check", lambda: self.tasks.complete_in_session(session, first.id, actor, dict(check)))
+            session.flush()
+            session.refresh(case)
+            bundle = self.runtime.bundle(session, case.definition_id)
+            opened = session.scalars(
+                select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.state == "ready").order_by(TaskRow.created_at)
+            ).all()
+            result_summary = self.cases.summary_of(case, bundle.matter.name, summary.version)
+            open_views = [task_view(t, case) for t in opened]
         missing = self.materials(summary.case_no).missing if result_summary.status == CaseStatus.SUPPLEMENT else []
         return IntakeResult(result_summary, missing, open_views)
 
