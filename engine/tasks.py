@@ -119,9 +119,17 @@ class TaskService:
     def complete_in_session(self, session: Session, task_id: str, user: str, data: dict[str, Any]) -> TaskView:
         """``complete`` inside the caller's ``runtime.transaction()``."""
         uid = task_uuid(task_id)
-        # One statement finds the task and locks its case (and the task row) for this transaction.
+        # One statement finds the task, locks its case (and the task row) and says whether the user works
+        # in the task's section; the reason is looked up only when the answer is no.
+        member = (
+            select(UserSectionRow.section_code)
+            .join(UserRow, UserRow.id == UserSectionRow.user_id)
+            .where(UserRow.username == user, UserRow.active.is_(True))
+            .where(UserSectionRow.section_code == TaskRow.section_code)
+            .exists()
+        )
         found = session.execute(
-            select(TaskRow, CaseRow)
+            select(TaskRow, CaseRow, member)
             .join(CaseRow, CaseRow.id == TaskRow.case_id)
             .where(TaskRow.id == str(uid))
             .with_for_update()
@@ -129,8 +137,9 @@ class TaskService:
         ).first()
         if found is None:
             raise NotFoundError(f"unknown task '{task_id}'")
-        row, case = found
-        self._check_member(session, row, user)
+        row, case, is_member = found
+        if not is_member:
+            self._check_member(session, row, user)
         if row.state != "ready":
             by = f" by {row.completed_by}" if row.completed_by else ""
             raise ConflictError(f"task '{row.name}' ({task_id}) was already {row.state}{by}")
