@@ -123,9 +123,24 @@ def _message(err: js_exceptions.ValidationError) -> str:
     return str(err.message)
 
 
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], Any]] = {}
+
+
+def _validator(schema: Mapping[str, Any]) -> Any:
+    """One compiled validator per schema object (deployed forms live as long as their bundle)."""
+    hit = _VALIDATORS.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    if len(_VALIDATORS) > 512:
+        _VALIDATORS.clear()
+    _VALIDATORS[id(schema)] = (schema, validator)
+    return validator
+
+
 def validate_data(schema: Mapping[str, Any], data: Any, *, context: str) -> None:
     """Raise ``ValidationError`` with one ``FieldError`` per failing field (path joined by '.')."""
-    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    validator = _validator(schema)
     errors: list[FieldError] = []
     for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path = [str(p) for p in err.absolute_path]
