@@ -15,6 +15,7 @@ from onewindow.engine import (
     NotFoundError,
     PermissionDeniedError,
     ValidationError,
+    WorkflowError,
 )
 from onewindow.engine.engine import default_processes_dir
 from onewindow.engine.models import CaseRow, DefinitionRow, EventRow, TaskRow
@@ -250,3 +251,28 @@ def test_redeploy_keeps_accounts_an_administrator_changed(sqlite_engine: Engine)
     sqlite_engine.repository.deploy(default_processes_dir())
     account = sqlite_engine.users.get("zhangwei")
     assert account.role == "clerk" and set(account.sections) == {"commerce", "finance"}
+
+
+def test_a_failing_condition_rolls_the_step_back(sqlite_engine: Engine, matters_dir: Path) -> None:
+    """A designer's condition that fails at run time: one-line WorkflowError, the task stays open, nothing kept."""
+    edit(
+        matters_dir / "foreign_investment_filing.bpmn",
+        ">negative_list</bpmn:conditionExpression>",
+        ">negative_list and no_such_field</bpmn:conditionExpression>",
+    )
+    sqlite_engine.repository.deploy(matters_dir)
+    case = sqlite_engine.cases.start(FI, FI_APPLICANT)
+    intake = open_tasks(sqlite_engine, case.case_no)["Task_Intake"]
+    before = counts(sqlite_engine)
+    with pytest.raises(WorkflowError) as info:
+        sqlite_engine.tasks.complete(
+            intake.id, user="lijing", data={"materials_received": ALL_FI_MATERIALS, "negative_list": True}
+        )
+    assert "no_such_field" in one_line(info.value)
+    assert counts(sqlite_engine) == before
+    assert open_tasks(sqlite_engine, case.case_no)["Task_Intake"].state == "ready"
+    # the cached workflow was not left half-run: the same task completes once the data avoids the failing branch
+    sqlite_engine.tasks.complete(
+        intake.id, user="lijing", data={"materials_received": ALL_FI_MATERIALS, "negative_list": False}
+    )
+    assert "Task_LeadReview" in open_tasks(sqlite_engine, case.case_no)
