@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from .catalogue import Matter
+from .safe_xml import parse_xml_bytes
+from .timers import clock_timers
 
-__all__ = ["MILESTONES", "ProcessBundle", "TaskMeta", "read_task_meta"]
+__all__ = ["MILESTONES", "ParsedProcess", "ProcessBundle", "TaskMeta", "parse_process", "read_task_meta"]
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -106,3 +109,24 @@ def read_task_meta(process: etree._Element) -> dict[str, TaskMeta]:
             milestone=props.get("milestone"),
         )
     return nodes
+
+
+@dataclass(frozen=True)
+class ParsedProcess:
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    nodes: dict[str, TaskMeta]
+    cycle_timers: list[str]  # ids of cycle timers, which stay on SpiffWorkflow's wall clock
+
+
+def parse_process(bpmn_xml: bytes, *, filename: str, process_id: str) -> ParsedProcess:
+    """Parse a checked BPMN once: SpiffWorkflow's specs with clocked timers, and our per-node metadata."""
+    tree = parse_xml_bytes(bpmn_xml, filename=filename)
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_xml(tree, filename=filename)
+    spec = parser.get_spec(process_id)
+    subprocess_specs = parser.get_subprocess_specs(process_id)
+    cycle_timers = clock_timers([spec, *subprocess_specs.values()])
+    process = tree.getroot().find(f".//{{{BPMN_NS}}}process[@id='{process_id}']")
+    nodes = read_task_meta(process) if process is not None else {}
+    return ParsedProcess(spec, subprocess_specs, nodes, cycle_timers)

@@ -21,7 +21,6 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -30,13 +29,12 @@ from .catalogue import Matter
 from .clock import Clock
 from .db import Database
 from .deadlines import Deadlines
-from .definitions import BPMN_NS, MILESTONES, ProcessBundle, read_task_meta
+from .definitions import MILESTONES, ProcessBundle, parse_process
 from .errors import NotFoundError, WorkflowError
 from .models import NO_DUE_DATE, CaseRow, DefinitionRow, EventRow, TaskRow
-from .safe_xml import parse_xml_bytes
 from .scripting import OnewindowScriptEngine
 from .serialization import dump_state, load_state
-from .timers import clock_timers, earliest_timer
+from .timers import earliest_timer
 
 __all__ = ["CaseStatus", "Runtime", "Step"]
 
@@ -423,22 +421,16 @@ def _one_line(err: Exception) -> str:
 
 
 def build_bundle(row: DefinitionRow) -> ProcessBundle:
-    tree = parse_xml_bytes(row.bpmn_xml, filename=row.bpmn_file)
-    parser = SpiffBpmnParser()
-    parser.add_bpmn_xml(tree, filename=row.bpmn_file)
-    spec = parser.get_spec(row.process_id)
-    subprocess_specs = parser.get_subprocess_specs(row.process_id)
-    clock_timers([spec, *subprocess_specs.values()])
-    process = tree.getroot().find(f".//{{{BPMN_NS}}}process[@id='{row.process_id}']")
+    parsed = parse_process(row.bpmn_xml, filename=row.bpmn_file, process_id=row.process_id)
     return ProcessBundle(
         definition_id=row.id,
         process_id=row.process_id,
-        spec=spec,
-        subprocess_specs=subprocess_specs,
+        spec=parsed.spec,
+        subprocess_specs=parsed.subprocess_specs,
         matter=Matter.from_dict(row.catalogue),
         lane_sections=dict(row.lane_sections),
         forms=dict(row.forms),
-        nodes=read_task_meta(process) if process is not None else {},
+        nodes=parsed.nodes,
     )
 
 

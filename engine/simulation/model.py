@@ -17,18 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-
 from ..bureau import Bureau, load_bureau
 from ..catalogue import Matter
 from ..clock import SystemClock
 from ..db import Database
-from ..definitions import BPMN_NS, TaskMeta, read_task_meta
+from ..definitions import TaskMeta, parse_process
 from ..errors import ConfigError, DeploymentError
 from ..repository import PreparedMatter, RepositoryService
-from ..safe_xml import parse_xml_bytes
-from ..timers import clock_timers
 
 __all__ = ["SimModel", "UserTask", "form_defaults", "load_model", "model_from_prepared"]
 
@@ -181,23 +176,15 @@ def load_model(
 
 def model_from_prepared(prepared: PreparedMatter, bureau: Bureau) -> SimModel:
     matter = prepared.matter
-    tree = parse_xml_bytes(prepared.bpmn_xml, filename=str(prepared.bpmn_path))
-    parser = SpiffBpmnParser()
-    parser.add_bpmn_xml(tree, filename=prepared.bpmn_path.name)
-    spec = parser.get_spec(matter.process_id)
-    subprocess_specs = parser.get_subprocess_specs(matter.process_id)
-    all_specs = [spec, *subprocess_specs.values()]
-    clock_timers(all_specs)
-    process = tree.getroot().find(f".//{{{BPMN_NS}}}process[@id='{matter.process_id}']")
-    nodes = read_task_meta(process) if process is not None else {}
+    parsed = parse_process(prepared.bpmn_xml, filename=str(prepared.bpmn_path), process_id=matter.process_id)
+    spec, subprocess_specs, nodes = parsed.spec, parsed.subprocess_specs, parsed.nodes
+    if parsed.cycle_timers:
+        raise ConfigError(
+            f"{prepared.bpmn_path}: {parsed.cycle_timers[0]}: cycle timers are not supported by the simulator"
+        )
     user_tasks: dict[str, UserTask] = {}
-    for s in all_specs:
+    for s in [spec, *subprocess_specs.values()]:
         for ts in s.task_specs.values():
-            definition = getattr(ts, "event_definition", None)
-            if isinstance(definition, CycleTimerEventDefinition):
-                raise ConfigError(
-                    f"{prepared.bpmn_path}: {ts.bpmn_id}: cycle timers are not supported by the simulator"
-                )
             if not getattr(ts, "manual", False) or not ts.bpmn_id:
                 continue
             meta = nodes.get(ts.bpmn_id)
