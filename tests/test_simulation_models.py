@@ -206,3 +206,20 @@ def test_form_defaults_answer_the_gateways() -> None:
     assert intake == {"materials_received": ["M01", "M02", "M03", "M04", "M05", "M06"], "negative_list": False}
     assert form_defaults(model.user_tasks["Task_LeadDecision"].form) == {"decision": "approve"}
     assert form_defaults(model.user_tasks["Task_FinanceCoReview"].form) == {"co_opinion": "sim", "co_agree": True}
+
+
+def test_cycle_timers_are_refused_by_the_simulator(tmp_path: Path) -> None:
+    cycle = (
+        '<bpmn:boundaryEvent id="Remind" name="Remind" attachedToRef="T1" cancelActivity="false">'
+        '<bpmn:timerEventDefinition><bpmn:timeCycle xsi:type="bpmn:tFormalExpression">"R3/PT1H"'
+        "</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>"
+    )
+    path = write_model(
+        tmp_path,
+        "cycle_model",
+        [start(), user("T1", simDuration="fixed(1) working_hours"), cycle, script("Note", "reminded = True"), end()],
+        [("Ev_Start", "T1"), ("T1", "Ev_End"), ("Remind", "Note"), ("Note", "Ev_End")],
+        {WINDOW: ["Ev_Start", "T1", "Remind", "Note", "Ev_End"]},
+    )
+    with pytest.raises(ConfigError, match=r"cycle_model\.bpmn: Remind: cycle timers are not supported"):
+        load_model(path)
