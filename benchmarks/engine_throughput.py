@@ -91,15 +91,15 @@ from sqlalchemy import Engine as SAEngine
 from sqlalchemy import Table, create_engine, event, text
 
 from onewindow.engine import Engine, FixedClock
-from onewindow.engine.bureau import load_bureau
-from onewindow.engine.catalogue import parse_catalogue
-from onewindow.engine.db import Database
-from onewindow.engine.engine import default_processes_dir
-from onewindow.engine.models import CaseRow, EventRow, TaskRow
-from onewindow.engine.scripting import OnewindowScriptEngine
-from onewindow.engine.serialization import dump_state
-from onewindow.engine.timers import clock_timers
-from onewindow.engine.workcalendar import WorkCalendar
+from onewindow.engine._bpmn.scripting import OnewindowScriptEngine
+from onewindow.engine._bpmn.timers import clock_timers
+from onewindow.engine._config.bureau import load_bureau
+from onewindow.engine._config.catalogue import parse_catalogue
+from onewindow.engine._engine import default_processes_dir
+from onewindow.engine._store.db import Database
+from onewindow.engine._store.models import CaseRow, EventRow, TaskRow
+from onewindow.engine._store.serialization import dump_state
+from onewindow.engine._time.workcalendar import WorkCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes" if (ROOT / "processes" / "bureau.toml").exists() else default_processes_dir()

@@ -76,7 +76,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from onewindow.engine.simulation import RunConfig, load_model, load_params, simulate
+from onewindow.engine._simulation import RunConfig, load_model, load_params, simulate
 
 ROOT = Path(__file__).resolve().parent
 PROSIMOS_VERSION = "2.1.0"

@@ -76,9 +76,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, func, insert, select
 
 from onewindow.engine import Engine, FixedClock
-from onewindow.engine.db import Database
-from onewindow.engine.engine import default_processes_dir
-from onewindow.engine.models import CaseRow, EventRow, TaskRow
+from onewindow.engine._engine import default_processes_dir
+from onewindow.engine._store.db import Database
+from onewindow.engine._store.models import CaseRow, EventRow, TaskRow
 from onewindow.worklist import create_app
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 import click
 
 from onewindow.engine import Clock, Engine, OnewindowError
-from onewindow.engine.db import Database
-from onewindow.engine.engine import default_processes_dir
+from onewindow.engine._engine import default_processes_dir
+from onewindow.engine._store.db import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
 

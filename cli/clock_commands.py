@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from onewindow.engine import FixedClock, OnewindowError
-from onewindow.engine.case_clock import PAUSE_KINDS, ClockView
-from onewindow.engine.workcalendar import CHINA_TZ, Unit
+from onewindow.engine._time.case_clock import PAUSE_KINDS, ClockView
+from onewindow.engine._time.workcalendar import CHINA_TZ, Unit
 
 from .app import AppContext, cli, domain_errors, emit, json_option, pass_app
 from .case_commands import case

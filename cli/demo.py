@@ -11,9 +11,9 @@ from typing import Any
 import click
 
 from onewindow.engine import Engine, FixedClock
-from onewindow.engine.db import Database
-from onewindow.engine.engine import default_processes_dir
-from onewindow.engine.workcalendar import CHINA_TZ
+from onewindow.engine._engine import default_processes_dir
+from onewindow.engine._store.db import Database
+from onewindow.engine._time.workcalendar import CHINA_TZ
 
 from .app import cli, domain_errors
 from .case_commands import print_case

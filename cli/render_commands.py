@@ -8,8 +8,8 @@ import click
 from sqlalchemy import select
 
 from onewindow.engine import NotFoundError, OnewindowError
-from onewindow.engine.diagram import render_svg
-from onewindow.engine.models import DefinitionRow, TaskRow
+from onewindow.engine._bpmn.diagram import render_svg
+from onewindow.engine._store.models import DefinitionRow, TaskRow
 
 from .app import AppContext, cli, domain_errors, pass_app
 

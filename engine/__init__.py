@@ -7,12 +7,9 @@ case = engine.cases.start("foreign_investment_filing", applicant)
 engine.tasks.complete(task_id, user="wangfang", data={...})
 """
 
-from .bureau import Bureau, Section, load_bureau
-from .cases import CaseSummary, CaseView, EventView, TaskView
-from .clock import Clock, FixedClock, SystemClock
-from .db import Database
-from .engine import Engine
-from .errors import (
+from ._config.bureau import Bureau, Section, load_bureau
+from ._engine import Engine
+from ._errors import (
     ConfigError,
     ConflictError,
     DatabaseError,
@@ -26,9 +23,12 @@ from .errors import (
     ValidationError,
     WorkflowError,
 )
-from .runtime import CaseStatus
-from .users import UserAccount
-from .worklist import WorklistFilter
+from ._services.cases import CaseSummary, CaseView, EventView, TaskView
+from ._services.runtime import CaseStatus
+from ._services.users import UserAccount
+from ._services.worklist import WorklistFilter
+from ._store.db import Database
+from ._time.clock import Clock, FixedClock, SystemClock
 
 __all__ = [
     "Bureau",

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from onewindow.engine import Engine, FixedClock
-from onewindow.engine.db import Database
-from onewindow.engine.engine import default_processes_dir
+from onewindow.engine._engine import default_processes_dir
+from onewindow.engine._store.db import Database
 
 PG_URL = os.environ.get("ONEWINDOW_TEST_DATABASE_URL")
 # 2026-03-02 09:30 China time, a Monday and an ordinary working day.

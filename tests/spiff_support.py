@@ -21,10 +21,10 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from onewindow.engine.clock import FixedClock
-from onewindow.engine.scripting import OnewindowScriptEngine
-from onewindow.engine.timers import clock_timers
-from onewindow.engine.workcalendar import WorkCalendar
+from onewindow.engine._bpmn.scripting import OnewindowScriptEngine
+from onewindow.engine._bpmn.timers import clock_timers
+from onewindow.engine._time.clock import FixedClock
+from onewindow.engine._time.workcalendar import WorkCalendar
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = ROOT / "processes"

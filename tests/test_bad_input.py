@@ -17,8 +17,8 @@ from onewindow.engine import (
     ValidationError,
     WorkflowError,
 )
-from onewindow.engine.engine import default_processes_dir
-from onewindow.engine.models import CaseRow, DefinitionRow, EventRow, TaskRow
+from onewindow.engine._engine import default_processes_dir
+from onewindow.engine._store.models import CaseRow, DefinitionRow, EventRow, TaskRow
 
 from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks
 

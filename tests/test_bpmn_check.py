@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from onewindow.engine.bpmn_check import CheckResult, check_bpmn, check_bpmn_bytes, main
-from onewindow.engine.errors import Problem
+from onewindow.engine._bpmn.check import CheckResult, check_bpmn, check_bpmn_bytes, main
+from onewindow.engine._errors import Problem
 
 CORPUS = Path("/work/shared/corpus/miwg")
 PROCESSES = Path(__file__).resolve().parents[1] / "processes"

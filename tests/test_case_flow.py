@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from onewindow.engine import CaseStatus, Engine, FixedClock
-from onewindow.engine.models import CaseRow, EventRow, TaskRow
+from onewindow.engine._store.models import CaseRow, EventRow, TaskRow
 
 from .conftest import ALL_FI_MATERIALS, ER_APPLICANT, FI, FI_APPLICANT, open_tasks, run_fi_to_decision
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from onewindow.cli.main import cli
-from onewindow.engine.engine import default_processes_dir
+from onewindow.engine._engine import default_processes_dir
 
 from .conftest import ALL_FI_MATERIALS, FI_APPLICANT
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from onewindow.engine import ConflictError, Engine, FixedClock
-from onewindow.engine.models import EventRow, TaskRow
+from onewindow.engine._store.models import EventRow, TaskRow
 
 from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks
 

@@ -10,9 +10,9 @@ from lxml import etree
 
 from onewindow.cli.main import cli
 from onewindow.engine import DeploymentError, Engine
-from onewindow.engine.diagram import render_svg
-from onewindow.engine.diagram_shapes import fit_lines, wrap_lines
-from onewindow.engine.engine import default_processes_dir
+from onewindow.engine._bpmn.diagram import render_svg
+from onewindow.engine._bpmn.diagram_shapes import fit_lines, wrap_lines
+from onewindow.engine._engine import default_processes_dir
 
 from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks
 

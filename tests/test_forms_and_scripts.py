@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from onewindow.engine.errors import ValidationError
-from onewindow.engine.forms import is_valid_resident_id, is_valid_uscc, validate_data
-from onewindow.engine.scripting import OnewindowScriptEngine, ScriptRejected, check_expression, check_script
+from onewindow.engine._bpmn.scripting import OnewindowScriptEngine, ScriptRejected, check_expression, check_script
+from onewindow.engine._config.forms import is_valid_resident_id, is_valid_uscc, validate_data
+from onewindow.engine._errors import ValidationError
 
 
 @pytest.mark.parametrize(

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from onewindow.engine import ConfigError, ConflictError, Engine, FixedClock, ValidationError, load_bureau
-from onewindow.engine.case_clock import compute_due
-from onewindow.engine.catalogue import Limit
-from onewindow.engine.engine import default_processes_dir
-from onewindow.engine.models import CaseRow, TaskRow
-from onewindow.engine.workcalendar import CHINA_TZ, WorkCalendar
+from onewindow.engine._config.catalogue import Limit
+from onewindow.engine._engine import default_processes_dir
+from onewindow.engine._store.models import CaseRow, TaskRow
+from onewindow.engine._time.case_clock import compute_due
+from onewindow.engine._time.workcalendar import CHINA_TZ, WorkCalendar
 
 from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks
 

@@ -23,7 +23,7 @@ from lxml import etree
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from SpiffWorkflow.util.task import TaskState
 
-from onewindow.engine.timers import next_timer_at
+from onewindow.engine._bpmn.timers import next_timer_at
 
 from . import spiff_support
 from .spiff_support import FORMS, NS, PROCESSES, Answers, bureau, flow_nodes, form, lane_of, properties

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from onewindow.cli.main import cli
-from onewindow.engine.simulation.compare import METRICS, Scenario, load_scenario, replication_seed, run_scenario
+from onewindow.engine._simulation.compare import METRICS, Scenario, load_scenario, replication_seed, run_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "processes" / "scenarios"
 REFORM = SCENARIOS / "reform.toml"

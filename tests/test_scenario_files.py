@@ -20,10 +20,10 @@ from jsonschema import Draft202012Validator, FormatChecker
 from lxml import etree
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
-from onewindow.engine.bureau import load_bureau
-from onewindow.engine.catalogue import parse_catalogue
-from onewindow.engine.repository import RepositoryService
-from onewindow.engine.scripting import check_expression, check_script
+from onewindow.engine._bpmn.scripting import check_expression, check_script
+from onewindow.engine._config.bureau import load_bureau
+from onewindow.engine._config.catalogue import parse_catalogue
+from onewindow.engine._services.repository import RepositoryService
 
 from . import spiff_support
 from .spiff_support import FORMS, NS, PROCESSES, Answers, bureau, flow_nodes, form, lane_of, properties

@@ -13,12 +13,12 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.util.task import TaskState
 
 from onewindow.engine import FixedClock
-from onewindow.engine.deadlines import Deadlines
-from onewindow.engine.engine import default_processes_dir
-from onewindow.engine.models import DefinitionRow
-from onewindow.engine.runtime import Runtime, build_bundle
-from onewindow.engine.serialization import _build_registry, dump_state, load_state
-from onewindow.engine.workcalendar import CHINA_TZ
+from onewindow.engine._engine import default_processes_dir
+from onewindow.engine._services.runtime import Runtime, build_bundle
+from onewindow.engine._store.models import DefinitionRow
+from onewindow.engine._store.serialization import _build_registry, dump_state, load_state
+from onewindow.engine._time.deadlines import Deadlines
+from onewindow.engine._time.workcalendar import CHINA_TZ
 
 from .conftest import ALL_FI_MATERIALS, FI_APPLICANT
 

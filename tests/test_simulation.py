@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from onewindow.engine.simulation import RunConfig, SimulationResult, load_model, parse_params, simulate
-from onewindow.engine.simulation.axis import TimeAxis
-from onewindow.engine.simulation.eventlog import log_rows
-from onewindow.engine.workcalendar import CHINA_TZ, WorkCalendar
+from onewindow.engine._simulation import RunConfig, SimulationResult, load_model, parse_params, simulate
+from onewindow.engine._simulation.axis import TimeAxis
+from onewindow.engine._simulation.eventlog import log_rows
+from onewindow.engine._time.workcalendar import CHINA_TZ, WorkCalendar
 
 from .test_simulation_models import (
     COMMERCE,

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from onewindow.engine.errors import ConfigError, DeploymentError
-from onewindow.engine.simulation import load_model
-from onewindow.engine.simulation.model import form_defaults
+from onewindow.engine._errors import ConfigError, DeploymentError
+from onewindow.engine._simulation import load_model
+from onewindow.engine._simulation.model import form_defaults
 
 WINDOW, COMMERCE, INVESTMENT, FINANCE, ISSUING = (
     "统一受理窗口",

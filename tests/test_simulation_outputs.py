@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from onewindow.cli.main import cli
-from onewindow.engine.errors import ConfigError
-from onewindow.engine.simulation import RunConfig, load_model, load_params, simulate
-from onewindow.engine.simulation.compare import load_scenario, replication_seed, run_scenario, t_quantile
-from onewindow.engine.simulation.eventlog import write_csv, write_xes
+from onewindow.engine._errors import ConfigError
+from onewindow.engine._simulation import RunConfig, load_model, load_params, simulate
+from onewindow.engine._simulation.compare import load_scenario, replication_seed, run_scenario, t_quantile
+from onewindow.engine._simulation.eventlog import write_csv, write_xes
 
 from .test_simulation_models import sequential
 
@@ -258,7 +258,7 @@ def test_t_quantiles_match_scipy() -> None:
 def test_plot_without_a_chinese_font_labels_lanes_by_code(
     params_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from onewindow.engine.simulation import plot
+    from onewindow.engine._simulation import plot
 
     monkeypatch.setattr(plot, "_cjk_font", lambda _manager: None)
     result = fi_run(params_file, 50)

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from onewindow.cli.main import cli
-from onewindow.engine.errors import ConfigError, OnewindowError, WorkflowError
-from onewindow.engine.simulation import RunConfig, load_model, load_params, parse_params, simulate
-from onewindow.engine.simulation.distributions import parse_duration
+from onewindow.engine._errors import ConfigError, OnewindowError, WorkflowError
+from onewindow.engine._simulation import RunConfig, load_model, load_params, parse_params, simulate
+from onewindow.engine._simulation.distributions import parse_duration
 
 from .test_simulation_models import sequential, user, write_model
 

@@ -10,7 +10,7 @@ from datetime import UTC
 from sqlalchemy import func, select
 
 from onewindow.engine import Engine, FixedClock
-from onewindow.engine.models import CaseRow, EventRow
+from onewindow.engine._store.models import CaseRow, EventRow
 
 from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks
 from .test_legal_clock import accept, china

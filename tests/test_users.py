@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from onewindow.cli.main import cli
 from onewindow.engine import Engine, NotFoundError, ValidationError
-from onewindow.engine.users import hash_password, verify_password
+from onewindow.engine._services.users import hash_password, verify_password
 
 
 def test_hash_is_self_describing_salted_and_verifies() -> None:

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onewindow.engine.errors import ConfigError
-from onewindow.engine.workcalendar import (
+from onewindow.engine._errors import ConfigError
+from onewindow.engine._time.workcalendar import (
     CHINA_TZ,
     DayKind,
     OfficeHours,

@@ -11,7 +11,7 @@ from flask import Flask
 
 from onewindow.cli.main import cli
 from onewindow.engine import Engine
-from onewindow.engine.db import Database
+from onewindow.engine._store.db import Database
 from onewindow.worklist import create_app
 
 

@@ -40,7 +40,7 @@ def test_dynamic_strings_are_translated() -> None:
         assert key in ZH
     for unit in ("working days", "calendar days", "working hours"):
         assert "{value} " + unit in ZH
-    from onewindow.engine.runtime import CaseStatus
+    from onewindow.engine._services.runtime import CaseStatus
 
     assert set(CaseStatus.LABELS.values()) <= set(EN)
 

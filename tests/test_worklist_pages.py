@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 
 from onewindow.engine import Engine, FixedClock
-from onewindow.engine.workcalendar import CHINA_TZ
+from onewindow.engine._time.workcalendar import CHINA_TZ
 
 from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT
 from .worklist_support import app, client, ids, login, post, start_fi, task_id, text  # noqa: F401

@@ -16,7 +16,7 @@ from onewindow.engine import (
     ValidationError,
     WorklistFilter,
 )
-from onewindow.engine.models import CaseRow, CounterRow
+from onewindow.engine._store.models import CaseRow, CounterRow
 
 from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks
 from .worklist_support import start_fi, task_id

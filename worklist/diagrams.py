@@ -13,7 +13,7 @@ from flask import Response, current_app
 from markupsafe import Markup
 
 from onewindow.engine import NotFoundError
-from onewindow.engine.worklist import DiagramSource
+from onewindow.engine._services.worklist import DiagramSource
 
 from . import get_engine
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def _render(source: DiagramSource) -> Markup | None:
     try:
-        from onewindow.engine.diagram import render_svg
+        from onewindow.engine._bpmn.diagram import render_svg
     except ImportError:
         return None
     try:

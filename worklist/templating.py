@@ -8,10 +8,10 @@ from typing import Any
 from flask import Flask, g
 
 from onewindow.engine import TaskView
-from onewindow.engine.case_clock import PAUSE_KINDS
-from onewindow.engine.catalogue import Limit, Matter
-from onewindow.engine.warnings import DeadlineStatus
-from onewindow.engine.workcalendar import CHINA_TZ
+from onewindow.engine._config.catalogue import Limit, Matter
+from onewindow.engine._time.case_clock import PAUSE_KINDS
+from onewindow.engine._time.deadline_levels import DeadlineStatus
+from onewindow.engine._time.workcalendar import CHINA_TZ
 
 from . import get_engine
 from .i18n import current_lang, gettext

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from onewindow.engine import CaseStatus, ConflictError, FieldError, PermissionDeniedError, ValidationError
-from onewindow.engine.users import UserAccount
+from onewindow.engine._services.users import UserAccount
 
 from .. import get_engine
 from ..errors import error_page

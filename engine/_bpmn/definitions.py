@@ -1,0 +1,132 @@
+"""A deployed process, parsed once: SpiffWorkflow spec plus what onewindow reads from the BPMN itself.
+
+Besides SpiffWorkflow's spec we read, per flow node: its lane (a bureau section), the form of a user
+task (``formJsonSchemaFilename`` property or Camunda's ``formKey``), a step limit (``stepLimit``
+property, e.g. ``3 working_days``) and a case milestone (``milestone`` property: accepted,
+supplement_requested, refused_acceptance, approved, rejected, issued).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+from .._config.catalogue import Matter
+from .safe_xml import parse_xml_bytes
+from .timers import clock_timers
+
+__all__ = ["MILESTONES", "ParsedProcess", "ProcessBundle", "TaskMeta", "parse_process", "read_task_meta"]
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+
+MILESTONES = {  # what the history says when a task carrying the milestone completes
+    "accepted": "受理(法定时限开始计算)",
+    "supplement_requested": "补正材料已登记",
+    "refused_acceptance": "不予受理",
+    "approved": "准予(已用印)",
+    "rejected": "不予许可(决定书已送达)",
+    "issued": "已出证",
+}
+
+
+@dataclass(frozen=True)
+class TaskMeta:
+    id: str
+    name: str
+    tag: str
+    line: int | None
+    lane: str | None = None
+    form: str | None = None
+    step_limit: str | None = None
+    milestone: str | None = None
+
+
+@dataclass
+class ProcessBundle:
+    """Everything needed to run cases of one deployed version; cached per definition id."""
+
+    definition_id: int
+    process_id: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    matter: Matter
+    lane_sections: dict[str, str] = field(default_factory=dict)
+    forms: dict[str, Any] = field(default_factory=dict)
+    nodes: dict[str, TaskMeta] = field(default_factory=dict)
+
+    def node(self, bpmn_id: str) -> TaskMeta | None:
+        return self.nodes.get(bpmn_id)
+
+
+def _properties(node: etree._Element) -> dict[str, str]:
+    props: dict[str, str] = {}
+    for prop in node.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS):
+        name, value = prop.get("name"), prop.get("value")
+        if name and value is not None:
+            props[name] = value
+    return props
+
+
+def _form_name(node: etree._Element, props: dict[str, str]) -> str | None:
+    form = props.get("formJsonSchemaFilename") or node.get(f"{{{CAMUNDA_NS}}}formKey")
+    if not form:
+        return None
+    # Camunda writes keys such as "embedded:app:forms/x.json" or "camunda-forms:deployment:x.json".
+    return form.rsplit(":", 1)[-1].rsplit("/", 1)[-1].strip() or None
+
+
+def read_task_meta(process: etree._Element) -> dict[str, TaskMeta]:
+    """Lane, form, step limit and milestone of every flow node in one ``bpmn:process``."""
+    lanes: dict[str, str | None] = {}
+    for lane in process.iterfind(".//bpmn:lane", NS):
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+            if ref.text:
+                # Nested lanes: the innermost lane wins, as in SpiffWorkflow.
+                lanes[ref.text.strip()] = lane.get("name")
+    nodes: dict[str, TaskMeta] = {}
+    for node in process.iter():
+        if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN_NS}}}"):
+            continue
+        node_id = node.get("id")
+        tag = etree.QName(node).localname
+        if not node_id or tag in {"sequenceFlow", "lane", "laneSet", "process", "flowNodeRef"}:
+            continue
+        props = _properties(node)
+        nodes[node_id] = TaskMeta(
+            id=node_id,
+            name=(node.get("name") or node_id).strip(),
+            tag=tag,
+            line=node.sourceline,
+            lane=lanes.get(node_id),
+            form=_form_name(node, props) if tag == "userTask" else None,
+            step_limit=props.get("stepLimit"),
+            milestone=props.get("milestone"),
+        )
+    return nodes
+
+
+@dataclass(frozen=True)
+class ParsedProcess:
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    nodes: dict[str, TaskMeta]
+    cycle_timers: list[str]  # ids of cycle timers, which stay on SpiffWorkflow's wall clock
+
+
+def parse_process(bpmn_xml: bytes, *, filename: str, process_id: str) -> ParsedProcess:
+    """Parse a checked BPMN once: SpiffWorkflow's specs with clocked timers, and our per-node metadata."""
+    tree = parse_xml_bytes(bpmn_xml, filename=filename)
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_xml(tree, filename=filename)
+    spec = parser.get_spec(process_id)
+    subprocess_specs = parser.get_subprocess_specs(process_id)
+    cycle_timers = clock_timers([spec, *subprocess_specs.values()])
+    process = tree.getroot().find(f".//{{{BPMN_NS}}}process[@id='{process_id}']")
+    nodes = read_task_meta(process) if process is not None else {}
+    return ParsedProcess(spec, subprocess_specs, nodes, cycle_timers)

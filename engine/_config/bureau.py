@@ -1,0 +1,185 @@
+"""The bureau's organisation: sections, supervising departments and staff, from ``bureau.toml``.
+
+A BPMN lane resolves to a section by the section's Chinese name (what designers type in the modeller)
+or by its code.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from .._errors import ConfigError
+from .._time.deadline_levels import Thresholds
+from .._time.workcalendar import DEFAULT_OFFICE_HOURS, OfficeHours
+
+__all__ = ["Bureau", "Department", "Section", "SectionKind", "StaffMember", "load_bureau"]
+
+
+class SectionKind(StrEnum):
+    INTAKE_WINDOW = "intake_window"
+    APPROVAL_SECTION = "approval_section"
+    INSPECTION_CENTRE = "inspection_centre"
+    ISSUING_WINDOW = "issuing_window"
+
+
+ROLES = ("clerk", "chief", "admin")
+
+
+@dataclass(frozen=True)
+class Section:
+    code: str
+    name: str
+    kind: SectionKind
+    name_en: str = ""
+    seal_no: str = ""
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    name: str
+    name_en: str = ""
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    user: str
+    name: str
+    sections: tuple[str, ...]
+    role: str = "clerk"
+
+
+@dataclass(frozen=True)
+class Bureau:
+    name: str
+    case_prefix: str
+    division_code: str
+    sections: tuple[Section, ...]
+    departments: tuple[Department, ...]
+    staff: tuple[StaffMember, ...] = ()
+    name_en: str = ""
+    source: str = ""
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    office_hours: OfficeHours = DEFAULT_OFFICE_HOURS
+    _by_lane: dict[str, Section] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for s in self.sections:
+            self._by_lane[s.name] = s
+            self._by_lane[s.code] = s
+
+    def section_for_lane(self, lane: str | None) -> Section | None:
+        return None if lane is None else self._by_lane.get(lane.strip())
+
+    def section(self, code: str) -> Section | None:
+        return next((s for s in self.sections if s.code == code), None)
+
+    def department(self, code: str) -> Department | None:
+        return next((d for d in self.departments if d.code == code), None)
+
+    def known_sections(self) -> str:
+        return ", ".join(f"{s.name} ({s.code})" for s in self.sections)
+
+
+def _require(table: dict[str, Any], key: str, where: str, kind: type = str) -> Any:
+    value = table.get(key)
+    if value is None or (kind is str and not str(value).strip()):
+        raise ConfigError(f"{where}: missing required field '{key}'")
+    if not isinstance(value, kind):
+        raise ConfigError(f"{where}: field '{key}' must be {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _office_hours(raw: Any, where: str) -> OfficeHours:
+    """``office_hours = ["09:00-12:00", "13:30-17:30"]`` (China time); absent: those defaults."""
+    if raw is None:
+        return DEFAULT_OFFICE_HOURS
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f'{where}: office_hours must be a list like ["09:00-12:00", "13:30-17:30"]')
+    periods = []
+    for item in raw:
+        try:
+            start, end = (time.fromisoformat(part.strip()) for part in str(item).split("-"))
+        except ValueError:
+            raise ConfigError(f"{where}: office_hours entry {item!r} is not HH:MM-HH:MM") from None
+        periods.append((start, end))
+    return OfficeHours(tuple(periods))
+
+
+def load_bureau(path: Path) -> Bureau:
+    """Read and validate ``bureau.toml``; every problem names the file and the entry."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: bureau configuration not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: invalid TOML: {err}") from None
+    head = raw.get("bureau", {})
+    name = _require(head, "name", f"{path} [bureau]")
+    sections: list[Section] = []
+    for i, s in enumerate(raw.get("sections", []), 1):
+        where = f"{path} [[sections]] #{i}"
+        kind = _require(s, "kind", where)
+        if kind not in SectionKind.__members__.values():
+            raise ConfigError(f"{where}: kind '{kind}' is not one of {', '.join(SectionKind)}")
+        sections.append(
+            Section(
+                code=_require(s, "code", where),
+                name=_require(s, "name", where),
+                kind=SectionKind(kind),
+                name_en=str(s.get("name_en", "")),
+                seal_no=str(s.get("seal_no", "")),
+            )
+        )
+    if not sections:
+        raise ConfigError(f"{path}: no [[sections]] defined")
+    codes = [s.code for s in sections]
+    names = [s.name for s in sections]
+    for seen in (codes, names):
+        dup = {x for x in seen if seen.count(x) > 1}
+        if dup:
+            raise ConfigError(f"{path}: duplicate section code or name: {', '.join(sorted(dup))}")
+    departments = [
+        Department(
+            code=_require(d, "code", f"{path} [[departments]] #{i}"),
+            name=_require(d, "name", f"{path} [[departments]] #{i}"),
+            name_en=str(d.get("name_en", "")),
+        )
+        for i, d in enumerate(raw.get("departments", []), 1)
+    ]
+    staff: list[StaffMember] = []
+    for i, m in enumerate(raw.get("staff", []), 1):
+        where = f"{path} [[staff]] #{i}"
+        member_sections = tuple(_require(m, "sections", where, list))
+        unknown = [c for c in member_sections if c not in codes]
+        if unknown:
+            raise ConfigError(f"{where}: unknown section(s) {', '.join(unknown)}; known: {', '.join(codes)}")
+        role = str(m.get("role", "clerk"))
+        if role not in ROLES:
+            raise ConfigError(f"{where}: role '{role}' is not one of {', '.join(ROLES)}")
+        staff.append(
+            StaffMember(
+                user=_require(m, "user", where), name=_require(m, "name", where), sections=member_sections, role=role
+            )
+        )
+    clock = raw.get("clock", {})
+    yellow = clock.get("yellow_working_days", 1)
+    if not isinstance(yellow, int) or isinstance(yellow, bool) or yellow < 0:
+        raise ConfigError(f"{path} [clock]: yellow_working_days must be a whole number ≥ 0, got {yellow!r}")
+    return Bureau(
+        thresholds=Thresholds(yellow_working_days=yellow),
+        office_hours=_office_hours(clock.get("office_hours"), f"{path} [clock]"),
+        name=name,
+        name_en=str(head.get("name_en", "")),
+        case_prefix=str(head.get("case_prefix", "OW")),
+        division_code=str(head.get("division_code", "")),
+        sections=tuple(sections),
+        departments=tuple(departments),
+        staff=tuple(staff),
+        source=str(path),
+    )

@@ -1,0 +1,224 @@
+"""The matter catalogue: ``processes/<matter>.toml`` beside each BPMN (fields of GB/T 39046-2020)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .._errors import Problem
+from .bureau import Bureau
+
+__all__ = ["Limit", "Material", "Matter", "parse_catalogue"]
+
+LIMIT_UNITS = ("working_days", "natural_days", "working_hours")
+HANDLING_TYPES = {"immediate": "即办件", "committed": "承诺件", "other": "其他"}
+MATTER_TYPES = {f"{i:02d}" for i in range(1, 11)} | {"20"}
+REQUIRED_FIELDS = (
+    "code",
+    "name",
+    "matter_type",
+    "handling_type",
+    "process_id",
+    "legal_limit",
+    "committed_limit",
+    "lead_section",
+    "materials",
+    "supervising_department",
+    "result_name",
+)
+
+
+@dataclass(frozen=True)
+class Limit:
+    value: float
+    unit: str
+
+    def __str__(self) -> str:
+        value = int(self.value) if float(self.value).is_integer() else self.value
+        return f"{value} {self.unit}"
+
+
+@dataclass(frozen=True)
+class Material:
+    code: str
+    name: str
+    issuer: str
+    originals: int
+    copies: int
+    required: bool
+
+
+@dataclass(frozen=True)
+class Matter:
+    key: str
+    code: str
+    name: str
+    matter_type: str
+    handling_type: str
+    process_id: str
+    legal_limit: Limit
+    committed_limit: Limit
+    lead_section: str
+    co_sections: tuple[str, ...]
+    materials: tuple[Material, ...]
+    supervising_department: str
+    result_name: str
+    application_form: str | None = None
+    name_en: str = ""
+    implementation_code: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def required_materials(self) -> list[str]:
+        return [m.code for m in self.materials if m.required]
+
+    def process_data(self) -> dict[str, Any]:
+        """What the BPMN sees as ``matter`` in its task data."""
+        return {
+            "key": self.key,
+            "code": self.code,
+            "name": self.name,
+            "handling_type": self.handling_type,
+            "lead_section": self.lead_section,
+            "co_sections": list(self.co_sections),
+            "materials": [m.code for m in self.materials],
+            "required_materials": self.required_materials,
+            "supervising_department": self.supervising_department,
+            "result_name": self.result_name,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Matter:
+        return cls(
+            **{
+                **d,
+                "legal_limit": Limit(**d["legal_limit"]),
+                "committed_limit": Limit(**d["committed_limit"]),
+                "co_sections": tuple(d["co_sections"]),
+                "materials": tuple(Material(**m) for m in d["materials"]),
+            }
+        )
+
+
+def _limit(raw: Any, key: str, file: str, problems: list[Problem]) -> Limit:
+    if not isinstance(raw, dict) or "value" not in raw or "unit" not in raw:
+        problems.append(Problem(file, f"'{key}' must be a table {{ value = N, unit = \"working_days\" }}", element=key))
+        return Limit(0, "working_days")
+    value, unit = raw["value"], raw["unit"]
+    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+        problems.append(Problem(file, f"'{key}.value' must be a positive number, got {value!r}", element=key))
+    if unit not in LIMIT_UNITS:
+        problems.append(
+            Problem(file, f"'{key}.unit' must be one of {', '.join(LIMIT_UNITS)}, got {unit!r}", element=key)
+        )
+    return Limit(float(value) if isinstance(value, int | float) else 0.0, str(unit))
+
+
+def _materials(raw: Any, file: str, problems: list[Problem]) -> tuple[Material, ...]:
+    if not isinstance(raw, list) or not raw:
+        problems.append(Problem(file, "'materials' must list at least one [[materials]] entry", element="materials"))
+        return ()
+    out: list[Material] = []
+    seen: set[str] = set()
+    for i, m in enumerate(raw, 1):
+        where = f"materials #{i}"
+        missing = [k for k in ("code", "name", "issuer", "required") if k not in m]
+        if missing:
+            problems.append(Problem(file, f"missing field(s) {', '.join(missing)}", element=where))
+            continue
+        if m["code"] in seen:
+            problems.append(Problem(file, f"duplicate material code '{m['code']}'", element=where))
+        seen.add(m["code"])
+        if not isinstance(m["required"], bool):
+            problems.append(Problem(file, "'required' must be true or false", element=where))
+        counts = {k: m.get(k, 0) for k in ("originals", "copies")}
+        for k, v in counts.items():
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                problems.append(Problem(file, f"'{k}' must be a whole number ≥ 0, got {v!r}", element=where))
+        out.append(
+            Material(
+                code=str(m["code"]),
+                name=str(m["name"]),
+                issuer=str(m["issuer"]),
+                originals=int(counts["originals"]) if isinstance(counts["originals"], int) else 0,
+                copies=int(counts["copies"]) if isinstance(counts["copies"], int) else 0,
+                required=bool(m["required"]),
+            )
+        )
+    return tuple(out)
+
+
+def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Problem]]:
+    """Read and check one catalogue file; returns the matter (None if unusable) and every problem found."""
+    file = str(path)
+    problems: list[Problem] = []
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, [Problem(file, "catalogue file not found (every BPMN needs a <matter>.toml beside it)")]
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        return None, [Problem(file, f"invalid TOML: {err}")]
+    missing = [k for k in REQUIRED_FIELDS if k not in raw]
+    if missing:
+        return None, [Problem(file, f"missing required field(s): {', '.join(missing)}")]
+    code = str(raw["code"])
+    if len(code) > 10:
+        problems.append(Problem(file, f"'code' (基本编码) is at most 10 characters, got {len(code)}", element="code"))
+    if len(str(raw.get("implementation_code", ""))) > 24:
+        problems.append(
+            Problem(file, "'implementation_code' (实施编码) is at most 24 characters", element="implementation_code")
+        )
+    if str(raw["matter_type"]) not in MATTER_TYPES:
+        problems.append(
+            Problem(file, f"'matter_type' {raw['matter_type']!r} is not a GB/T 39046 code", element="matter_type")
+        )
+    if raw["handling_type"] not in HANDLING_TYPES:
+        problems.append(
+            Problem(file, f"'handling_type' must be one of {', '.join(HANDLING_TYPES)}", element="handling_type")
+        )
+    legal = _limit(raw["legal_limit"], "legal_limit", file, problems)
+    committed = _limit(raw["committed_limit"], "committed_limit", file, problems)
+    if legal.unit == committed.unit and committed.value > legal.value:
+        problems.append(Problem(file, "committed limit exceeds the legal limit", element="committed_limit"))
+    co_sections = raw.get("co_sections", [])
+    for sec in [raw["lead_section"], *co_sections]:
+        if bureau.section(str(sec)) is None:
+            problems.append(
+                Problem(file, f"unknown section '{sec}'; known: {bureau.known_sections()}", element="lead_section")
+            )
+    if bureau.department(str(raw["supervising_department"])) is None:
+        known = ", ".join(d.code for d in bureau.departments)
+        problems.append(
+            Problem(
+                file,
+                f"unknown supervising department '{raw['supervising_department']}'; known: {known}",
+                element="supervising_department",
+            )
+        )
+    materials = _materials(raw["materials"], file, problems)
+    modelled = set(REQUIRED_FIELDS) | {"co_sections", "application_form", "name_en", "implementation_code"}
+    matter = Matter(
+        key=path.stem,
+        code=code,
+        name=str(raw["name"]),
+        name_en=str(raw.get("name_en", "")),
+        implementation_code=str(raw.get("implementation_code", "")),
+        matter_type=str(raw["matter_type"]),
+        handling_type=str(raw["handling_type"]),
+        process_id=str(raw["process_id"]),
+        legal_limit=legal,
+        committed_limit=committed,
+        lead_section=str(raw["lead_section"]),
+        co_sections=tuple(str(s) for s in co_sections),
+        materials=materials,
+        supervising_department=str(raw["supervising_department"]),
+        result_name=str(raw["result_name"]),
+        application_form=raw.get("application_form"),
+        extra={k: v for k, v in raw.items() if k not in modelled},
+    )
+    return matter, problems

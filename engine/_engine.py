@@ -1,0 +1,89 @@
+"""``Engine``: one object that wires the services over one database, one clock and one bureau."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ._config.bureau import Bureau, load_bureau
+from ._services.cases import CaseService
+from ._services.repository import RepositoryService
+from ._services.runtime import Runtime
+from ._services.tasks import TaskService
+from ._services.timer_service import TimerService
+from ._services.users import UserService
+from ._services.worklist import WorklistService
+from ._store.db import Database
+from ._time.calendar_admin import CalendarAdmin
+from ._time.case_clock import CaseClockService
+from ._time.clock import Clock, SystemClock
+from ._time.deadline_levels import DeadlineStatus, deadline_status
+from ._time.deadlines import Deadlines
+from ._time.overdue import overdue_report
+from ._time.workcalendar import WorkCalendar
+
+__all__ = ["Engine", "default_forms_dir", "default_processes_dir"]
+
+
+def default_processes_dir() -> Path:
+    """``ONEWINDOW_PROCESSES`` or the processes shipped with the package."""
+    import onewindow.processes
+
+    return Path(os.environ.get("ONEWINDOW_PROCESSES") or Path(onewindow.processes.__file__).parent)
+
+
+def default_forms_dir() -> Path:
+    import onewindow.forms
+
+    return Path(os.environ.get("ONEWINDOW_FORMS") or Path(onewindow.forms.__file__).parent)
+
+
+class Engine:
+    """The embedded engine. ``Engine()`` uses ``ONEWINDOW_DATABASE_URL`` or ``./onewindow.db``."""
+
+    def __init__(
+        self,
+        database: Database | str | None = None,
+        *,
+        clock: Clock | None = None,
+        bureau: Bureau | Path | None = None,
+        forms_dir: Path | None = None,
+        calendar: WorkCalendar | None = None,
+    ) -> None:
+        self.db = database if isinstance(database, Database) else Database(database)
+        self.clock: Clock = clock or SystemClock()
+        if not isinstance(bureau, Bureau):
+            bureau = load_bureau(bureau or default_processes_dir() / "bureau.toml")
+        self.bureau = bureau
+        self.calendar_admin = CalendarAdmin(self.db, self.clock, office_hours=bureau.office_hours)
+        self.calendar = calendar or self.calendar_admin.build()
+        self.thresholds = bureau.thresholds
+        self.repository = RepositoryService(self.db, self.clock, bureau, forms_dir=forms_dir or default_forms_dir())
+        self.runtime = Runtime(
+            self.db, self.clock, Deadlines(self.calendar), departments={d.code: d.name for d in bureau.departments}
+        )
+        self.cases = CaseService(self.db, self.clock, self.runtime, self.repository, case_prefix=bureau.case_prefix)
+        self.tasks = TaskService(self.db, self.clock, self.runtime)
+        self.users = UserService(self.db, self.clock)
+        self.worklist = WorklistService(self.db, self.clock, self.runtime, cases=self.cases, tasks=self.tasks)
+        self.case_clock = CaseClockService(self.db, self.clock, self.runtime, lambda: self.calendar)
+        self.timers = TimerService(self.db, self.clock, self.runtime)
+
+    def deadline_status(self, due_at: datetime | None, *, paused: bool = False) -> DeadlineStatus:
+        """Green / yellow / red and working days left for a due instant, as of the engine's clock."""
+        return deadline_status(due_at, self.clock.now(), self.calendar, self.thresholds, paused=paused)
+
+    def reload_calendar(self) -> None:
+        """Pick up changed overrides (after ``calendar set`` or ``import``) everywhere dates are counted."""
+        self.calendar = self.calendar_admin.build()
+        self.runtime.deadlines.calendar = self.calendar
+        self.runtime.script_engine.calendar = self.calendar
+
+    def overdue(self, *, level: str = "yellow") -> dict[str, Any]:
+        """Open work at ``level`` (yellow or red) or worse, grouped by section, matter and clerk."""
+        return overdue_report(self.db, self.clock, self.calendar, self.thresholds, level=level)
+
+    def close(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,441 @@
+"""Running cases: load a case's workflow under its lock, change it, and write it back in one transaction.
+
+The parsed process of each deployed version is cached for the life of the process, and so is each case's
+workflow object, keyed by the case's row version: a warm case is never deserialised, and a case changed
+by another server (its version moved on) is reloaded from the database. A workflow is taken out of the
+cache while a transaction works on it and only put back after the commit, so a failed step can never
+leave a half-changed workflow behind.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, cast
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from .._bpmn.definitions import MILESTONES, ProcessBundle, parse_process
+from .._bpmn.scripting import OnewindowScriptEngine
+from .._bpmn.timers import earliest_timer
+from .._config.catalogue import Matter
+from .._errors import NotFoundError, WorkflowError
+from .._store.db import Database
+from .._store.models import NO_DUE_DATE, CaseRow, DefinitionRow, EventRow, TaskRow
+from .._store.serialization import dump_state, load_state
+from .._time.clock import Clock
+from .._time.deadlines import Deadlines
+
+__all__ = ["CaseStatus", "Runtime", "Step"]
+
+
+class CaseStatus:
+    RECEIVED = "received"  # 已接件
+    SUPPLEMENT = "supplement"  # 补正中
+    ACCEPTED = "accepted"  # 已受理, being handled
+    NOT_ACCEPTED = "not_accepted"  # 不予受理
+    APPROVED = "approved"  # 办结(通过)
+    REJECTED = "rejected"  # 办结(不通过)
+
+    LABELS: ClassVar[dict[str, str]] = {
+        RECEIVED: "已接件",
+        SUPPLEMENT: "补正中",
+        ACCEPTED: "办理中",
+        NOT_ACCEPTED: "不予受理",
+        APPROVED: "办结(通过)",
+        REJECTED: "办结(不通过)",
+    }
+    FINISHED = frozenset({NOT_ACCEPTED, APPROVED, REJECTED})
+
+
+@dataclass
+class Step:
+    """What one transaction did to a case, gathered while the engine runs."""
+
+    actor: str
+    at: datetime
+    completed: list[Any] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
+    # READY human tasks before the step: they are the case's open task rows, so no SELECT is needed.
+    ready_before: dict[str, Any] = field(default_factory=dict)
+
+
+# Bulk writes go through Core: one executemany per transaction, no ORM unit-of-work bookkeeping.
+_TASKS = cast(Table, TaskRow.__table__)
+_EVENTS = cast(Table, EventRow.__table__)
+
+_current_step: ContextVar[Step | None] = ContextVar("onewindow_step", default=None)
+
+
+class Runtime:
+    """Loads, runs and stores workflows; shared by the case and task services."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        deadlines: Deadlines,
+        *,
+        departments: dict[str, str] | None = None,
+        cache_size: int = 2048,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.deadlines = deadlines
+        self.departments = dict(departments or {})  # code -> name, for the history's wording
+        self.script_engine = OnewindowScriptEngine(
+            services={"share_result": self._share_result}, clock=clock, calendar=deadlines.calendar
+        )
+        self._bundles: dict[int, ProcessBundle] = {}
+        self._cases: OrderedDict[int, tuple[int, Any]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    # -- process definitions ------------------------------------------------------------------------
+    def bundle(self, session: Session, definition_id: int) -> ProcessBundle:
+        cached = self._bundles.get(definition_id)
+        if cached is not None:
+            return cached
+        row = session.get(DefinitionRow, definition_id)
+        if row is None:
+            raise NotFoundError(f"process definition {definition_id} not found")
+        bundle = build_bundle(row)
+        self._bundles[definition_id] = bundle
+        return bundle
+
+    # -- the case cache ------------------------------------------------------------------------------
+    def _take(self, case_id: int, version: int) -> Any | None:
+        with self._lock:
+            entry = self._cases.pop(case_id, None)
+        if entry is not None and entry[0] == version:
+            return entry[1]
+        return None
+
+    def _put(self, case_id: int, version: int, workflow: Any) -> None:
+        with self._lock:
+            self._cases[case_id] = (version, workflow)
+            self._cases.move_to_end(case_id)
+            while len(self._cases) > self._cache_size:
+                self._cases.popitem(last=False)
+
+    def completed_nodes(self, session: Session, row: CaseRow) -> frozenset[str]:
+        """BPMN ids of every flow node the case has passed (scripts and gateways too), for the diagram.
+
+        Reads the warm workflow when the cache holds this version, without taking it out; otherwise
+        restores the stored state once and leaves the cache alone (a read must not disturb writers).
+        """
+        with self._lock:
+            entry = self._cases.get(row.id)
+        bundle = self.bundle(session, row.definition_id)
+        if entry is not None and entry[0] == row.version:
+            workflow = entry[1]
+        else:
+            state = session.scalar(select(CaseRow.state).where(CaseRow.id == row.id)) or b""
+            workflow = load_state(
+                state, spec=bundle.spec, subprocess_specs=bundle.subprocess_specs, script_engine=self.script_engine
+            )
+        return frozenset(
+            bpmn_id
+            for t in workflow.get_tasks(state=TaskState.COMPLETED)
+            if (bpmn_id := t.task_spec.bpmn_id) and bpmn_id in bundle.nodes
+        )
+
+    def forget(self, case_id: int) -> None:
+        with self._lock:
+            self._cases.pop(case_id, None)
+
+    # -- running ------------------------------------------------------------------------------------
+    def new_workflow(self, bundle: ProcessBundle, data: dict[str, Any]) -> Any:
+        workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=self.script_engine)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        return workflow
+
+    def lock_case(self, session: Session, case_id: int) -> CaseRow:
+        """The case row, locked for this transaction (FOR UPDATE; SQLite holds the write lock already)."""
+        row = session.execute(
+            select(CaseRow).where(CaseRow.id == case_id).with_for_update().execution_options(populate_existing=True)
+        ).scalar_one()
+        return row
+
+    def load(self, session: Session, row: CaseRow) -> Any:
+        workflow = self._take(row.id, row.version)
+        if workflow is None:
+            bundle = self.bundle(session, row.definition_id)
+            workflow = load_state(
+                row.state,
+                spec=bundle.spec,
+                subprocess_specs=bundle.subprocess_specs,
+                script_engine=self.script_engine,
+            )
+        return workflow
+
+    @contextmanager
+    def stepping(self, actor: str, workflow: Any = None) -> Iterator[Step]:
+        """Collect what happens to ``workflow`` (None for a new case) until ``save``."""
+        step = Step(actor=actor, at=self.clock.now())
+        if workflow is not None:
+            step.ready_before = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+        token = _current_step.set(step)
+        try:
+            yield step
+        finally:
+            _current_step.reset(token)
+
+    def run_engine(self, workflow: Any, step: Step) -> None:
+        try:
+            workflow.do_engine_steps(did_complete_task=step.completed.append)
+        except SpiffWorkflowException as err:
+            raise WorkflowError(_one_line(err)) from None
+
+    def run_user_task(self, workflow: Any, task: Any, data: dict[str, Any], step: Step) -> None:
+        task.data.update(data)
+        try:
+            task.run()
+        except SpiffWorkflowException as err:
+            raise WorkflowError(_one_line(err)) from None
+        step.completed.append(task)
+        self.run_engine(workflow, step)
+
+    def save(self, session: Session, row: CaseRow, workflow: Any, step: Step) -> None:
+        """Write state, task rows, milestones and events of ``step``; bump the row version.
+
+        A new case row is inserted here, once its first state is known (no INSERT-then-UPDATE). Task rows
+        and events are written with one executemany each.
+        """
+        bundle = self.bundle(session, row.definition_id)
+        due_before = row.committed_due_at
+        ready: dict[str, Any] = {}
+        waiting: list[Any] = []
+        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+            if task.state == TaskState.WAITING:
+                waiting.append(task)
+            elif task.task_spec.manual:
+                ready[str(task.id)] = task
+        for task in step.completed:
+            milestone = _milestone(bundle, task)
+            if milestone:
+                self._reach_milestone(row, bundle, milestone, task, step)
+        self._update_status(row, workflow, bundle, step, ready.values())
+        row.next_timer_at = earliest_timer(waiting)
+        row.state = dump_state(workflow)
+        row.version = (row.version or 0) + 1
+        if row.id is None:
+            session.add(row)
+        session.flush()
+        if row.committed_due_at != due_before and step.ready_before:
+            self.resort_tasks(session, row)
+        self._sync_tasks(session, row, ready, bundle, step)
+        if step.events:
+            session.execute(
+                insert(_EVENTS),
+                [
+                    {
+                        "case_id": row.id,
+                        "task_id": e.task_id,
+                        "kind": e.kind,
+                        "actor": e.actor,
+                        "at": e.at,
+                        "title": e.title,
+                        "section_code": e.section_code,
+                        "data": e.data,
+                    }
+                    for e in step.events
+                ],
+            )
+        if not workflow.completed:  # a finished case is read from its rows, never run again
+            session.info.setdefault("after_commit", []).append((row.id, row.version, workflow))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write transaction whose changed workflows enter the cache only once it has committed."""
+        with self.db.writing() as session:
+            try:
+                yield session
+            except BaseException:
+                self.discard(session)
+                raise
+        self.commit_to_cache(session)
+
+    def commit_to_cache(self, session: Session) -> None:
+        for case_id, version, workflow in session.info.pop("after_commit", []):
+            self._put(case_id, version, workflow)
+
+    def discard(self, session: Session) -> None:
+        for case_id, _version, _workflow in session.info.pop("after_commit", []):
+            self.forget(case_id)
+
+    def _sync_tasks(
+        self, session: Session, row: CaseRow, ready: dict[str, Any], bundle: ProcessBundle, step: Step
+    ) -> None:
+        completed_ids = {str(t.id) for t in step.completed}
+        closed: list[dict[str, Any]] = []
+        for task_id, task in step.ready_before.items():
+            if task_id in ready:
+                continue
+            if task_id in completed_ids:
+                closed.append({"tid": task_id, "state": "completed", "at": step.at, "by": step.actor})
+            else:  # withdrawn by the process itself (boundary event, cancelled branch)
+                closed.append({"tid": task_id, "state": "cancelled", "at": step.at, "by": None})
+                name = _task_name(bundle, task)
+                step.events.append(self.event("task_cancelled", step, name, task_id=task_id))
+        if closed:
+            session.execute(
+                update(_TASKS)
+                .where(_TASKS.c.id == bindparam("tid"))
+                .values(state=bindparam("state"), completed_at=bindparam("at"), completed_by=bindparam("by")),
+                closed,
+            )
+        new_rows = []
+        for task_id, task in ready.items():
+            if task_id in step.ready_before:
+                continue
+            meta = bundle.node(task.task_spec.bpmn_id or "")
+            lane = task.task_spec.lane
+            new_rows.append(
+                {
+                    "id": task_id,
+                    "case_id": row.id,
+                    "bpmn_id": task.task_spec.bpmn_id or task.task_spec.name,
+                    "name": _task_name(bundle, task),
+                    "lane": lane,
+                    "section_code": bundle.lane_sections.get(lane or ""),
+                    "form": meta.form if meta else None,
+                    "state": "ready",
+                    "claimed_by": None,
+                    "created_at": step.at,
+                    "due_at": self.deadlines.step_due(step.at, meta.step_limit) if meta else None,
+                    "sort_due": row.committed_due_at or NO_DUE_DATE,
+                    "completed_at": None,
+                    "completed_by": None,
+                }
+            )
+        if new_rows:
+            session.execute(insert(_TASKS), new_rows)
+
+    def resort_tasks(self, session: Session, row: CaseRow) -> None:
+        """Copy a changed committed due date onto the case's open tasks (the worklist sorts on it)."""
+        session.execute(
+            update(_TASKS)
+            .where(_TASKS.c.case_id == row.id, _TASKS.c.state == "ready")
+            .values(sort_due=row.committed_due_at or NO_DUE_DATE)
+        )
+
+    def _reach_milestone(self, row: CaseRow, bundle: ProcessBundle, milestone: str, task: Any, step: Step) -> None:
+        label = MILESTONES.get(milestone, milestone)
+        if milestone == "accepted" and row.accepted_at is None:
+            # The legal clock starts at acceptance (行政许可法 Art. 32/42); 补正 time before it does not count.
+            row.accepted_at = step.at
+            row.committed_due_at = self.deadlines.due(step.at, bundle.matter.committed_limit)
+            row.legal_due_at = self.deadlines.due(step.at, bundle.matter.legal_limit)
+        elif milestone in ("approved", "rejected", "refused_acceptance"):
+            row.outcome = milestone
+        step.events.append(self.event("milestone", step, label, task_id=str(task.id), data={"milestone": milestone}))
+
+    def _update_status(
+        self, row: CaseRow, workflow: Any, bundle: ProcessBundle, step: Step, ready: Iterable[Any]
+    ) -> None:
+        if row.status in CaseStatus.FINISHED:
+            return
+        status = row.status
+        waiting_supplement = any(_milestone(bundle, t) == "supplement_requested" for t in ready)
+        if workflow.completed:
+            status = {
+                "refused_acceptance": CaseStatus.NOT_ACCEPTED,
+                "rejected": CaseStatus.REJECTED,
+            }.get(row.outcome or "", CaseStatus.APPROVED)
+            row.finished_at = step.at
+        elif waiting_supplement:
+            status = CaseStatus.SUPPLEMENT
+        elif row.accepted_at is not None:
+            status = CaseStatus.ACCEPTED
+        else:
+            status = CaseStatus.RECEIVED
+        if status != row.status:
+            previous, row.status = row.status, status
+            step.events.append(
+                self.event(
+                    "status_changed",
+                    step,
+                    f"{CaseStatus.LABELS.get(previous, previous)} → {CaseStatus.LABELS[status]}",
+                    data={"from": previous, "to": status},
+                )
+            )
+
+    def event(
+        self,
+        kind: str,
+        step: Step,
+        title: str,
+        *,
+        task_id: str | None = None,
+        section: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> EventRow:
+        return EventRow(
+            kind=kind, actor=step.actor, at=step.at, title=title, task_id=task_id, section_code=section, data=data or {}
+        )
+
+    def _share_result(self, params: Any, context: Any) -> Any:
+        """Service operator ``share_result``: 审管信息共享 — record the result for the supervising department."""
+        step = _current_step.get()
+        matter = context.get("matter", {})
+        receipt = {
+            "department": matter.get("supervising_department"),
+            "result": matter.get("result_name"),
+            "outcome": params.get("outcome"),
+            "case_no": context.get("case_no"),
+        }
+        if step is not None:
+            department = self.departments.get(str(receipt["department"]), str(receipt["department"]))
+            step.events.append(self.event("result_shared", step, f"推送审管信息: {department}", data=receipt))
+            receipt["shared_at"] = step.at.isoformat()
+        return receipt
+
+
+def _milestone(bundle: ProcessBundle, task: Any) -> str | None:
+    meta = bundle.node(task.task_spec.bpmn_id or "")
+    return meta.milestone if meta else None
+
+
+def _task_name(bundle: ProcessBundle, task: Any) -> str:
+    meta = bundle.node(task.task_spec.bpmn_id or "")
+    return meta.name if meta else str(task.task_spec.bpmn_name or task.task_spec.name)
+
+
+def _one_line(err: Exception) -> str:
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    task = getattr(err, "task", None)
+    where = f" in '{task.task_spec.bpmn_name or task.task_spec.bpmn_id}'" if task is not None else ""
+    return f"process error{where}: {text}"
+
+
+def build_bundle(row: DefinitionRow) -> ProcessBundle:
+    parsed = parse_process(row.bpmn_xml, filename=row.bpmn_file, process_id=row.process_id)
+    return ProcessBundle(
+        definition_id=row.id,
+        process_id=row.process_id,
+        spec=parsed.spec,
+        subprocess_specs=parsed.subprocess_specs,
+        matter=Matter.from_dict(row.catalogue),
+        lane_sections=dict(row.lane_sections),
+        forms=dict(row.forms),
+        nodes=parsed.nodes,
+    )
+
+
+def task_uuid(task_id: str) -> UUID:
+    try:
+        return UUID(task_id)
+    except ValueError:
+        raise NotFoundError(f"unknown task '{task_id}'") from None

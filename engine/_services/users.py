@@ -1,0 +1,254 @@
+"""Users of the worklist: accounts, their sections and role, and passwords.
+
+Passwords are hashed with the standard library's scrypt and a random salt, stored as one self-describing
+string (``scrypt$n$r$p$salt$hash``, base64) so the cost can be raised later without a schema change:
+``verify_password`` reads the parameters from the stored string.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .._config.bureau import ROLES
+from .._errors import FieldError, NotFoundError, ValidationError
+from .._store.db import Database
+from .._store.models import SectionRow, UserRow, UserSectionRow
+from .._time.clock import Clock
+
+__all__ = ["MIN_PASSWORD_LENGTH", "UserAccount", "UserService", "hash_password", "verify_password"]
+
+MIN_PASSWORD_LENGTH = 8
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # ~16 MiB and ~50 ms per hash on the target machine
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=32, maxmem=64 * 1024 * 1024)
+    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    """Constant-time check of ``password`` against a stored ``hash_password`` string."""
+    if not stored:
+        return False
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+            maxmem=64 * 1024 * 1024,
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+@dataclass(frozen=True)
+class UserAccount:
+    id: int
+    username: str
+    display_name: str
+    role: str  # clerk | chief | admin
+    active: bool
+    sections: tuple[str, ...]
+    has_password: bool = False
+    # Changes whenever the password does: a web session remembers it, so a new password ends old sessions.
+    fingerprint: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_chief(self) -> bool:
+        return self.role == "chief"
+
+    def chief_of(self, section: str | None) -> bool:
+        return self.is_chief and section is not None and section in self.sections
+
+
+def _fingerprint(password_hash: str | None) -> str:
+    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16] if password_hash else ""
+
+
+class UserService:
+    def __init__(self, db: Database, clock: Clock, *, scrypt_n: int = SCRYPT_N) -> None:
+        self.db = db
+        self.clock = clock
+        self.scrypt_n = scrypt_n  # the cost of new hashes; tests lower it, stored hashes keep their own
+        self._dummy: str | None = None
+
+    # -- reading ------------------------------------------------------------------------------------
+    def get(self, username: str) -> UserAccount:
+        with self.db.reading() as session:
+            return self._account(session, self._row(session, username))
+
+    def find(self, username: str) -> UserAccount | None:
+        """The active account of ``username``, or None (a web session of a removed user ends)."""
+        with self.db.reading() as session:
+            row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
+            return self._account(session, row) if row is not None and row.active else None
+
+    def list_users(self) -> list[UserAccount]:
+        with self.db.reading() as session:
+            rows = session.scalars(select(UserRow).order_by(UserRow.username)).all()
+            sections = self._sections_of(session, [r.id for r in rows])
+            return [self._account(session, r, sections.get(r.id, ())) for r in rows]
+
+    def members(self, sections: Sequence[str]) -> dict[str, list[UserAccount]]:
+        """Active members of each of ``sections`` (for a chief's reassign list), in two queries."""
+        if not sections:
+            return {}
+        with self.db.reading() as session:
+            pairs = session.execute(
+                select(UserSectionRow.section_code, UserRow)
+                .join(UserRow, UserRow.id == UserSectionRow.user_id)
+                .where(UserSectionRow.section_code.in_(sections), UserRow.active.is_(True))
+                .order_by(UserRow.username)
+            ).all()
+            all_sections = self._sections_of(session, list({u.id for _, u in pairs}))
+            out: dict[str, list[UserAccount]] = {s: [] for s in sections}
+            for code, user in pairs:
+                out[code].append(self._account(session, user, all_sections.get(user.id, ())))
+            return out
+
+    def display_names(self, usernames: set[str]) -> dict[str, str]:
+        if not usernames:
+            return {}
+        with self.db.reading() as session:
+            rows = session.execute(
+                select(UserRow.username, UserRow.display_name).where(UserRow.username.in_(usernames))
+            ).all()
+            return {u: n for u, n in rows}
+
+    # -- writing ------------------------------------------------------------------------------------
+    def add(
+        self,
+        username: str,
+        *,
+        sections: Sequence[str],
+        role: str = "clerk",
+        display_name: str | None = None,
+        password: str | None = None,
+        active: bool = True,
+    ) -> UserAccount:
+        """Create or update an account; its sections are replaced by ``sections``."""
+        username = username.strip()
+        errors: list[FieldError] = []
+        if not username or len(username) > 64 or any(c.isspace() for c in username):
+            errors.append(FieldError("username", "must be 1-64 characters without spaces"))
+        if role not in ROLES:
+            errors.append(FieldError("role", f"must be one of {', '.join(ROLES)}"))
+        if role != "admin" and not sections:
+            errors.append(FieldError("sections", "a clerk or chief needs at least one section"))
+        if password is not None:
+            errors.extend(_password_problems(password))
+        if errors:
+            raise ValidationError(f"user '{username}'", errors)
+        with self.db.writing() as session:
+            known = set(session.scalars(select(SectionRow.code)))
+            unknown = [s for s in sections if s not in known]
+            if unknown:
+                raise NotFoundError(
+                    f"unknown section(s) {', '.join(unknown)}; known: {', '.join(sorted(known)) or 'none'}"
+                    + ("" if known else " (run 'onewindow deploy' first)")
+                )
+            row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
+            if row is None:
+                row = UserRow(username=username, display_name=display_name or username, role=role, active=active)
+                session.add(row)
+                session.flush()
+            else:
+                row.role, row.active = role, active
+                if display_name:
+                    row.display_name = display_name
+            if password is not None:
+                row.password_hash = hash_password(password, n=self.scrypt_n)
+            current = set(session.scalars(select(UserSectionRow.section_code).where(UserSectionRow.user_id == row.id)))
+            for code in current - set(sections):
+                session.delete(session.get(UserSectionRow, (row.id, code)))
+            for code in dict.fromkeys(sections):
+                if code not in current:
+                    session.add(UserSectionRow(user_id=row.id, section_code=code))
+            session.flush()
+            return self._account(session, row)
+
+    def set_password(self, username: str, password: str) -> None:
+        problems = _password_problems(password)
+        if problems:
+            raise ValidationError(f"password of '{username}'", problems)
+        with self.db.writing() as session:
+            self._row(session, username).password_hash = hash_password(password, n=self.scrypt_n)
+
+    def authenticate(self, username: str, password: str) -> UserAccount | None:
+        """The account if the password is right and the account active; None otherwise.
+
+        An unknown user costs the same hash as a known one, so timing does not tell which names exist.
+        """
+        with self.db.reading() as session:
+            row = session.scalars(select(UserRow).where(UserRow.username == username.strip())).first()
+            if row is None or not row.password_hash:
+                self._dummy = self._dummy or hash_password("not a password", n=self.scrypt_n)
+                verify_password(password, self._dummy)
+                return None
+            if not verify_password(password, row.password_hash) or not row.active:
+                return None
+            return self._account(session, row)
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def _row(self, session: Session, username: str) -> UserRow:
+        row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
+        if row is None:
+            raise NotFoundError(f"unknown user '{username}'")
+        return row
+
+    def _sections_of(self, session: Session, user_ids: list[int]) -> dict[int, tuple[str, ...]]:
+        if not user_ids:
+            return {}
+        out: dict[int, list[str]] = {}
+        for uid, code in session.execute(
+            select(UserSectionRow.user_id, UserSectionRow.section_code)
+            .where(UserSectionRow.user_id.in_(user_ids))
+            .order_by(UserSectionRow.section_code)
+        ):
+            out.setdefault(uid, []).append(code)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def _account(self, session: Session, row: UserRow, sections: tuple[str, ...] | None = None) -> UserAccount:
+        if sections is None:
+            sections = self._sections_of(session, [row.id]).get(row.id, ())
+        return UserAccount(
+            id=row.id,
+            username=row.username,
+            display_name=row.display_name,
+            role=row.role,
+            active=row.active,
+            sections=sections,
+            has_password=bool(row.password_hash),
+            fingerprint=_fingerprint(row.password_hash),
+        )
+
+
+def _password_problems(password: str) -> list[FieldError]:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [FieldError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")]
+    return []

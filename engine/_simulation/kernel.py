@@ -1,0 +1,396 @@
+"""Discrete-event simulation on the working-time axis: arrivals, lanes of clerks, in-trays, timers.
+
+Each lane is a pool of identical clerks serving one FIFO queue. A user task that becomes READY in
+SpiffWorkflow first spends its hand-off time (between two lanes) and its own delay (e.g. the applicant
+bringing 补正 materials) on the way, then waits in its lane's queue, then takes a clerk for its sampled
+duration; a special procedure (pause) may follow, with the clerk free and the legal clock stopped. When
+it completes, the case takes the SpiffWorkflow step (``runner.py``) that says what is ready next.
+Simultaneous events run timers first, then completions, releases into queues and arrivals, each in the
+order they were scheduled, so a run is a pure function of the model, the parameters and the seed.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable
+from datetime import datetime
+from itertools import count
+from typing import Any
+
+from .._errors import ConfigError, WorkflowError
+from .._time.workcalendar import WorkCalendar
+from .axis import TimeAxis
+from .distributions import Stream, stream_for
+from .model import SimModel
+from .params import SimParams
+from .runner import START, Key, Runner, timer_instant
+from .state import (
+    ARRIVAL,
+    ARRIVAL_PROCESSES,
+    CANCELLED,
+    DONE,
+    FINISHED,
+    OUTCOMES,
+    PAUSED,
+    QUEUED,
+    RELEASE,
+    TIMER,
+    WAITING,
+    WORKING,
+    Case,
+    CaseRecord,
+    Item,
+    LaneStats,
+    RunConfig,
+    RunData,
+    TimerRec,
+    limit_due,
+    merge_spans,
+)
+
+__all__ = ["ARRIVAL_PROCESSES", "MAX_STEPS", "RunConfig", "RunData", "Simulation"]
+
+# Steps one case may take. A loop that never ends is an error, not a hang; and SpiffWorkflow stops
+# looking past 1000 levels of its task tree (a loop adds several each round), so stay well below.
+MAX_STEPS = 100
+
+
+class Simulation:
+    def __init__(
+        self,
+        model: SimModel,
+        params: SimParams,
+        config: RunConfig,
+        *,
+        calendar: WorkCalendar | None = None,
+        reuse: bool = True,
+        keep_log: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.model, self.params, self.config = model, params, config
+        self.calendar = calendar or WorkCalendar()
+        self.axis = TimeAxis(self.calendar, config.start)
+        self.runner = Runner(model, params, self.calendar)
+        self.reuse, self.keep_log, self.progress = reuse, keep_log, progress
+        self._validate()
+        staff = {**params.staff, **{model.resolve_lane(k, "--staff"): v for k, v in config.staff.items()}}
+        missing = [model.lane_label(lane) for lane in model.lanes if lane not in staff]
+        if missing:
+            raise ConfigError(f"--staff: no clerks given for {', '.join(missing)} (e.g. --staff LANE=2)")
+        self.lanes = {lane: LaneStats(lane, staff[lane], list(range(staff[lane]))) for lane in model.lanes}
+        self.heap: list[tuple[float, int, int, Any]] = []
+        self.seq = count()
+        self.active: dict[int, Case] = {}
+        self.records: list[CaseRecord] = []
+        self.tasks: dict[str, list[float]] = {t: [0, 0.0, 0.0] for t in model.user_tasks}
+        self.log: list[tuple[int, str, str, int, float, float]] = []
+        self.arrivals = stream_for(config.seed, "arrivals")
+        self.spacing = self.axis.day_minutes / config.arrivals
+        self.limit_arrivals = config.cases
+        self.horizon = config.days * self.axis.day_minutes if config.days is not None else None
+
+    def _validate(self) -> None:
+        c = self.config
+        for name, n in c.staff.items():
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ConfigError(f"--staff: {name}: the number of clerks must be a whole number ≥ 1, got {n!r}")
+        if isinstance(c.arrivals, bool) or not isinstance(c.arrivals, int | float) or not c.arrivals > 0:
+            raise ConfigError(f"--arrivals: must be a positive number of cases per working day, got {c.arrivals!r}")
+        if (c.cases is None) == (c.days is None):
+            raise ConfigError("give either --cases N or --days D")
+        if c.cases is not None and (isinstance(c.cases, bool) or not isinstance(c.cases, int) or c.cases < 1):
+            raise ConfigError(f"--cases: must be a whole number ≥ 1, got {c.cases!r}")
+        if c.days is not None and not c.days > 0:
+            raise ConfigError(f"--days: must be a positive number of working days, got {c.days!r}")
+        if c.arrival_process not in ARRIVAL_PROCESSES:
+            raise ConfigError(f"--arrival-process: '{c.arrival_process}' is not one of {', '.join(ARRIVAL_PROCESSES)}")
+
+    # -- the event loop ------------------------------------------------------------------------------
+    def _push(self, t: float, kind: int, obj: Any) -> None:
+        heapq.heappush(self.heap, (t, kind, next(self.seq), obj))
+
+    def run(self) -> RunData:
+        self._push(0.0, ARRIVAL, 0)
+        heap, horizon, last = self.heap, self.horizon, 0.0
+        while heap:
+            t, kind, _, obj = heapq.heappop(heap)
+            if horizon is not None and t > horizon:
+                break
+            last = t
+            if kind == DONE:
+                self._done(obj, t)
+            elif kind == RELEASE:
+                if obj.state == WAITING:
+                    self._enqueue(obj, t)
+            elif kind == TIMER:
+                self._timer(obj, t)
+            else:
+                self._arrive(obj, t)
+        # stale wake-ups of cancelled timers may outlive the last case: the run ends with its last completion
+        end = horizon if horizon is not None else max((r.end or 0.0 for r in self.records), default=last)
+        if horizon is None and self.active:
+            case = next(iter(self.active.values()))
+            raise WorkflowError(f"case {case.n + 1} cannot finish: it waits at {', '.join(case.node.ready) or '?'}")
+        for lane in self.lanes.values():
+            lane.tick(end)
+            for item in lane.working.values():
+                lane.busy += end - item.start
+        for case in self.active.values():
+            self.records.append(self._record(case, None, None))
+        self.records.sort(key=lambda r: r.n)
+        return RunData(
+            self.model, self.params, self.config, self.axis, end, self.records, self.lanes, self.tasks,
+            self.log, self.runner.steps_run, self.calendar.warnings,
+        )  # fmt: skip
+
+    def _arrive(self, n: int, t: float) -> None:
+        if self.limit_arrivals is None or n + 1 < self.limit_arrivals:
+            gap = self.spacing
+            if self.config.arrival_process == "poisson":
+                gap = -self.spacing * _log1m(self.arrivals.uniform())
+            if self.horizon is None or t + gap < self.horizon:
+                self._push(t + gap, ARRIVAL, n + 1)
+        case = Case(n, t, self.runner.before)
+        self.active[n] = case
+        self._transition(case, START, t, None, None)
+
+    def _stream(self, case: Case, task: str) -> Stream:
+        stream = case.streams.get(task)
+        if stream is None:
+            stream = case.streams[task] = stream_for(self.config.seed, case.n, task)
+        return stream
+
+    # -- lanes ---------------------------------------------------------------------------------------
+    def _enqueue(self, item: Item, t: float) -> None:
+        lane = self.lanes[item.lane]
+        lane.tick(t)
+        item.state, item.released = QUEUED, t
+        lane.queue.append(item)
+        lane.queued += 1
+        self._dispatch(lane, t)
+
+    def _dispatch(self, lane: LaneStats, t: float) -> None:
+        while lane.free and lane.queue:
+            item = lane.queue.popleft()
+            if item.state != QUEUED:
+                continue
+            lane.tick(t)
+            lane.queued -= 1
+            clerk = heapq.heappop(lane.free)
+            item.clerk, item.start, item.state = clerk, t, WORKING
+            lane.working[clerk] = item
+            lane.started += 1
+            lane.wait += t - item.released
+            self._push(t + item.params.duration.sample(self._stream(item.case, item.task)), DONE, item)
+
+    def _release_clerk(self, item: Item, t: float) -> LaneStats:
+        lane = self.lanes[item.lane]
+        lane.busy += t - item.start
+        del lane.working[item.clerk]
+        heapq.heappush(lane.free, item.clerk)
+        return lane
+
+    def _done(self, item: Item, t: float) -> None:
+        if item.state == WORKING:
+            lane = self._release_clerk(item, t)
+            item.work_end = t
+            stats = self.tasks[item.task]
+            stats[0] += 1
+            stats[1] += t - item.start
+            stats[2] += item.start - item.released
+            pause = item.params.pause
+            if pause is not None and pause.probability > 0:
+                stream = self._stream(item.case, item.task)
+                if stream.uniform() < pause.probability:
+                    item.state, item.pause_kind = PAUSED, pause.kind
+                    self._push(t + pause.duration.sample(stream), DONE, item)
+                    self._dispatch(lane, t)
+                    return
+            self._complete(item, t)
+            self._dispatch(lane, t)
+        elif item.state == PAUSED:
+            item.case.pauses.append((item.work_end, t))
+            self._complete(item, t)
+
+    def _cancel(self, item: Item, t: float) -> None:
+        if item.state == QUEUED:
+            lane = self.lanes[item.lane]
+            lane.tick(t)
+            lane.queued -= 1
+        elif item.state == WORKING:
+            lane = self._release_clerk(item, t)
+            item.state = CANCELLED
+            self._dispatch(lane, t)
+        item.state = CANCELLED
+
+    def _complete(self, item: Item, t: float) -> None:
+        item.state, item.end = FINISHED, t
+        case = item.case
+        index = case.items.index(item)
+        choice = case.node.choices[index]
+        params = item.params
+        if choice is None:
+            choice = (
+                params.draws[0][1] if len(params.draws) == 1 else params.draw(self._stream(case, item.task).uniform())
+            )
+        if self.keep_log:
+            self.log.append((case.n, item.task, item.lane, item.clerk, item.start, item.work_end))
+            if item.pause_kind is not None:
+                self.log.append((case.n, f"pause:{item.pause_kind}", item.lane, -1, item.work_end, t))
+        self._transition(case, ("c", index, choice), t, item, params.outcomes[choice].data)
+
+    def _timer(self, rec: TimerRec, t: float) -> None:
+        if rec.done:
+            return
+        case = rec.case
+        case.floor = rec.due if case.floor is None or rec.due > case.floor else case.floor
+        now = self._now(case, t, True)
+        due = tuple(i for i, r in enumerate(case.timers) if r.due <= now)
+        for i in due:
+            case.timers[i].done = True
+        self._transition(case, ("t", due), t, rec, None)
+
+    # -- SpiffWorkflow steps -------------------------------------------------------------------------
+    def _now(self, case: Case, t: float, end: bool) -> datetime:
+        at = self.axis.to_datetime(t, end=end)
+        return case.floor if case.floor is not None and case.floor > at else at
+
+    def _transition(self, case: Case, key: Key, t: float, trigger: Any, data: dict[str, Any] | None) -> None:
+        end = key[0] != "s"
+        transition = case.node.children.get(key) if self.reuse else None
+        now: datetime | None = None
+        dues: list[datetime] = []
+        if transition is not None and key[0] == "c" and any(not r.done and r.at <= t for r in case.timers):
+            transition = None  # a waiting timer falls due at this very instant: SpiffWorkflow decides
+        if transition is not None and transition.new_timers:
+            now = self._now(case, t, end)
+            dues = [timer_instant(x.kind, x.value, now, self.calendar) for x in transition.new_timers]
+            if any(d <= now for d in dues):
+                transition = None  # a timer would be due at once: that is SpiffWorkflow's call
+        if transition is None:
+            now = now or self._now(case, t, end)
+            if case.live is None:
+                history = [(k, self._replay_now(at, floor, k), d) for k, at, floor, d in case.history]
+                case.live = self.runner.replay(history)
+            transition = self.runner.step(case.node, case.live, key, now, data)
+            dues = [timer_instant(x.kind, x.value, now, self.calendar) for x in transition.new_timers]
+        else:
+            case.live = None  # back on recorded steps; rebuilt from the history if ever needed again
+        case.history.append((key, t, case.floor, data))
+        if len(case.history) > MAX_STEPS:
+            self._looping(case)
+        if transition.child.done:
+            case.live = None
+        self._apply(case, transition, t, trigger, dues, now, end)
+
+    def _looping(self, case: Case) -> None:
+        where = ", ".join(case.node.ready) or ", ".join(case.node.timers) or "?"
+        raise WorkflowError(
+            f"{self.model.key}: case {case.n + 1} took {MAX_STEPS} steps without finishing (now at {where}): "
+            "does a loop need outcome data from the parameters, such as what a 补正 supplies?"
+        )
+
+    def _replay_now(self, t: float, floor: datetime | None, key: Key) -> datetime:
+        at = self.axis.to_datetime(t, end=key[0] != "s")
+        return floor if floor is not None and floor > at else at
+
+    def _apply(
+        self, case: Case, tr: Any, t: float, trigger: Any, dues: list[datetime], now: datetime | None, end: bool
+    ) -> None:
+        child = tr.child
+        items: list[Any] = [None] * len(child.ready)
+        for old, target in zip(case.items, tr.ready_map, strict=True):
+            if target >= 0:
+                items[target] = old
+            elif old is not trigger:
+                self._cancel(old, t)
+        timers: list[Any] = [None] * len(child.timers)
+        for rec, target in zip(case.timers, tr.timer_map, strict=True):
+            if target >= 0:
+                timers[target] = rec
+            else:
+                rec.done = True
+        for new, due in zip(tr.new_timers, dues, strict=True):
+            at = max(self.axis.to_axis(due), t)
+            rec = TimerRec(case, child.timers[new.index], trigger, t, due, at)
+            timers[new.index] = rec
+            self._push(at, TIMER, rec)
+        case.node, case.items, case.timers = child, items, timers
+        source = trigger.lane if isinstance(trigger, Item) else None
+        if isinstance(trigger, TimerRec):
+            meta = self.model.nodes.get(trigger.task)
+            source = meta.lane if meta else None
+        for index in tr.new_ready:
+            task = child.ready[index]
+            user_task = self.model.user_tasks[task]
+            item = Item(case, task, user_task.lane, self.params.tasks[task], trigger, t)
+            items[index] = item
+            stream = self._stream(case, task)
+            handoff = self.params.handoff_between(source, user_task.lane)
+            item.handoff = handoff.sample(stream) if handoff is not None else 0.0
+            item.delay = item.params.delay.sample(stream) if item.params.delay is not None else 0.0
+            wait = item.handoff + item.delay
+            if wait > 0:
+                self._push(t + wait, RELEASE, item)
+            else:
+                self._enqueue(item, t)
+        for milestone in tr.milestones:
+            if milestone == "accepted" and case.accepted is None:
+                case.accepted = t
+                case.accepted_at = now or self._now(case, t, end)
+            elif milestone in OUTCOMES:
+                case.outcome = milestone
+        if self.keep_log:
+            for task in tr.completed:
+                meta = self.model.nodes.get(task)
+                if task not in self.model.user_tasks and meta is not None and _logged(meta.tag):
+                    self.log.append((case.n, task, meta.lane or "", -1, t, t))
+        if child.done:
+            del self.active[case.n]
+            self.records.append(self._record(case, t, trigger))
+            if self.progress is not None:
+                self.progress(1)
+        elif not case.items and not case.timers:
+            raise WorkflowError(
+                f"{self.model.key}: case {case.n + 1} is stuck: nothing left to do after "
+                f"{', '.join(tr.completed) or 'the start'} (a message or signal the simulator cannot send?)"
+            )
+
+    # -- results -------------------------------------------------------------------------------------
+    def _record(self, case: Case, t: float | None, trigger: Any) -> CaseRecord:
+        work = queue = handoff = delay = timer = pause = 0.0
+        node = trigger
+        while node is not None:
+            if isinstance(node, Item):
+                work += node.work_end - node.start
+                queue += node.start - node.released
+                handoff += node.handoff
+                delay += node.delay
+                pause += node.end - node.work_end
+            else:
+                timer += node.at - node.armed
+            node = node.pred
+        handling = over_c = over_l = None
+        if case.accepted is not None and case.accepted_at is not None:
+            end = t if t is not None else self.horizon or 0.0
+            spans = merge_spans([(max(a, case.accepted), b) for a, b in case.pauses if b > case.accepted])
+            handling = end - case.accepted - sum(b - a for a, b in spans)
+            finished = self.axis.to_datetime(end, end=True)
+            to_dt = self.axis.to_datetime
+            periods = [(to_dt(a), to_dt(b)) for a, b in spans]
+            matter = self.model.matter
+            over_c = finished > limit_due(self.calendar, case.accepted_at, matter.committed_limit, periods)
+            over_l = finished > limit_due(self.calendar, case.accepted_at, matter.legal_limit, periods)
+        return CaseRecord(
+            case.n, case.arrival, t, case.outcome if t is not None else "open", handling,
+            (work, queue, handoff, delay, timer, pause), over_c, over_l,
+        )  # fmt: skip
+
+
+def _logged(tag: str) -> bool:
+    return tag.endswith("Task") or tag in ("boundaryEvent", "intermediateCatchEvent")
+
+
+def _log1m(u: float) -> float:
+    return math.log(1.0 - u)

@@ -1,0 +1,1 @@
+"""Persistence: connections and sessions, the ORM tables, workflow state serialization, and Alembic migrations."""

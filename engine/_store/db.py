@@ -1,0 +1,123 @@
+"""Connections: embedded SQLite (WAL) by default, PostgreSQL (psycopg 3) when servers share the load.
+
+Writers serialise per case: on PostgreSQL with ``SELECT … FOR UPDATE`` on the case row, on SQLite with
+``BEGIN IMMEDIATE`` (SQLite has one writer at a time anyway; taking the lock up front turns a late
+"database is locked" into a short wait).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .._errors import DatabaseError
+
+__all__ = ["Database", "default_url"]
+
+DEFAULT_SQLITE = "onewindow.db"
+SCHEMA_HEAD_TABLE = "alembic_version"
+
+
+def default_url() -> str:
+    return os.environ.get("ONEWINDOW_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE}"
+
+
+def _normalise(url: str) -> str:
+    # Accept the URLs people paste: postgres:// and postgresql:// both mean psycopg 3 here.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Database:
+    """An SQLAlchemy engine plus two session factories: ``read`` and ``write``."""
+
+    def __init__(self, url: str | None = None, *, echo: bool = False) -> None:
+        self.url = _normalise(url or default_url())
+        self.is_sqlite = self.url.startswith("sqlite")
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            self._configure_sqlite(self.engine)
+        self.read = sessionmaker(self.engine, expire_on_commit=False)
+        self.write = sessionmaker(self.engine.execution_options(onewindow_write=True), expire_on_commit=False)
+
+    @staticmethod
+    def _configure_sqlite(engine: Engine) -> None:
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            if not engine.url.database or engine.url.database == ":memory:":
+                cur.execute("PRAGMA journal_mode=MEMORY")
+            else:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            immediate = conn.get_execution_options().get("onewindow_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """One transaction: commit on success, roll back on any exception."""
+        with self.write() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self.read() as session, session.begin():
+            yield session
+
+    def check_schema(self) -> None:
+        """Raise a clear ``DatabaseError`` when the schema is missing (``onewindow db upgrade``)."""
+        try:
+            tables = set(inspect(self.engine).get_table_names())
+        except OperationalError as err:
+            raise DatabaseError(f"cannot open database {self.safe_url}: {err.orig}") from None
+        if SCHEMA_HEAD_TABLE not in tables or "cases" not in tables:
+            raise DatabaseError(f"database {self.safe_url} has no onewindow schema: run 'onewindow db upgrade'")
+
+    def exists(self) -> bool:
+        """False for an SQLite file not created yet (looking must not create it); True otherwise."""
+        if not self.is_sqlite or self.engine.url.database in (None, "", ":memory:"):
+            return True
+        return Path(self.engine.url.database or "").exists()
+
+    @property
+    def safe_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply Alembic migrations up to ``revision``."""
+        from alembic import command
+        from alembic.config import Config
+
+        if self.is_sqlite and self.engine.url.database not in (None, "", ":memory:"):
+            Path(self.engine.url.database or DEFAULT_SQLITE).parent.mkdir(parents=True, exist_ok=True)
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        cfg.attributes["engine"] = self.engine
+        try:
+            command.upgrade(cfg, revision)
+        except OperationalError as err:
+            raise DatabaseError(f"cannot migrate {self.safe_url}: {err.orig}") from None
+
+    def dispose(self) -> None:
+        self.engine.dispose()

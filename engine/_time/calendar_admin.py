@@ -1,0 +1,66 @@
+"""The administrator's working-day overrides, kept in the database so every server counts alike.
+
+A newly published year (the State Council announces it in late autumn) or a local adjustment is entered
+with ``onewindow calendar set`` or ``calendar import`` and needs no code change.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from .._store.db import Database
+from .._store.models import CalendarOverrideRow
+from .clock import Clock
+from .workcalendar import DEFAULT_OFFICE_HOURS, OfficeHours, WorkCalendar, load_overrides
+
+__all__ = ["CalendarAdmin"]
+
+
+class CalendarAdmin:
+    def __init__(self, db: Database, clock: Clock, *, office_hours: OfficeHours = DEFAULT_OFFICE_HOURS) -> None:
+        self.db = db
+        self.clock = clock
+        self.office_hours = office_hours
+
+    def overrides(self) -> dict[date, bool]:
+        """The stored overrides; empty when the schema is not created yet (``db upgrade`` comes first)."""
+        if not self.db.exists():
+            return {}
+        try:
+            with self.db.reading() as session:
+                return {r.day: r.working for r in session.scalars(select(CalendarOverrideRow))}
+        except (OperationalError, ProgrammingError):
+            return {}
+
+    def build(self) -> WorkCalendar:
+        return WorkCalendar(self.overrides(), office_hours=self.office_hours)
+
+    def set(self, day: date, *, working: bool, note: str = "", actor: str = "") -> None:
+        with self.db.writing() as session:
+            session.merge(
+                CalendarOverrideRow(day=day, working=working, note=note, set_by=actor, set_at=self.clock.now())
+            )
+
+    def unset(self, day: date) -> bool:
+        with self.db.writing() as session:
+            result = session.execute(delete(CalendarOverrideRow).where(CalendarOverrideRow.day == day))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def import_file(self, path: Path, *, actor: str = "") -> int:
+        """Load a CSV or TOML table (see ``workcalendar.load_overrides``); all lines or none."""
+        table = load_overrides(path)
+        now = self.clock.now()
+        with self.db.writing() as session:
+            for day, working in sorted(table.items()):
+                session.merge(
+                    CalendarOverrideRow(day=day, working=working, note=f"import {path.name}", set_by=actor, set_at=now)
+                )
+        return len(table)
+
+    def listing(self) -> list[CalendarOverrideRow]:
+        with self.db.reading() as session:
+            return list(session.scalars(select(CalendarOverrideRow).order_by(CalendarOverrideRow.day)))
