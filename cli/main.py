@@ -9,6 +9,7 @@ from . import (  # noqa: F401  (they register their commands)
     case_commands,
     clock_commands,
     demo,
+    new_commands,
     render_commands,
     serve_commands,
     simulate_commands,

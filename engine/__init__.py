@@ -8,7 +8,8 @@ engine.tasks.complete(task_id, user="wangfang", data={...})
 """
 
 from ._config.bureau import Bureau, Section, load_bureau
-from ._engine import Engine
+from ._config.scaffold import SCAFFOLD_TEMPLATES, ScaffoldResult, scaffold_matter
+from ._engine import Engine, default_forms_dir, default_processes_dir
 from ._errors import (
     ConfigError,
     ConflictError,
@@ -31,6 +32,7 @@ from ._store.db import Database
 from ._time.clock import Clock, FixedClock, SystemClock
 
 __all__ = [
+    "SCAFFOLD_TEMPLATES",
     "Bureau",
     "CaseStatus",
     "CaseSummary",
@@ -50,6 +52,7 @@ __all__ = [
     "OnewindowError",
     "PermissionDeniedError",
     "Problem",
+    "ScaffoldResult",
     "Section",
     "SystemClock",
     "TaskView",
@@ -57,5 +60,8 @@ __all__ = [
     "ValidationError",
     "WorkflowError",
     "WorklistFilter",
+    "default_forms_dir",
+    "default_processes_dir",
     "load_bureau",
+    "scaffold_matter",
 ]

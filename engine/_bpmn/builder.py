@@ -1,0 +1,291 @@
+"""Write a BPMN process with its diagram (DI) from a grid of lanes, nodes and flows.
+
+Used by ``onewindow new matter``: the scaffold describes where each node sits (a lane, a column, a row
+inside the lane) and the builder computes shapes and orthogonal edge waypoints, so the file opens in
+Camunda Modeler and bpmn.io laid out, passes bpmnlint's recommended rules and deploys as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+__all__ = ["DiagramBuilder", "Flow", "Lane", "Node"]
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC = "http://www.omg.org/spec/DD/20100524/DC"
+DI = "http://www.omg.org/spec/DD/20100524/DI"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NSMAP = {"bpmn": BPMN, "bpmndi": BPMNDI, "dc": DC, "di": DI, "xsi": XSI, "spiffworkflow": SPIFF}
+
+# Layout grid (pixels, as Camunda Modeler draws): lanes stacked, one column per step.
+LEFT = 160
+TOP = 80
+LANE_HEADER = 30
+COLUMN = 150
+ROW = 140
+SIZES = {"task": (100, 80), "event": (36, 36), "gateway": (50, 50)}
+
+
+@dataclass
+class Lane:
+    id: str
+    name: str
+    rows: int = 1
+
+
+@dataclass
+class Node:
+    id: str
+    kind: str  # BPMN element name: startEvent, userTask, scriptTask, serviceTask, …, boundaryEvent
+    name: str
+    lane: str
+    col: int
+    row: int = 0
+    documentation: str = ""
+    properties: dict[str, str] = field(default_factory=dict)
+    script: str = ""
+    post_script: str = ""
+    timer: str = ""  # a boundary event's timeDuration expression
+    attached_to: str = ""
+    operator: str = ""  # a service task's spiffworkflow:serviceTaskOperator id
+    operator_params: dict[str, str] = field(default_factory=dict)
+    result_variable: str = ""
+    default: str = ""  # id of a gateway's default flow
+
+    @property
+    def shape(self) -> str:
+        if self.kind.endswith("Event"):
+            return "event"
+        return "gateway" if self.kind.endswith("Gateway") else "task"
+
+
+@dataclass
+class Flow:
+    id: str
+    source: str
+    target: str
+    name: str = ""
+    condition: str = ""
+
+
+@dataclass
+class _Box:
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+    @property
+    def cy(self) -> float:
+        return self.y + self.h / 2
+
+
+class DiagramBuilder:
+    """Collects lanes, nodes and flows, then writes ``<definitions>`` with one collaboration and process."""
+
+    def __init__(self, *, process_id: str, name: str, participant: str, documentation: str = "") -> None:
+        self.process_id = process_id
+        self.name = name
+        self.participant = participant
+        self.documentation = documentation
+        self.lanes: list[Lane] = []
+        self.nodes: list[Node] = []
+        self.flows: list[Flow] = []
+
+    def lane(self, lane: Lane) -> None:
+        self.lanes.append(lane)
+
+    def add(self, node: Node) -> Node:
+        self.nodes.append(node)
+        return node
+
+    def flow(self, source: str, target: str, *, name: str = "", condition: str = "", flow_id: str = "") -> Flow:
+        flow = Flow(flow_id or f"Flow_{source}_{target}", source, target, name, condition)
+        self.flows.append(flow)
+        return flow
+
+    # -- layout ---------------------------------------------------------------------------------------
+    def _lane_tops(self) -> dict[str, float]:
+        tops: dict[str, float] = {}
+        y = float(TOP)
+        for lane in self.lanes:
+            tops[lane.id] = y
+            y += lane.rows * ROW
+        return tops
+
+    def _boxes(self) -> dict[str, _Box]:
+        tops = self._lane_tops()
+        boxes: dict[str, _Box] = {}
+        for node in self.nodes:
+            if node.kind == "boundaryEvent":
+                continue
+            w, h = SIZES[node.shape]
+            cx = LEFT + LANE_HEADER + COLUMN / 2 + node.col * COLUMN
+            cy = tops[node.lane] + ROW / 2 + node.row * ROW
+            boxes[node.id] = _Box(cx - w / 2, cy - h / 2, w, h)
+        for node in self.nodes:  # boundary events sit on the bottom edge of their task
+            if node.kind == "boundaryEvent":
+                host = boxes[node.attached_to]
+                boxes[node.id] = _Box(host.x + host.w - 38, host.y + host.h - 18, 36, 36)
+        return boxes
+
+    def _waypoints(self, flow: Flow, boxes: dict[str, _Box], kinds: dict[str, str]) -> list[tuple[float, float]]:
+        s, t = boxes[flow.source], boxes[flow.target]
+        down = t.cy > s.cy
+        enter_vertical = (t.cx, t.y if down else t.y + t.h)
+        if kinds[flow.source] == "boundaryEvent":
+            return [(s.cx, s.y + s.h), (s.cx, t.cy), (t.x, t.cy)]
+        if abs(s.cy - t.cy) < 1:
+            if t.cx > s.cx:
+                return [(s.x + s.w, s.cy), (t.x, t.cy)]
+            return [(s.x, s.cy), (t.x + t.w, t.cy)]
+        if abs(s.cx - t.cx) < 1:
+            return [(s.cx, s.y + s.h if down else s.y), enter_vertical]
+        if kinds[flow.source].endswith("Gateway") and t.cx > s.cx:
+            # A split leaves the gateway from its lower or upper corner and enters the branch from the left.
+            return [(s.cx, s.y + s.h if down else s.y), (s.cx, t.cy), (t.x, t.cy)]
+        if t.cx > s.cx:
+            return [(s.x + s.w, s.cy), (t.cx, s.cy), enter_vertical]
+        return [(s.x, s.cy), (t.cx, s.cy), enter_vertical]
+
+    # -- XML ------------------------------------------------------------------------------------------
+    def to_xml(self) -> bytes:
+        q = _Q()
+        definitions = etree.Element(
+            q.bpmn("definitions"),
+            nsmap=NSMAP,
+            id=f"Definitions_{self.process_id}",
+            targetNamespace="http://bpmn.io/schema/bpmn",
+        )
+        collaboration = etree.SubElement(definitions, q.bpmn("collaboration"), id=f"Collaboration_{self.process_id}")
+        etree.SubElement(
+            collaboration,
+            q.bpmn("participant"),
+            id="Participant_Bureau",
+            name=self.participant,
+            processRef=self.process_id,
+        )
+        process = etree.SubElement(
+            definitions, q.bpmn("process"), id=self.process_id, name=self.name, isExecutable="true"
+        )
+        if self.documentation:
+            etree.SubElement(process, q.bpmn("documentation")).text = self.documentation
+        lane_set = etree.SubElement(process, q.bpmn("laneSet"), id=f"LaneSet_{self.process_id}")
+        for lane in self.lanes:
+            el = etree.SubElement(lane_set, q.bpmn("lane"), id=lane.id, name=lane.name)
+            for node in self.nodes:
+                if node.lane == lane.id:
+                    etree.SubElement(el, q.bpmn("flowNodeRef")).text = node.id
+        for node in self.nodes:
+            self._node_xml(process, node, q)
+        for flow in self.flows:
+            el = etree.SubElement(
+                process, q.bpmn("sequenceFlow"), id=flow.id, sourceRef=flow.source, targetRef=flow.target
+            )
+            if flow.name:
+                el.set("name", flow.name)
+            if flow.condition:
+                cond = etree.SubElement(el, q.bpmn("conditionExpression"))
+                cond.set(f"{{{XSI}}}type", "bpmn:tFormalExpression")
+                cond.text = flow.condition
+        self._diagram_xml(definitions, q)
+        return etree.tostring(definitions, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+    def _node_xml(self, process: etree._Element, node: Node, q: _Q) -> None:
+        el = etree.SubElement(process, q.bpmn(node.kind), id=node.id)
+        if node.name:
+            el.set("name", node.name)
+        if node.kind == "boundaryEvent":
+            el.set("attachedToRef", node.attached_to)
+            el.set("cancelActivity", "true")
+        if node.default:
+            el.set("default", node.default)
+        if node.documentation:
+            etree.SubElement(el, q.bpmn("documentation")).text = node.documentation
+        if node.properties or node.operator or node.post_script:
+            ext = etree.SubElement(el, q.bpmn("extensionElements"))
+            if node.properties:
+                props = etree.SubElement(ext, q.spiff("properties"))
+                for name, value in node.properties.items():
+                    etree.SubElement(props, q.spiff("property"), name=name, value=value)
+            if node.operator:
+                op = etree.SubElement(ext, q.spiff("serviceTaskOperator"), id=node.operator)
+                if node.result_variable:
+                    op.set("resultVariable", node.result_variable)
+                params = etree.SubElement(op, q.spiff("parameters"))
+                for pid, value in node.operator_params.items():
+                    etree.SubElement(params, q.spiff("parameter"), id=pid, type="str", value=value)
+            if node.post_script:
+                etree.SubElement(ext, q.spiff("postScript")).text = node.post_script
+        for flow in self.flows:
+            if flow.target == node.id:
+                etree.SubElement(el, q.bpmn("incoming")).text = flow.id
+        for flow in self.flows:
+            if flow.source == node.id:
+                etree.SubElement(el, q.bpmn("outgoing")).text = flow.id
+        if node.timer:
+            definition = etree.SubElement(el, q.bpmn("timerEventDefinition"), id=f"TimerEventDefinition_{node.id}")
+            duration = etree.SubElement(definition, q.bpmn("timeDuration"))
+            duration.set(f"{{{XSI}}}type", "bpmn:tFormalExpression")
+            duration.text = node.timer
+        if node.script:
+            etree.SubElement(el, q.bpmn("script")).text = node.script
+
+    def _diagram_xml(self, definitions: etree._Element, q: _Q) -> None:
+        boxes = self._boxes()
+        kinds = {n.id: n.kind for n in self.nodes}
+        width = LANE_HEADER + (max((n.col for n in self.nodes), default=0) + 1) * COLUMN + 40
+        tops = self._lane_tops()
+        height = sum(lane.rows for lane in self.lanes) * ROW
+        diagram = etree.SubElement(definitions, q.di("BPMNDiagram"), id=f"BPMNDiagram_{self.process_id}")
+        plane = etree.SubElement(
+            diagram,
+            q.di("BPMNPlane"),
+            id=f"BPMNPlane_{self.process_id}",
+            bpmnElement=f"Collaboration_{self.process_id}",
+        )
+        _shape(plane, q, "Participant_Bureau", _Box(LEFT, TOP, width, height), horizontal=True)
+        for lane in self.lanes:
+            box = _Box(LEFT + LANE_HEADER, tops[lane.id], width - LANE_HEADER, lane.rows * ROW)
+            _shape(plane, q, lane.id, box, horizontal=True)
+        for node in self.nodes:
+            _shape(plane, q, node.id, boxes[node.id])
+        for flow in self.flows:
+            edge = etree.SubElement(plane, q.di("BPMNEdge"), id=f"{flow.id}_di", bpmnElement=flow.id)
+            for x, y in self._waypoints(flow, boxes, kinds):
+                etree.SubElement(edge, q.ddi("waypoint"), x=_num(x), y=_num(y))
+
+
+class _Q:
+    """Qualified names for the namespaces used here."""
+
+    def bpmn(self, local: str) -> str:
+        return f"{{{BPMN}}}{local}"
+
+    def spiff(self, local: str) -> str:
+        return f"{{{SPIFF}}}{local}"
+
+    def di(self, local: str) -> str:
+        return f"{{{BPMNDI}}}{local}"
+
+    def ddi(self, local: str) -> str:
+        return f"{{{DI}}}{local}"
+
+
+def _shape(plane: etree._Element, q: _Q, element: str, box: _Box, *, horizontal: bool = False) -> None:
+    shape = etree.SubElement(plane, q.di("BPMNShape"), id=f"{element}_di", bpmnElement=element)
+    if horizontal:
+        shape.set("isHorizontal", "true")
+    etree.SubElement(shape, f"{{{DC}}}Bounds", x=_num(box.x), y=_num(box.y), width=_num(box.w), height=_num(box.h))
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
