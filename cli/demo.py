@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from onewindow.engine import Engine, FixedClock
+from onewindow.engine import Engine, FixedClock, OnewindowError
 from onewindow.engine._engine import default_processes_dir
 from onewindow.engine._store.db import Database
 from onewindow.engine._time.workcalendar import CHINA_TZ
@@ -26,17 +26,29 @@ DEMO_PASSWORD = "onewindow"
 
 
 def _example(matter: str) -> dict[str, Any]:
-    """The example application shipped beside the processes (also usable with ``case start --data``)."""
-    data: dict[str, Any] = json.loads(
-        (default_processes_dir() / "examples" / f"{matter}.applicant.json").read_text("utf-8")
-    )
+    """The example application shipped beside the processes (also usable with ``case start --data``).
+
+    Read when the demo runs, never at import: ``ONEWINDOW_PROCESSES`` may name a designer's folder without
+    ``examples/``, and every other command must still work there. Such a folder falls back to the shipped
+    examples."""
+    import onewindow.processes
+
+    name = f"{matter}.applicant.json"
+    path = default_processes_dir() / "examples" / name
+    if not path.is_file():
+        path = Path(onewindow.processes.__file__).parent / "examples" / name
+    try:
+        data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as err:
+        raise OnewindowError(f"{path}: cannot read the demo's example application: {err}") from None
     return data
 
 
-APPLICANTS: list[dict[str, Any]] = [
-    _example(FI),
-    {
-        **_example(FI),
+def applicants() -> list[dict[str, Any]]:
+    """The two foreign-investment applicants of the walked and the waiting demo case."""
+    first = _example(FI)
+    second = {
+        **first,
         "enterprise_name": "成都武侯祠文创有限公司",
         "investor_name": "Alpine Design GmbH",
         "investor_country": "德国",
@@ -47,13 +59,14 @@ APPLICANTS: list[dict[str, Any]] = [
         "legal_rep_mobile": "13600136000",
         "contact_name": "张强",
         "contact_mobile": "13500135000",
-    },
-]
+    }
+    return [first, second]
+
+
 MORE_FI = [
     ("成都蜀锦贸易有限公司", "Silk Road Trading Ltd.", "英国"),
     ("成都天府软件有限公司", "Nippon Soft K.K.", "日本"),
 ]
-ER_APPLICANT: dict[str, Any] = _example(ER)
 LEAD_REVIEW = {"review_opinion": "材料齐全,符合备案条件", "conditions_met": True}
 
 
@@ -62,13 +75,14 @@ def _task(engine: Engine, case_no: str, bpmn_id: str) -> str:
 
 
 def _fi(name: str, investor: str, country: str) -> dict[str, Any]:
-    return {**APPLICANTS[0], "enterprise_name": name, "investor_name": investor, "investor_country": country}
+    return {**_example(FI), "enterprise_name": name, "investor_name": investor, "investor_country": country}
 
 
 def seed(engine: Engine, *, echo: Any = click.echo) -> list[str]:
     """Deploy the shipped matters and leave demo cases at different steps; returns their numbers."""
     engine.repository.deploy(default_processes_dir(), actor="demo")
-    walked = engine.cases.start(FI, APPLICANTS[0], actor="lijing").case_no
+    people = applicants()
+    walked = engine.cases.start(FI, people[0], actor="lijing").case_no
     steps: list[tuple[str, str, dict[str, Any]]] = [
         ("Task_Intake", "lijing", {"materials_received": FI_MATERIALS[:2], "negative_list": False}),
         (
@@ -86,13 +100,13 @@ def seed(engine: Engine, *, echo: Any = click.echo) -> list[str]:
     for bpmn_id, user, data in steps:
         view = engine.tasks.complete(_task(engine, walked, bpmn_id), user=user, data=data)
         echo(f"  {user:<9} completed {view.name}")
-    waiting = engine.cases.start(FI, APPLICANTS[1], actor="wangfang").case_no
+    waiting = engine.cases.start(FI, people[1], actor="wangfang").case_no
     engine.tasks.complete(
         _task(engine, waiting, "Task_Intake"),
         user="wangfang",
         data={"materials_received": FI_MATERIALS, "negative_list": False},
     )
-    fresh = engine.cases.start(FI, APPLICANTS[0], actor="lijing").case_no
+    fresh = engine.cases.start(FI, people[0], actor="lijing").case_no
     return [walked, waiting, fresh]
 
 
@@ -139,7 +153,7 @@ def seed_worklist(engine: Engine, clock: FixedClock, now: datetime) -> list[str]
     intake(FI, _fi("成都望江茶业有限公司", "Formosa Tea Co., Ltd.", "中国台湾"), partial)
     intake(FI, _fi("成都芙蓉矿业有限公司", "Mineral Holdings Ltd.", "澳大利亚"), {**complete_fi, "negative_list": True})
     clock.set(now - timedelta(hours=1))
-    intake(ER, ER_APPLICANT, {"materials_received": ER_MATERIALS}, actor="wangfang")
+    intake(ER, _example(ER), {"materials_received": ER_MATERIALS}, actor="wangfang")
     clock.set(now)
     return made
 

@@ -7,6 +7,7 @@ case = engine.cases.start("foreign_investment_filing", applicant)
 engine.tasks.complete(task_id, user="wangfang", data={...})
 """
 
+from ._bpmn.check import CheckResult, check_files, summarise
 from ._config.bureau import Bureau, Section, load_bureau
 from ._config.scaffold import SCAFFOLD_TEMPLATES, ScaffoldResult, scaffold_matter
 from ._engine import Engine, default_forms_dir, default_processes_dir
@@ -37,6 +38,7 @@ __all__ = [
     "CaseStatus",
     "CaseSummary",
     "CaseView",
+    "CheckResult",
     "Clock",
     "ConfigError",
     "ConflictError",
@@ -60,8 +62,10 @@ __all__ = [
     "ValidationError",
     "WorkflowError",
     "WorklistFilter",
+    "check_files",
     "default_forms_dir",
     "default_processes_dir",
     "load_bureau",
     "scaffold_matter",
+    "summarise",
 ]

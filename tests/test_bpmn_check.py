@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from onewindow.engine._bpmn.check import CheckResult, check_bpmn, check_bpmn_bytes, main
+from click.testing import CliRunner
+
+from onewindow.cli.main import cli
+from onewindow.engine._bpmn.check import CheckResult, check_bpmn, check_bpmn_bytes
 from onewindow.engine._errors import Problem
 
 CORPUS = Path("/work/shared/corpus/miwg")
@@ -227,7 +230,7 @@ def test_billion_laughs_is_refused_quickly() -> None:
 def test_not_bpmn() -> None:
     result = check(b'<?xml version="1.0"?>\n<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/"/>')
     assert messages(result) == [
-        "matter.bpmn:2: not a BPMN 2.0 file: the root element is <definitions> in namespace "
+        "matter.bpmn:2: definitions: not a BPMN 2.0 file: the root element is <definitions> in namespace "
         '"https://www.omg.org/spec/DMN/20191111/MODEL/", expected <definitions> in '
         "http://www.omg.org/spec/BPMN/20100524/MODEL"
     ]
@@ -391,10 +394,12 @@ def test_never_raises_on_truncated_or_odd_input(tmp_path: Path) -> None:
     assert not check_bpmn(tmp_path).ok  # a directory
 
 
-def test_main_prints_problems_and_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_command_prints_problems_and_summary(tmp_path: Path) -> None:
     (tmp_path / "good.bpmn").write_bytes(GOOD)
     (tmp_path / "bad.bpmn").write_bytes(doc(GOOD_BODY, executable="false"))
-    assert main([str(tmp_path)]) == 1
-    out = capsys.readouterr().out
-    assert "error: " + str(tmp_path / "bad.bpmn") + ":2: Definitions_1: no executable process" in out
-    assert "2 files: 1 pass, 1 fail" in out
+    result = CliRunner().invoke(cli, ["check", "--summary", str(tmp_path)])
+    assert result.exit_code == 1
+    assert str(tmp_path / "bad.bpmn") + ":2: Definitions_1: no executable process" in result.stdout
+    assert "good.bpmn" not in result.stdout
+    assert "2 files: 1 pass, 1 fail" in result.stderr
+    assert CliRunner().invoke(cli, ["check", str(tmp_path / "good.bpmn")]).exit_code == 0

@@ -11,16 +11,15 @@ one let through:
    itself parses schema-invalid files, and many modelling tools export them;
 4. if nothing so far is a problem, SpiffWorkflow's own parser, ``get_spec`` for every executable process.
 
-``python -m onewindow.engine.bpmn_check PATH...`` prints every problem and a summary.
+``onewindow check PATH...`` prints every problem (and, with ``--summary``, a count per kind).
 """
 
 from __future__ import annotations
 
 import re
-import sys
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,10 +27,22 @@ from typing import Any
 from lxml import etree
 
 from .._errors import InvalidXMLError, Problem
+from .conventions import check_conventions, diagram_problems
 from .rules import BPMN_NS, Findings, ProcessRules, describe, one_line
 from .safe_xml import parse_xml_bytes
+from .starts import plain_message_starts
 
-__all__ = ["CheckResult", "check_bpmn", "check_bpmn_bytes"]
+__all__ = [
+    "CheckResult",
+    "bpmn_files",
+    "callable_elsewhere",
+    "check_bpmn",
+    "check_bpmn_bytes",
+    "check_files",
+    "problem_kind",
+    "process_index",
+    "summarise",
+]
 
 _B = f"{{{BPMN_NS}}}"
 _DEFINITIONS = f"{_B}definitions"
@@ -53,6 +64,8 @@ class CheckResult:
     problems: list[Problem] = field(default_factory=list)  # errors: not deployable
     warnings: list[Problem] = field(default_factory=list)  # deployable but worth a look
     process_ids: list[str] = field(default_factory=list)  # executable processes, uncalled ones first
+    # Flow nodes and flows without a shape in the diagram: they run, but cannot be drawn (deploy refuses)
+    diagram: list[Problem] = field(default_factory=list)
     parser: Any = None  # the SpiffBpmnParser holding the file, when parsing got that far (to reuse)
 
     @property
@@ -60,28 +73,72 @@ class CheckResult:
         return not self.problems
 
 
-def check_bpmn(path: Path) -> CheckResult:
-    """Check the BPMN file at ``path``."""
+def check_bpmn(path: Path, *, other_processes: Mapping[str, str] | None = None) -> CheckResult:
+    """Check the BPMN file at ``path``; ``other_processes`` (process id -> file) are the processes of
+    other files that its call activities may call."""
     try:
         data = Path(path).read_bytes()
     except OSError as err:
         reason = err.strerror or type(err).__name__
         return CheckResult(str(path), problems=[Problem(str(path), f"cannot read file: {reason}")])
-    return check_bpmn_bytes(data, filename=str(path))
+    return check_bpmn_bytes(data, filename=str(path), other_processes=other_processes)
 
 
-def check_bpmn_bytes(data: bytes, *, filename: str) -> CheckResult:
+def check_bpmn_bytes(data: bytes, *, filename: str, other_processes: Mapping[str, str] | None = None) -> CheckResult:
     """Check BPMN ``data``; ``filename`` names it in every problem."""
     result = CheckResult(filename)
     try:
-        _check(data, result)
+        _check(data, result, other_processes or {})
     except Exception as err:  # a bug here must still come out as one line, never a traceback
         result.problems.append(Problem(filename, f"internal error while checking: {_describe_error(err)}"))
         result.parser = None
     return result
 
 
-def _check(data: bytes, result: CheckResult) -> None:
+def process_index(files: Sequence[Path]) -> dict[str, str]:
+    """Executable process id -> file, over ``files`` (unreadable or malformed ones are left out: their
+    own check reports them)."""
+    index: dict[str, str] = {}
+    for file in files:
+        try:
+            root = parse_xml_bytes(file.read_bytes(), filename=str(file)).getroot()
+        except (OSError, InvalidXMLError):
+            continue
+        for proc in root.iter(f"{_B}process"):
+            pid = proc.get("id")
+            if pid and proc.get("isExecutable", "true") == "true":
+                index.setdefault(pid, str(file))
+    return index
+
+
+def bpmn_files(path: Path, *, recursive: bool = False) -> list[Path]:
+    """The BPMN files of a folder (``*.bpmn`` and ``*.xml``; with ``recursive`` of its sub-folders too),
+    or the one file given."""
+    if path.is_dir():
+        found = path.rglob("*") if recursive else path.iterdir()
+        return sorted(p for p in found if p.suffix.lower() in (".bpmn", ".xml") and p.is_file())
+    return [path]
+
+
+def check_files(paths: Sequence[Path]) -> list[CheckResult]:
+    """Check each file (or each BPMN file of each folder and its sub-folders); a call activity may call a process of any
+    other file given or of another file in the same folder."""
+    files: list[Path] = []
+    for path in paths:
+        files.extend(bpmn_files(path, recursive=True))
+    others = callable_elsewhere(files)
+    return [check_bpmn(file, other_processes=others[file]) for file in files]
+
+
+def callable_elsewhere(files: Sequence[Path]) -> dict[Path, dict[str, str]]:
+    """For each file, the executable processes (id -> file) of the other files given and of the other
+    BPMN files in its folder: what its call activities may call."""
+    neighbours = {f for file in files for f in bpmn_files(file.parent) if file.parent.is_dir()} | set(files)
+    index_by_file = {f: process_index([f]) for f in sorted(neighbours)}
+    return {file: {pid: str(f) for f, ids in index_by_file.items() if f != file for pid in ids} for file in files}
+
+
+def _check(data: bytes, result: CheckResult, other_processes: Mapping[str, str]) -> None:
     filename = result.file
     try:
         tree = parse_xml_bytes(data, filename=filename)
@@ -96,14 +153,17 @@ def _check(data: bytes, result: CheckResult) -> None:
             filename,
             f"not a BPMN 2.0 file: the root element is <{qname.localname}>{ns}, expected "
             f"<definitions> in {BPMN_NS}",
-            line=root.sourceline, element=root.get("id"),
+            line=root.sourceline, element=root.get("id") or qname.localname,
         ))  # fmt: skip
         return
     findings = Findings(filename)
-    result.process_ids = _check_definitions(root, findings)
+    result.process_ids = _check_definitions(root, findings, other_processes)
     findings.warnings.extend(_schema_warnings(tree, filename))
     result.problems.extend(sorted(findings.problems, key=_by_line))
     result.warnings.extend(sorted(findings.warnings, key=_by_line))
+    drawing = Findings(filename)
+    diagram_problems(root, result.process_ids, drawing)
+    result.diagram.extend(sorted(drawing.problems, key=_by_line))
     if result.problems:
         return
     _run_spiff(tree, result)
@@ -113,7 +173,7 @@ def _by_line(problem: Problem) -> int:
     return problem.line or 0
 
 
-def _check_definitions(root: etree._Element, f: Findings) -> list[str]:
+def _check_definitions(root: etree._Element, f: Findings, other_processes: Mapping[str, str]) -> list[str]:
     """The document-level rules, then ``ProcessRules`` on each executable process; return the executable
     process ids, those no call activity calls first."""
     for el in root.iter(*(_B + kind for kind in ("message", "signal", "error", "escalation", "dataStore"))):
@@ -132,7 +192,7 @@ def _check_definitions(root: etree._Element, f: Findings) -> list[str]:
     for el in root.iter(f"{_B}correlationProperty"):
         if next(el.iter(f"{_B}correlationPropertyRetrievalExpression"), None) is None:
             f.error(el, f"{describe(el)} has no correlationPropertyRetrievalExpression")
-    rules = ProcessRules(root, f)
+    rules = ProcessRules(root, f, other_processes)
     if not rules.processes:
         f.error(
             root, "no executable process: the file has no bpmn:process (a collaboration or choreography diagram only?)"
@@ -146,6 +206,7 @@ def _check_definitions(root: etree._Element, f: Findings) -> list[str]:
         )
     for proc in rules.executable:
         rules.check_process(proc)
+        check_conventions(proc, f)
     called = {c.get("calledElement") for c in root.iter(f"{_B}callActivity")}
     ids = [str(p.get("id")) for p in rules.executable if p.get("id")]
     uncalled = [pid for pid in ids if pid not in called]
@@ -201,6 +262,7 @@ def _run_spiff(tree: etree._ElementTree, result: CheckResult) -> None:
     for el in root.iter():
         if isinstance(el.tag, str) and el.get("id"):
             ids.setdefault(str(el.get("id")), el)
+    plain_message_starts(root)  # as the runtime parses it
     parser: Any = SpiffBpmnParser()
     try:
         parser.add_bpmn_xml(tree, filename=filename)
@@ -249,36 +311,24 @@ def _describe_error(err: BaseException) -> str:
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
-# -- python -m onewindow.engine.bpmn_check PATH... ---------------------------------------------------------
-def _kind(problem: Problem) -> str:
-    """A problem's message without names, ids and quoted values: what kind of problem it is."""
-    text = re.sub(r' ?"[^"]*"| ?`[^`]*`| ?\([^)]*\)', "", problem.message)
+# -- the summary of ``onewindow check --summary`` ------------------------------------------------------
+def problem_kind(problem: Problem) -> str:
+    """A problem's message with names, ids and quoted values left out: what kind of problem it is.
+
+    Each left-out part leaves a space behind, so the words around it never run together."""
+    text = problem.message
+    if text.startswith("SpiffWorkflow"):
+        return text.split(":")[0].split(" cannot parse")[0] + " cannot parse it"
+    text = re.sub(r'(?<![=\w])"[^"]*"|`[^`]*`|\([^)]*\)', " ", text)  # attribute values (a="b") stay
     text = re.sub(r"\b\d+\b", "N", text)
-    return text.split(":")[0] if text.startswith("SpiffWorkflow") else text
+    text = " ".join(text.split())
+    return re.sub(r" ([,;:.])", r"\1", text)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    show_warnings = "--warnings" in args
-    paths: list[Path] = []
-    for arg in (a for a in args if not a.startswith("--")):
-        p = Path(arg)
-        paths.extend(sorted(q for q in p.rglob("*") if q.suffix in (".bpmn", ".xml")) if p.is_dir() else [p])
-    kinds: Counter[str] = Counter()
-    passed = 0
-    for path in paths:
-        result = check_bpmn(path)
-        passed += result.ok
-        for problem in result.problems:
-            print(f"error: {problem}")
-            kinds[_kind(problem)] += 1
-        for warning in result.warnings if show_warnings else []:
-            print(f"warning: {warning}")
-    print(f"\n{len(paths)} files: {passed} pass, {len(paths) - passed} fail")
-    for kind, count in kinds.most_common():
-        print(f"{count:5d}  {kind}")
-    return 0 if passed == len(paths) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def summarise(results: Sequence[CheckResult]) -> list[str]:
+    """``N files: P pass, F fail`` and a count per kind of problem, most frequent first."""
+    kinds: Counter[str] = Counter(problem_kind(p) for r in results for p in r.problems)
+    passed = sum(r.ok for r in results)
+    lines = [f"{len(results)} files: {passed} pass, {len(results) - passed} fail"]
+    lines.extend(f"{count:5d}  {kind}" for kind, count in kinds.most_common())
+    return lines

@@ -16,6 +16,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from .._config.catalogue import Matter
 from .safe_xml import parse_xml_bytes
+from .starts import plain_message_starts
 from .timers import clock_timers
 
 __all__ = ["MILESTONES", "ParsedProcess", "ProcessBundle", "TaskMeta", "parse_process", "read_task_meta"]
@@ -122,6 +123,7 @@ class ParsedProcess:
 def parse_process(bpmn_xml: bytes, *, filename: str, process_id: str) -> ParsedProcess:
     """Parse a checked BPMN once: SpiffWorkflow's specs with clocked timers, and our per-node metadata."""
     tree = parse_xml_bytes(bpmn_xml, filename=filename)
+    plain_message_starts(tree.getroot())
     parser = SpiffBpmnParser()
     parser.add_bpmn_xml(tree, filename=filename)
     spec = parser.get_spec(process_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -93,7 +93,8 @@ def article(words: str) -> str:
 def describe(el: Element) -> str:
     """``service task "Archive invoice"``: the element's type in words and, if any, its name."""
     kind = kind_of(el)
-    name = one_line(el.get("name") or "", 60)
+    # A name's own double quotes become typographic ones, so the quotes around it stay a pair.
+    name = one_line((el.get("name") or "").replace('"', "”"), 60)
     return f'{kind} "{name}"' if name else kind
 
 
@@ -122,7 +123,8 @@ class Findings:
 
     def make(self, el: Element | None, message: str) -> Problem:
         line = el.sourceline if el is not None else None
-        element = el.get("id") if el is not None else None
+        # Every line names an element: one without an id (e.g. a <definitions> without one) by its tag.
+        element = (el.get("id") or local(el)) if el is not None else None
         return Problem(self.filename, one_line(message, 400), line=line, element=element or None)
 
     def error(self, el: Element | None, message: str) -> None:
@@ -135,9 +137,10 @@ class Findings:
 class ProcessRules:
     """The rules for the elements of one executable process (see ``check_process``)."""
 
-    def __init__(self, root: Element, findings: Findings) -> None:
+    def __init__(self, root: Element, findings: Findings, other_processes: Mapping[str, str] | None = None) -> None:
         self.root = root
         self.f = findings
+        self.other_processes = dict(other_processes or {})  # process id -> file, for calls across files
         self.ids: dict[str, Element] = {}
         for el in root.iter():
             el_id = el.get("id") if isinstance(el.tag, str) else None
@@ -179,10 +182,7 @@ class ProcessRules:
             el_id = el.get("id")
             if el_id and is_bpmn(el):
                 if el_id in seen:
-                    self.f.error(
-                        el,
-                        f"{describe(el)} reuses the id of the {describe(seen[el_id])} on line {seen[el_id].sourceline}",
-                    )
+                    self._duplicate_id(el, seen[el_id])
                 seen.setdefault(el_id, el)
                 if el_id in RESERVED_IDS and is_bpmn(el, *FLOW_NODES, *CONTAINERS):
                     self.f.error(
@@ -209,6 +209,18 @@ class ProcessRules:
             if name in FLOW_NODES:
                 self._data_associations(el)
                 self._loops(el)
+
+    def _duplicate_id(self, el: Element, first: Element) -> None:
+        """Two elements of one process share an id. SpiffWorkflow keeps data objects per (sub-)process in
+        their own table, so a data object declared again in another (sub-)process, or declared twice alike
+        in one, runs exactly as drawn: only a warning. Anything else is refused."""
+        what = f"{describe(el)} reuses the id of the {describe(first)} on line {first.sourceline}"
+        if is_bpmn(el, "dataObject") and is_bpmn(first, "dataObject"):
+            alike = all(el.get(a) == first.get(a) for a in ("name", "isCollection"))
+            if _container_of(el) is not _container_of(first) or alike:
+                self.f.warn(el, f"{what}; SpiffWorkflow runs it unchanged, but other BPMN tools may refuse the file")
+                return
+        self.f.error(el, what)
 
     def _container(self, box: Element) -> None:
         """Start/end events, sequence flows and splits of one process or sub-process."""
@@ -408,8 +420,14 @@ class ProcessRules:
         target = self.ids.get(called) if called else None
         if not called:
             self.f.error(task, f"{describe(task)} has no calledElement: it calls nothing")
+        elif target is None and called in self.other_processes:
+            return  # a process of another file of the folder: deploy resolves it there
         elif target is None or not is_bpmn(target, "process"):
-            self.f.error(task, f'{describe(task)} calls "{called}", which is not a process in this file')
+            self.f.error(
+                task,
+                f'{describe(task)} calls "{called}", which is not a process in this file '
+                "or in another .bpmn file of its folder",
+            )
         elif called not in self.executable_ids:
             self.f.error(task, f'{describe(task)} calls process "{called}", which has isExecutable="false"')
 

@@ -18,10 +18,9 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .._bpmn.check import check_bpmn
+from .._bpmn.check import callable_elsewhere, check_bpmn
 from .._bpmn.definitions import BPMN_NS, TaskMeta, read_task_meta
 from .._bpmn.safe_xml import parse_xml_bytes
-from .._bpmn.scripting import ScriptRejected, check_expression, check_script
 from .._config.bureau import Bureau
 from .._config.catalogue import Limit, Matter, parse_catalogue
 from .._config.forms import load_form
@@ -29,7 +28,6 @@ from .._errors import DeploymentError, NotFoundError, Problem
 from .._store.db import Database
 from .._store.models import DefinitionRow, DepartmentRow, SectionRow, UserRow, UserSectionRow
 from .._time.clock import Clock
-from .._time.workcalendar import parse_limit
 
 __all__ = ["DeployOutcome", "PreparedMatter", "RepositoryService"]
 
@@ -71,8 +69,11 @@ class RepositoryService:
         self.forms_dir = forms_dir
 
     # -- checking -----------------------------------------------------------------------------------
-    def check(self, path: Path) -> CheckReport:
-        """Check a folder of matters or one BPMN file; collects every problem, writes nothing."""
+    def check(self, path: Path, *, require_diagram: bool = True) -> CheckReport:
+        """Check a folder of matters or one BPMN file; collects every problem, writes nothing.
+
+        ``require_diagram``: a flow node or sequence flow without a shape in the diagram is a problem (the
+        simulator, which draws nothing, does without)."""
         report = CheckReport()
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".bpmn", ".xml") and p.is_file())
@@ -83,21 +84,30 @@ class RepositoryService:
         else:
             report.problems.append(Problem(str(path), "no such file or folder"))
             files = []
+        # A call activity may call a process of any other file of the folder.
+        others = callable_elsewhere(files)
         for file in files:
-            self._check_file(file, report)
+            self._check_file(file, report, others[file], require_diagram)
         codes = [p.matter.code for p in report.prepared]
         for dup in {c for c in codes if codes.count(c) > 1}:
             report.problems.append(Problem(str(path), f"two matters share the code '{dup}'"))
         return report
 
-    def _check_file(self, file: Path, report: CheckReport) -> None:
-        result = check_bpmn(file)
+    def _check_file(
+        self, file: Path, report: CheckReport, other_processes: dict[str, str], require_diagram: bool
+    ) -> None:
+        result = check_bpmn(file, other_processes=other_processes)
         report.problems.extend(result.problems)
         report.warnings.extend(result.warnings)
+        if require_diagram:
+            report.problems.extend(result.diagram)
         if not result.ok:
             return
         catalogue_path = file.with_suffix(".toml")
         matter, problems = parse_catalogue(catalogue_path, self.bureau)
+        if matter is None and not catalogue_path.exists() and not (require_diagram and result.diagram):
+            report.problems.append(_needs_setup(file, catalogue_path))
+            return
         report.problems.extend(problems)
         if matter is not None and matter.process_id not in result.process_ids:
             known = ", ".join(result.process_ids) or "none"
@@ -119,7 +129,6 @@ class RepositoryService:
             nodes = read_task_meta(process)
             lane_sections = self._check_lanes(file, process, nodes, report.problems)
             forms = self._check_forms(file, matter, nodes, report.problems)
-            self._check_code(file, process, report.problems)
         if matter is None or len(report.problems) > before:
             return
         prepared = PreparedMatter(
@@ -188,11 +197,6 @@ class RepositoryService:
                     )
                 else:
                     wanted.append((meta.form, Problem(str(file), "", line=meta.line, element=meta.id)))
-            if meta.step_limit:
-                try:
-                    parse_limit(meta.step_limit)
-                except Exception as err:
-                    problems.append(Problem(str(file), f"stepLimit: {err}", line=meta.line, element=meta.id))
         if matter is not None and matter.application_form:
             wanted.append(
                 (matter.application_form, Problem(f"{file.with_suffix('.toml')}", "", element="application_form"))
@@ -215,23 +219,6 @@ class RepositoryService:
             else:
                 forms[name] = schema
         return forms
-
-    def _check_code(self, file: Path, process: etree._Element, problems: list[Problem]) -> None:
-        """Scripts and conditions must pass the restricted script engine's rules."""
-        for node in process.iter(f"{{{BPMN_NS}}}script", f"{{{BPMN_NS}}}conditionExpression"):
-            source = (node.text or "").strip()
-            owner = node.getparent()
-            if not source or owner is None:
-                continue
-            try:
-                if etree.QName(node).localname == "script":
-                    check_script(source)
-                else:
-                    check_expression(source)
-            except ScriptRejected as err:
-                problems.append(
-                    Problem(str(file), f"script rejected: {err}", line=node.sourceline, element=owner.get("id"))
-                )
 
     # -- deploying ----------------------------------------------------------------------------------
     def deploy(self, path: Path, *, actor: str = "") -> list[DeployOutcome]:
@@ -326,3 +313,13 @@ class RepositoryService:
                 }
             )
         return out
+
+
+def _needs_setup(file: Path, catalogue_path: Path) -> Problem:
+    """The BPMN would run; what is missing is the bureau's set-up, said in one line."""
+    return Problem(
+        str(file),
+        f"BPMN OK; to deploy it needs: a catalogue {catalogue_path.name} beside it (code, name, process_id, "
+        "limits, lead_section, materials, …; a [lanes] table maps its lanes to sections) and a form in "
+        "forms/ for each user task that names one",
+    )

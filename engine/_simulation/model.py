@@ -166,7 +166,7 @@ def load_model(
     if not path.exists():
         raise ConfigError(f"{path}: no such BPMN file")
     bureau = bureau or load_bureau(processes_dir / "bureau.toml")
-    report = _checker(bureau, forms_dir).check(path)
+    report = _checker(bureau, forms_dir).check(path, require_diagram=False)
     if report.problems:
         raise DeploymentError(report.problems)
     if len(report.prepared) != 1:

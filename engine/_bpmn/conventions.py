@@ -1,0 +1,104 @@
+"""What onewindow itself reads from a BPMN file, checked without a bureau: milestones, step limits,
+scripts under the restricted script engine, how a process starts, and the diagram (DI) of every flow
+node and sequence flow.
+
+These belong to ``onewindow check`` as much as SpiffWorkflow's own rules: a misspelt milestone
+(``accept`` for ``accepted``) runs, but the legal clock never starts.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from lxml import etree
+
+from .._errors import ConfigError
+from .._time.workcalendar import parse_limit
+from .definitions import MILESTONES
+from .definitions import _properties as properties
+from .rules import BPMN_NS, FLOW_NODES, Findings, describe, is_bpmn, local, python_error
+from .scripting import ScriptRejected, check_expression, check_script
+from .starts import message_only_start
+
+__all__ = ["check_conventions", "diagram_problems"]
+
+_B = f"{{{BPMN_NS}}}"
+DI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+
+Element = etree._Element
+
+
+def check_conventions(process: Element, f: Findings) -> None:
+    """Milestones, step limits, scripts and the start of one executable process."""
+    for node in process.iter():
+        if not isinstance(node.tag, str) or not is_bpmn(node, *FLOW_NODES):
+            continue
+        props = properties(node)
+        milestone = props.get("milestone")
+        if milestone is not None and milestone not in MILESTONES:
+            f.error(
+                node,
+                f'{describe(node)}: milestone "{milestone}" is not one of {", ".join(MILESTONES)}; '
+                "a misspelt milestone never starts the legal clock or changes the case's status",
+            )
+        step_limit = props.get("stepLimit")
+        if step_limit is not None:
+            try:
+                value, _unit = parse_limit(step_limit)
+            except ConfigError as err:
+                f.error(node, f"{describe(node)}: stepLimit: {err}")
+            else:
+                if value <= 0:
+                    f.error(node, f'{describe(node)}: stepLimit "{step_limit}" must be more than zero')
+    for code in process.iter(f"{_B}script", f"{_B}conditionExpression"):
+        source = (code.text or "").strip()
+        owner = code.getparent()
+        if not source or owner is None:
+            continue
+        if python_error(textwrap.dedent(source), "exec" if local(code) == "script" else "eval") is not None:
+            continue  # not Python at all: the rules said so already
+        try:
+            if local(code) == "script":
+                check_script(source)
+            else:
+                check_expression(source)
+        except ScriptRejected as err:
+            f.error(owner, f"{describe(owner)}: script rejected: {err}")
+    _starts(process, f)
+
+
+def _starts(process: Element, f: Findings) -> None:
+    starts = message_only_start(process)
+    if len(starts) == 1:
+        f.warn(
+            starts[0],
+            f"{describe(starts[0])} waits for a message, and it is the only start: onewindow starts the "
+            "process there when the window registers a case (the application is the message)",
+        )
+    elif starts:
+        ids = ", ".join(str(s.get("id")) for s in starts)
+        f.error(
+            starts[0],
+            f"{describe(process)} starts only with message start events ({ids}): a case registered at the "
+            "window would wait for a message forever; add a plain start event or keep one message start",
+        )
+
+
+def diagram_problems(root: Element, process_ids: list[str], f: Findings) -> None:
+    """Every flow node and sequence flow of the given processes needs a shape or edge in the diagram:
+    ``render`` and the worklist draw only what the diagram (BPMN DI) places."""
+    drawn = {
+        el.get("bpmnElement")
+        for el in root.iter(f"{{{DI_NS}}}BPMNShape", f"{{{DI_NS}}}BPMNEdge")
+        if el.get("bpmnElement")
+    }
+    for process in root.iter(f"{_B}process"):
+        if process.get("id") not in process_ids:
+            continue
+        for el in process.iter():
+            if not isinstance(el.tag, str) or not el.get("id") or el.get("id") in drawn:
+                continue
+            if is_bpmn(el, *FLOW_NODES):
+                f.error(el, f"{describe(el)} has no shape in the diagram (BPMN DI), so it cannot be drawn")
+            elif is_bpmn(el, "sequenceFlow"):
+                f.error(el, f"{describe(el)} has no edge in the diagram (BPMN DI), so it cannot be drawn")
