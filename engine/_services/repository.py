@@ -18,7 +18,7 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .._bpmn.check import callable_elsewhere, check_bpmn
+from .._bpmn.check import check_bpmn
 from .._bpmn.definitions import BPMN_NS, TaskMeta, read_task_meta
 from .._bpmn.safe_xml import parse_xml_bytes
 from .._config.bureau import Bureau
@@ -85,9 +85,8 @@ class RepositoryService:
             report.problems.append(Problem(str(path), "no such file or folder"))
             files = []
         # A call activity may call a process of any other file of the folder.
-        others = callable_elsewhere(files)
         for file in files:
-            self._check_file(file, report, others[file], require_diagram)
+            self._check_file(file, report, {}, require_diagram)
         codes = [p.matter.code for p in report.prepared]
         for dup in {c for c in codes if codes.count(c) > 1}:
             report.problems.append(Problem(str(path), f"two matters share the code '{dup}'"))
