@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from click.testing import CliRunner
 
 from onewindow.cli.main import cli
