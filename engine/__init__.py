@@ -26,6 +26,7 @@ from ._errors import (
     WorkflowError,
 )
 from ._services.cases import CaseSummary, CaseView, EventView, TaskView
+from ._services.pages import CasePage, DiagramSource, MaterialsStatus, Member, TaskPage, TimelineEntry
 from ._services.runtime import CaseStatus
 from ._services.users import UserAccount
 from ._services.worklist import WorklistFilter
@@ -35,6 +36,7 @@ from ._time.clock import Clock, FixedClock, SystemClock
 __all__ = [
     "SCAFFOLD_TEMPLATES",
     "Bureau",
+    "CasePage",
     "CaseStatus",
     "CaseSummary",
     "CaseView",
@@ -45,11 +47,14 @@ __all__ = [
     "Database",
     "DatabaseError",
     "DeploymentError",
+    "DiagramSource",
     "Engine",
     "EventView",
     "FieldError",
     "FixedClock",
     "InvalidXMLError",
+    "MaterialsStatus",
+    "Member",
     "NotFoundError",
     "OnewindowError",
     "PermissionDeniedError",
@@ -57,7 +62,9 @@ __all__ = [
     "ScaffoldResult",
     "Section",
     "SystemClock",
+    "TaskPage",
     "TaskView",
+    "TimelineEntry",
     "UserAccount",
     "ValidationError",
     "WorkflowError",

@@ -9,6 +9,7 @@ from typing import Any
 
 from ._config.bureau import Bureau, load_bureau
 from ._services.cases import CaseService
+from ._services.pages import PageService
 from ._services.repository import RepositoryService
 from ._services.runtime import Runtime
 from ._services.tasks import TaskService
@@ -64,11 +65,14 @@ class Engine:
         self.runtime = Runtime(
             self.db, self.clock, Deadlines(self.calendar), departments={d.code: d.name for d in bureau.departments}
         )
-        self.cases = CaseService(self.db, self.clock, self.runtime, self.repository, case_prefix=bureau.case_prefix)
-        self.tasks = TaskService(self.db, self.clock, self.runtime)
+        self.case_clock = CaseClockService(self.db, self.clock, self.runtime, lambda: self.calendar)
+        self.pages = PageService(self.db, self.clock, self.runtime, self.case_clock)
+        self.cases = CaseService(
+            self.db, self.clock, self.runtime, self.repository, case_prefix=bureau.case_prefix, pages=self.pages
+        )
+        self.tasks = TaskService(self.db, self.clock, self.runtime, pages=self.pages)
         self.users = UserService(self.db, self.clock)
         self.worklist = WorklistService(self.db, self.clock, self.runtime, cases=self.cases, tasks=self.tasks)
-        self.case_clock = CaseClockService(self.db, self.clock, self.runtime, lambda: self.calendar)
         self.timers = TimerService(self.db, self.clock, self.runtime)
 
     def deadline_status(self, due_at: datetime | None, *, paused: bool = False) -> DeadlineStatus:

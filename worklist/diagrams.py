@@ -12,15 +12,14 @@ import logging
 from flask import Response, current_app
 from markupsafe import Markup
 
-from onewindow.engine import NotFoundError
-from onewindow.engine._services.worklist import DiagramSource
+from onewindow.engine import DiagramSource, NotFoundError
 
 from . import get_engine
 
 log = logging.getLogger(__name__)
 
 
-def _render(source: DiagramSource) -> Markup | None:
+def render_diagram(source: DiagramSource) -> Markup | None:
     try:
         from onewindow.engine._bpmn.diagram import render_svg
     except ImportError:
@@ -45,12 +44,12 @@ def matter_svg(matter_key: str) -> Markup | None:
     source = get_engine().worklist.matter_diagram(matter_key)
     cache: dict[int, Markup | None] = current_app.extensions.setdefault("onewindow.diagrams", {})
     if source.definition_id not in cache:
-        cache[source.definition_id] = _render(source)
+        cache[source.definition_id] = render_diagram(source)
     return cache[source.definition_id]
 
 
 def case_svg(case_no: str) -> Markup | None:
-    return _render(get_engine().worklist.diagram(case_no))
+    return render_diagram(get_engine().worklist.diagram(case_no))
 
 
 def svg_response(svg: Markup | None) -> Response:

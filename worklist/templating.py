@@ -64,7 +64,8 @@ def matters() -> dict[str, Matter]:
 
 
 def matter_name(key: str | Matter | None) -> str:
-    matter = key if isinstance(key, Matter) else matters().get(key or "")
+    known: dict[str, Matter] = g.get("known_matters") or {}
+    matter = key if isinstance(key, Matter) else known.get(key or "") or matters().get(key or "")
     if matter is None:
         return str(key or "")
     return matter.name_en if current_lang() == "en" and matter.name_en else matter.name
@@ -81,6 +82,13 @@ def user_name(username: str | None) -> str:
 def remember_user_names(usernames: set[str]) -> None:
     names = {u for u in usernames if u}
     g.user_names = {**(g.get("user_names") or {}), **get_engine().users.display_names(names)}
+
+
+def remember_names(user_names: dict[str, str], matter: Matter | None = None) -> None:
+    """Names a page already read with its data: display names, and its case's matter (no further query)."""
+    g.user_names = {**(g.get("user_names") or {}), **user_names}
+    if matter is not None:
+        g.known_matters = {**(g.get("known_matters") or {}), matter.key: matter}
 
 
 def limit_text(limit: Limit | dict[str, Any]) -> str:

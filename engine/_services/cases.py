@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,8 +17,12 @@ from .._time.clock import Clock
 from .._time.workcalendar import CHINA_TZ
 from .repository import RepositoryService
 from .runtime import CaseStatus, Runtime
+from .users import UserAccount
 
-__all__ = ["CaseService", "CaseSummary", "CaseView", "EventView", "TaskView", "task_view"]
+if TYPE_CHECKING:
+    from .pages import CasePage, PageService
+
+__all__ = ["CaseService", "CaseSummary", "CaseView", "EventView", "TaskView", "summary_of", "task_view"]
 
 APPLICANT_NAME_FIELDS = ("enterprise_name", "applicant_name", "name", "company_name")
 
@@ -123,6 +127,25 @@ def task_view(row: TaskRow, case: CaseRow) -> TaskView:
     )
 
 
+def summary_of(row: CaseRow, matter_name: str, version: int) -> CaseSummary:
+    """The summary of a loaded case row."""
+    return CaseSummary(
+        case_no=row.case_no,
+        matter=row.matter_key,
+        matter_name=matter_name,
+        version=version,
+        status=row.status,
+        status_label=CaseStatus.LABELS.get(row.status, row.status),
+        applicant_name=row.applicant_name,
+        created_at=row.created_at,
+        accepted_at=row.accepted_at,
+        committed_due_at=row.committed_due_at,
+        legal_due_at=row.legal_due_at,
+        finished_at=row.finished_at,
+        paused_at=row.paused_at,
+    )
+
+
 def applicant_name(data: dict[str, Any]) -> str:
     for key in APPLICANT_NAME_FIELDS:
         value = data.get(key)
@@ -133,8 +156,16 @@ def applicant_name(data: dict[str, Any]) -> str:
 
 class CaseService:
     def __init__(
-        self, db: Database, clock: Clock, runtime: Runtime, repository: RepositoryService, *, case_prefix: str
+        self,
+        db: Database,
+        clock: Clock,
+        runtime: Runtime,
+        repository: RepositoryService,
+        *,
+        case_prefix: str,
+        pages: PageService | None = None,
     ) -> None:
+        self.pages = pages
         self.db = db
         self.clock = clock
         self.runtime = runtime
@@ -196,21 +227,13 @@ class CaseService:
 
     def summary_of(self, row: CaseRow, matter_name: str, version: int) -> CaseSummary:
         """The summary of a loaded case row."""
-        return CaseSummary(
-            case_no=row.case_no,
-            matter=row.matter_key,
-            matter_name=matter_name,
-            version=version,
-            status=row.status,
-            status_label=CaseStatus.LABELS.get(row.status, row.status),
-            applicant_name=row.applicant_name,
-            created_at=row.created_at,
-            accepted_at=row.accepted_at,
-            committed_due_at=row.committed_due_at,
-            legal_due_at=row.legal_due_at,
-            finished_at=row.finished_at,
-            paused_at=row.paused_at,
-        )
+        return summary_of(row, matter_name, version)
+
+    def page(self, user: UserAccount, case_no: str) -> CasePage:
+        """Everything the case page shows, read in one transaction (see ``PageService``)."""
+        if self.pages is None:
+            raise RuntimeError("CaseService.page needs the engine's PageService")
+        return self.pages.case(user, case_no)
 
     def get_row(self, session: Session, case_no: str) -> CaseRow:
         row = session.scalars(select(CaseRow).where(CaseRow.case_no == case_no)).first()

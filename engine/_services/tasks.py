@@ -8,7 +8,7 @@ moment, exactly one wins.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
@@ -21,12 +21,17 @@ from .._store.models import CaseRow, EventRow, SectionRow, TaskRow, UserRow, Use
 from .._time.clock import Clock
 from .cases import TaskView, task_view
 from .runtime import Runtime, task_uuid
+from .users import UserAccount
+
+if TYPE_CHECKING:
+    from .pages import PageService, TaskPage
 
 __all__ = ["TaskService"]
 
 
 class TaskService:
-    def __init__(self, db: Database, clock: Clock, runtime: Runtime) -> None:
+    def __init__(self, db: Database, clock: Clock, runtime: Runtime, *, pages: PageService | None = None) -> None:
+        self.pages = pages
         self.db = db
         self.clock = clock
         self.runtime = runtime
@@ -53,6 +58,12 @@ class TaskService:
             case = session.get(CaseRow, row.case_id)
             assert case is not None
             return task_view(row, case)
+
+    def page(self, user: UserAccount, task_id: str) -> TaskPage:
+        """Everything the task page shows, read in one transaction (see ``PageService``)."""
+        if self.pages is None:
+            raise RuntimeError("TaskService.page needs the engine's PageService")
+        return self.pages.task(user, task_id)
 
     def form_schema(self, task_id: str) -> dict[str, Any] | None:
         with self.db.reading() as session:

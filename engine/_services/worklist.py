@@ -22,6 +22,7 @@ from .._store.db import Database
 from .._store.models import CaseRow, DefinitionRow, EventRow, TaskRow, UserRow, UserSectionRow
 from .._time.clock import Clock
 from .cases import CaseService, CaseSummary, TaskView, task_view
+from .pages import DiagramSource, MaterialsStatus, TimelineEntry, materials_from, visible_to
 from .runtime import CaseStatus, Runtime, task_uuid
 from .tasks import TaskService
 from .users import UserAccount
@@ -36,7 +37,6 @@ __all__ = [
     "WorklistService",
 ]
 
-MATERIAL_FIELDS = ("materials_received", "supplemented_materials")
 # A clerk with thousands of open tasks filters or searches rather than pages; counting stops here so the
 # worklist costs the same with 30 or 30,000 open tasks ("1000+").
 COUNT_CAP = 1000
@@ -64,35 +64,6 @@ class Page(Generic[T]):
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: Any
-    kind: str
-    actor: str
-    title: str
-    section: str | None
-    task_id: str | None
-    fields: list[Described]
-
-
-@dataclass(frozen=True)
-class MaterialsStatus:
-    matter: Matter
-    received: list[str]
-    missing: list[Material]  # required and not (yet) received
-
-
-@dataclass(frozen=True)
-class DiagramSource:
-    bpmn_xml: bytes
-    filename: str
-    process_id: str
-    title: str
-    done: frozenset[str]
-    current: frozenset[str]
-    definition_id: int
 
 
 @dataclass(frozen=True)
@@ -223,10 +194,7 @@ class WorklistService:
     # -- who may see what ---------------------------------------------------------------------------
     def _visible(self, user: UserAccount) -> Any:
         """Cases a user may open: any task of the case in one of his sections, or he registered it."""
-        if user.is_admin:
-            return True
-        touches = exists().where(TaskRow.case_id == CaseRow.id, TaskRow.section_code.in_(user.sections))
-        return or_(touches, CaseRow.created_by == user.username)
+        return visible_to(user)
 
     def can_view_case(self, user: UserAccount, case_no: str) -> bool:
         with self.db.reading() as session:
@@ -299,13 +267,7 @@ class WorklistService:
             forms = session.scalars(
                 select(EventRow.data).where(EventRow.case_id == row.id, EventRow.kind == "task_completed")
             ).all()
-        received: list[str] = []
-        for data in forms:
-            form = (data or {}).get("form") or {}
-            for name in MATERIAL_FIELDS:
-                received += [m for m in form.get(name) or [] if isinstance(m, str) and m not in received]
-        missing = [m for m in matter.materials if m.required and m.code not in received]
-        return MaterialsStatus(matter, received, missing)
+        return materials_from(matter, forms)
 
     def diagram(self, case_no: str) -> DiagramSource:
         with self.db.reading() as session:

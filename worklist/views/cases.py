@@ -7,9 +7,9 @@ from flask import Blueprint, Response, current_app, render_template, request
 from onewindow.engine import TaskView
 
 from .. import get_engine
-from ..diagrams import case_svg, svg_response
+from ..diagrams import case_svg, render_diagram, svg_response
 from ..security import current_user
-from ..templating import remember_user_names
+from ..templating import remember_names
 from .worklist import page_number
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -26,24 +26,21 @@ def index() -> str:
 
 @bp.get("/<case_no>")
 def show(case_no: str) -> str:
-    engine = get_engine()
     user = current_user()
-    engine.worklist.check_case(user, case_no)
-    case = engine.cases.show(case_no)
-    timeline = engine.worklist.timeline(case_no)
+    page = get_engine().cases.page(user, case_no)  # one read: case, tasks, history, clock, diagram, names
     lanes: dict[str, list[TaskView]] = {}
-    for t in case.open_tasks:
+    for t in page.open_tasks:
         lanes.setdefault(t.section or t.lane or "", []).append(t)
-    remember_user_names({e.actor for e in timeline} | {t.claimed_by or "" for t in case.open_tasks})
+    remember_names(page.user_names, page.matter)
     return render_template(
         "cases/case.html",
-        case=case.summary,
+        case=page.summary,
         lanes=lanes,
-        timeline=timeline,
-        applicant=engine.worklist.applicant(case_no),
-        materials=engine.worklist.materials(case_no),
-        diagram=case_svg(case_no),
-        clock=engine.case_clock.explain(case_no),
+        timeline=page.timeline,
+        applicant=page.applicant,
+        materials=page.materials,
+        diagram=render_diagram(page.diagram),
+        clock=page.clock,
         my_sections=set(user.sections),
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from onewindow.engine import CaseStatus, ConflictError, PermissionDeniedError, TaskView, ValidationError
+from onewindow.engine import CaseStatus, ConflictError, PermissionDeniedError, TaskPage, ValidationError
 
 from .. import get_engine
 from ..errors import error_page
@@ -16,73 +16,67 @@ from ..forms import build_fields, errors_by_field, field_paths, parse_form, with
 from ..i18n import current_lang
 from ..i18n import gettext as _
 from ..security import current_user, safe_next
-from ..templating import remember_user_names
+from ..templating import remember_names, remember_user_names
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
 
-def _schema_for(task: TaskView) -> dict[str, Any]:
+def _schema_for(page: TaskPage) -> dict[str, Any]:
     """The task's form; a 补正 list of material codes becomes checkboxes of the case's materials."""
-    engine = get_engine()
-    schema = copy.deepcopy(engine.tasks.form_schema(task.id) or {"type": "object", "properties": {}})
+    schema = copy.deepcopy(page.form_schema or {"type": "object", "properties": {}})
     prop = (schema.get("properties") or {}).get("supplemented_materials")
     if isinstance(prop, dict) and isinstance(prop.get("items"), dict) and "oneOf" not in prop["items"]:
-        status = engine.worklist.materials(task.case_no)
+        status = page.materials
         offered = status.missing or [m for m in status.matter.materials if m.code not in status.received]
         prop["items"]["oneOf"] = [{"const": m.code, "title": f"{m.name} ({m.code})"} for m in offered]
     return schema
 
 
 def _render(
-    task: TaskView, schema: dict[str, Any], shown: dict[str, Any], errors: dict[str, str], status: int = 200
+    page: TaskPage, schema: dict[str, Any], shown: dict[str, Any], errors: dict[str, str], status: int = 200
 ) -> tuple[str, int]:
-    engine = get_engine()
     user = current_user()
-    case = engine.cases.show(task.case_no)
-    timeline = engine.worklist.timeline(task.case_no)
-    remember_user_names({e.actor for e in timeline} | {task.claimed_by or ""})
-    page = render_template(
+    task = page.task
+    remember_names(page.user_names, page.matter)
+    html = render_template(
         "tasks/task.html",
         task=task,
-        case=case.summary,
-        applicant=engine.worklist.applicant(task.case_no),
-        materials=engine.worklist.materials(task.case_no),
-        opinions=[e for e in timeline if e.kind == "task_completed" and e.task_id != task.id],
+        case=page.case,
+        applicant=page.applicant,
+        materials=page.materials,
+        opinions=[e for e in page.timeline if e.kind == "task_completed" and e.task_id != task.id],
         fields=build_fields(schema, shown, errors),
         form_error=errors.get(""),
         form_title=schema.get("title", ""),
         form_description=schema.get("description", ""),
         can_complete=task.state == "ready" and task.claimed_by in (None, user.username),
-        members=engine.users.members([task.section or ""]).get(task.section or "", [])
-        if user.chief_of(task.section)
-        else [],
+        members=page.members,
     )
-    return page, status
+    return html, status
 
 
 @bp.get("/<task_id>")
 def show(task_id: str) -> tuple[str, int]:
-    task = get_engine().worklist.task_for(current_user(), task_id)
-    return _render(task, _schema_for(task), {}, {})
+    page = get_engine().tasks.page(current_user(), task_id)  # one read: task, case, history, form, members
+    return _render(page, _schema_for(page), {}, {})
 
 
 @bp.post("/<task_id>")
 def complete(task_id: str) -> Response | tuple[str, int]:
     engine = get_engine()
     user = current_user()
-    task = engine.worklist.task_for(user, task_id)
-    schema = _schema_for(task)
+    page = engine.tasks.page(user, task_id)
+    task = page.task
+    schema = _schema_for(page)
     data, shown, problems = parse_form(schema, request.form)
     paths = field_paths(schema)
     try:
         if problems:  # text that is not even a number: report it with every other problem, change nothing
-            raise ValidationError(
-                task.name, with_schema_errors(engine.tasks.form_schema(task_id) or {}, data, problems)
-            )
+            raise ValidationError(task.name, with_schema_errors(page.form_schema or {}, data, problems))
         done = engine.tasks.complete(task_id, user=user.username, data=data)
     except ValidationError as err:
         flash(_("Please correct the marked fields."), "error")
-        return _render(task, schema, shown, errors_by_field(err.errors, paths, lang=current_lang()), status=400)
+        return _render(page, schema, shown, errors_by_field(err.errors, paths, lang=current_lang()), status=400)
     except ConflictError as err:
         return error_page(409, str(err))
     flash(_("Completed: {task} ({case}).", task=done.name, case=done.case_no), "ok")

@@ -1,0 +1,264 @@
+"""One read per page: everything the case page or the task page shows, from one transaction.
+
+A page used to call a service per box (case, timeline, applicant, materials, clock, diagram, names), each
+opening its own session and re-reading the case row: about ten sessions and thirty statements. Here the
+case row comes with its definition and the visibility check in one statement, then the case's task rows,
+its history, the clock's pauses and extensions (once accepted) and the display names follow in the same
+transaction; the materials and the timeline are worked out from the history already read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, literal, or_, select
+from sqlalchemy.orm import Session, undefer
+
+from .._config.catalogue import Matter
+from .._config.describe import Described, describe
+from .._errors import NotFoundError, PermissionDeniedError
+from .._store.db import Database
+from .._store.models import CaseRow, DefinitionRow, EventRow, TaskRow, UserRow, UserSectionRow
+from .._time.case_clock import CaseClockService, ClockView
+from .._time.clock import Clock
+from .cases import CaseSummary, TaskView, summary_of, task_view
+from .runtime import Runtime, task_uuid
+from .users import UserAccount
+
+__all__ = [
+    "MATERIAL_FIELDS",
+    "CasePage",
+    "DiagramSource",
+    "MaterialsStatus",
+    "Member",
+    "PageService",
+    "TaskPage",
+    "TimelineEntry",
+    "materials_from",
+]
+
+MATERIAL_FIELDS = ("materials_received", "supplemented_materials")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: Any
+    kind: str
+    actor: str
+    title: str
+    section: str | None
+    task_id: str | None
+    fields: list[Described]
+
+
+@dataclass(frozen=True)
+class MaterialsStatus:
+    matter: Matter
+    received: list[str]
+    missing: list[Any]  # the required Material entries not (yet) received
+
+
+@dataclass(frozen=True)
+class DiagramSource:
+    bpmn_xml: bytes
+    filename: str
+    process_id: str
+    title: str
+    done: frozenset[str]
+    current: frozenset[str]
+    definition_id: int
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of a section, as a chief's reassign list shows him."""
+
+    username: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """Everything ``/cases/<no>`` shows."""
+
+    summary: CaseSummary
+    matter: Matter
+    open_tasks: list[TaskView]
+    timeline: list[TimelineEntry]
+    applicant: list[Described]
+    materials: MaterialsStatus
+    clock: ClockView
+    diagram: DiagramSource
+    user_names: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """Everything ``/tasks/<id>`` shows: the task, its case, earlier opinions, the form, a chief's members."""
+
+    task: TaskView
+    case: CaseSummary
+    matter: Matter
+    timeline: list[TimelineEntry]
+    applicant: list[Described]
+    materials: MaterialsStatus
+    form_schema: dict[str, Any] | None
+    members: list[Member]
+    user_names: dict[str, str]
+
+
+def materials_from(matter: Matter, forms: Sequence[dict[str, Any] | None]) -> MaterialsStatus:
+    """Materials received at intake and in every 补正 (the ``task_completed`` forms), and the missing ones."""
+    received: list[str] = []
+    for data in forms:
+        form = (data or {}).get("form") or {}
+        for name in MATERIAL_FIELDS:
+            received += [m for m in form.get(name) or [] if isinstance(m, str) and m not in received]
+    missing = [m for m in matter.materials if m.required and m.code not in received]
+    return MaterialsStatus(matter, received, missing)
+
+
+def visible_to(user: UserAccount) -> Any:
+    """Cases a user may open: any task of the case in one of his sections, or he registered it."""
+    if user.is_admin:
+        return literal(True)
+    touches = exists().where(TaskRow.case_id == CaseRow.id, TaskRow.section_code.in_(user.sections))
+    return or_(touches, CaseRow.created_by == user.username)
+
+
+class PageService:
+    def __init__(self, db: Database, clock: Clock, runtime: Runtime, case_clock: CaseClockService) -> None:
+        self.db = db
+        self.clock = clock
+        self.runtime = runtime
+        self.case_clock = case_clock
+
+    def case(self, user: UserAccount, case_no: str) -> CasePage:
+        """The case page; NotFoundError for an unknown case, PermissionDeniedError outside the user's sections."""
+        with self.db.reading() as session:
+            found = session.execute(
+                select(
+                    CaseRow,
+                    DefinitionRow.version,
+                    DefinitionRow.bpmn_xml,
+                    DefinitionRow.bpmn_file,
+                    DefinitionRow.process_id,
+                    DefinitionRow.name,
+                    visible_to(user).label("visible"),
+                )
+                .join(DefinitionRow, DefinitionRow.id == CaseRow.definition_id)
+                .where(CaseRow.case_no == case_no)
+                .options(undefer(CaseRow.applicant))
+            ).first()
+            if found is None:
+                raise NotFoundError(f"unknown case '{case_no}'")
+            row, version, bpmn_xml, bpmn_file, process_id, title, visible = found
+            if not visible:
+                raise PermissionDeniedError(f"case {case_no} does not touch the sections of {user.username}")
+            bundle = self.runtime.bundle(session, row.definition_id)
+            tasks = session.scalars(
+                select(TaskRow).where(TaskRow.case_id == row.id).order_by(TaskRow.created_at, TaskRow.id)
+            ).all()
+            events = session.scalars(select(EventRow).where(EventRow.case_id == row.id).order_by(EventRow.id)).all()
+            clock = self.case_clock.view(session, row, self.clock.now())
+            done = self.runtime.completed_nodes(session, row)
+            open_tasks = [task_view(t, row) for t in tasks if t.state == "ready"]
+            names = _names(session, {e.actor for e in events} | {t.claimed_by or "" for t in open_tasks})
+            summary = summary_of(row, bundle.matter.name, version)
+            return CasePage(
+                summary=summary,
+                matter=bundle.matter,
+                open_tasks=open_tasks,
+                timeline=_timeline(events, tasks, bundle.forms, bundle.matter),
+                applicant=_applicant(bundle.forms, bundle.matter, row),
+                materials=_materials(events, bundle.matter),
+                clock=clock,
+                diagram=DiagramSource(
+                    bpmn_xml,
+                    bpmn_file,
+                    process_id,
+                    title,
+                    done,
+                    frozenset(t.bpmn_id for t in open_tasks),
+                    row.definition_id,
+                ),
+                user_names=names,
+            )
+
+    def task(self, user: UserAccount, task_id: str) -> TaskPage:
+        """The task page; NotFoundError for an unknown task, PermissionDeniedError outside the user's sections."""
+        with self.db.reading() as session:
+            found = session.execute(
+                select(TaskRow, CaseRow, DefinitionRow.version)
+                .join(CaseRow, CaseRow.id == TaskRow.case_id)
+                .join(DefinitionRow, DefinitionRow.id == CaseRow.definition_id)
+                .where(TaskRow.id == str(task_uuid(task_id)))
+                .options(undefer(CaseRow.applicant))
+            ).first()
+            if found is None:
+                raise NotFoundError(f"unknown task '{task_id}'")
+            row, case, version = found
+            if row.section_code not in user.sections:
+                raise PermissionDeniedError(f"task {task_id} belongs to section '{row.section_code}'")
+            bundle = self.runtime.bundle(session, case.definition_id)
+            tasks = session.scalars(select(TaskRow).where(TaskRow.case_id == case.id)).all()
+            events = session.scalars(select(EventRow).where(EventRow.case_id == case.id).order_by(EventRow.id)).all()
+            members: list[Member] = []
+            if user.chief_of(row.section_code):
+                members = [
+                    Member(u, n)
+                    for u, n in session.execute(
+                        select(UserRow.username, UserRow.display_name)
+                        .join(
+                            UserSectionRow,
+                            and_(UserSectionRow.user_id == UserRow.id, UserSectionRow.section_code == row.section_code),
+                        )
+                        .where(UserRow.active.is_(True))
+                        .order_by(UserRow.username)
+                    )
+                ]
+            names = _names(session, {e.actor for e in events} | {row.claimed_by or ""})
+            return TaskPage(
+                task=task_view(row, case),
+                case=summary_of(case, bundle.matter.name, version),
+                matter=bundle.matter,
+                timeline=_timeline(events, tasks, bundle.forms, bundle.matter),
+                applicant=_applicant(bundle.forms, bundle.matter, case),
+                materials=_materials(events, bundle.matter),
+                form_schema=bundle.forms.get(row.form) if row.form else None,
+                members=members,
+                user_names=names,
+            )
+
+
+def _names(session: Session, usernames: set[str]) -> dict[str, str]:
+    wanted = {u for u in usernames if u}
+    if not wanted:
+        return {}
+    rows = session.execute(select(UserRow.username, UserRow.display_name).where(UserRow.username.in_(wanted)))
+    return {u: n for u, n in rows}
+
+
+def _timeline(
+    events: Sequence[EventRow], tasks: Sequence[TaskRow], forms: dict[str, Any], matter: Matter
+) -> list[TimelineEntry]:
+    form_of = {t.id: t.form for t in tasks}
+    out = []
+    for e in events:
+        fields: list[Described] = []
+        if e.kind == "task_completed" and isinstance((e.data or {}).get("form"), dict):
+            schema = forms.get(form_of.get(e.task_id or "") or "", {})
+            fields = describe(schema, e.data["form"], matter)
+        out.append(TimelineEntry(e.at, e.kind, e.actor, e.title, e.section_code, e.task_id, fields))
+    return out
+
+
+def _materials(events: Sequence[EventRow], matter: Matter) -> MaterialsStatus:
+    return materials_from(matter, [e.data for e in events if e.kind == "task_completed"])
+
+
+def _applicant(forms: dict[str, Any], matter: Matter, row: CaseRow) -> list[Described]:
+    schema = forms.get(matter.application_form or "", {})
+    return describe(schema, dict(row.applicant or {}), matter)
