@@ -63,7 +63,11 @@ class Engine:
         self.thresholds = bureau.thresholds
         self.repository = RepositoryService(self.db, self.clock, bureau, forms_dir=forms_dir or default_forms_dir())
         self.runtime = Runtime(
-            self.db, self.clock, Deadlines(self.calendar), departments={d.code: d.name for d in bureau.departments}
+            self.db,
+            self.clock,
+            Deadlines(self.calendar),
+            departments={d.code: d.name for d in bureau.departments},
+            script_limits=bureau.scripts,
         )
         self.case_clock = CaseClockService(self.db, self.clock, self.runtime, lambda: self.calendar)
         self.pages = PageService(self.db, self.clock, self.runtime, self.case_clock)

@@ -12,15 +12,15 @@ import textwrap
 
 from lxml import etree
 
-from .._errors import ConfigError
+from .._errors import ConfigError, Problem
 from .._time.workcalendar import parse_limit
-from .definitions import MILESTONES
+from .definitions import MILESTONES, SPIFF_NS
 from .definitions import _properties as properties
-from .rules import BPMN_NS, FLOW_NODES, Findings, describe, is_bpmn, local, python_error
+from .rules import BPMN_NS, FLOW_NODES, Findings, describe, is_bpmn, one_line, python_error
 from .scripting import ScriptRejected, check_expression, check_script
 from .starts import message_only_start
 
-__all__ = ["check_conventions", "diagram_problems"]
+__all__ = ["check_conventions", "code_elements", "diagram_problems"]
 
 _B = f"{{{BPMN_NS}}}"
 DI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -50,21 +50,71 @@ def check_conventions(process: Element, f: Findings) -> None:
             else:
                 if value <= 0:
                     f.error(node, f'{describe(node)}: stepLimit "{step_limit}" must be more than zero')
-    for code in process.iter(f"{_B}script", f"{_B}conditionExpression"):
-        source = (code.text or "").strip()
-        owner = code.getparent()
-        if not source or owner is None:
+    _check_code(process, f)
+    _starts(process, f)
+
+
+# Where BPMN carries code the engine runs: scripts (exec) and expressions (eval).
+_SCRIPT_TAGS = {f"{_B}script", f"{{{SPIFF_NS}}}preScript", f"{{{SPIFF_NS}}}postScript"}
+_EXPRESSION_TAGS = {
+    _B + tag
+    for tag in (
+        "conditionExpression",
+        "timeDate",
+        "timeDuration",
+        "timeCycle",
+        "loopCardinality",
+        "completionCondition",
+        "formalExpression",
+        "messagePath",
+    )
+}
+
+
+def code_elements(process: Element) -> list[tuple[Element, str, str | None]]:
+    """(element, "exec" | "eval" | "attribute", id of the nearest element with one) for every script and
+    expression the engine runs; "attribute" is a service operator's parameter (its ``value`` is evaluated)."""
+    found: list[tuple[Element, str, str | None]] = []
+    for node in process.iter():
+        tag = node.tag
+        if not isinstance(tag, str):
             continue
-        if python_error(textwrap.dedent(source), "exec" if local(code) == "script" else "eval") is not None:
+        if tag in _SCRIPT_TAGS:
+            mode = "exec"
+        elif tag in _EXPRESSION_TAGS:
+            mode = "eval"
+        elif tag == f"{{{SPIFF_NS}}}parameter" and node.get("value") is not None:
+            mode = "attribute"
+        else:
+            continue
+        owner: Element | None = node
+        while owner is not None and not owner.get("id"):
+            owner = owner.getparent()
+        found.append((node, mode, owner.get("id") if owner is not None else None))
+    return found
+
+
+def _check_code(process: Element, f: Findings) -> None:
+    """Every script and expression must be in the script language; one problem per text, on the line of the
+    file where the offence is."""
+    for node, mode, element in code_elements(process):
+        raw = (node.get("value") if mode == "attribute" else node.text) or ""
+        if not raw.strip():
+            continue
+        kind = "exec" if mode == "exec" else "eval"
+        if python_error(textwrap.dedent(raw).strip(), kind) is not None:
             continue  # not Python at all: the rules said so already
         try:
-            if local(code) == "script":
-                check_script(source)
-            else:
-                check_expression(source)
+            (check_script if kind == "exec" else check_expression)(raw)
         except ScriptRejected as err:
-            f.error(owner, f"{describe(owner)}: script rejected: {err}")
-    _starts(process, f)
+            line = node.sourceline
+            if line is not None and err.lineno and mode != "attribute":
+                # an expression is stripped before parsing: count the blank lines it loses
+                lost = 0 if kind == "exec" else raw[: len(raw) - len(raw.lstrip())].count("\n")
+                line += err.lineno - 1 + lost
+            owner = node.getparent() if mode != "exec" or node.getparent() is not None else node
+            what = f"{describe(owner)}: " if owner is not None and owner.get("id") == element else ""
+            f.problems.append(Problem(f.filename, one_line(f"{what}script rejected: {err.reason}", 400), line, element))
 
 
 def _starts(process: Element, f: Findings) -> None:

@@ -1,21 +1,19 @@
 """The script engine for BPMN scripts, conditions and timer expressions.
 
-Designers write plain Python over the task data. It runs with a short list of builtins, no imports and
-no access to underscore attributes (the usual way out of a restricted ``exec``). Only text from the BPMN
-file (written by a designer, checked at deploy) is ever compiled; form data typed by clerks or applicants
-is data and never evaluated. This is a guard against mistakes and casual abuse, not a sandbox for hostile
-designers: deploying a BPMN file is a privileged act.
+Designers write plain Python over the task data, in the subset ``script_policy`` allows (checked at deploy,
+and again when the code is compiled at run time); every evaluation runs under its own ``Guard`` with the
+time, iteration and memory budgets of ``[scripts]`` in bureau.toml. Only text from the BPMN file is ever
+compiled; form data typed by clerks or applicants is data and never evaluated. The language is built to
+hold against a hostile designer: deploying is privileged, but a deployed script must still not be able to
+reach the operating system or stall the bureau.
 """
 
 from __future__ import annotations
 
-import ast
-import builtins
 import json
 from collections.abc import Callable, Mapping
-from datetime import datetime
-from functools import lru_cache
-from types import CodeType
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -23,86 +21,56 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 from .._time.clock import Clock, SystemClock
 from .._time.workcalendar import WorkCalendar
+from .script_builtins import METHOD_GUARDS, safe_builtins
+from .script_guards import Guard, ScriptBudgetExceeded, ScriptLimits, ScriptViolation
+from .script_policy import ScriptRejected, compile_guarded
 
 __all__ = [
     "SAFE_BUILTIN_NAMES",
     "OnewindowScriptEngine",
+    "ScriptBudgetExceeded",
+    "ScriptLimits",
     "ScriptRejected",
+    "ScriptViolation",
+    "ScriptsDisabled",
     "ServiceCall",
     "check_expression",
     "check_script",
 ]
 
-SAFE_BUILTIN_NAMES = [
-    "abs",
-    "all",
-    "any",
-    "bool",
-    "dict",
-    "divmod",
-    "enumerate",
-    "filter",
-    "float",
-    "frozenset",
-    "int",
-    "isinstance",
-    "len",
-    "list",
-    "map",
-    "max",
-    "min",
-    "range",
-    "reversed",
-    "round",
-    "set",
-    "sorted",
-    "str",
-    "sum",
-    "tuple",
-    "zip",
-    "True",
-    "False",
-    "None",
-    "ValueError",
-    "KeyError",
-]
-SAFE_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES}
-
-_FORBIDDEN_NODES = (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.AsyncFunctionDef, ast.Await)
+SAFE_BUILTIN_NAMES = sorted(safe_builtins(Guard(ScriptLimits())))
+# What a script may leave in the task data: the case is stored as JSON (dates and decimals converted).
+_DATA_TYPES = (
+    str,
+    int,
+    float,
+    bool,
+    type(None),
+    list,
+    dict,
+    tuple,
+    set,
+    frozenset,
+    date,
+    datetime,
+    time,
+    timedelta,
+    Decimal,
+)
 
 
-class ScriptRejected(ValueError):
-    """A script or expression uses something the restricted engine does not allow."""
-
-
-def _check_tree(tree: ast.AST) -> None:
-    for node in ast.walk(tree):
-        if isinstance(node, _FORBIDDEN_NODES):
-            raise ScriptRejected(f"line {getattr(node, 'lineno', '?')}: '{type(node).__name__}' is not allowed")
-        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-            raise ScriptRejected(f"line {node.lineno}: attribute '{node.attr}' is not allowed")
-        if isinstance(node, ast.Name) and node.id.startswith("__"):
-            raise ScriptRejected(f"line {node.lineno}: name '{node.id}' is not allowed")
-
-
-@lru_cache(maxsize=4096)
-def _compile(source: str, mode: str) -> CodeType:
-    try:
-        tree = ast.parse(source, mode=mode)
-    except SyntaxError as err:
-        raise ScriptRejected(f"line {err.lineno}: {err.msg}") from None
-    _check_tree(tree)
-    code: CodeType = compile(tree, "<string>", mode)  # type: ignore[call-overload]
-    return code
+class ScriptsDisabled(ScriptViolation):
+    """``[scripts] enabled = false``: script tasks do not run (conditions still do)."""
 
 
 def check_expression(source: str) -> None:
-    """Raise ``ScriptRejected`` unless ``source`` is an allowed Python expression."""
-    _compile(source.strip(), "eval")
+    """Raise ``ScriptRejected`` (``line N: what``) unless ``source`` is an allowed expression."""
+    compile_guarded(source, "eval")
 
 
 def check_script(source: str) -> None:
-    _compile(source, "exec")
+    """Raise ``ScriptRejected`` (``line N: what``) unless ``source`` is an allowed script."""
+    compile_guarded(source, "exec")
 
 
 ServiceCall = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
@@ -110,28 +78,49 @@ ServiceCall = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
 
 
 class _RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
-    def __init__(self, services: Mapping[str, ServiceCall]) -> None:
+    def __init__(self, services: Mapping[str, ServiceCall], limits: ScriptLimits) -> None:
         super().__init__({})
         self.services = dict(services)
+        self.limits = limits
+
+    def _scope(self, guard: Guard, context: dict[str, Any], external_context: Any) -> dict[str, Any]:
+        scope: dict[str, Any] = {}
+        if external_context:
+            scope.update(external_context)
+        scope.update(context)
+        # Set last, so no task data can stand in for the builtins or the hooks.
+        scope["__builtins__"] = safe_builtins(guard)
+        scope.update(guard.hooks())
+        return scope
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
-        scope: dict[str, Any] = {"__builtins__": SAFE_BUILTINS}
-        if external_context:
-            scope.update(external_context)
-        scope.update(context)
-        return eval(_compile(expression.strip(), "eval"), scope)
+        code = compile_guarded(expression, "eval")
+        guard = Guard(self.limits, METHOD_GUARDS)
+        result = eval(code, self._scope(guard, context, external_context))
+        if guard.failure is not None:  # caught inside the expression: still a failure
+            raise guard.failure
+        return result
 
     def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
-        code = _compile(script, "exec")
-        scope: dict[str, Any] = {"__builtins__": SAFE_BUILTINS}
-        if external_context:
-            scope.update(external_context)
-        scope.update(context)
+        if not self.limits.enabled:
+            raise ScriptsDisabled("scripts are switched off in bureau.toml ([scripts] enabled = false)")
+        code = compile_guarded(script, "exec")
+        guard = Guard(self.limits, METHOD_GUARDS)
+        scope = self._scope(guard, context, external_context)
         exec(code, scope)
-        # Keep only data the script produced; functions, modules and builtins never reach the task data.
+        if guard.failure is not None:  # caught by try/finally in the script: still a failure
+            raise guard.failure
+        hidden = scope["__builtins__"].keys() | guard.hooks().keys()
+        # Keep only data the script produced; functions, builtins and hooks never reach the task data.
         for key, value in scope.items():
-            if key == "__builtins__" or callable(value) or (external_context and key in external_context):
+            if key == "__builtins__" or key in hidden or callable(value):
                 continue
+            if external_context and key in external_context:
+                continue
+            if context.get(key) is not value:
+                if not isinstance(value, _DATA_TYPES):
+                    raise ScriptViolation(f"'{key}' holds a {type(value).__name__}, which is not data")
+                guard.check_items(value, what=f"storing '{key}'")
             context[key] = value
         for key in [k for k in context if k not in scope]:
             del context[key]  # the script deleted it
@@ -157,11 +146,21 @@ class OnewindowScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         *,
         clock: Clock | None = None,
         calendar: WorkCalendar | None = None,
+        limits: ScriptLimits | None = None,
     ) -> None:
-        super().__init__(environment=_RestrictedEnvironment(services or {}))
+        super().__init__(environment=_RestrictedEnvironment(services or {}, limits or ScriptLimits()))
         # Timers ask the script engine for the time and the calendar (see engine/timers.py).
         self.clock: Clock = clock or SystemClock()
         self.calendar = calendar or WorkCalendar()
+
+    @property
+    def limits(self) -> ScriptLimits:
+        limits: ScriptLimits = self.environment.limits
+        return limits
+
+    @limits.setter
+    def limits(self, value: ScriptLimits) -> None:
+        self.environment.limits = value
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from .._bpmn.script_guards import ScriptLimits
 from .._errors import ConfigError
 from .._time.deadline_levels import Thresholds
 from .._time.workcalendar import DEFAULT_OFFICE_HOURS, OfficeHours
@@ -66,6 +67,7 @@ class Bureau:
     source: str = ""
     thresholds: Thresholds = field(default_factory=Thresholds)
     office_hours: OfficeHours = DEFAULT_OFFICE_HOURS
+    scripts: ScriptLimits = field(default_factory=ScriptLimits)
     _by_lane: dict[str, Section] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -109,6 +111,36 @@ def _office_hours(raw: Any, where: str) -> OfficeHours:
             raise ConfigError(f"{where}: office_hours entry {item!r} is not HH:MM-HH:MM") from None
         periods.append((start, end))
     return OfficeHours(tuple(periods))
+
+
+def _script_limits(raw: Any, where: str) -> ScriptLimits:
+    """``[scripts]``: enabled, time_limit_seconds, memory_limit_mb, max_iterations (each optional)."""
+    if raw is None:
+        return ScriptLimits()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table")
+    known = {"enabled", "time_limit_seconds", "memory_limit_mb", "max_iterations"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{where}: enabled must be true or false, got {enabled!r}")
+    seconds = raw.get("time_limit_seconds", 1.0)
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= 3600:
+        raise ConfigError(f"{where}: time_limit_seconds must be a number of seconds above 0, got {seconds!r}")
+    numbers = {}
+    for key, default in (("memory_limit_mb", 64), ("max_iterations", 1_000_000)):
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{where}: {key} must be a whole number ≥ 1, got {value!r}")
+        numbers[key] = value
+    return ScriptLimits(
+        enabled=enabled,
+        time_limit_seconds=float(seconds),
+        memory_limit_mb=numbers["memory_limit_mb"],
+        max_iterations=numbers["max_iterations"],
+    )
 
 
 def load_bureau(path: Path) -> Bureau:
@@ -174,6 +206,7 @@ def load_bureau(path: Path) -> Bureau:
     return Bureau(
         thresholds=Thresholds(yellow_working_days=yellow),
         office_hours=_office_hours(clock.get("office_hours"), f"{path} [clock]"),
+        scripts=_script_limits(raw.get("scripts"), f"{path} [scripts]"),
         name=name,
         name_en=str(head.get("name_en", "")),
         case_prefix=str(head.get("case_prefix", "OW")),

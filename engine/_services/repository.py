@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .._bpmn.check import check_bpmn
+from .._bpmn.conventions import code_elements
 from .._bpmn.definitions import BPMN_NS, TaskMeta, read_task_meta
 from .._bpmn.safe_xml import parse_xml_bytes
 from .._config.bureau import Bureau
@@ -128,6 +129,8 @@ class RepositoryService:
             nodes = read_task_meta(process)
             lane_sections = self._check_lanes(file, process, nodes, report.problems)
             forms = self._check_forms(file, matter, nodes, report.problems)
+            if not self.bureau.scripts.enabled:
+                self._refuse_scripts(file, process, report.problems)
         if matter is None or len(report.problems) > before:
             return
         prepared = PreparedMatter(
@@ -218,6 +221,19 @@ class RepositoryService:
             else:
                 forms[name] = schema
         return forms
+
+    def _refuse_scripts(self, file: Path, process: etree._Element, problems: list[Problem]) -> None:
+        """``[scripts] enabled = false``: script tasks, pre- and post-scripts cannot run (conditions can)."""
+        for node, mode, element in code_elements(process):
+            if mode == "exec" and (node.text or "").strip():
+                problems.append(
+                    Problem(
+                        str(file),
+                        "scripts are switched off in bureau.toml ([scripts] enabled = false): this script cannot run",
+                        line=node.sourceline,
+                        element=element,
+                    )
+                )
 
     # -- deploying ----------------------------------------------------------------------------------
     def deploy(self, path: Path, *, actor: str = "") -> list[DeployOutcome]:

@@ -26,7 +26,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from .._bpmn.definitions import MILESTONES, ProcessBundle, parse_process
-from .._bpmn.scripting import OnewindowScriptEngine
+from .._bpmn.scripting import OnewindowScriptEngine, ScriptLimits
 from .._bpmn.timers import earliest_timer
 from .._config.catalogue import Matter
 from .._errors import NotFoundError, WorkflowError
@@ -88,13 +88,17 @@ class Runtime:
         *,
         departments: dict[str, str] | None = None,
         cache_size: int = 2048,
+        script_limits: ScriptLimits | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.deadlines = deadlines
         self.departments = dict(departments or {})  # code -> name, for the history's wording
         self.script_engine = OnewindowScriptEngine(
-            services={"share_result": self._share_result}, clock=clock, calendar=deadlines.calendar
+            services={"share_result": self._share_result},
+            clock=clock,
+            calendar=deadlines.calendar,
+            limits=script_limits,
         )
         self._bundles: dict[int, ProcessBundle] = {}
         self._cases: OrderedDict[int, tuple[int, Any]] = OrderedDict()
