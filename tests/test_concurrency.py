@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import event, func, select, text
 
 from onewindow.engine import ConflictError, Engine, FixedClock
 from onewindow.engine._store.models import EventRow, TaskRow
@@ -89,3 +91,82 @@ def test_parallel_reviews_completed_at_once_both_count(engine: Engine, database_
         assert list(open_tasks(second, case.case_no)) == ["Task_LeadDecision"]
     finally:
         second.close()
+
+
+def test_a_step_that_cancels_a_task_never_deadlocks_with_its_completion(
+    engine: Engine, database_url: str, clock: FixedClock
+) -> None:
+    """The lead review is completed after the co-reviews' 3 working days: the same step fires their timers
+    and cancels them (逾期视为同意), while a co-reviewer completes his at that moment. The co-reviewer waits
+    for the case and is told his task was cancelled; before, his statement held the task row the step had to
+    cancel, and PostgreSQL broke the deadlock by failing one of them."""
+    if engine.db.is_sqlite:
+        pytest.skip("SQLite runs one writer at a time: no row locks to deadlock on")
+    case = engine.cases.start(FI, FI_APPLICANT)
+    engine.tasks.complete(
+        open_tasks(engine, case.case_no)["Task_Intake"].id,
+        user="lijing",
+        data={"materials_received": ALL_FI_MATERIALS, "negative_list": False},
+    )
+    t = open_tasks(engine, case.case_no)
+    clock.set(clock.now() + timedelta(days=7))  # both co-review timers are due now
+    second = Engine(database_url, clock=clock)
+    paused, release = threading.Event(), threading.Event()
+
+    def hold(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        # The step holds the case and is about to write the task rows it closed: stop it there.
+        if statement.startswith("UPDATE tasks SET state") and not paused.is_set():
+            paused.set()
+            release.wait(30)
+
+    event.listen(engine.db.engine, "before_cursor_execute", hook := hold)
+    results: dict[str, Any] = {}
+
+    def lead() -> None:
+        try:
+            results["lead"] = engine.tasks.complete(
+                t["Task_LeadReview"].id, user="zhangwei", data={"review_opinion": "同意", "conditions_met": True}
+            )
+        except Exception as err:
+            results["lead"] = err
+
+    def co_review() -> None:
+        try:
+            results["co"] = second.tasks.complete(
+                t["Task_InvestmentCoReview"].id, user="chenjie", data={"co_opinion": "同意", "co_agree": True}
+            )
+        except Exception as err:
+            results["co"] = err
+
+    try:
+        first = threading.Thread(target=lead)
+        first.start()
+        assert paused.wait(30), "the lead review's step never reached its task updates"
+        other = threading.Thread(target=co_review)
+        other.start()
+        with engine.db.engine.connect() as conn:  # until the co-reviewer waits for a lock
+            for _ in range(300):
+                waiting = conn.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock'"
+                    )
+                )
+                if waiting:
+                    break
+                threading.Event().wait(0.05)
+            assert waiting, "the co-review never waited for the case"
+        release.set()
+        first.join(60)
+        other.join(60)
+    finally:
+        release.set()
+        event.remove(engine.db.engine, "before_cursor_execute", hook)
+        second.close()
+    assert not isinstance(results["lead"], Exception), results
+    assert isinstance(results["co"], ConflictError), results
+    assert "already cancelled" in str(results["co"])
+    with engine.db.reading() as s:
+        cancelled = s.scalar(select(TaskRow.state).where(TaskRow.id == t["Task_InvestmentCoReview"].id))
+    assert cancelled == "cancelled"
+    assert list(open_tasks(engine, case.case_no)) == ["Task_LeadDecision"]

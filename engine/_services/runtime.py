@@ -166,9 +166,13 @@ class Runtime:
         return workflow
 
     def lock_case(self, session: Session, case_id: int) -> CaseRow:
-        """The case row, locked for this transaction (FOR UPDATE; SQLite holds the write lock already)."""
+        """The case row, locked for this transaction (FOR NO KEY UPDATE, as task completion locks it; SQLite
+        holds the write lock already)."""
         row = session.execute(
-            select(CaseRow).where(CaseRow.id == case_id).with_for_update().execution_options(populate_existing=True)
+            select(CaseRow)
+            .where(CaseRow.id == case_id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
         ).scalar_one()
         return row
 

@@ -143,7 +143,11 @@ class TaskService:
             select(TaskRow, CaseRow, member)
             .join(CaseRow, CaseRow.id == TaskRow.case_id)
             .where(TaskRow.id == str(uid))
-            .with_for_update()
+            # Only the case row is locked, and FOR NO KEY UPDATE: every step of a case takes this one lock
+            # first, so two steps never hold task rows the other needs (a timer firing in one step cancels
+            # the task the other completes: a deadlock on PostgreSQL when task rows were locked too), and
+            # a claim's history row, whose foreign key takes KEY SHARE on the case, is never blocked by it.
+            .with_for_update(of=CaseRow, key_share=True)
             .execution_options(populate_existing=True)
         ).first()
         if found is None:
@@ -168,6 +172,10 @@ class TaskService:
         task = workflow.get_task_from_id(uid)
         if task is None or task.state != TaskState.READY:
             self.runtime.forget(case.id)
+            session.refresh(row)  # the task row as it is now, not as before the case lock was granted
+            if row.state != "ready":
+                by = f" by {row.completed_by}" if row.completed_by else ""
+                raise ConflictError(f"task '{row.name}' ({task_id}) was already {row.state}{by}")
             raise ConflictError(f"task '{row.name}' ({task_id}) is no longer ready")
         with self.runtime.stepping(user, workflow) as step:
             step.events.append(

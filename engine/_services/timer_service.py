@@ -52,7 +52,7 @@ class TimerService:
                     .limit(1)
                 )
                 if not self.db.is_sqlite:
-                    query = query.with_for_update(skip_locked=True)
+                    query = query.with_for_update(skip_locked=True, key_share=True)
                 case_id = session.scalar(query)
                 if case_id is None:
                     break
