@@ -47,7 +47,9 @@ def test_serve_runs_the_app_on_the_database(tmp_path: Path, monkeypatch: pytest.
 
     monkeypatch.setattr(Flask, "run", fake_run)
     monkeypatch.setenv("ONEWINDOW_SECRET_KEY", "x")
-    result = CliRunner().invoke(cli, ["--database", url, "serve", "--port", "5123"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["--database", url, "serve", "--server", "dev", "--port", "5123"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     assert ran == {"host": "127.0.0.1", "port": 5123, "db": url}
 

@@ -3,11 +3,13 @@
     create_app()                                  # ONEWINDOW_DATABASE_URL or sqlite:///onewindow.db
     create_app({"ENGINE": engine, "TESTING": True})
 
-Production: ``waitress-serve --call onewindow.worklist:create_app`` (or gunicorn with the same factory).
+Production: ``onewindow serve --workers N`` (gunicorn; waitress where gunicorn does not run), or any WSGI server
+on ``onewindow.worklist:create_app()``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from datetime import timedelta
@@ -38,14 +40,28 @@ def _secret_key(app: Flask) -> str:
     path = Path(app.instance_path) / "secret_key"
     try:
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32), encoding="ascii")
-            path.chmod(0o600)
+            _create_key_file(path)
         return path.read_text(encoding="ascii").strip()
     except OSError as err:
         raise ConfigError(
             f"cannot keep a secret key in {path}: {err.strerror}; set ONEWINDOW_SECRET_KEY or ONEWINDOW_INSTANCE_PATH"
         ) from None
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key so that processes starting together (server workers) all end up with the same one:
+    the key is written whole to a private temporary file and then linked into place, which fails if another
+    process got there first; nobody ever reads a half-written key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(secrets.token_hex(32))
+        with contextlib.suppress(FileExistsError):  # another process's key won: use it
+            os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
