@@ -14,9 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from onewindow.engine import Clock, Engine, OnewindowError
-from onewindow.engine._engine import default_processes_dir
-from onewindow.engine._store.db import Database
+from onewindow.engine import Clock, Database, Engine, OnewindowError, default_processes_dir
 
 F = TypeVar("F", bound=Callable[..., Any])
 

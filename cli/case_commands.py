@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from onewindow.engine._services.cases import CaseView, TaskView
-from onewindow.engine._time.workcalendar import CHINA_TZ
+from onewindow.engine import CHINA_TZ, CaseView, TaskView
 
 from .app import AppContext, cli, domain_errors, emit, json_option, pass_app, read_json_file
 

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import click
 
-from onewindow.engine import FixedClock, OnewindowError
-from onewindow.engine._time.case_clock import PAUSE_KINDS, ClockView
-from onewindow.engine._time.workcalendar import CHINA_TZ, Unit
+from onewindow.engine import CHINA_TZ, PAUSE_KINDS, ClockView, FixedClock, OnewindowError, Unit
 
 from .app import AppContext, cli, domain_errors, emit, json_option, pass_app
 from .case_commands import case
@@ -52,7 +50,7 @@ def calendar() -> None:
 def calendar_set(app: AppContext, day: str, kind: str, note: str, user: str) -> None:
     """Declare DAY a holiday or a working day (a new year's schedule, a local change)."""
     engine = app.engine()
-    engine.calendar_admin.set(_day(day), working=kind == "workday", note=note, actor=user)
+    engine.calendars.set(_day(day), working=kind == "workday", note=note, actor=user)
     click.echo(f"{day}: {kind}")
 
 
@@ -62,7 +60,7 @@ def calendar_set(app: AppContext, day: str, kind: str, note: str, user: str) -> 
 @domain_errors
 def calendar_unset(app: AppContext, day: str) -> None:
     """Remove the override of DAY (the official schedule applies again)."""
-    removed = app.engine().calendar_admin.unset(_day(day))
+    removed = app.engine().calendars.unset(_day(day))
     click.echo(f"{day}: {'override removed' if removed else 'had no override'}")
 
 
@@ -73,7 +71,7 @@ def calendar_unset(app: AppContext, day: str) -> None:
 @domain_errors
 def calendar_import(app: AppContext, file: Path, user: str) -> None:
     """Import overrides from a CSV (``2027-02-07,workday``) or TOML file; all lines or none."""
-    count = app.engine().calendar_admin.import_file(file, actor=user)
+    count = app.engine().calendars.import_file(file, actor=user)
     click.echo(f"imported {count} override(s) from {file}")
 
 

@@ -10,10 +10,7 @@ from typing import Any
 
 import click
 
-from onewindow.engine import Engine, FixedClock, OnewindowError
-from onewindow.engine._engine import default_processes_dir
-from onewindow.engine._store.db import Database
-from onewindow.engine._time.workcalendar import CHINA_TZ
+from onewindow.engine import CHINA_TZ, Database, Engine, FixedClock, OnewindowError, default_processes_dir
 
 from .app import cli, domain_errors
 from .case_commands import print_case
@@ -127,7 +124,7 @@ def seed_worklist(engine: Engine, clock: FixedClock, now: datetime) -> list[str]
     made: list[str] = []
 
     def intake(matter: str, applicant: dict[str, Any], check: dict[str, Any], actor: str = "lijing") -> str:
-        result = engine.worklist.intake(matter, applicant, check, actor=actor)
+        result = engine.cases.intake(matter, applicant, check, actor=actor)
         made.append(result.summary.case_no)
         return result.summary.case_no
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
-from onewindow.engine import NotFoundError, OnewindowError
-from onewindow.engine._bpmn.diagram import render_svg
-from onewindow.engine._store.models import DefinitionRow, TaskRow
+from onewindow.engine import DiagramSource, OnewindowError, render_svg
 
 from .app import AppContext, cli, domain_errors, pass_app
 
@@ -40,29 +37,22 @@ def render(app: AppContext, matter: str, output: Path | None, case_no: str | Non
     With --case, the case's own version of the matter is drawn (or the given file), with its completed
     tasks marked done and its open tasks marked current.
     """
-    done: set[str] = set()
-    current: set[str] = set()
+    done: frozenset[str] = frozenset()
+    current: frozenset[str] = frozenset()
     from_file = _is_file(matter)
     xml, filename, process_id = (_read(Path(matter)) if from_file else b""), matter, None
-    if case_no is not None or not from_file:
+    source: DiagramSource | None = None
+    if case_no is not None:
         engine = app.engine()
-        with engine.db.reading() as session:
-            if case_no is None:
-                definition = engine.repository.latest(session, matter)
-            else:
-                case = engine.cases.get_row(session, case_no)
-                if not from_file and case.matter_key != matter:
-                    raise OnewindowError(f"case {case_no} is a case of '{case.matter_key}', not '{matter}'")
-                found = session.get(DefinitionRow, case.definition_id)
-                if found is None:
-                    raise NotFoundError(f"case {case_no}: its definition is missing")
-                definition = found
-                completed = select(TaskRow.bpmn_id).where(TaskRow.case_id == case.id, TaskRow.state == "completed")
-                done = set(session.scalars(completed))
-            if not from_file:
-                xml, filename, process_id = definition.bpmn_xml, definition.bpmn_file, definition.process_id
-        if case_no is not None:
-            current = {t.bpmn_id for t in engine.cases.show(case_no).open_tasks}
+        case = engine.cases.show(case_no).summary
+        if not from_file and case.matter != matter:
+            raise OnewindowError(f"case {case_no} is a case of '{case.matter}', not '{matter}'")
+        source = engine.cases.diagram(case_no)
+        done, current = source.completed_tasks, source.current
+    elif not from_file:
+        source = app.engine().repository.diagram(matter)
+    if source is not None and not from_file:
+        xml, filename, process_id = source.bpmn_xml, source.filename, source.process_id
     svg = render_svg(xml, filename=filename, done=done, current=current, process_id=process_id)
     if output is None:
         click.echo(svg)

@@ -13,11 +13,21 @@ from typing import Any
 
 import click
 
-from onewindow.engine import ConfigError
-from onewindow.engine._simulation import RunConfig, load_model, load_params, simulate
-from onewindow.engine._simulation.compare import load_scenario, run_scenario
-from onewindow.engine._simulation.kernel import ARRIVAL_PROCESSES
-from onewindow.engine._time.workcalendar import WorkCalendar, load_overrides
+from onewindow.engine import (
+    ARRIVAL_PROCESSES,
+    ConfigError,
+    RunConfig,
+    WorkCalendar,
+    load_model,
+    load_overrides,
+    load_params,
+    load_scenario,
+    run_scenario,
+    simulate,
+    write_csv,
+    write_plot,
+    write_xes,
+)
 
 from .app import cli, domain_errors
 
@@ -148,15 +158,11 @@ def simulate_run(
         progress.close()
     click.echo(result.to_json() if as_json else result.table(), nl=False)
     if log_path or xes_path:
-        from onewindow.engine._simulation.eventlog import write_csv, write_xes
-
         if log_path:
             write_csv(result.data, log_path)
         if xes_path:
             write_xes(result.data, xes_path)
     if plot_path:
-        from onewindow.engine._simulation.plot import write_plot
-
         write_plot(result.data, result.summary, plot_path)
 
 

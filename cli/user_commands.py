@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from onewindow.engine._services.users import UserAccount
+from onewindow.engine import UserAccount
 
 from .app import AppContext, cli, domain_errors, emit, json_option, pass_app
 

@@ -5,10 +5,18 @@ engine = Engine("sqlite:///onewindow.db")
 engine.repository.deploy(Path("processes"))
 case = engine.cases.start("foreign_investment_filing", applicant)
 engine.tasks.complete(task_id, user="wangfang", data={...})
+
+This module is the whole public API: the CLI and the worklist import from here only, never from a
+submodule (``tests/test_public_api.py`` holds them to it). Services hand out the frozen views below,
+never ORM rows or sessions.
 """
 
 from ._bpmn.check import CheckResult, check_files, summarise
+from ._bpmn.diagram import render_svg
 from ._config.bureau import Bureau, Section, load_bureau
+from ._config.catalogue import Limit, Material, Matter
+from ._config.describe import Described, describe, enum_titles
+from ._config.forms import validate_data
 from ._config.scaffold import SCAFFOLD_TEMPLATES, ScaffoldResult, scaffold_matter
 from ._engine import Engine, default_forms_dir, default_processes_dir
 from ._errors import (
@@ -25,54 +33,109 @@ from ._errors import (
     ValidationError,
     WorkflowError,
 )
-from ._services.cases import CaseSummary, CaseView, EventView, TaskView
-from ._services.pages import CasePage, DiagramSource, MaterialsStatus, Member, TaskPage, TimelineEntry
-from ._services.runtime import CaseStatus
+from ._services.pages import CasePage, Member, TaskPage
+from ._services.repository import CheckReport, DeployOutcome
+from ._services.timer_service import FiredTimer
 from ._services.users import UserAccount
-from ._services.worklist import WorklistFilter
-from ._store.db import Database
+from ._services.views import (
+    CaseSummary,
+    CaseView,
+    DiagramSource,
+    EventView,
+    IntakeResult,
+    MaterialsStatus,
+    Page,
+    TaskView,
+    WorklistFilter,
+)
+from ._simulation import RunConfig, SimulationResult, load_model, load_params, simulate
+from ._simulation.compare import load_scenario, run_scenario
+from ._simulation.eventlog import write_csv, write_xes
+from ._simulation.kernel import ARRIVAL_PROCESSES
+from ._simulation.plot import write_plot
+from ._states import CASE_STATUS_LABELS, FINISHED_STATUSES, CaseStatus, EventKind, TaskState
+from ._store.db import Database, default_url
+from ._time.case_clock import PAUSE_KINDS, ClockView, DueExplanation
 from ._time.clock import Clock, FixedClock, SystemClock
+from ._time.deadline_levels import DeadlineStatus
+from ._time.workcalendar import CHINA_TZ, Unit, WorkCalendar, load_overrides
 
 __all__ = [
+    "ARRIVAL_PROCESSES",
+    "CASE_STATUS_LABELS",
+    "CHINA_TZ",
+    "FINISHED_STATUSES",
+    "PAUSE_KINDS",
     "SCAFFOLD_TEMPLATES",
     "Bureau",
     "CasePage",
     "CaseStatus",
     "CaseSummary",
     "CaseView",
+    "CheckReport",
     "CheckResult",
     "Clock",
+    "ClockView",
     "ConfigError",
     "ConflictError",
     "Database",
     "DatabaseError",
+    "DeadlineStatus",
+    "DeployOutcome",
     "DeploymentError",
+    "Described",
     "DiagramSource",
+    "DueExplanation",
     "Engine",
+    "EventKind",
     "EventView",
     "FieldError",
+    "FiredTimer",
     "FixedClock",
+    "IntakeResult",
     "InvalidXMLError",
+    "Limit",
+    "Material",
     "MaterialsStatus",
+    "Matter",
     "Member",
     "NotFoundError",
     "OnewindowError",
+    "Page",
     "PermissionDeniedError",
     "Problem",
+    "RunConfig",
     "ScaffoldResult",
     "Section",
+    "SimulationResult",
     "SystemClock",
     "TaskPage",
+    "TaskState",
     "TaskView",
-    "TimelineEntry",
+    "Unit",
     "UserAccount",
     "ValidationError",
+    "WorkCalendar",
     "WorkflowError",
     "WorklistFilter",
     "check_files",
     "default_forms_dir",
     "default_processes_dir",
+    "default_url",
+    "describe",
+    "enum_titles",
     "load_bureau",
+    "load_model",
+    "load_overrides",
+    "load_params",
+    "load_scenario",
+    "render_svg",
+    "run_scenario",
     "scaffold_matter",
+    "simulate",
     "summarise",
+    "validate_data",
+    "write_csv",
+    "write_plot",
+    "write_xes",
 ]

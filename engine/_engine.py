@@ -9,15 +9,15 @@ from typing import Any
 
 from ._config.bureau import Bureau, load_bureau
 from ._services.cases import CaseService
+from ._services.history import HistoryService
 from ._services.pages import PageService
 from ._services.repository import RepositoryService
 from ._services.runtime import Runtime
 from ._services.tasks import TaskService
 from ._services.timer_service import TimerService
 from ._services.users import UserService
-from ._services.worklist import WorklistService
 from ._store.db import Database
-from ._time.calendar_admin import CalendarAdmin
+from ._time.calendar_service import CalendarService
 from ._time.case_clock import CaseClockService
 from ._time.clock import Clock, SystemClock
 from ._time.deadline_levels import DeadlineStatus, deadline_status
@@ -58,36 +58,46 @@ class Engine:
         if not isinstance(bureau, Bureau):
             bureau = load_bureau(bureau or default_processes_dir() / "bureau.toml")
         self.bureau = bureau
-        self.calendar_admin = CalendarAdmin(self.db, self.clock, office_hours=bureau.office_hours)
-        self.calendar = calendar or self.calendar_admin.build()
+        # The one owner of the current working calendar: everything that counts dates asks it each time.
+        self.calendars = CalendarService(self.db, self.clock, office_hours=bureau.office_hours, calendar=calendar)
         self.thresholds = bureau.thresholds
+        self.history = HistoryService(self.db, self.clock)
         self.repository = RepositoryService(self.db, self.clock, bureau, forms_dir=forms_dir or default_forms_dir())
         self.runtime = Runtime(
             self.db,
             self.clock,
-            Deadlines(self.calendar),
+            Deadlines(self.calendars.current),
             departments={d.code: d.name for d in bureau.departments},
             script_limits=bureau.scripts,
+            history=self.history,
         )
-        self.case_clock = CaseClockService(self.db, self.clock, self.runtime, lambda: self.calendar)
+        self.case_clock = CaseClockService(self.db, self.clock, self.runtime, self.calendars.current)
         self.pages = PageService(self.db, self.clock, self.runtime, self.case_clock)
-        self.cases = CaseService(
-            self.db, self.clock, self.runtime, self.repository, case_prefix=bureau.case_prefix, pages=self.pages
-        )
         self.tasks = TaskService(self.db, self.clock, self.runtime, pages=self.pages)
+        self.cases = CaseService(
+            self.db,
+            self.clock,
+            self.runtime,
+            self.repository,
+            case_prefix=bureau.case_prefix,
+            tasks=self.tasks,
+            pages=self.pages,
+        )
         self.users = UserService(self.db, self.clock)
-        self.worklist = WorklistService(self.db, self.clock, self.runtime, cases=self.cases, tasks=self.tasks)
         self.timers = TimerService(self.db, self.clock, self.runtime)
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working calendar dates are counted on now (``calendars.current()``)."""
+        return self.calendars.current()
 
     def deadline_status(self, due_at: datetime | None, *, paused: bool = False) -> DeadlineStatus:
         """Green / yellow / red and working days left for a due instant, as of the engine's clock."""
         return deadline_status(due_at, self.clock.now(), self.calendar, self.thresholds, paused=paused)
 
     def reload_calendar(self) -> None:
-        """Pick up changed overrides (after ``calendar set`` or ``import``) everywhere dates are counted."""
-        self.calendar = self.calendar_admin.build()
-        self.runtime.deadlines.calendar = self.calendar
-        self.runtime.script_engine.calendar = self.calendar
+        """Pick up overrides changed by another process (``calendar set`` here reloads by itself)."""
+        self.calendars.reload()
 
     def overdue(self, *, level: str = "yellow") -> dict[str, Any]:
         """Open work at ``level`` (yellow or red) or worse, grouped by section, matter and clerk."""

@@ -2,6 +2,10 @@
 
 Every error a user can cause is an ``OnewindowError``; the CLI and the worklist print ``str(err)``, a
 single line that names the file, line, element or field concerned. Anything else that escapes is a bug.
+Each error also carries its context as attributes (``NotFoundError.kind`` and ``.key``,
+``ConflictError.task_id`` and ``.state`` …) for callers that act on it rather than show it; the message is
+passed first and stays the line people read. The edges map the classes: the CLI to exit status 1, the web
+to 404 / 403 / 409 / 400 / 503 / 500 (``worklist/errors.py``).
 
     OnewindowError
     ├── ConfigError            bureau.toml (sections, departments, staff) is invalid
@@ -39,9 +43,18 @@ __all__ = [
 class OnewindowError(Exception):
     """Base of every error a user can cause; ``str()`` is one line fit to show."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
 
 class ConfigError(OnewindowError):
-    pass
+    """A configuration file (bureau.toml, a catalogue, simulation parameters, a calendar table) is invalid;
+    ``file`` names it when known."""
+
+    def __init__(self, message: str, *, file: str | None = None) -> None:
+        super().__init__(message)
+        self.file = file
 
 
 @dataclass(frozen=True)
@@ -73,11 +86,22 @@ class DeploymentError(OnewindowError):
 
 
 class InvalidXMLError(DeploymentError):
-    pass
+    """The XML itself is unusable: malformed, or refused (external entities, entity expansion)."""
 
 
 class NotFoundError(OnewindowError):
-    pass
+    """Something asked for by name does not exist: ``kind`` (matter, case, task, section, user, …) and
+    ``key`` (the name asked for), empty when the message says it all."""
+
+    def __init__(self, message: str, *, kind: str = "", key: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.key = key
+
+    @classmethod
+    def unknown(cls, kind: str, key: str, detail: str = "") -> NotFoundError:
+        """``unknown task 'x'`` (and ``; detail``), the usual message."""
+        return cls(f"unknown {kind} '{key}'" + (f"; {detail}" if detail else ""), kind=kind, key=key)
 
 
 @dataclass(frozen=True)
@@ -106,16 +130,39 @@ class ValidationError(OnewindowError):
 
 
 class PermissionDeniedError(OnewindowError):
-    pass
+    """``user`` may not do ``what`` (open or act on a task or case of another section, reassign without
+    being the section's chief, complete a task claimed by someone else)."""
+
+    def __init__(self, message: str, *, user: str = "", what: str = "") -> None:
+        super().__init__(message)
+        self.user = user
+        self.what = what
 
 
 class ConflictError(OnewindowError):
-    pass
+    """The task or case changed meanwhile (completed, claimed, paused, finished): ``task_id`` or
+    ``case_no`` names it and ``state`` says what it is now."""
+
+    def __init__(self, message: str, *, task_id: str = "", case_no: str = "", state: str = "") -> None:
+        super().__init__(message)
+        self.task_id = task_id
+        self.case_no = case_no
+        self.state = state
 
 
 class WorkflowError(OnewindowError):
-    pass
+    """The BPMN failed while running (a script or condition raised); ``element`` names the BPMN element
+    when known. The step that failed is rolled back."""
+
+    def __init__(self, message: str, *, element: str = "") -> None:
+        super().__init__(message)
+        self.element = element
 
 
 class DatabaseError(OnewindowError):
-    pass
+    """The database is missing, not migrated, unreachable or refused a statement; ``reason`` is the
+    driver's own first line. SQLAlchemy's errors become this one where the engine opens sessions."""
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -50,7 +50,7 @@ def test_foreign_investment_happy_path(engine: Engine, clock: FixedClock) -> Non
     shared = next(e for e in view.history if e.kind == "result_shared")
     assert shared.data["department"] == "commerce_bureau"
     assert shared.title == "推送审管信息: 武侯区商务局"
-    done = engine.worklist.diagram(case.case_no).done
+    done = engine.cases.diagram(case.case_no).done
     # the whole path taken, scripts, gateways and the service task included, not only the human tasks
     assert {"Task_Intake", "Task_CompareMaterials", "Task_Accept", "Gateway_ReviewJoin", "Task_ShareResult"} <= done
     assert "Task_RefuseAcceptance" not in done and "Task_Supplement" not in done

@@ -152,7 +152,7 @@ def test_warning_levels_and_overdue_report(engine: Engine, clock: FixedClock) ->
 
 
 def test_calendar_override_moves_due_dates(engine: Engine, clock: FixedClock) -> None:
-    engine.calendar_admin.set(date(2026, 3, 9), working=False, note="地方调整", actor="huangqiang")
+    engine.calendars.set(date(2026, 3, 9), working=False, note="地方调整", actor="huangqiang")
     engine.reload_calendar()
     case_no = accept(engine, clock, china(2026, 3, 2, 9, 30))
     assert engine.cases.show(case_no).summary.committed_due_at == china(2026, 3, 12, 17, 30)

@@ -60,7 +60,7 @@ def statements(engine: Engine) -> Iterator[Statements]:
 
 def busy_case(engine: Engine, clock: FixedClock) -> str:
     """An accepted case: one co-review done, the lead review claimed, the clock paused and extended."""
-    case_no = engine.worklist.intake(
+    case_no = engine.cases.intake(
         FI, FI_APPLICANT, {"materials_received": ALL_FI_MATERIALS, "negative_list": False}, actor="lijing"
     ).summary.case_no
     tasks = open_tasks(engine, case_no)

@@ -25,10 +25,11 @@ def test_demo_seeds_users_and_cases_at_every_step(tmp_path: Path, monkeypatch: p
     try:
         assert engine.users.authenticate("lijing", "onewindow") is not None
         admin = engine.users.get("huangqiang")
-        statuses = {c.status for c in engine.worklist.cases_for(admin, per_page=50).rows}
+        statuses = {c.status for c in engine.cases.page_for(admin, per_page=50).rows}
         assert statuses >= {"approved", "accepted", "supplement", "received"}
         levels = {
-            engine.deadline_status(t.case_due_at).level for t in engine.worklist.page(engine.users.get("zhangwei")).rows
+            engine.deadline_status(t.case_due_at).level
+            for t in engine.tasks.worklist(engine.users.get("zhangwei")).rows
         }
         assert {"red", "yellow", "green"} <= levels  # the worklist shows every colour
         app: Flask = create_app({"ENGINE": engine, "SECRET_KEY": "x"})

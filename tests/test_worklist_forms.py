@@ -155,7 +155,10 @@ def test_engine_failures_become_pages(
     def fail(*args: object, **kwargs: object) -> None:
         raise error
 
-    monkeypatch.setattr(sqlite_engine.worklist, "page", fail)
+    if isinstance(error, OperationalError):  # a driver error surfaces where the engine opens sessions
+        monkeypatch.setattr(sqlite_engine.db, "read", fail)
+    else:
+        monkeypatch.setattr(sqlite_engine.tasks, "worklist", fail)
     response = client.get("/")
     assert response.status_code == status
     page = response.get_data(as_text=True)

@@ -48,7 +48,7 @@ def test_only_the_window_registers(client: FlaskClient, sqlite_engine: Engine) -
     assert client.get("/intake").status_code == 403
     assert client.get(URL).status_code == 403
     assert post(client, URL, application()).status_code == 403
-    assert sqlite_engine.worklist.cases_for(sqlite_engine.users.get("huangqiang")).total == 0
+    assert sqlite_engine.cases.page_for(sqlite_engine.users.get("huangqiang")).total == 0
 
 
 def test_missing_materials_notice_supplement_receipt(client: FlaskClient, sqlite_engine: Engine) -> None:
@@ -131,7 +131,7 @@ def test_invalid_application_shows_inline_errors_and_registers_nothing(
     assert "手机号码" in errors["legal_rep_mobile"] and "数字" in errors["registered_capital"]
     assert 'value="12345"' in page and 'value="五百"' in page  # what was typed stays
     assert re.search(r'value="M03" id="material-M03" checked', page)  # and what was ticked
-    assert sqlite_engine.worklist.cases_for(sqlite_engine.users.get("huangqiang")).total == 0
+    assert sqlite_engine.cases.page_for(sqlite_engine.users.get("huangqiang")).total == 0
 
 
 def test_invalid_check_alone_also_registers_nothing(client: FlaskClient, sqlite_engine: Engine) -> None:
@@ -143,6 +143,6 @@ def test_invalid_check_alone_also_registers_nothing(client: FlaskClient, sqlite_
     )
     assert response.status_code == 400
     assert 'data-error-for="intake_remarks"' in text(response)
-    assert sqlite_engine.worklist.cases_for(sqlite_engine.users.get("huangqiang")).total == 0
+    assert sqlite_engine.cases.page_for(sqlite_engine.users.get("huangqiang")).total == 0
     ok = post(client, URL, {**application(), "check.materials_received": ["M01"]})
     assert ok.location == "/cases/WH-2026-000001/notice"  # the number was not used up

@@ -19,9 +19,7 @@ COMPLETE = {"materials_received": ALL_FI_MATERIALS, "negative_list": False}
 
 
 def accepted(engine: Engine, name: str = "成都锦江咨询有限公司") -> str:
-    return engine.worklist.intake(
-        FI, {**FI_APPLICANT, "enterprise_name": name}, COMPLETE, actor="lijing"
-    ).summary.case_no
+    return engine.cases.intake(FI, {**FI_APPLICANT, "enterprise_name": name}, COMPLETE, actor="lijing").summary.case_no
 
 
 def test_worklist_shows_my_sections_tasks(client: FlaskClient, sqlite_engine: Engine) -> None:

@@ -18,8 +18,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from onewindow.engine import ConfigError, Engine
-from onewindow.engine._store.db import Database, default_url
+from onewindow.engine import ConfigError, Database, Engine, default_url
 
 __all__ = ["create_app", "get_engine"]
 

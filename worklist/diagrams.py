@@ -1,7 +1,7 @@
-"""BPMN diagrams as inline SVG, drawn on the server by ``onewindow.engine.diagram``.
+"""BPMN diagrams as inline SVG, drawn on the server by ``onewindow.engine.render_svg``.
 
 A matter's diagram depends only on its deployed version, so it is cached per definition; a case's
-highlights change with every step, so it is drawn per request. If the renderer is missing or fails the
+highlights change with every step, so it is drawn per request. If the renderer fails the
 page still shows, without the picture.
 """
 
@@ -12,7 +12,7 @@ import logging
 from flask import Response, current_app
 from markupsafe import Markup
 
-from onewindow.engine import DiagramSource, NotFoundError
+from onewindow.engine import DiagramSource, NotFoundError, render_svg
 
 from . import get_engine
 
@@ -20,10 +20,6 @@ log = logging.getLogger(__name__)
 
 
 def render_diagram(source: DiagramSource) -> Markup | None:
-    try:
-        from onewindow.engine._bpmn.diagram import render_svg
-    except ImportError:
-        return None
     try:
         svg = render_svg(
             source.bpmn_xml,
@@ -41,7 +37,7 @@ def render_diagram(source: DiagramSource) -> Markup | None:
 
 
 def matter_svg(matter_key: str) -> Markup | None:
-    source = get_engine().worklist.matter_diagram(matter_key)
+    source = get_engine().repository.diagram(matter_key)
     cache: dict[int, Markup | None] = current_app.extensions.setdefault("onewindow.diagrams", {})
     if source.definition_id not in cache:
         cache[source.definition_id] = render_diagram(source)
@@ -49,7 +45,7 @@ def matter_svg(matter_key: str) -> Markup | None:
 
 
 def case_svg(case_no: str) -> Markup | None:
-    return render_diagram(get_engine().worklist.diagram(case_no))
+    return render_diagram(get_engine().cases.diagram(case_no))
 
 
 def svg_response(svg: Markup | None) -> Response:

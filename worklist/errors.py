@@ -1,5 +1,8 @@
 """Engine errors become pages: 404, 403, 409, 400 and 503, each with the one-line message of the error.
 
+A database that went away or stays locked reaches here as the engine's ``DatabaseError`` (the engine maps
+SQLAlchemy's errors where it opens sessions): a clear 503, not a stack trace.
+
 Views that show a form catch ``ValidationError`` themselves (inline field errors); what reaches these
 handlers is shown as a page with the status code, never as a traceback.
 """
@@ -9,7 +12,6 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template
-from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from onewindow.engine import (
@@ -53,12 +55,6 @@ def _http(err: HTTPException) -> tuple[str, int]:
     return error_page(err.code or 500)
 
 
-def _database(err: OperationalError) -> tuple[str, int]:
-    # The database went away or is locked for too long: a clear 503, not a stack trace.
-    log.error("database unavailable: %s", err.orig)
-    return error_page(503, f"database unavailable: {err.orig}")
-
-
 def _unexpected(err: Exception) -> tuple[str, int]:
     log.exception("unexpected error", exc_info=err)
     return error_page(500)
@@ -67,6 +63,5 @@ def _unexpected(err: Exception) -> tuple[str, int]:
 def init_app(app: Flask) -> None:
     app.register_error_handler(OnewindowError, _domain)
     app.register_error_handler(HTTPException, _http)
-    app.register_error_handler(OperationalError, _database)
     if not app.config.get("TESTING"):
         app.register_error_handler(Exception, _unexpected)

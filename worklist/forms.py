@@ -17,9 +17,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from onewindow.engine import FieldError, ValidationError
-from onewindow.engine._config.describe import enum_titles
-from onewindow.engine._config.forms import validate_data
+from onewindow.engine import FieldError, ValidationError, enum_titles, validate_data
 
 __all__ = ["Field", "build_fields", "errors_by_field", "field_paths", "parse_form", "with_schema_errors"]
 

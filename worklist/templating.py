@@ -7,11 +7,7 @@ from typing import Any
 
 from flask import Flask, g
 
-from onewindow.engine import TaskView
-from onewindow.engine._config.catalogue import Limit, Matter
-from onewindow.engine._time.case_clock import PAUSE_KINDS
-from onewindow.engine._time.deadline_levels import DeadlineStatus
-from onewindow.engine._time.workcalendar import CHINA_TZ
+from onewindow.engine import CHINA_TZ, PAUSE_KINDS, DeadlineStatus, Limit, Matter, TaskView
 
 from . import get_engine
 from .i18n import current_lang, gettext
@@ -58,7 +54,7 @@ def section_name(code: str | None) -> str:
 def matters() -> dict[str, Matter]:
     """Deployed matters by key, read once per request."""
     if "matters" not in g:
-        g.matters = {m.key: m for m in get_engine().worklist.matters()}
+        g.matters = {m.key: m for m in get_engine().repository.matters()}
     found: dict[str, Matter] = g.matters
     return found
 

@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from .._time.clock import Clock, SystemClock
+from .._time.deadlines import CalendarSource, calendar_source
 from .._time.workcalendar import WorkCalendar
 from .script_builtins import METHOD_GUARDS, safe_builtins
 from .script_guards import Guard, ScriptBudgetExceeded, ScriptLimits, ScriptViolation
@@ -145,13 +146,17 @@ class OnewindowScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         services: Mapping[str, ServiceCall] | None = None,
         *,
         clock: Clock | None = None,
-        calendar: WorkCalendar | None = None,
+        calendar: CalendarSource | None = None,
         limits: ScriptLimits | None = None,
     ) -> None:
         super().__init__(environment=_RestrictedEnvironment(services or {}, limits or ScriptLimits()))
-        # Timers ask the script engine for the time and the calendar (see engine/timers.py).
+        # Timers ask the script engine for the time and the calendar (see _bpmn/timers.py).
         self.clock: Clock = clock or SystemClock()
-        self.calendar = calendar or WorkCalendar()
+        self._calendar = calendar_source(calendar)
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        return self._calendar()
 
     @property
     def limits(self) -> ScriptLimits:

@@ -13,62 +13,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, literal, or_, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, undefer
 
 from .._config.catalogue import Matter
 from .._config.describe import Described, describe
 from .._errors import NotFoundError, PermissionDeniedError
+from .._states import EventKind, TaskState
 from .._store.db import Database
 from .._store.models import CaseRow, DefinitionRow, EventRow, TaskRow, UserRow, UserSectionRow
 from .._time.case_clock import CaseClockService, ClockView
 from .._time.clock import Clock
-from .cases import CaseSummary, TaskView, summary_of, task_view
+from .case_queries import materials_from, visible_to
+from .history import event_views
 from .runtime import Runtime, task_uuid
 from .users import UserAccount
+from .views import CaseSummary, DiagramSource, EventView, MaterialsStatus, TaskView, summary_of, task_view
 
-__all__ = [
-    "MATERIAL_FIELDS",
-    "CasePage",
-    "DiagramSource",
-    "MaterialsStatus",
-    "Member",
-    "PageService",
-    "TaskPage",
-    "TimelineEntry",
-    "materials_from",
-]
-
-MATERIAL_FIELDS = ("materials_received", "supplemented_materials")
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: Any
-    kind: str
-    actor: str
-    title: str
-    section: str | None
-    task_id: str | None
-    fields: list[Described]
-
-
-@dataclass(frozen=True)
-class MaterialsStatus:
-    matter: Matter
-    received: list[str]
-    missing: list[Any]  # the required Material entries not (yet) received
-
-
-@dataclass(frozen=True)
-class DiagramSource:
-    bpmn_xml: bytes
-    filename: str
-    process_id: str
-    title: str
-    done: frozenset[str]
-    current: frozenset[str]
-    definition_id: int
+__all__ = ["CasePage", "Member", "PageService", "TaskPage"]
 
 
 @dataclass(frozen=True)
@@ -86,7 +48,7 @@ class CasePage:
     summary: CaseSummary
     matter: Matter
     open_tasks: list[TaskView]
-    timeline: list[TimelineEntry]
+    timeline: list[EventView]
     applicant: list[Described]
     materials: MaterialsStatus
     clock: ClockView
@@ -101,31 +63,12 @@ class TaskPage:
     task: TaskView
     case: CaseSummary
     matter: Matter
-    timeline: list[TimelineEntry]
+    timeline: list[EventView]
     applicant: list[Described]
     materials: MaterialsStatus
     form_schema: dict[str, Any] | None
     members: list[Member]
     user_names: dict[str, str]
-
-
-def materials_from(matter: Matter, forms: Sequence[dict[str, Any] | None]) -> MaterialsStatus:
-    """Materials received at intake and in every 补正 (the ``task_completed`` forms), and the missing ones."""
-    received: list[str] = []
-    for data in forms:
-        form = (data or {}).get("form") or {}
-        for name in MATERIAL_FIELDS:
-            received += [m for m in form.get(name) or [] if isinstance(m, str) and m not in received]
-    missing = [m for m in matter.materials if m.required and m.code not in received]
-    return MaterialsStatus(matter, received, missing)
-
-
-def visible_to(user: UserAccount) -> Any:
-    """Cases a user may open: any task of the case in one of his sections, or he registered it."""
-    if user.is_admin:
-        return literal(True)
-    touches = exists().where(TaskRow.case_id == CaseRow.id, TaskRow.section_code.in_(user.sections))
-    return or_(touches, CaseRow.created_by == user.username)
 
 
 class PageService:
@@ -153,10 +96,14 @@ class PageService:
                 .options(undefer(CaseRow.applicant))
             ).first()
             if found is None:
-                raise NotFoundError(f"unknown case '{case_no}'")
+                raise NotFoundError.unknown("case", case_no)
             row, version, bpmn_xml, bpmn_file, process_id, title, visible = found
             if not visible:
-                raise PermissionDeniedError(f"case {case_no} does not touch the sections of {user.username}")
+                raise PermissionDeniedError(
+                    f"case {case_no} does not touch the sections of {user.username}",
+                    user=user.username,
+                    what=f"open case {case_no}",
+                )
             bundle = self.runtime.bundle(session, row.definition_id)
             tasks = session.scalars(
                 select(TaskRow).where(TaskRow.case_id == row.id).order_by(TaskRow.created_at, TaskRow.id)
@@ -164,7 +111,7 @@ class PageService:
             events = session.scalars(select(EventRow).where(EventRow.case_id == row.id).order_by(EventRow.id)).all()
             clock = self.case_clock.view(session, row, self.clock.now())
             done = self.runtime.completed_nodes(session, row)
-            open_tasks = [task_view(t, row) for t in tasks if t.state == "ready"]
+            open_tasks = [task_view(t, row) for t in tasks if t.state == TaskState.READY]
             names = _names(session, {e.actor for e in events} | {t.claimed_by or "" for t in open_tasks})
             summary = summary_of(row, bundle.matter.name, version)
             return CasePage(
@@ -183,6 +130,7 @@ class PageService:
                     done,
                     frozenset(t.bpmn_id for t in open_tasks),
                     row.definition_id,
+                    frozenset(t.bpmn_id for t in tasks if t.state == TaskState.COMPLETED),
                 ),
                 user_names=names,
             )
@@ -198,10 +146,14 @@ class PageService:
                 .options(undefer(CaseRow.applicant))
             ).first()
             if found is None:
-                raise NotFoundError(f"unknown task '{task_id}'")
+                raise NotFoundError.unknown("task", task_id)
             row, case, version = found
             if row.section_code not in user.sections:
-                raise PermissionDeniedError(f"task {task_id} belongs to section '{row.section_code}'")
+                raise PermissionDeniedError(
+                    f"task {task_id} belongs to section '{row.section_code}'",
+                    user=user.username,
+                    what=f"open task {task_id}",
+                )
             bundle = self.runtime.bundle(session, case.definition_id)
             tasks = session.scalars(select(TaskRow).where(TaskRow.case_id == case.id)).all()
             events = session.scalars(select(EventRow).where(EventRow.case_id == case.id).order_by(EventRow.id)).all()
@@ -243,20 +195,17 @@ def _names(session: Session, usernames: set[str]) -> dict[str, str]:
 
 def _timeline(
     events: Sequence[EventRow], tasks: Sequence[TaskRow], forms: dict[str, Any], matter: Matter
-) -> list[TimelineEntry]:
-    form_of = {t.id: t.form for t in tasks}
-    out = []
-    for e in events:
-        fields: list[Described] = []
-        if e.kind == "task_completed" and isinstance((e.data or {}).get("form"), dict):
-            schema = forms.get(form_of.get(e.task_id or "") or "", {})
-            fields = describe(schema, e.data["form"], matter)
-        out.append(TimelineEntry(e.at, e.kind, e.actor, e.title, e.section_code, e.task_id, fields))
-    return out
+) -> list[EventView]:
+    return event_views(events, form_of={t.id: t.form for t in tasks}, schemas=forms, matter=matter)
 
 
 def _materials(events: Sequence[EventRow], matter: Matter) -> MaterialsStatus:
-    return materials_from(matter, [e.data for e in events if e.kind == "task_completed"])
+    submitted = [
+        e.data["form"]
+        for e in events
+        if e.kind == EventKind.TASK_COMPLETED and isinstance((e.data or {}).get("form"), dict)
+    ]
+    return materials_from(matter, submitted)
 
 
 def _applicant(forms: dict[str, Any], matter: Matter, row: CaseRow) -> list[Described]:

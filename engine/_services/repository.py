@@ -29,6 +29,7 @@ from .._errors import DeploymentError, NotFoundError, Problem
 from .._store.db import Database
 from .._store.models import DefinitionRow, DepartmentRow, SectionRow, UserRow, UserSectionRow
 from .._time.clock import Clock
+from .views import DiagramSource
 
 __all__ = ["DeployOutcome", "PreparedMatter", "RepositoryService"]
 
@@ -242,7 +243,7 @@ class RepositoryService:
             raise DeploymentError(report.problems)
         outcomes: list[DeployOutcome] = []
         with self.db.writing() as session:
-            self.sync_bureau(session)
+            self._sync_bureau(session)
             for prepared in report.prepared:
                 outcomes.append(self._deploy_one(session, prepared, actor))
         return outcomes
@@ -272,7 +273,7 @@ class RepositoryService:
         session.flush()
         return DeployOutcome(key, prepared.matter.name, row.version, row.id, changed=True)
 
-    def sync_bureau(self, session: Session) -> None:
+    def _sync_bureau(self, session: Session) -> None:
         """Bring sections, departments and staff in the database in line with bureau.toml."""
         for s in self.bureau.sections:
             session.merge(SectionRow(code=s.code, name=s.name, name_en=s.name_en, kind=s.kind.value, seal_no=s.seal_no))
@@ -292,7 +293,7 @@ class RepositoryService:
                 session.add(UserSectionRow(user_id=user.id, section_code=code))
 
     # -- looking up ---------------------------------------------------------------------------------
-    def latest(self, session: Session, matter_key: str) -> DefinitionRow:
+    def _latest(self, session: Session, matter_key: str) -> DefinitionRow:
         row = session.scalars(
             select(DefinitionRow)
             .where(DefinitionRow.matter_key == matter_key)
@@ -301,7 +302,7 @@ class RepositoryService:
         ).first()
         if row is None:
             known = ", ".join(session.scalars(select(DefinitionRow.matter_key).distinct())) or "none deployed"
-            raise NotFoundError(f"unknown matter '{matter_key}'; deployed matters: {known}")
+            raise NotFoundError.unknown("matter", matter_key, f"deployed matters: {known}")
         return row
 
     def list_matters(self) -> list[dict[str, Any]]:
@@ -328,6 +329,35 @@ class RepositoryService:
                 }
             )
         return out
+
+    def matters(self) -> list[Matter]:
+        """The latest deployed version of every matter, by code."""
+        with self.db.reading() as session:
+            latest: dict[str, dict[str, Any]] = {}
+            for key, catalogue in session.execute(
+                select(DefinitionRow.matter_key, DefinitionRow.catalogue).order_by(DefinitionRow.version)
+            ):
+                latest[key] = catalogue
+        return sorted((Matter.from_dict(c) for c in latest.values()), key=lambda m: m.code)
+
+    def matter(self, matter_key: str) -> tuple[Matter, dict[str, Any]]:
+        """A matter's catalogue and its forms (JSON Schemas by file name), latest version."""
+        with self.db.reading() as session:
+            row = self._latest(session, matter_key)
+            return Matter.from_dict(row.catalogue), dict(row.forms)
+
+    def diagram(self, matter_key: str) -> DiagramSource:
+        """What the latest version of a matter is drawn from."""
+        with self.db.reading() as session:
+            return self._diagram(session, self._latest(session, matter_key).id)
+
+    def _diagram(self, session: Session, definition_id: int) -> DiagramSource:
+        d = session.execute(
+            select(DefinitionRow.bpmn_xml, DefinitionRow.bpmn_file, DefinitionRow.process_id, DefinitionRow.name).where(
+                DefinitionRow.id == definition_id
+            )
+        ).one()
+        return DiagramSource(d[0], d[1], d[2], d[3], frozenset(), frozenset(), definition_id)
 
 
 def _needs_setup(file: Path, catalogue_path: Path) -> Problem:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -30,32 +30,16 @@ from .._bpmn.scripting import OnewindowScriptEngine, ScriptLimits
 from .._bpmn.timers import earliest_timer
 from .._config.catalogue import Matter
 from .._errors import NotFoundError, WorkflowError
+from .._states import CASE_STATUS_LABELS, FINISHED_STATUSES, CaseStatus, EventKind
+from .._states import TaskState as TaskRowState
 from .._store.db import Database
-from .._store.models import NO_DUE_DATE, CaseRow, DefinitionRow, EventRow, TaskRow
+from .._store.models import NO_DUE_DATE, CaseRow, DefinitionRow, TaskRow
 from .._store.serialization import dump_state, load_state
 from .._time.clock import Clock
 from .._time.deadlines import Deadlines
+from .history import HistoryService, NewEvent
 
-__all__ = ["CaseStatus", "Runtime", "Step"]
-
-
-class CaseStatus:
-    RECEIVED = "received"  # 已接件
-    SUPPLEMENT = "supplement"  # 补正中
-    ACCEPTED = "accepted"  # 已受理, being handled
-    NOT_ACCEPTED = "not_accepted"  # 不予受理
-    APPROVED = "approved"  # 办结(通过)
-    REJECTED = "rejected"  # 办结(不通过)
-
-    LABELS: ClassVar[dict[str, str]] = {
-        RECEIVED: "已接件",
-        SUPPLEMENT: "补正中",
-        ACCEPTED: "办理中",
-        NOT_ACCEPTED: "不予受理",
-        APPROVED: "办结(通过)",
-        REJECTED: "办结(不通过)",
-    }
-    FINISHED = frozenset({NOT_ACCEPTED, APPROVED, REJECTED})
+__all__ = ["Runtime", "Step"]
 
 
 @dataclass
@@ -65,14 +49,13 @@ class Step:
     actor: str
     at: datetime
     completed: list[Any] = field(default_factory=list)
-    events: list[EventRow] = field(default_factory=list)
+    events: list[NewEvent] = field(default_factory=list)
     # READY human tasks before the step: they are the case's open task rows, so no SELECT is needed.
     ready_before: dict[str, Any] = field(default_factory=dict)
 
 
 # Bulk writes go through Core: one executemany per transaction, no ORM unit-of-work bookkeeping.
 _TASKS = cast(Table, TaskRow.__table__)
-_EVENTS = cast(Table, EventRow.__table__)
 
 _current_step: ContextVar[Step | None] = ContextVar("onewindow_step", default=None)
 
@@ -87,17 +70,19 @@ class Runtime:
         deadlines: Deadlines,
         *,
         departments: dict[str, str] | None = None,
+        history: HistoryService | None = None,
         cache_size: int = 2048,
         script_limits: ScriptLimits | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.deadlines = deadlines
+        self.history = history or HistoryService(db, clock)
         self.departments = dict(departments or {})  # code -> name, for the history's wording
         self.script_engine = OnewindowScriptEngine(
             services={"share_result": self._share_result},
             clock=clock,
-            calendar=deadlines.calendar,
+            calendar=lambda: self.deadlines.calendar,
             limits=script_limits,
         )
         self._bundles: dict[int, ProcessBundle] = {}
@@ -112,7 +97,9 @@ class Runtime:
             return cached
         row = session.get(DefinitionRow, definition_id)
         if row is None:
-            raise NotFoundError(f"process definition {definition_id} not found")
+            raise NotFoundError(
+                f"process definition {definition_id} not found", kind="definition", key=str(definition_id)
+            )
         bundle = build_bundle(row)
         self._bundles[definition_id] = bundle
         return bundle
@@ -204,14 +191,14 @@ class Runtime:
         try:
             workflow.do_engine_steps(did_complete_task=step.completed.append)
         except SpiffWorkflowException as err:
-            raise WorkflowError(_one_line(err)) from None
+            raise WorkflowError(_one_line(err), element=_element(err)) from None
 
     def run_user_task(self, workflow: Any, task: Any, data: dict[str, Any], step: Step) -> None:
         task.data.update(data)
         try:
             task.run()
         except SpiffWorkflowException as err:
-            raise WorkflowError(_one_line(err)) from None
+            raise WorkflowError(_one_line(err), element=_element(err)) from None
         step.completed.append(task)
         self.run_engine(workflow, step)
 
@@ -244,23 +231,7 @@ class Runtime:
         if row.committed_due_at != due_before and step.ready_before:
             self.resort_tasks(session, row)
         self._sync_tasks(session, row, ready, bundle, step)
-        if step.events:
-            session.execute(
-                insert(_EVENTS),
-                [
-                    {
-                        "case_id": row.id,
-                        "task_id": e.task_id,
-                        "kind": e.kind,
-                        "actor": e.actor,
-                        "at": e.at,
-                        "title": e.title,
-                        "section_code": e.section_code,
-                        "data": e.data,
-                    }
-                    for e in step.events
-                ],
-            )
+        self.history.record(session, row.id, step.events, actor=step.actor, at=step.at)
         if not workflow.completed:  # a finished case is read from its rows, never run again
             session.info.setdefault("after_commit", []).append((row.id, row.version, workflow))
 
@@ -292,11 +263,11 @@ class Runtime:
             if task_id in ready:
                 continue
             if task_id in completed_ids:
-                closed.append({"tid": task_id, "state": "completed", "at": step.at, "by": step.actor})
+                closed.append({"tid": task_id, "state": TaskRowState.COMPLETED, "at": step.at, "by": step.actor})
             else:  # withdrawn by the process itself (boundary event, cancelled branch)
-                closed.append({"tid": task_id, "state": "cancelled", "at": step.at, "by": None})
+                closed.append({"tid": task_id, "state": TaskRowState.CANCELLED, "at": step.at, "by": None})
                 name = _task_name(bundle, task)
-                step.events.append(self.event("task_cancelled", step, name, task_id=task_id))
+                step.events.append(NewEvent(EventKind.TASK_CANCELLED, name, task_id=task_id))
         if closed:
             session.execute(
                 update(_TASKS)
@@ -319,7 +290,7 @@ class Runtime:
                     "lane": lane,
                     "section_code": bundle.lane_sections.get(lane or ""),
                     "form": meta.form if meta else None,
-                    "state": "ready",
+                    "state": TaskRowState.READY,
                     "claimed_by": None,
                     "created_at": step.at,
                     "due_at": self.deadlines.step_due(step.at, meta.step_limit) if meta else None,
@@ -335,7 +306,7 @@ class Runtime:
         """Copy a changed committed due date onto the case's open tasks (the worklist sorts on it)."""
         session.execute(
             update(_TASKS)
-            .where(_TASKS.c.case_id == row.id, _TASKS.c.state == "ready")
+            .where(_TASKS.c.case_id == row.id, _TASKS.c.state == TaskRowState.READY)
             .values(sort_due=row.committed_due_at or NO_DUE_DATE)
         )
 
@@ -348,12 +319,12 @@ class Runtime:
             row.legal_due_at = self.deadlines.due(step.at, bundle.matter.legal_limit)
         elif milestone in ("approved", "rejected", "refused_acceptance"):
             row.outcome = milestone
-        step.events.append(self.event("milestone", step, label, task_id=str(task.id), data={"milestone": milestone}))
+        step.events.append(NewEvent(EventKind.MILESTONE, label, task_id=str(task.id), data={"milestone": milestone}))
 
     def _update_status(
         self, row: CaseRow, workflow: Any, bundle: ProcessBundle, step: Step, ready: Iterable[Any]
     ) -> None:
-        if row.status in CaseStatus.FINISHED:
+        if row.status in FINISHED_STATUSES:
             return
         status = row.status
         waiting_supplement = any(_milestone(bundle, t) == "supplement_requested" for t in ready)
@@ -372,27 +343,12 @@ class Runtime:
         if status != row.status:
             previous, row.status = row.status, status
             step.events.append(
-                self.event(
-                    "status_changed",
-                    step,
-                    f"{CaseStatus.LABELS.get(previous, previous)} → {CaseStatus.LABELS[status]}",
+                NewEvent(
+                    EventKind.STATUS_CHANGED,
+                    f"{CASE_STATUS_LABELS.get(previous, previous)} → {CASE_STATUS_LABELS[status]}",
                     data={"from": previous, "to": status},
                 )
             )
-
-    def event(
-        self,
-        kind: str,
-        step: Step,
-        title: str,
-        *,
-        task_id: str | None = None,
-        section: str | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> EventRow:
-        return EventRow(
-            kind=kind, actor=step.actor, at=step.at, title=title, task_id=task_id, section_code=section, data=data or {}
-        )
 
     def _share_result(self, params: Any, context: Any) -> Any:
         """Service operator ``share_result``: 审管信息共享 — record the result for the supervising department."""
@@ -406,7 +362,7 @@ class Runtime:
         }
         if step is not None:
             department = self.departments.get(str(receipt["department"]), str(receipt["department"]))
-            step.events.append(self.event("result_shared", step, f"推送审管信息: {department}", data=receipt))
+            step.events.append(NewEvent(EventKind.RESULT_SHARED, f"推送审管信息: {department}", data=receipt))
             receipt["shared_at"] = step.at.isoformat()
         return receipt
 
@@ -419,6 +375,11 @@ def _milestone(bundle: ProcessBundle, task: Any) -> str | None:
 def _task_name(bundle: ProcessBundle, task: Any) -> str:
     meta = bundle.node(task.task_spec.bpmn_id or "")
     return meta.name if meta else str(task.task_spec.bpmn_name or task.task_spec.name)
+
+
+def _element(err: Exception) -> str:
+    task = getattr(err, "task", None)
+    return str(task.task_spec.bpmn_id or "") if task is not None else ""
 
 
 def _one_line(err: Exception) -> str:
@@ -446,4 +407,4 @@ def task_uuid(task_id: str) -> UUID:
     try:
         return UUID(task_id)
     except ValueError:
-        raise NotFoundError(f"unknown task '{task_id}'") from None
+        raise NotFoundError.unknown("task", task_id) from None

@@ -1,4 +1,8 @@
-"""Human work: list a section's tasks, claim, unclaim and complete them with form data.
+"""Human work: the worklist of a user's or a section's tasks; claim, unclaim, reassign (a chief's
+``set_assignee``) and complete them with form data.
+
+The worklist is one indexed query on ``tasks(section_code, state)`` ordered by the case's committed due
+date, plus one count; no per-row loading.
 
 Completion locks the case (one writer per case), re-reads the task under that lock, and fails with a
 ``ConflictError`` if someone else completed it meanwhile: of two clerks pressing "done" at the same
@@ -7,26 +11,45 @@ moment, exactly one wins.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from SpiffWorkflow.util.task import TaskState as SpiffState
+from sqlalchemy import ColumnElement, Subquery, exists, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from .._config.forms import validate_data
 from .._errors import ConflictError, FieldError, NotFoundError, PermissionDeniedError, ValidationError
+from .._states import EventKind, TaskState
 from .._store.db import Database
-from .._store.models import CaseRow, EventRow, SectionRow, TaskRow, UserRow, UserSectionRow
+from .._store.models import CaseRow, SectionRow, TaskRow, UserRow, UserSectionRow
 from .._time.clock import Clock
-from .cases import TaskView, task_view
+from .history import NewEvent
 from .runtime import Runtime, task_uuid
 from .users import UserAccount
+from .views import Page, TaskView, WorklistFilter, task_view
 
 if TYPE_CHECKING:
     from .pages import PageService, TaskPage
 
-__all__ = ["TaskService"]
+__all__ = ["COUNT_CAP", "TaskService", "like_pattern"]
+
+# A clerk with thousands of open tasks filters or searches rather than pages; counting stops here so the
+# worklist costs the same with 30 or 30,000 open tasks ("1000+").
+COUNT_CAP = 1000
+_ORDER = (TaskRow.sort_due, TaskRow.created_at, TaskRow.id)
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` for ``ILIKE … ESCAPE '\\'``, with the user's own wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _count(session: Session, query: Any, cap: int) -> int:
+    """Rows of ``query``, counted up to ``cap + 1``."""
+    return session.scalar(select(func.count()).select_from(query.limit(cap + 1).subquery())) or 0
 
 
 class TaskService:
@@ -35,22 +58,90 @@ class TaskService:
         self.db = db
         self.clock = clock
         self.runtime = runtime
+        self.count_cap = COUNT_CAP
 
     # -- queries ------------------------------------------------------------------------------------
     def for_section(self, section: str, *, limit: int = 200, offset: int = 0) -> list[TaskView]:
         """READY tasks of a section, most urgent first (case due date, then arrival)."""
         with self.db.reading() as session:
-            rows = session.execute(
-                select(TaskRow, CaseRow)
-                .join(CaseRow, CaseRow.id == TaskRow.case_id)
-                .where(TaskRow.section_code == section, TaskRow.state == "ready")
-                .order_by(TaskRow.sort_due, TaskRow.created_at, TaskRow.id)
-                .limit(limit)
-                .offset(offset)
-            ).all()
+            rows = self._load(session, self._ready_ids(session, [section], [], [], offset=offset, limit=limit))
             if not rows and self._section_unknown(session, section):
-                raise NotFoundError(f"unknown section '{section}'")
-            return [task_view(t, c) for t, c in rows]
+                raise NotFoundError.unknown("section", section)
+            return rows
+
+    def worklist(
+        self, user: UserAccount, filters: WorklistFilter | None = None, *, page: int = 1, per_page: int = 20
+    ) -> Page[TaskView]:
+        """READY tasks in the lanes of the user's sections, most urgent first, one page of them."""
+        filters = filters or WorklistFilter()
+        page, per_page = max(1, page), min(max(1, per_page), 200)
+        sections = [s for s in user.sections if filters.section in (None, "", s)]
+        task_where: list[ColumnElement[bool]] = []
+        if filters.mine:
+            task_where.append(TaskRow.claimed_by == user.username)
+        if filters.unclaimed:
+            task_where.append(TaskRow.claimed_by.is_(None))
+        case_where: list[ColumnElement[bool]] = []
+        if filters.matter:
+            case_where.append(CaseRow.matter_key == filters.matter)
+        if filters.search.strip():
+            pattern = like_pattern(filters.search.strip())
+            case_where.append(
+                or_(CaseRow.case_no.ilike(pattern, escape="\\"), CaseRow.applicant_name.ilike(pattern, escape="\\"))
+            )
+        if not sections:
+            return Page([], 0, page, per_page)
+        with self.db.reading() as session:
+            if case_where:
+                counted = _count(session, _ready(sections, task_where, case_where), self.count_cap)
+            else:
+                counted = sum(_count(session, _ready([s], task_where, []), self.count_cap) for s in sections)
+            ids = self._ready_ids(
+                session, sections, task_where, case_where, offset=(page - 1) * per_page, limit=per_page
+            )
+            rows = self._load(session, ids)
+        return Page(rows, min(counted, self.count_cap), page, per_page, more=counted > self.count_cap)
+
+    def _ready_ids(
+        self,
+        session: Session,
+        sections: Sequence[str],
+        task_where: Sequence[ColumnElement[bool]],
+        case_where: Sequence[ColumnElement[bool]],
+        *,
+        offset: int,
+        limit: int,
+    ) -> list[str]:
+        """Ids of one page of READY tasks of ``sections``, most urgent first.
+
+        Without a case-level filter the statement reads only the task index: per section the first
+        ``offset + limit`` rows in index order, merged (UNION ALL) and cut to the page. An ``IN`` over
+        several sections would lose the index order and sort every open task instead.
+        """
+        if case_where or len(sections) == 1:  # filters on the case: join first (the filter narrows the rows)
+            query = _ready(sections, task_where, case_where).order_by(*_ORDER).limit(limit).offset(offset)
+            return list(session.scalars(query))
+        heads: list[Subquery] = [
+            select(TaskRow.id, *_ORDER[:2])
+            .where(TaskRow.section_code == s, TaskRow.state == TaskState.READY, *task_where)
+            .order_by(*_ORDER)
+            .limit(offset + limit)
+            .subquery()
+            for s in sections
+        ]
+        merged = union_all(*(select(h.c.id, h.c.sort_due, h.c.created_at) for h in heads)).subquery()
+        query = select(merged.c.id).order_by(merged.c.sort_due, merged.c.created_at, merged.c.id)
+        return list(session.scalars(query.limit(limit).offset(offset)))
+
+    def _load(self, session: Session, ids: list[str]) -> list[TaskView]:
+        """The views of ``ids``, in their order: one read, never one per row."""
+        if not ids:
+            return []
+        rows = session.execute(
+            select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id).where(TaskRow.id.in_(ids))
+        ).all()
+        by_id = {t.id: task_view(t, c) for t, c in rows}
+        return [by_id[i] for i in ids if i in by_id]
 
     def get(self, task_id: str) -> TaskView:
         with self.db.reading() as session:
@@ -64,6 +155,15 @@ class TaskService:
         if self.pages is None:
             raise RuntimeError("TaskService.page needs the engine's PageService")
         return self.pages.task(user, task_id)
+
+    def get_for(self, user: UserAccount, task_id: str) -> TaskView:
+        """A task the user may open: its lane is one of his sections."""
+        view = self.get(task_id)
+        if view.section not in user.sections:
+            raise PermissionDeniedError(
+                f"task {task_id} belongs to section '{view.section}'", user=user.username, what=f"open task {task_id}"
+            )
+        return view
 
     def form_schema(self, task_id: str) -> dict[str, Any] | None:
         with self.db.reading() as session:
@@ -84,37 +184,38 @@ class TaskService:
         with self.db.writing() as session:
             row = self._task_row(session, task_id)
             self._check_member(session, row, user)
-            if row.state != "ready":
-                raise ConflictError(f"task '{row.name}' ({task_id}) is already {row.state}")
+            if row.state != TaskState.READY:
+                raise ConflictError(
+                    f"task '{row.name}' ({task_id}) is already {row.state}", task_id=task_id, state=row.state
+                )
             if claim:
                 result = session.execute(
                     update(TaskRow)
-                    .where(TaskRow.id == row.id, TaskRow.state == "ready")
+                    .where(TaskRow.id == row.id, TaskRow.state == TaskState.READY)
                     .where((TaskRow.claimed_by.is_(None)) | (TaskRow.claimed_by == user))
                     .values(claimed_by=user)
                 )
             else:
                 result = session.execute(
                     update(TaskRow)
-                    .where(TaskRow.id == row.id, TaskRow.state == "ready", TaskRow.claimed_by == user)
+                    .where(TaskRow.id == row.id, TaskRow.state == TaskState.READY, TaskRow.claimed_by == user)
                     .values(claimed_by=None)
                 )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 session.refresh(row)
                 holder = row.claimed_by or "nobody"
-                raise ConflictError(f"task '{row.name}' ({task_id}) is claimed by {holder}")
-            session.add(
-                EventRow(
-                    case_id=row.case_id,
-                    task_id=row.id,
-                    kind="task_claimed" if claim else "task_unclaimed",
-                    actor=user,
-                    at=self.clock.now(),
-                    title=("认领: " if claim else "退回待认领: ") + row.name,
-                    section_code=row.section_code,
-                    data={},
+                raise ConflictError(
+                    f"task '{row.name}' ({task_id}) is claimed by {holder}",
+                    task_id=task_id,
+                    state=f"claimed by {holder}",
                 )
+            event = NewEvent(
+                EventKind.TASK_CLAIMED if claim else EventKind.TASK_UNCLAIMED,
+                ("认领: " if claim else "退回待认领: ") + row.name,
+                task_id=row.id,
+                section=row.section_code,
             )
+            self.runtime.history.record(session, row.case_id, [event], actor=user)
             session.refresh(row)
             case = session.get(CaseRow, row.case_id)
             assert case is not None
@@ -125,9 +226,9 @@ class TaskService:
         """Validate ``data`` against the task's form, complete the task and run the case on."""
         data = dict(data or {})
         with self.runtime.transaction() as session:
-            return self.complete_in_session(session, task_id, user, data)
+            return self._complete_in(session, task_id, user, data)
 
-    def complete_in_session(self, session: Session, task_id: str, user: str, data: dict[str, Any]) -> TaskView:
+    def _complete_in(self, session: Session, task_id: str, user: str, data: dict[str, Any]) -> TaskView:
         """``complete`` inside the caller's ``runtime.transaction()``."""
         uid = task_uuid(task_id)
         # One statement finds the task, locks its case (and the task row) and says whether the user works
@@ -151,15 +252,21 @@ class TaskService:
             .execution_options(populate_existing=True)
         ).first()
         if found is None:
-            raise NotFoundError(f"unknown task '{task_id}'")
+            raise NotFoundError.unknown("task", task_id)
         row, case, is_member = found
         if not is_member:
             self._check_member(session, row, user)
-        if row.state != "ready":
+        if row.state != TaskState.READY:
             by = f" by {row.completed_by}" if row.completed_by else ""
-            raise ConflictError(f"task '{row.name}' ({task_id}) was already {row.state}{by}")
+            raise ConflictError(
+                f"task '{row.name}' ({task_id}) was already {row.state}{by}", task_id=task_id, state=row.state
+            )
         if row.claimed_by and row.claimed_by != user:
-            raise PermissionDeniedError(f"task '{row.name}' ({task_id}) is claimed by {row.claimed_by}")
+            raise PermissionDeniedError(
+                f"task '{row.name}' ({task_id}) is claimed by {row.claimed_by}",
+                user=user,
+                what=f"complete task {task_id}",
+            )
         bundle = self.runtime.bundle(session, case.definition_id)
         schema = bundle.forms.get(row.form) if row.form else None
         if schema is not None:
@@ -170,29 +277,75 @@ class TaskService:
             )
         workflow = self.runtime.load(session, case)
         task = workflow.get_task_from_id(uid)
-        if task is None or task.state != TaskState.READY:
+        if task is None or task.state != SpiffState.READY:
             self.runtime.forget(case.id)
             session.refresh(row)  # the task row as it is now, not as before the case lock was granted
-            if row.state != "ready":
+            if row.state != TaskState.READY:
                 by = f" by {row.completed_by}" if row.completed_by else ""
-                raise ConflictError(f"task '{row.name}' ({task_id}) was already {row.state}{by}")
-            raise ConflictError(f"task '{row.name}' ({task_id}) is no longer ready")
+                raise ConflictError(
+                    f"task '{row.name}' ({task_id}) was already {row.state}{by}", task_id=task_id, state=row.state
+                )
+            raise ConflictError(f"task '{row.name}' ({task_id}) is no longer ready", task_id=task_id, state="not ready")
         with self.runtime.stepping(user, workflow) as step:
             step.events.append(
-                self.runtime.event(
-                    "task_completed", step, row.name, task_id=row.id, section=row.section_code, data={"form": data}
+                NewEvent(
+                    EventKind.TASK_COMPLETED, row.name, task_id=row.id, section=row.section_code, data={"form": data}
                 )
             )
             self.runtime.run_user_task(workflow, task, data, step)
             self.runtime.save(session, case, workflow, step)
         # The row was closed with a bulk UPDATE; report it as it now stands without reading it back.
-        return replace(task_view(row, case), state="completed", completed_at=step.at, completed_by=user)
+        return replace(task_view(row, case), state=TaskState.COMPLETED, completed_at=step.at, completed_by=user)
+
+    # -- reassigning --------------------------------------------------------------------------------
+    def set_assignee(self, task_id: str, *, by: UserAccount, to: str | None) -> TaskView:
+        """A section chief hands a READY task of his section to a member of it (``to=None``: to nobody)."""
+        with self.db.writing() as session:
+            row = self._task_row(session, task_id)
+            if not by.chief_of(row.section_code):
+                raise PermissionDeniedError(
+                    f"only a chief of section '{row.section_code}' may reassign its tasks",
+                    user=by.username,
+                    what=f"reassign task {task_id}",
+                )
+            if row.state != TaskState.READY:
+                raise ConflictError(
+                    f"task '{row.name}' ({task_id}) is already {row.state}", task_id=task_id, state=row.state
+                )
+            if to:
+                member = session.scalar(
+                    select(
+                        exists().where(
+                            UserRow.username == to,
+                            UserRow.active.is_(True),
+                            UserSectionRow.user_id == UserRow.id,
+                            UserSectionRow.section_code == row.section_code,
+                        )
+                    )
+                )
+                if not member:
+                    raise ValidationError(
+                        f"task '{row.name}'", [FieldError("assignee", f"'{to}' is not a member of {row.section_code}")]
+                    )
+            previous, row.claimed_by = row.claimed_by, to or None
+            event = NewEvent(
+                EventKind.TASK_REASSIGNED,
+                f"改派: {row.name} → {to or '待认领'}",
+                task_id=row.id,
+                section=row.section_code,
+                data={"from": previous, "to": to or None},
+            )
+            session.flush()
+            self.runtime.history.record(session, row.case_id, [event], actor=by.username)
+            case = session.get(CaseRow, row.case_id)
+            assert case is not None
+            return task_view(row, case)
 
     # -- helpers ------------------------------------------------------------------------------------
     def _task_row(self, session: Session, task_id: str) -> TaskRow:
         row = session.get(TaskRow, str(task_uuid(task_id)))
         if row is None:
-            raise NotFoundError(f"unknown task '{task_id}'")
+            raise NotFoundError.unknown("task", task_id)
         return row
 
     def _check_member(self, session: Session, row: TaskRow, user: str) -> None:
@@ -206,11 +359,24 @@ class TaskService:
         if row.section_code in sections:
             return
         if not sections and session.scalar(select(UserRow.id).where(UserRow.username == user)) is None:
-            raise NotFoundError(f"unknown user '{user}'")
+            raise NotFoundError.unknown("user", user)
         mine = ", ".join(sorted(sections)) or "none"
         raise PermissionDeniedError(
-            f"task '{row.name}' belongs to section '{row.section_code}'; {user} works in: {mine}"
+            f"task '{row.name}' belongs to section '{row.section_code}'; {user} works in: {mine}",
+            user=user,
+            what=f"act on task {row.id}",
         )
 
     def _section_unknown(self, session: Session, section: str) -> bool:
         return session.get(SectionRow, section) is None
+
+
+def _ready(
+    sections: Sequence[str], task_where: Sequence[ColumnElement[bool]], case_where: Sequence[ColumnElement[bool]]
+) -> Any:
+    """Ids of READY tasks of ``sections`` that pass both filters (a select, not run)."""
+    query = select(TaskRow.id)
+    if case_where:
+        query = query.join(CaseRow, CaseRow.id == TaskRow.case_id)
+    where = TaskRow.section_code == sections[0] if len(sections) == 1 else TaskRow.section_code.in_(sections)
+    return query.where(where, TaskRow.state == TaskState.READY, *task_where, *case_where)

@@ -16,9 +16,11 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .._states import EventKind
 from .._store.db import Database
 from .._store.models import CaseRow
 from .._time.clock import Clock
+from .history import NewEvent
 from .runtime import Runtime
 
 __all__ = ["FiredTimer", "TimerService"]
@@ -78,9 +80,8 @@ class TimerService:
                 if task.state == TaskState.COMPLETED:
                     name = task.task_spec.bpmn_name or task.task_spec.bpmn_id or "timer"
                     step.events.append(
-                        self.runtime.event(
-                            "timer_fired",
-                            step,
+                        NewEvent(
+                            EventKind.TIMER_FIRED,
                             f"定时: {name}",
                             task_id=str(task_id),
                             data={"timer": task.task_spec.bpmn_id, "due": task._get_internal_data("event_value")},

@@ -170,7 +170,9 @@ class UserService:
             if unknown:
                 raise NotFoundError(
                     f"unknown section(s) {', '.join(unknown)}; known: {', '.join(sorted(known)) or 'none'}"
-                    + ("" if known else " (run 'onewindow deploy' first)")
+                    + ("" if known else " (run 'onewindow deploy' first)"),
+                    kind="section",
+                    key=", ".join(unknown),
                 )
             row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
             if row is None:
@@ -218,7 +220,7 @@ class UserService:
     def _row(self, session: Session, username: str) -> UserRow:
         row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
         if row is None:
-            raise NotFoundError(f"unknown user '{username}'")
+            raise NotFoundError.unknown("user", username)
         return row
 
     def _sections_of(self, session: Session, user_ids: list[int]) -> dict[int, tuple[str, ...]]:

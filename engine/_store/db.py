@@ -1,5 +1,9 @@
 """Connections: embedded SQLite (WAL) by default, PostgreSQL (psycopg 3) when servers share the load.
 
+This is where SQLAlchemy's errors end: a driver error (``OperationalError``: the database is unreachable
+or locked too long; ``IntegrityError``, ``ProgrammingError`` …) leaving a session becomes the project's
+``DatabaseError`` with a one-line message, so nothing above the store needs to know SQLAlchemy.
+
 Writers serialise per case: on PostgreSQL with ``SELECT … FOR UPDATE`` on the case row, on SQLite with
 ``BEGIN IMMEDIATE`` (SQLite has one writer at a time anyway; taking the lock up front turns a late
 "database is locked" into a short wait).
@@ -14,15 +18,23 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .._errors import DatabaseError
 
-__all__ = ["Database", "default_url"]
+__all__ = ["Database", "database_error", "default_url"]
 
 DEFAULT_SQLITE = "onewindow.db"
 SCHEMA_HEAD_TABLE = "alembic_version"
+
+
+def database_error(err: DBAPIError) -> DatabaseError:
+    """The project's error for a driver error, its message the driver's first line."""
+    reason = str(err.orig).strip().splitlines()[0] if str(err.orig).strip() else type(err.orig).__name__
+    if isinstance(err, OperationalError):
+        return DatabaseError(f"database unavailable: {reason}", reason=reason)
+    return DatabaseError(f"database error: {reason}", reason=reason)
 
 
 def default_url() -> str:
@@ -77,13 +89,19 @@ class Database:
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """One transaction: commit on success, roll back on any exception."""
-        with self.write() as session, session.begin():
-            yield session
+        try:
+            with self.write() as session, session.begin():
+                yield session
+        except DBAPIError as err:
+            raise database_error(err) from err
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        with self.read() as session, session.begin():
-            yield session
+        try:
+            with self.read() as session, session.begin():
+                yield session
+        except DBAPIError as err:
+            raise database_error(err) from err
 
     def check_schema(self) -> None:
         """Raise a clear ``DatabaseError`` when the schema is missing (``onewindow db upgrade``)."""

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 
 from .._config.catalogue import Limit
 from .._errors import ConflictError, FieldError, NotFoundError, ValidationError
-from .._services.runtime import CaseStatus, Runtime
+from .._services.history import NewEvent
+from .._services.runtime import Runtime
+from .._states import CASE_STATUS_LABELS, FINISHED_STATUSES, EventKind
 from .._store.db import Database
-from .._store.models import CaseRow, ClockExtensionRow, ClockPauseRow, EventRow
+from .._store.models import CaseRow, ClockExtensionRow, ClockPauseRow
 from .clock import Clock
 from .workcalendar import CHINA_TZ, DayInfo, Unit, WorkCalendar
 
@@ -217,12 +219,16 @@ class CaseClockService:
         with self.db.writing() as session:
             row = self._open_case(session, case_no)
             if row.paused_at is not None:
-                raise ConflictError(f"case {case_no}: the clock is already paused since {_local(row.paused_at)}")
+                raise ConflictError(
+                    f"case {case_no}: the clock is already paused since {_local(row.paused_at)}",
+                    case_no=case_no,
+                    state="paused",
+                )
             now = self.clock.now()
             session.add(ClockPauseRow(case_id=row.id, kind=kind, reason=reason, started_at=now, started_by=actor))
             row.paused_at = now
             title = f"特别程序开始: {PAUSE_KINDS[kind]}"
-            self._event(session, row, "clock_paused", actor, title, {"kind": kind, "reason": reason})
+            self._event(session, row, EventKind.CLOCK_PAUSED, actor, title, {"kind": kind, "reason": reason})
             return self._recompute(session, row, now)
 
     def resume(self, case_no: str, *, actor: str, result: str = "") -> ClockView:
@@ -232,12 +238,17 @@ class CaseClockService:
                 select(ClockPauseRow).where(ClockPauseRow.case_id == row.id, ClockPauseRow.ended_at.is_(None))
             ).first()
             if pause is None or row.paused_at is None:
-                raise ConflictError(f"case {case_no}: the clock is not paused")
+                raise ConflictError(f"case {case_no}: the clock is not paused", case_no=case_no, state="running")
             now = self.clock.now()
             pause.ended_at, pause.ended_by, pause.result = now, actor, result
             row.paused_at = None
             self._event(
-                session, row, "clock_resumed", actor, f"特别程序结束: {PAUSE_KINDS[pause.kind]}", {"result": result}
+                session,
+                row,
+                EventKind.CLOCK_RESUMED,
+                actor,
+                f"特别程序结束: {PAUSE_KINDS[pause.kind]}",
+                {"result": result},
             )
             return self._recompute(session, row, now)
 
@@ -255,7 +266,9 @@ class CaseClockService:
             if granted + working_days > cap:
                 raise ConflictError(
                     f"case {case_no}: extension of {working_days} working days exceeds the legal cap of {cap} "
-                    f"({granted} already granted; 行政许可法 Art. 42)"
+                    f"({granted} already granted; 行政许可法 Art. 42)",
+                    case_no=case_no,
+                    state=f"{granted} working days extended",
                 )
             now = self.clock.now()
             session.add(
@@ -271,7 +284,7 @@ class CaseClockService:
             self._event(
                 session,
                 row,
-                "clock_extended",
+                EventKind.CLOCK_EXTENDED,
                 actor,
                 f"延期 {working_days} 个工作日(批准: {approver})",
                 {"working_days": working_days, "approver": approver, "reason": reason},
@@ -296,9 +309,15 @@ class CaseClockService:
     def _open_case(self, session: Session, case_no: str) -> CaseRow:
         row = self.runtime.lock_case(session, _case(session, case_no).id)
         if row.accepted_at is None:
-            raise ConflictError(f"case {case_no} is not accepted yet: the legal clock has not started")
-        if row.status in CaseStatus.FINISHED:
-            raise ConflictError(f"case {case_no} is finished ({CaseStatus.LABELS[row.status]})")
+            raise ConflictError(
+                f"case {case_no} is not accepted yet: the legal clock has not started",
+                case_no=case_no,
+                state=row.status,
+            )
+        if row.status in FINISHED_STATUSES:
+            raise ConflictError(
+                f"case {case_no} is finished ({CASE_STATUS_LABELS[row.status]})", case_no=case_no, state=row.status
+            )
         return row
 
     def _cap(self, session: Session, row: CaseRow) -> int:
@@ -345,14 +364,16 @@ class CaseClockService:
             row.legal_due_at = view.legal.due
         return view
 
-    def _event(self, session: Session, row: CaseRow, kind: str, actor: str, title: str, data: dict[str, Any]) -> None:
-        session.add(EventRow(case_id=row.id, kind=kind, actor=actor, at=self.clock.now(), title=title, data=data))
+    def _event(
+        self, session: Session, row: CaseRow, kind: EventKind, actor: str, title: str, data: dict[str, Any]
+    ) -> None:
+        self.runtime.history.record(session, row.id, [NewEvent(kind, title, data=data)], actor=actor)
 
 
 def _case(session: Session, case_no: str) -> CaseRow:
     row = session.scalars(select(CaseRow).where(CaseRow.case_no == case_no)).first()
     if row is None:
-        raise NotFoundError(f"unknown case '{case_no}'")
+        raise NotFoundError.unknown("case", case_no)
     return row
 
 

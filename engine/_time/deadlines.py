@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from .._config.catalogue import Limit
 from .workcalendar import WorkCalendar, parse_limit
 
-__all__ = ["Deadlines"]
+__all__ = ["CalendarSource", "Deadlines", "calendar_source"]
+
+# Who counts dates is handed the calendar's owner (``CalendarService.current``), not a copy of it, so a
+# changed calendar is used at once; a fixed ``WorkCalendar`` is accepted where nothing can change it.
+CalendarSource = WorkCalendar | Callable[[], WorkCalendar]
+
+
+def calendar_source(calendar: CalendarSource | None) -> Callable[[], WorkCalendar]:
+    if calendar is None:
+        calendar = WorkCalendar()
+    if isinstance(calendar, WorkCalendar):
+        fixed = calendar
+        return lambda: fixed
+    return calendar
 
 
 class Deadlines:
-    def __init__(self, calendar: WorkCalendar | None = None) -> None:
-        self.calendar = calendar or WorkCalendar()
+    def __init__(self, calendar: CalendarSource | None = None) -> None:
+        self._calendar = calendar_source(calendar)
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        return self._calendar()
 
     def due(self, start: datetime, limit: Limit) -> datetime:
         return self.calendar.due(start, limit.value, limit.unit)

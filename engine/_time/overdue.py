@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .._services.runtime import CaseStatus
+from .._states import FINISHED_STATUSES, TaskState
 from .._store.db import Database
 from .._store.models import CaseRow, TaskRow
 from .clock import Clock
@@ -35,8 +35,8 @@ def overdue_report(
         rows = session.execute(
             select(TaskRow, CaseRow)
             .join(CaseRow, CaseRow.id == TaskRow.case_id)
-            .where(TaskRow.state == "ready", CaseRow.paused_at.is_(None))
-            .where(CaseRow.status.not_in(CaseStatus.FINISHED))
+            .where(TaskRow.state == TaskState.READY, CaseRow.paused_at.is_(None))
+            .where(CaseRow.status.not_in(FINISHED_STATUSES))
             .order_by(TaskRow.sort_due, TaskRow.created_at, TaskRow.id)
         ).all()
     groups: dict[str, dict[str, dict[str, int]]] = {

@@ -18,7 +18,7 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 @bp.get("/")
 def index() -> str:
     q = request.args.get("q", "")[:100]
-    page = get_engine().worklist.cases_for(
+    page = get_engine().cases.page_for(
         current_user(), search=q, page=page_number(), per_page=current_app.config["PER_PAGE"]
     )
     return render_template("cases/index.html", page=page, q=q, args={"q": q} if q else {})
@@ -48,5 +48,5 @@ def show(case_no: str) -> str:
 @bp.get("/<case_no>/diagram.svg")
 def diagram(case_no: str) -> Response:
     """The case's diagram alone, at full size (the browser zooms it)."""
-    get_engine().worklist.check_case(current_user(), case_no)
+    get_engine().cases.check_access(current_user(), case_no)
     return svg_response(case_svg(case_no))

@@ -8,8 +8,14 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from onewindow.engine import CaseStatus, ConflictError, FieldError, PermissionDeniedError, ValidationError
-from onewindow.engine._services.users import UserAccount
+from onewindow.engine import (
+    CaseStatus,
+    ConflictError,
+    FieldError,
+    PermissionDeniedError,
+    UserAccount,
+    ValidationError,
+)
 
 from .. import get_engine
 from ..errors import error_page
@@ -42,10 +48,10 @@ def choose() -> str:
 
 def _forms(matter_key: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     engine = get_engine()
-    matter, forms = engine.worklist.matter(matter_key)
+    matter, forms = engine.repository.matter(matter_key)
     empty: dict[str, Any] = {"type": "object", "properties": {}}
     application = forms.get(matter.application_form or "", empty)
-    check_form = engine.worklist.intake_form(matter_key)
+    check_form = engine.cases.intake_form(matter_key)
     return matter, application, forms.get(check_form or "", empty)
 
 
@@ -96,7 +102,7 @@ def register(matter_key: str) -> Response | tuple[str, int]:
                     *(_prefixed("check", e) for e in with_schema_errors(check, check_data, check_problems)),
                 ],
             )
-        result = engine.worklist.intake(matter_key, applicant, check_data, actor=user.username)
+        result = engine.cases.intake(matter_key, applicant, check_data, actor=user.username)
     except ValidationError as err:
         errors = {
             "applicant": errors_by_field(
@@ -133,12 +139,12 @@ def notice(case_no: str) -> str:
     """一次性告知书: every missing required material, at once (行政许可法 Art. 32)."""
     engine = get_engine()
     user = current_user()
-    engine.worklist.check_case(user, case_no)
+    engine.cases.check_access(user, case_no)
     case = engine.cases.show(case_no)
     return render_template(
         "intake/notice.html",
         case=case.summary,
-        status=engine.worklist.materials(case_no),
+        status=engine.cases.materials(case_no),
         actions=[t for t in case.open_tasks if t.section in user.sections],
         now=engine.clock.now(),
     )
@@ -148,8 +154,8 @@ def notice(case_no: str) -> str:
 def receipt(case_no: str) -> str | tuple[str, int]:
     """受理通知书 with the committed due date (承诺办结时间)."""
     engine = get_engine()
-    engine.worklist.check_case(current_user(), case_no)
+    engine.cases.check_access(current_user(), case_no)
     case = engine.cases.show(case_no)
     if case.summary.accepted_at is None:
         return error_page(409, str(ConflictError(f"case {case_no} is not accepted ({case.summary.status_label})")))
-    return render_template("intake/receipt.html", case=case.summary, status=engine.worklist.materials(case_no))
+    return render_template("intake/receipt.html", case=case.summary, status=engine.cases.materials(case_no))

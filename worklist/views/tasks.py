@@ -97,7 +97,7 @@ def _back() -> str:
 @bp.post("/<task_id>/claim")
 def claim(task_id: str) -> Response:
     user = current_user()
-    task = get_engine().worklist.task_for(user, task_id)
+    task = get_engine().tasks.get_for(user, task_id)
     try:
         get_engine().tasks.claim(task_id, user=user.username)
         flash(_("Claimed: {task} ({case}).", task=task.name, case=task.case_no), "ok")
@@ -112,7 +112,7 @@ def claim(task_id: str) -> Response:
 @bp.post("/<task_id>/unclaim")
 def unclaim(task_id: str) -> Response:
     user = current_user()
-    task = get_engine().worklist.task_for(user, task_id)
+    task = get_engine().tasks.get_for(user, task_id)
     try:
         get_engine().tasks.unclaim(task_id, user=user.username)
         flash(_("Returned to the section: {task} ({case}).", task=task.name, case=task.case_no), "ok")
@@ -129,7 +129,7 @@ def reassign(task_id: str) -> Response:
         raise PermissionDeniedError(f"only a chief of section '{task.section}' may reassign its tasks")
     to = request.form.get("assignee", "").strip() or None
     try:
-        get_engine().worklist.reassign(task_id, by=user, to=to)
+        get_engine().tasks.set_assignee(task_id, by=user, to=to)
     except ValidationError as err:
         flash("; ".join(e.message for e in err.errors), "error")
         return redirect(_back())

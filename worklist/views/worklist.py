@@ -33,7 +33,7 @@ def index() -> str:
         unclaimed=request.args.get("unclaimed") == "1",
         search=request.args.get("q", "")[:100],
     )
-    page = engine.worklist.page(user, filters, page=page_number(), per_page=current_app.config["PER_PAGE"])
+    page = engine.tasks.worklist(user, filters, page=page_number(), per_page=current_app.config["PER_PAGE"])
     remember_user_names({t.claimed_by or "" for t in page.rows})
     chief_sections = [s for s in user.sections if user.chief_of(s)]
     members = engine.users.members(chief_sections) if chief_sections else {}

@@ -1,7 +1,10 @@
-"""The administrator's working-day overrides, kept in the database so every server counts alike.
+"""The one owner of the current working calendar, and the administrator's overrides it is built from.
 
-A newly published year (the State Council announces it in late autumn) or a local adjustment is entered
-with ``onewindow calendar set`` or ``calendar import`` and needs no code change.
+The overrides live in the database so every server counts alike. A newly published year (the State
+Council announces it in late autumn) or a local adjustment is entered with ``onewindow calendar set`` or
+``calendar import`` and needs no code change. Everything that counts dates (deadlines, timers in scripts,
+the legal clock, warning levels, the overdue report) asks ``CalendarService.current()`` each time, so a
+change is seen everywhere at once and nobody holds a stale copy.
 """
 
 from __future__ import annotations
@@ -10,21 +13,38 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from .._errors import DatabaseError
 from .._store.db import Database
 from .._store.models import CalendarOverrideRow
 from .clock import Clock
 from .workcalendar import DEFAULT_OFFICE_HOURS, OfficeHours, WorkCalendar, load_overrides
 
-__all__ = ["CalendarAdmin"]
+__all__ = ["CalendarService"]
 
 
-class CalendarAdmin:
-    def __init__(self, db: Database, clock: Clock, *, office_hours: OfficeHours = DEFAULT_OFFICE_HOURS) -> None:
+class CalendarService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        office_hours: OfficeHours = DEFAULT_OFFICE_HOURS,
+        calendar: WorkCalendar | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.office_hours = office_hours
+        self._current = calendar or self.build()
+
+    def current(self) -> WorkCalendar:
+        """The calendar dates are counted on now."""
+        return self._current
+
+    def reload(self) -> WorkCalendar:
+        """Rebuild from the stored overrides (changed here or by another server)."""
+        self._current = self.build()
+        return self._current
 
     def overrides(self) -> dict[date, bool]:
         """The stored overrides; empty when the schema is not created yet (``db upgrade`` comes first)."""
@@ -33,7 +53,7 @@ class CalendarAdmin:
         try:
             with self.db.reading() as session:
                 return {r.day: r.working for r in session.scalars(select(CalendarOverrideRow))}
-        except (OperationalError, ProgrammingError):
+        except DatabaseError:
             return {}
 
     def build(self) -> WorkCalendar:
@@ -44,11 +64,14 @@ class CalendarAdmin:
             session.merge(
                 CalendarOverrideRow(day=day, working=working, note=note, set_by=actor, set_at=self.clock.now())
             )
+        self.reload()
 
     def unset(self, day: date) -> bool:
         with self.db.writing() as session:
             result = session.execute(delete(CalendarOverrideRow).where(CalendarOverrideRow.day == day))
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            removed = bool(result.rowcount)  # type: ignore[attr-defined]
+        self.reload()
+        return removed
 
     def import_file(self, path: Path, *, actor: str = "") -> int:
         """Load a CSV or TOML table (see ``workcalendar.load_overrides``); all lines or none."""
@@ -59,8 +82,5 @@ class CalendarAdmin:
                 session.merge(
                     CalendarOverrideRow(day=day, working=working, note=f"import {path.name}", set_by=actor, set_at=now)
                 )
+        self.reload()
         return len(table)
-
-    def listing(self) -> list[CalendarOverrideRow]:
-        with self.db.reading() as session:
-            return list(session.scalars(select(CalendarOverrideRow).order_by(CalendarOverrideRow.day)))

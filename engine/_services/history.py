@@ -1,0 +1,109 @@
+"""A case's history: the one place that writes events and the one view that reads them back.
+
+Every change to a case (a step of its process, a claim, a reassignment, a pause of its clock) is recorded
+through ``HistoryService.record`` inside the transaction that made the change, so the history can never
+disagree with the case. A step gathers its events first (``Step.events``) and records them with the case's
+other rows in one statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, select
+from sqlalchemy.orm import Session
+
+from .._bpmn.definitions import ProcessBundle
+from .._config.catalogue import Matter
+from .._config.describe import Described, describe
+from .._states import EventKind
+from .._store.db import Database
+from .._store.models import EventRow, TaskRow
+from .._time.clock import Clock
+from .views import EventView
+
+__all__ = ["HistoryService", "NewEvent", "event_views"]
+
+_EVENTS = cast(Table, EventRow.__table__)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event about to be recorded; who and when are the recording transaction's."""
+
+    kind: EventKind
+    title: str
+    task_id: str | None = None
+    section: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def event_views(
+    events: Sequence[EventRow],
+    *,
+    form_of: Mapping[str, str | None] | None = None,
+    schemas: Mapping[str, Any] | None = None,
+    matter: Matter | None = None,
+) -> list[EventView]:
+    """Views of loaded event rows; given the case's tasks' forms (``form_of``: task id → form name), their
+    ``schemas`` and the ``matter``, each submitted form is described by its schema's titles."""
+    out = []
+    for e in events:
+        data = dict(e.data or {})
+        fields: list[Described] = []
+        if matter is not None and e.kind == EventKind.TASK_COMPLETED and isinstance(data.get("form"), dict):
+            schema = (schemas or {}).get((form_of or {}).get(e.task_id or "") or "", {})
+            fields = describe(schema, data["form"], matter)
+        out.append(EventView(e.at, e.kind, e.actor, e.title, e.section_code, e.task_id, data, fields))
+    return out
+
+
+class HistoryService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def record(
+        self, session: Session, case_id: int, events: Sequence[NewEvent], *, actor: str, at: datetime | None = None
+    ) -> None:
+        """Write ``events`` of one case in the caller's transaction (one executemany)."""
+        if not events:
+            return
+        when = at or self.clock.now()
+        session.execute(
+            insert(_EVENTS),
+            [
+                {
+                    "case_id": case_id,
+                    "task_id": e.task_id,
+                    "kind": str(e.kind),
+                    "actor": actor,
+                    "at": when,
+                    "title": e.title,
+                    "section_code": e.section,
+                    "data": e.data,
+                }
+                for e in events
+            ],
+        )
+
+    def _entries(self, session: Session, case_id: int, *, described: ProcessBundle | None = None) -> list[EventView]:
+        """The case's history, oldest first; with ``described``, submitted forms are described by their
+        schema's titles (``EventView.fields``)."""
+        events = session.scalars(select(EventRow).where(EventRow.case_id == case_id).order_by(EventRow.id)).all()
+        if described is None:
+            return event_views(events)
+        forms = dict(session.execute(select(TaskRow.id, TaskRow.form).where(TaskRow.case_id == case_id)).all())
+        return event_views(events, form_of=forms, schemas=described.forms, matter=described.matter)
+
+    def _forms_submitted(self, session: Session, case_id: int) -> list[dict[str, Any]]:
+        """The form data of every completed task of the case, oldest first."""
+        rows = session.scalars(
+            select(EventRow.data)
+            .where(EventRow.case_id == case_id, EventRow.kind == EventKind.TASK_COMPLETED)
+            .order_by(EventRow.id)
+        ).all()
+        return [form for data in rows if isinstance(form := (data or {}).get("form"), dict)]

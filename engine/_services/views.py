@@ -1,0 +1,206 @@
+"""What the services hand out: plain frozen dataclasses, never ORM rows, so a caller cannot reach the
+database through them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from .._config.catalogue import Material, Matter
+from .._config.describe import Described
+from .._states import CASE_STATUS_LABELS
+from .._store.models import CaseRow, TaskRow
+
+__all__ = [
+    "CaseSummary",
+    "CaseView",
+    "DiagramSource",
+    "EventView",
+    "IntakeResult",
+    "MaterialsStatus",
+    "Page",
+    "TaskView",
+    "WorklistFilter",
+    "summary_of",
+    "task_view",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: str
+    case_no: str
+    name: str
+    bpmn_id: str
+    lane: str | None
+    section: str | None
+    form: str | None
+    state: str
+    claimed_by: str | None
+    created_at: datetime
+    due_at: datetime | None
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+    matter: str = ""
+    applicant: str = ""
+    case_due_at: datetime | None = None
+    case_paused: bool = False  # a special procedure stopped the case's clock
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class EventView:
+    """One history entry. ``fields`` describes a submitted form by its schema's titles; it is filled
+    only where the form is shown to people (the case page's timeline), never in ``to_dict``."""
+
+    at: datetime
+    kind: str
+    actor: str
+    title: str
+    section: str | None
+    task_id: str | None
+    data: dict[str, Any]
+    fields: list[Described] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = _jsonable(asdict(self))
+        del out["fields"]
+        return out
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    case_no: str
+    matter: str
+    matter_name: str
+    version: int
+    status: str
+    status_label: str
+    applicant_name: str
+    created_at: datetime
+    accepted_at: datetime | None
+    committed_due_at: datetime | None
+    legal_due_at: datetime | None
+    finished_at: datetime | None
+    paused_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class CaseView:
+    summary: CaseSummary
+    applicant: dict[str, Any]
+    open_tasks: list[TaskView]
+    history: list[EventView]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.summary.to_dict(),
+            "applicant": self.applicant,
+            "open_tasks": [t.to_dict() for t in self.open_tasks],
+            "history": [e.to_dict() for e in self.history],
+        }
+
+
+@dataclass(frozen=True)
+class WorklistFilter:
+    matter: str | None = None
+    section: str | None = None
+    mine: bool = False
+    unclaimed: bool = False
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    rows: list[T]
+    total: int
+    page: int
+    per_page: int
+    more: bool = False  # ``total`` is a lower bound: counting stopped at the cap
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class MaterialsStatus:
+    matter: Matter
+    received: list[str]
+    missing: list[Material]  # required and not (yet) received
+
+
+@dataclass(frozen=True)
+class DiagramSource:
+    """What a diagram is drawn from: the deployed BPMN and, for a case, its progress: ``done`` every
+    element it has passed (scripts and gateways too), ``completed_tasks`` only its completed human tasks,
+    ``current`` its open tasks."""
+
+    bpmn_xml: bytes
+    filename: str
+    process_id: str
+    title: str
+    done: frozenset[str]
+    current: frozenset[str]
+    definition_id: int
+    completed_tasks: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    summary: CaseSummary
+    missing: list[Material]
+    open_tasks: list[TaskView]
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in d.items()}
+
+
+def task_view(row: TaskRow, case: CaseRow) -> TaskView:
+    return TaskView(
+        id=row.id,
+        case_no=case.case_no,
+        name=row.name,
+        bpmn_id=row.bpmn_id,
+        lane=row.lane,
+        section=row.section_code,
+        form=row.form,
+        state=row.state,
+        claimed_by=row.claimed_by,
+        created_at=row.created_at,
+        due_at=row.due_at,
+        completed_at=row.completed_at,
+        completed_by=row.completed_by,
+        matter=case.matter_key,
+        applicant=case.applicant_name,
+        case_due_at=case.committed_due_at,
+        case_paused=case.paused_at is not None,
+    )
+
+
+def summary_of(row: CaseRow, matter_name: str, version: int) -> CaseSummary:
+    """The summary of a loaded case row."""
+    return CaseSummary(
+        case_no=row.case_no,
+        matter=row.matter_key,
+        matter_name=matter_name,
+        version=version,
+        status=row.status,
+        status_label=CASE_STATUS_LABELS.get(row.status, row.status),
+        applicant_name=row.applicant_name,
+        created_at=row.created_at,
+        accepted_at=row.accepted_at,
+        committed_due_at=row.committed_due_at,
+        legal_due_at=row.legal_due_at,
+        finished_at=row.finished_at,
+        paused_at=row.paused_at,
+    )

@@ -1,0 +1,67 @@
+"""The words the engine stores: task states, case statuses and history event kinds.
+
+They are ``StrEnum``s, so a member *is* its stored string: rows written before these enums existed read
+back unchanged, and a member compares equal to the plain string a template or a test holds.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["CASE_STATUS_LABELS", "FINISHED_STATUSES", "CaseStatus", "EventKind", "TaskState"]
+
+
+class TaskState(StrEnum):
+    """A human task row's state (``tasks.state``)."""
+
+    READY = "ready"  # in a section's worklist
+    COMPLETED = "completed"  # done by a clerk
+    CANCELLED = "cancelled"  # withdrawn by the process itself (boundary event, cancelled branch)
+
+
+class CaseStatus(StrEnum):
+    """A case's status (``cases.status``), as the applicant is told it."""
+
+    RECEIVED = "received"  # 已接件
+    SUPPLEMENT = "supplement"  # 补正中
+    ACCEPTED = "accepted"  # 已受理, being handled
+    NOT_ACCEPTED = "not_accepted"  # 不予受理
+    APPROVED = "approved"  # 办结(通过)
+    REJECTED = "rejected"  # 办结(不通过)
+
+    @property
+    def label(self) -> str:
+        return CASE_STATUS_LABELS[self]
+
+    @property
+    def finished(self) -> bool:
+        return self in FINISHED_STATUSES
+
+
+CASE_STATUS_LABELS: dict[str, str] = {
+    CaseStatus.RECEIVED: "已接件",
+    CaseStatus.SUPPLEMENT: "补正中",
+    CaseStatus.ACCEPTED: "办理中",
+    CaseStatus.NOT_ACCEPTED: "不予受理",
+    CaseStatus.APPROVED: "办结(通过)",
+    CaseStatus.REJECTED: "办结(不通过)",
+}
+FINISHED_STATUSES = frozenset({CaseStatus.NOT_ACCEPTED, CaseStatus.APPROVED, CaseStatus.REJECTED})
+
+
+class EventKind(StrEnum):
+    """What a history entry (``events.kind``) records."""
+
+    CASE_STARTED = "case_started"
+    STATUS_CHANGED = "status_changed"
+    MILESTONE = "milestone"
+    TASK_COMPLETED = "task_completed"
+    TASK_CLAIMED = "task_claimed"
+    TASK_UNCLAIMED = "task_unclaimed"
+    TASK_REASSIGNED = "task_reassigned"
+    TASK_CANCELLED = "task_cancelled"
+    TIMER_FIRED = "timer_fired"
+    RESULT_SHARED = "result_shared"
+    CLOCK_PAUSED = "clock_paused"
+    CLOCK_RESUMED = "clock_resumed"
+    CLOCK_EXTENDED = "clock_extended"
