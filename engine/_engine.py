@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from ._config.bureau import Bureau, load_bureau
+from ._services.calendars import CalendarService
+from ._services.case_clock import CaseClockService
 from ._services.cases import CaseService
 from ._services.history import HistoryService
+from ._services.overdue import overdue_report
 from ._services.pages import PageService
 from ._services.repository import RepositoryService
 from ._services.runtime import Runtime
@@ -17,12 +20,9 @@ from ._services.tasks import TaskService
 from ._services.timer_service import TimerService
 from ._services.users import UserService
 from ._store.db import Database
-from ._time.calendar_service import CalendarService
-from ._time.case_clock import CaseClockService
 from ._time.clock import Clock, SystemClock
 from ._time.deadline_levels import DeadlineStatus, deadline_status
 from ._time.deadlines import Deadlines
-from ._time.overdue import overdue_report
 from ._time.workcalendar import WorkCalendar
 
 __all__ = ["Engine", "default_forms_dir", "default_processes_dir"]

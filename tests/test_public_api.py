@@ -1,7 +1,8 @@
-"""The layering rule: the CLI and the worklist use the engine only through ``onewindow.engine``.
+"""The layering rules of the README's architecture section, checked on every file's imports.
 
-Every ``.py`` file under cli/ and worklist/ is parsed and its imports are checked: no engine submodule
-(``onewindow.engine.<anything>``) and no SQLAlchemy. And the engine itself never imports Flask or click.
+The CLI and the worklist use the engine only through ``onewindow.engine``: every ``.py`` file under cli/
+and worklist/ is parsed and may import no engine submodule (``onewindow.engine.<anything>``) and no
+SQLAlchemy. The engine never imports Flask or click, and its private packages import only downwards.
 """
 
 from __future__ import annotations
@@ -86,3 +87,42 @@ def test_every_exported_name_exists() -> None:
     missing = [name for name in onewindow.engine.__all__ if not hasattr(onewindow.engine, name)]
     assert missing == []
     assert len(set(onewindow.engine.__all__)) == len(onewindow.engine.__all__)
+
+
+# What each part of the engine may import from the others (besides itself). The domain packages (files,
+# processes, dates) never open a session: only the services touch the database.
+BOTTOM = {"_errors", "_states"}
+DOMAIN = {"_config", "_bpmn", "_time"}
+ALLOWED = {
+    "_errors": set(),
+    "_states": set(),
+    "_store": BOTTOM,
+    **{name: BOTTOM | DOMAIN for name in DOMAIN},
+    "_services": BOTTOM | DOMAIN | {"_store"},
+    "_engine": BOTTOM | DOMAIN | {"_store", "_services"},
+    "_simulation": BOTTOM | DOMAIN | {"_store", "_services", "_engine"},
+}
+
+
+def engine_imports(path: Path) -> set[str]:
+    """The engine's top-level parts (``_store``, ``_services`` …) a file inside engine/ imports."""
+    here = list(path.relative_to(ROOT / "engine").parts[:-1])
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            base = here[: len(here) - (node.level - 1)]
+            target = base + (node.module.split(".") if node.module else [node.names[0].name])
+            found.add(target[0].removesuffix(".py"))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("onewindow.engine."):
+            found.add((node.module or "").split(".")[2])
+    return found
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in python_files("engine") if p.relative_to(ROOT / "engine").parts[0] in ALLOWED or p.stem in ALLOWED],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_engine_packages_import_only_downwards(path: Path) -> None:
+    part = path.relative_to(ROOT / "engine").parts[0].removesuffix(".py")
+    assert engine_imports(path) - {part} <= ALLOWED[part]

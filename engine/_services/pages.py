@@ -22,8 +22,9 @@ from .._errors import NotFoundError, PermissionDeniedError
 from .._states import EventKind, TaskState
 from .._store.db import Database
 from .._store.models import CaseRow, DefinitionRow, EventRow, TaskRow, UserRow, UserSectionRow
-from .._time.case_clock import CaseClockService, ClockView
+from .._time.case_clock import ClockView
 from .._time.clock import Clock
+from .case_clock import CaseClockService
 from .case_queries import materials_from, visible_to
 from .history import event_views
 from .runtime import Runtime, task_uuid

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from .._states import FINISHED_STATUSES, TaskState
 from .._store.db import Database
 from .._store.models import CaseRow, TaskRow
-from .clock import Clock
-from .deadline_levels import Thresholds, deadline_status
-from .workcalendar import WorkCalendar
+from .._time.clock import Clock
+from .._time.deadline_levels import Thresholds, deadline_status
+from .._time.workcalendar import WorkCalendar
 
 __all__ = ["overdue_report"]
 

@@ -17,8 +17,8 @@ from sqlalchemy import delete, select
 from .._errors import DatabaseError
 from .._store.db import Database
 from .._store.models import CalendarOverrideRow
-from .clock import Clock
-from .workcalendar import DEFAULT_OFFICE_HOURS, OfficeHours, WorkCalendar, load_overrides
+from .._time.clock import Clock
+from .._time.workcalendar import DEFAULT_OFFICE_HOURS, OfficeHours, WorkCalendar, load_overrides
 
 __all__ = ["CalendarService"]
 

@@ -1,0 +1,214 @@
+"""The legal clock of a case, kept: special procedures (特别程序) pause it and resume it, extensions (延期)
+are granted up to the legal cap, and the stored due dates are recomputed in the same transaction. The
+arithmetic is ``_time/case_clock.py``'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .._errors import ConflictError, FieldError, NotFoundError, ValidationError
+from .._states import CASE_STATUS_LABELS, FINISHED_STATUSES, EventKind
+from .._store.db import Database
+from .._store.models import CaseRow, ClockExtensionRow, ClockPauseRow
+from .._time.case_clock import (
+    EXTENSION_CAP,
+    JOINT_EXTENSION_CAP,
+    PAUSE_KINDS,
+    ClockView,
+    Extension,
+    compute_due,
+)
+from .._time.clock import Clock
+from .._time.workcalendar import CHINA_TZ, WorkCalendar
+from .history import NewEvent
+from .runtime import Runtime
+
+__all__ = ["CaseClockService"]
+
+
+class CaseClockService:
+    def __init__(self, db: Database, clock: Clock, runtime: Runtime, calendar: Callable[[], WorkCalendar]) -> None:
+        self.db = db
+        self.clock = clock
+        self.runtime = runtime
+        self._calendar = calendar
+
+    # -- changes ------------------------------------------------------------------------------------
+    def pause(self, case_no: str, *, kind: str, reason: str, actor: str) -> ClockView:
+        if kind not in PAUSE_KINDS:
+            raise ValidationError("pause", [FieldError("kind", f"'{kind}' is not one of {', '.join(PAUSE_KINDS)}")])
+        _require_text("reason", reason)
+        with self.db.writing() as session:
+            row = self._open_case(session, case_no)
+            if row.paused_at is not None:
+                raise ConflictError(
+                    f"case {case_no}: the clock is already paused since {_local(row.paused_at)}",
+                    case_no=case_no,
+                    state="paused",
+                )
+            now = self.clock.now()
+            session.add(ClockPauseRow(case_id=row.id, kind=kind, reason=reason, started_at=now, started_by=actor))
+            row.paused_at = now
+            title = f"特别程序开始: {PAUSE_KINDS[kind]}"
+            self._event(session, row, EventKind.CLOCK_PAUSED, actor, title, {"kind": kind, "reason": reason})
+            return self._recompute(session, row, now)
+
+    def resume(self, case_no: str, *, actor: str, result: str = "") -> ClockView:
+        with self.db.writing() as session:
+            row = self._open_case(session, case_no)
+            pause = session.scalars(
+                select(ClockPauseRow).where(ClockPauseRow.case_id == row.id, ClockPauseRow.ended_at.is_(None))
+            ).first()
+            if pause is None or row.paused_at is None:
+                raise ConflictError(f"case {case_no}: the clock is not paused", case_no=case_no, state="running")
+            now = self.clock.now()
+            pause.ended_at, pause.ended_by, pause.result = now, actor, result
+            row.paused_at = None
+            self._event(
+                session,
+                row,
+                EventKind.CLOCK_RESUMED,
+                actor,
+                f"特别程序结束: {PAUSE_KINDS[pause.kind]}",
+                {"result": result},
+            )
+            return self._recompute(session, row, now)
+
+    def extend(self, case_no: str, *, working_days: int, approver: str, reason: str, actor: str) -> ClockView:
+        if working_days <= 0:
+            raise ValidationError("extension", [FieldError("working_days", "must be a positive whole number")])
+        _require_text("approver", approver)
+        _require_text("reason", reason)
+        with self.db.writing() as session:
+            row = self._open_case(session, case_no)
+            cap = self._cap(session, row)
+            granted = sum(
+                session.scalars(select(ClockExtensionRow.working_days).where(ClockExtensionRow.case_id == row.id))
+            )
+            if granted + working_days > cap:
+                raise ConflictError(
+                    f"case {case_no}: extension of {working_days} working days exceeds the legal cap of {cap} "
+                    f"({granted} already granted; 行政许可法 Art. 42)",
+                    case_no=case_no,
+                    state=f"{granted} working days extended",
+                )
+            now = self.clock.now()
+            session.add(
+                ClockExtensionRow(
+                    case_id=row.id,
+                    working_days=working_days,
+                    approver=approver,
+                    reason=reason,
+                    granted_at=now,
+                    granted_by=actor,
+                )
+            )
+            self._event(
+                session,
+                row,
+                EventKind.CLOCK_EXTENDED,
+                actor,
+                f"延期 {working_days} 个工作日(批准: {approver})",
+                {"working_days": working_days, "approver": approver, "reason": reason},
+            )
+            return self._recompute(session, row, now)
+
+    def explain(self, case_no: str) -> ClockView:
+        with self.db.reading() as session:
+            row = _case(session, case_no)
+            return self._view(session, row, self.clock.now())
+
+    def refresh_paused(self) -> int:
+        """Move the stored due dates of paused cases on to now (run by the timer loop); returns the count."""
+        now = self.clock.now()
+        with self.db.writing() as session:
+            rows = session.scalars(select(CaseRow).where(CaseRow.paused_at.is_not(None))).all()
+            for row in rows:
+                self._recompute(session, row, now)
+            return len(rows)
+
+    # -- internals ----------------------------------------------------------------------------------
+    def _open_case(self, session: Session, case_no: str) -> CaseRow:
+        row = self.runtime.lock_case(session, _case(session, case_no).id)
+        if row.accepted_at is None:
+            raise ConflictError(
+                f"case {case_no} is not accepted yet: the legal clock has not started",
+                case_no=case_no,
+                state=row.status,
+            )
+        if row.status in FINISHED_STATUSES:
+            raise ConflictError(
+                f"case {case_no} is finished ({CASE_STATUS_LABELS[row.status]})", case_no=case_no, state=row.status
+            )
+        return row
+
+    def _cap(self, session: Session, row: CaseRow) -> int:
+        matter = self.runtime.bundle(session, row.definition_id).matter
+        return JOINT_EXTENSION_CAP if matter.co_sections else EXTENSION_CAP
+
+    def view(self, session: Session, row: CaseRow, now: datetime) -> ClockView:
+        """The clock of a case row read in the caller's session (the case page reads it with the rest)."""
+        return self._view(session, row, now)
+
+    def _view(self, session: Session, row: CaseRow, now: datetime) -> ClockView:
+        matter = self.runtime.bundle(session, row.definition_id).matter
+        committed = legal = None
+        if row.accepted_at is not None:
+            pauses = [
+                (p.kind, p.reason, p.started_at, p.ended_at)
+                for p in session.scalars(
+                    select(ClockPauseRow).where(ClockPauseRow.case_id == row.id).order_by(ClockPauseRow.id)
+                )
+            ]
+            extensions = [
+                Extension(e.working_days, e.approver, e.reason, e.granted_at)
+                for e in session.scalars(
+                    select(ClockExtensionRow).where(ClockExtensionRow.case_id == row.id).order_by(ClockExtensionRow.id)
+                )
+            ]
+            end, start, calendar = row.finished_at or now, row.accepted_at, self._calendar()
+            committed, legal = (
+                compute_due(
+                    calendar, which=which, start=start, limit=limit, pauses=pauses, extensions=extensions, now=end
+                )
+                for which, limit in (("committed", matter.committed_limit), ("legal", matter.legal_limit))
+            )
+        cap = JOINT_EXTENSION_CAP if matter.co_sections else EXTENSION_CAP
+        return ClockView(row.case_no, row.status, row.accepted_at, row.paused_at, committed, legal, cap)
+
+    def _recompute(self, session: Session, row: CaseRow, now: datetime) -> ClockView:
+        session.flush()
+        view = self._view(session, row, now)
+        if view.committed is not None and view.legal is not None:
+            if row.committed_due_at != view.committed.due:
+                row.committed_due_at = view.committed.due
+                self.runtime.resort_tasks(session, row)
+            row.legal_due_at = view.legal.due
+        return view
+
+    def _event(
+        self, session: Session, row: CaseRow, kind: EventKind, actor: str, title: str, data: dict[str, Any]
+    ) -> None:
+        self.runtime.history.record(session, row.id, [NewEvent(kind, title, data=data)], actor=actor)
+
+
+def _case(session: Session, case_no: str) -> CaseRow:
+    row = session.scalars(select(CaseRow).where(CaseRow.case_no == case_no)).first()
+    if row is None:
+        raise NotFoundError.unknown("case", case_no)
+    return row
+
+
+def _require_text(name: str, value: str) -> None:
+    if not value or not value.strip():
+        raise ValidationError(name, [FieldError(name, "is required (必填)")])
+
+
+def _local(at: datetime) -> str:
+    return at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
