@@ -10,6 +10,7 @@ import click
 from onewindow.engine import CHINA_TZ, CaseView, TaskView
 
 from .app import AppContext, cli, domain_errors, emit, json_option, pass_app, read_json_file
+from .types import POSITIVE_INT
 
 
 def _when(value: datetime | None) -> str:
@@ -73,7 +74,7 @@ def case_show(app: AppContext, case_no: str, as_json: bool) -> None:
 
 @cli.command("tasks")
 @click.option("--section", required=True, help="Section code, e.g. window, commerce.")
-@click.option("--limit", default=200, show_default=True)
+@click.option("--limit", type=POSITIVE_INT, default=200, show_default=True)
 @json_option
 @pass_app
 @domain_errors

@@ -8,17 +8,11 @@ from pathlib import Path
 
 import click
 
-from onewindow.engine import CHINA_TZ, PAUSE_KINDS, ClockView, FixedClock, OnewindowError, Unit
+from onewindow.engine import CHINA_TZ, PAUSE_KINDS, ClockView, FixedClock, Unit
 
 from .app import AppContext, cli, domain_errors, emit, json_option, pass_app
 from .case_commands import case
-
-
-def _day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise OnewindowError(f"'{value}' is not a date in YYYY-MM-DD form") from None
+from .types import COUNT, DAY, INSTANT, POSITIVE_INT, POSITIVE_NUMBER, day_start
 
 
 def _print_clock(view: ClockView) -> None:
@@ -41,26 +35,26 @@ def calendar() -> None:
 
 
 @calendar.command("set")
-@click.argument("day")
+@click.argument("day", type=DAY)
 @click.argument("kind", type=click.Choice(["holiday", "workday"]))
 @click.option("--note", default="")
 @click.option("--user", default="", envvar="ONEWINDOW_USER")
 @pass_app
 @domain_errors
-def calendar_set(app: AppContext, day: str, kind: str, note: str, user: str) -> None:
+def calendar_set(app: AppContext, day: date, kind: str, note: str, user: str) -> None:
     """Declare DAY a holiday or a working day (a new year's schedule, a local change)."""
     engine = app.engine()
-    engine.calendars.set(_day(day), working=kind == "workday", note=note, actor=user)
+    engine.calendars.set(day, working=kind == "workday", note=note, actor=user)
     click.echo(f"{day}: {kind}")
 
 
 @calendar.command("unset")
-@click.argument("day")
+@click.argument("day", type=DAY)
 @pass_app
 @domain_errors
-def calendar_unset(app: AppContext, day: str) -> None:
+def calendar_unset(app: AppContext, day: date) -> None:
     """Remove the override of DAY (the official schedule applies again)."""
-    removed = app.engine().calendars.unset(_day(day))
+    removed = app.engine().calendars.unset(day)
     click.echo(f"{day}: {'override removed' if removed else 'had no override'}")
 
 
@@ -76,16 +70,16 @@ def calendar_import(app: AppContext, file: Path, user: str) -> None:
 
 
 @calendar.command("show")
-@click.option("--from", "start", default=None, help="First day (default: today).")
-@click.option("--to", "end", default=None, help="Last day (default: 60 days on).")
+@click.option("--from", "start", type=DAY, default=None, help="First day (default: today).")
+@click.option("--to", "end", type=DAY, default=None, help="Last day (default: 60 days on).")
 @json_option
 @pass_app
 @domain_errors
-def calendar_show(app: AppContext, start: str | None, end: str | None, as_json: bool) -> None:
+def calendar_show(app: AppContext, start: date | None, end: date | None, as_json: bool) -> None:
     """Holidays, make-up working days and overrides between two days."""
     engine = app.engine()
-    first = _day(start) if start else engine.clock.now().astimezone(CHINA_TZ).date()
-    last = _day(end) if end else date.fromordinal(first.toordinal() + 60)
+    first = start or engine.clock.now().astimezone(CHINA_TZ).date()
+    last = end or date.fromordinal(first.toordinal() + 60)
     days = engine.calendar.crossed(date.fromordinal(first.toordinal() - 1), last)
     rows = [{"day": d.day.isoformat(), "kind": d.kind.value, "name": d.name, "source": d.source} for d in days]
     warnings = [f"{y}: official schedule not published" for y in engine.calendar.unknown_years(first, last)]
@@ -100,16 +94,15 @@ def calendar_show(app: AppContext, start: str | None, end: str | None, as_json: 
 
 
 @calendar.command("add")
-@click.argument("start")
-@click.argument("count", type=int)
+@click.argument("start", type=DAY)
+@click.argument("count", type=COUNT)
 @click.option("--unit", type=click.Choice([u.value for u in Unit]), default="working_days", show_default=True)
 @pass_app
 @domain_errors
-def calendar_add(app: AppContext, start: str, count: int, unit: str) -> None:
+def calendar_add(app: AppContext, start: date, count: int, unit: str) -> None:
     """Show the due date COUNT units after START (e.g. ``calendar add 2026-09-18 20``)."""
     engine = app.engine()
-    began = datetime.combine(_day(start), datetime.min.time(), tzinfo=CHINA_TZ)
-    due = engine.calendar.due(began, count, unit)
+    due = engine.calendar.due(day_start(start), count, unit)
     click.echo(due.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"))
 
 
@@ -154,7 +147,7 @@ def case_resume(app: AppContext, case_no: str, result: str, user: str, as_json: 
 
 @case.command("extend")
 @click.argument("case_no")
-@click.option("--days", "working_days", type=int, required=True, help="Working days to add.")
+@click.option("--days", "working_days", type=POSITIVE_INT, required=True, help="Working days to add.")
 @click.option("--approver", required=True, help="Head of the bureau who approved (Art. 42).")
 @click.option("--reason", required=True)
 @click.option("--user", required=True, envvar="ONEWINDOW_USER")
@@ -206,19 +199,17 @@ def timers() -> None:
 
 @timers.command("run")
 @click.option("--once", is_flag=True, help="Fire what is due now and stop.")
-@click.option("--interval", default=60.0, show_default=True, help="Seconds between rounds when looping.")
-@click.option("--now", "at", default=None, help="Pretend it is this instant (ISO 8601; replays and tests).")
+@click.option(
+    "--interval", type=POSITIVE_NUMBER, default=60.0, show_default=True, help="Seconds between rounds when looping."
+)
+@click.option("--now", "at", type=INSTANT, default=None, help="Pretend it is this instant (replays and tests).")
 @pass_app
 @domain_errors
-def timers_run(app: AppContext, once: bool, interval: float, at: str | None) -> None:
+def timers_run(app: AppContext, once: bool, interval: float, at: datetime | None) -> None:
     """Fire due timers and escalations, each exactly once, even with several runners."""
     engine = app.engine()
     if at is not None:
-        try:
-            moment = datetime.fromisoformat(at)
-        except ValueError:
-            raise OnewindowError(f"--now '{at}' is not an ISO 8601 instant") from None
-        engine = app.engine_with_clock(FixedClock(moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TZ)))
+        engine = app.engine_with_clock(FixedClock(at))
     while True:
         fired = engine.timers.run_due()
         engine.case_clock.refresh_paused()

@@ -14,6 +14,7 @@ from onewindow.engine import CHINA_TZ, Database, Engine, FixedClock, OnewindowEr
 
 from .app import cli, domain_errors
 from .case_commands import print_case
+from .types import PORT
 
 FI = "foreign_investment_filing"
 ER = "enterprise_registration"
@@ -170,7 +171,7 @@ def print_logins(engine: Engine) -> None:
 @cli.command()
 @click.option("--database-file", type=click.Path(path_type=Path), default=Path("onewindow-demo.db"), show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="ONEWINDOW_HOST")
-@click.option("--port", default=5000, show_default=True, type=int, envvar="ONEWINDOW_PORT")
+@click.option("--port", default=5000, show_default=True, type=PORT, envvar="ONEWINDOW_PORT")
 @click.option("--no-serve", is_flag=True, help="Set up the database and exit (for scripts and tests).")
 @domain_errors
 def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:

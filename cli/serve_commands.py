@@ -21,6 +21,7 @@ import click
 from onewindow.engine import ConfigError
 
 from .app import AppContext, cli, domain_errors, pass_app
+from .types import PORT
 
 SERVERS = ("auto", "gunicorn", "waitress", "dev")
 
@@ -129,7 +130,7 @@ def run_server(
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="ONEWINDOW_HOST")
-@click.option("--port", default=5000, show_default=True, type=int, envvar="ONEWINDOW_PORT")
+@click.option("--port", default=5000, show_default=True, type=PORT, envvar="ONEWINDOW_PORT")
 @click.option(
     "--workers",
     type=click.IntRange(min=1),

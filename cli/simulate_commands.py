@@ -15,7 +15,6 @@ import click
 
 from onewindow.engine import (
     ARRIVAL_PROCESSES,
-    ConfigError,
     RunConfig,
     WorkCalendar,
     load_model,
@@ -30,6 +29,7 @@ from onewindow.engine import (
 )
 
 from .app import cli, domain_errors
+from .types import DAY, POSITIVE_INT, POSITIVE_NUMBER, STAFF, merge_staff
 
 PROGRESS_FROM = 2000  # cases (or runs × cases) from which a TTY gets a progress bar
 
@@ -41,30 +41,6 @@ class _DefaultToRun(click.Group):
         if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
             args = ["run", *args]
         return super().parse_args(ctx, args)
-
-
-def parse_staff(values: tuple[str, ...]) -> dict[str, int]:
-    """``LANE=COUNT[,LANE=COUNT…]``, the option may repeat; lanes by name or section code."""
-    staff: dict[str, int] = {}
-    for value in values:
-        for part in (p.strip() for p in value.replace("，", ",").split(",")):
-            if not part:
-                continue
-            lane, sep, count = part.partition("=")
-            if not sep or not lane.strip():
-                raise ConfigError(f"--staff: expected LANE=COUNT, got '{part}'")
-            try:
-                staff[lane.strip()] = int(count.strip())
-            except ValueError:
-                raise ConfigError(f"--staff: {lane.strip()}: '{count.strip()}' is not a whole number") from None
-    return staff
-
-
-def _start(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"--start: '{value}' is not a date in YYYY-MM-DD form") from None
 
 
 def _calendar(path: Path | None) -> WorkCalendar:
@@ -100,15 +76,15 @@ def simulate_group() -> None:
 
 @simulate_group.command("run")
 @click.argument("matter")
-@click.option("--cases", type=int, help="Simulate N arrivals and run until all are done (default 1000).")
-@click.option("--days", type=float, help="Simulate D working days of arrivals; cases open then are reported.")
-@click.option("--arrivals", type=float, required=True, help="Cases per working day, spread over office hours.")
-@click.option("--staff", multiple=True, metavar="LANE=COUNT[,…]", help="Clerks per lane (lane name or section code).")
+@click.option("--cases", type=POSITIVE_INT, help="Simulate N arrivals and run until all are done (default 1000).")
+@click.option("--days", type=POSITIVE_NUMBER, help="Simulate D working days of arrivals; cases open then are reported.")
+@click.option("--arrivals", type=POSITIVE_NUMBER, required=True, help="Cases per working day, over office hours.")
+@click.option("--staff", type=STAFF, multiple=True, help="Clerks per lane (lane name or section code).")
 @click.option(
     "--params", "params_path", type=click.Path(path_type=Path, dir_okay=False), help="Parameters (.toml/.json)."
 )
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--start", "start_day", default="2026-03-02", show_default=True, help="First day (YYYY-MM-DD).")
+@click.option("--start", "start_day", type=DAY, default="2026-03-02", show_default=True, help="First day.")
 @click.option("--arrival-process", type=click.Choice(ARRIVAL_PROCESSES), default="even", show_default=True,
               help="even: exactly N a day, evenly spaced; poisson: random gaps with that mean.")  # fmt: skip
 @click.option("--calendar", "calendar_path", type=click.Path(path_type=Path, dir_okay=False),
@@ -124,10 +100,10 @@ def simulate_run(
     cases: int | None,
     days: float | None,
     arrivals: float,
-    staff: tuple[str, ...],
+    staff: tuple[dict[str, int], ...],
     params_path: Path | None,
     seed: int,
-    start_day: str,
+    start_day: date,
     arrival_process: str,
     calendar_path: Path | None,
     as_json: bool,
@@ -138,15 +114,15 @@ def simulate_run(
 ) -> None:
     """Simulate MATTER (a matter key or a .bpmn path) with this demand and staffing."""
     if cases is not None and days is not None:
-        raise ConfigError("give either --cases or --days, not both")
+        raise click.UsageError("give either --cases or --days, not both")
     if cases is None and days is None:
         cases = 1000
     calendar = _calendar(calendar_path)
     model = load_model(matter)
     params = load_params(params_path, model, day_minutes=calendar.office_hours.hours_per_day() * 60)
     config = RunConfig(
-        arrivals=arrivals, staff=parse_staff(staff), cases=cases, days=days, seed=seed,
-        start=_start(start_day), arrival_process=arrival_process,
+        arrivals=arrivals, staff=merge_staff(staff), cases=cases, days=days, seed=seed,
+        start=start_day, arrival_process=arrival_process,
     )  # fmt: skip
     progress = _Progress(cases or int((days or 0) * arrivals), "simulating")
     try:
@@ -168,7 +144,7 @@ def simulate_run(
 
 @simulate_group.command("compare")
 @click.argument("scenario_file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--replications", type=int, help="Override the scenario's number of replications.")
+@click.option("--replications", type=POSITIVE_INT, help="Override the scenario's number of replications.")
 @click.option("--seed", type=int, help="Override the scenario's seed.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of the table.")
 @domain_errors

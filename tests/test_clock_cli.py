@@ -49,7 +49,7 @@ def test_calendar_commands(run, sqlite_engine: Engine, tmp_path: Path) -> None: 
     bad.write_text("2027-02-06,workday\n2027-13-01,holiday\n", encoding="utf-8")
     result = run("calendar", "import", str(bad))
     assert result.exit_code == 1 and f"{bad}:2" in result.output
-    assert run("calendar", "set", "2026-02-30", "holiday").exit_code == 1
+    assert run("calendar", "set", "2026-02-30", "holiday").exit_code == 2  # a day that does not exist: usage
 
 
 def test_pause_extend_clock_and_overdue_commands(run, sqlite_engine: Engine, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
@@ -101,4 +101,4 @@ def test_timers_run_once_at_a_given_instant(run, sqlite_engine: Engine, clock: F
     assert f"fired: {case_no} Timer_FinanceCoReviewOverdue" in fired.output
     assert set(open_tasks(sqlite_engine, case_no)) == {"Task_LeadReview"}
     bad = run("timers", "run", "--once", "--now", "yesterday")
-    assert bad.exit_code == 1 and "not an ISO 8601 instant" in bad.output
+    assert bad.exit_code == 2 and "not an ISO 8601 instant" in bad.output  # a usage error

@@ -174,12 +174,7 @@ def test_a_when_rule_that_cannot_be_evaluated_names_the_rule(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--arrivals", "-3"], "error: --arrivals: must be a positive number"),
         (["--arrivals", "8", "--staff", "legal=2"], "error: --staff: unknown lane 'legal'"),
-        (["--arrivals", "8", "--staff", "window"], "error: --staff: expected LANE=COUNT, got 'window'"),
-        (["--arrivals", "8", "--staff", "window=two"], "error: --staff: window: 'two' is not a whole number"),
-        (["--arrivals", "8", "--cases", "5", "--days", "5"], "error: give either --cases or --days, not both"),
-        (["--arrivals", "8", "--start", "2026-13-01"], "error: --start: '2026-13-01' is not a date"),
     ],
 )
 def test_cli_errors_are_one_line(args: list[str], message: str) -> None:
@@ -188,6 +183,25 @@ def test_cli_errors_are_one_line(args: list[str], message: str) -> None:
     assert result.exit_code == 1, result.output
     assert result.output.strip().splitlines() == [message + result.output.strip().split(message, 1)[1]]
     assert message in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--arrivals", "-3"], "Invalid value for '--arrivals': must be a positive number"),
+        (["--arrivals", "8", "--staff", "window"], "Invalid value for '--staff': expected LANE=COUNT, got 'window'"),
+        (["--arrivals", "8", "--staff", "window=two"], "'--staff': window: 'two' is not a whole number"),
+        (["--arrivals", "8", "--cases", "5", "--days", "5"], "Error: give either --cases or --days, not both"),
+        (["--arrivals", "8", "--start", "2026-13-01"], "Invalid value for '--start': '2026-13-01' is not a date"),
+    ],
+)
+def test_cli_usage_errors_exit_2(args: list[str], message: str) -> None:
+    # Values that cannot mean what their option means are usage errors: click's message, exit status 2.
+    staff = ["--staff", "window=1,commerce=1,investment=1,finance=1,issuing=1"]
+    result = CliRunner().invoke(cli, ["simulate", FI, *staff, *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert result.output.strip().splitlines()[-1].startswith("Error: ")
 
 
 def test_cli_unknown_matter_and_bad_params_file(tmp_path: Path) -> None:
