@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-class DayType(click.ParamType):
+class DayType(click.ParamType[date]):
     """A calendar day written ``YYYY-MM-DD`` (``2026-13-01`` and ``2026-02-30`` are refused)."""
 
     name = "YYYY-MM-DD"
@@ -48,7 +48,7 @@ class DayType(click.ParamType):
             self.fail(f"'{value}' is not a date in YYYY-MM-DD form", param, ctx)
 
 
-class InstantType(click.ParamType):
+class InstantType(click.ParamType[datetime]):
     """An instant in ISO 8601 (``2026-03-05T18:00:00+08:00``); without an offset it is China time."""
 
     name = "ISO-8601"
@@ -64,7 +64,7 @@ class InstantType(click.ParamType):
         return moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TZ)
 
 
-class PositiveNumber(click.ParamType):
+class PositiveNumber(click.ParamType[float]):
     """A finite number above zero (cases per day, working days, seconds)."""
 
     name = "NUMBER"
@@ -79,7 +79,7 @@ class PositiveNumber(click.ParamType):
         return number
 
 
-class WholeNumber(click.ParamType):
+class WholeNumber(click.ParamType[int]):
     """A whole number of at least ``minimum`` (1 unless told): counts, limits, replications."""
 
     name = "INTEGER"
@@ -101,7 +101,7 @@ class WholeNumber(click.ParamType):
         return number
 
 
-class StaffType(click.ParamType):
+class StaffType(click.ParamType[dict[str, int]]):
     """``LANE=COUNT[,LANE=COUNT…]`` (a full-width comma works too); lanes by name or section code.
 
     Whether a lane exists depends on the matter, so unknown lanes are the simulator's domain error.
