@@ -1,26 +1,29 @@
-"""Fixtures: a migrated database (SQLite file; PostgreSQL too when ONEWINDOW_TEST_DATABASE_URL is set),
-an Engine on a fixed clock with the shipped processes deployed, and the CLI runner."""
+"""Fixtures shaped like the factories (Flask's tutorial): a migrated database (SQLite file; PostgreSQL too when
+ONEWINDOW_TEST_DATABASE_URL is set), an Engine on a fixed clock with the shipped processes deployed, the
+worklist ``app`` with its ``client`` and ``auth`` (sign in and out), and the CLI ``runner``.
+
+Helper functions and the example data are in tests/helpers.py.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from onewindow.engine import Engine, FixedClock
-from onewindow.engine._engine import default_processes_dir
 from onewindow.engine._store.db import Database
+from onewindow.worklist import create_app
+
+from .helpers import PASSWORD, STAFF, T0, AuthActions, OnewindowRunner, make_engine
 
 PG_URL = os.environ.get("ONEWINDOW_TEST_DATABASE_URL")
-# 2026-03-02 09:30 China time, a Monday and an ordinary working day.
-T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 
 
 def _pg_database() -> Iterator[str]:
@@ -60,14 +63,6 @@ def clock() -> FixedClock:
     return FixedClock(T0)
 
 
-def make_engine(url: str, clock: FixedClock, *, deploy: bool = True) -> Engine:
-    engine = Engine(Database(url), clock=clock)
-    engine.db.upgrade()
-    if deploy:
-        engine.repository.deploy(default_processes_dir(), actor="tester")
-    return engine
-
-
 @pytest.fixture
 def engine(database_url: str, clock: FixedClock) -> Iterator[Engine]:
     eng = make_engine(database_url, clock)
@@ -82,30 +77,26 @@ def sqlite_engine(sqlite_url: str, clock: FixedClock) -> Iterator[Engine]:
     eng.close()
 
 
-EXAMPLES = default_processes_dir() / "examples"
-# The example applications shipped for operators (onewindow case start MATTER --data FILE) serve the tests too.
-FI_APPLICANT: dict[str, Any] = json.loads((EXAMPLES / "foreign_investment_filing.applicant.json").read_text("utf-8"))
-ER_APPLICANT: dict[str, Any] = json.loads((EXAMPLES / "enterprise_registration.applicant.json").read_text("utf-8"))
-ALL_FI_MATERIALS = ["M01", "M02", "M03", "M04", "M05", "M06"]
-FI = "foreign_investment_filing"
+@pytest.fixture
+def app(sqlite_engine: Engine) -> Iterator[Flask]:
+    """The worklist on the test engine; every staff member's password is ``helpers.PASSWORD``."""
+    sqlite_engine.users.scrypt_n = 2**4  # cheap hashes: the tests sign in many times
+    for user in STAFF:
+        sqlite_engine.users.set_password(user, PASSWORD)
+    yield create_app({"ENGINE": sqlite_engine, "TESTING": True, "SECRET_KEY": "test", "PER_PAGE": 5})
 
 
-def open_tasks(engine: Engine, case_no: str) -> dict[str, Any]:
-    """Open tasks of a case keyed by BPMN id."""
-    return {t.bpmn_id: t for t in engine.cases.show(case_no).open_tasks}
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
 
 
-def run_fi_to_decision(engine: Engine, case_no: str) -> None:
-    """Intake with all materials, then the three parallel reviews."""
-    t = open_tasks(engine, case_no)
-    engine.tasks.complete(
-        t["Task_Intake"].id, user="lijing", data={"materials_received": ALL_FI_MATERIALS, "negative_list": False}
-    )
-    t = open_tasks(engine, case_no)
-    engine.tasks.complete(
-        t["Task_LeadReview"].id, user="zhangwei", data={"review_opinion": "材料齐全", "conditions_met": True}
-    )
-    engine.tasks.complete(
-        t["Task_InvestmentCoReview"].id, user="chenjie", data={"co_opinion": "同意", "co_agree": True}
-    )
-    engine.tasks.complete(t["Task_FinanceCoReview"].id, user="zhaomin", data={"co_opinion": "无异议", "co_agree": True})
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def runner(sqlite_url: str) -> OnewindowRunner:
+    """The ``onewindow`` CLI on this test's SQLite database (empty unless the test also asks for an engine)."""
+    return OnewindowRunner(sqlite_url)

@@ -59,7 +59,8 @@ def bureau() -> dict[str, Any]:
 
 @cache
 def form(name: str) -> dict[str, Any]:
-    return json.loads((FORMS / name).read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads((FORMS / name).read_text(encoding="utf-8"))
+    return schema
 
 
 @cache
@@ -102,6 +103,7 @@ FI_SAMPLE_APPLICANT: dict[str, Any] = {
 
 
 def executable_process(tree: etree._ElementTree, process_id: str) -> etree._Element:
+    process: etree._Element
     (process,) = tree.xpath("//bpmn:process[@id=$pid]", namespaces=NS, pid=process_id)
     return process
 
@@ -217,7 +219,8 @@ class SpiffRun:
         raise NotImplementedError
 
     def ready(self) -> list[Any]:
-        return self.wf.get_tasks(state=TaskState.READY, manual=True)
+        tasks: list[Any] = self.wf.get_tasks(state=TaskState.READY, manual=True)
+        return tasks
 
     def timers(self, state: TaskState) -> set[str]:
         return {
@@ -234,7 +237,7 @@ class SpiffRun:
 
     def step(self) -> str:
         task = self.next_task()
-        name = task.task_spec.name
+        name: str = task.task_spec.name
         assert self.answers.get(name), f"no answer prepared for {name}"
         data = self.answers[name].pop(0)
         schema = form(task.task_spec.extensions["properties"]["formJsonSchemaFilename"])
@@ -254,4 +257,5 @@ class SpiffRun:
 
     def end_data(self, end_event: str) -> dict[str, Any]:
         (task,) = self.wf.get_tasks(spec_name=end_event, state=TaskState.COMPLETED)
-        return task.data
+        data: dict[str, Any] = task.data
+        return data

@@ -20,7 +20,7 @@ from onewindow.engine import (
 from onewindow.engine._engine import default_processes_dir
 from onewindow.engine._store.models import CaseRow, DefinitionRow, EventRow, TaskRow
 
-from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks
+from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks
 
 FI_BPMN = default_processes_dir() / "foreign_investment_filing.bpmn"
 

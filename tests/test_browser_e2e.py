@@ -33,7 +33,7 @@ from onewindow.engine import Engine, FixedClock
 from onewindow.worklist import create_app
 from onewindow.worklist.templating import cn_date, when
 
-from .conftest import FI, FI_APPLICANT
+from .helpers import FI, FI_APPLICANT
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

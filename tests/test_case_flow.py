@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from onewindow.engine import CaseStatus, Engine, FixedClock
 from onewindow.engine._store.models import CaseRow, EventRow, TaskRow
 
-from .conftest import ALL_FI_MATERIALS, ER_APPLICANT, FI, FI_APPLICANT, open_tasks, run_fi_to_decision
+from .helpers import ALL_FI_MATERIALS, ER_APPLICANT, FI, FI_APPLICANT, open_tasks, run_fi_to_decision
 
 
 def test_foreign_investment_happy_path(engine: Engine, clock: FixedClock) -> None:

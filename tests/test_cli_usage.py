@@ -8,13 +8,12 @@ from typing import Any
 
 import click
 import pytest
-from click.testing import CliRunner
 
-from onewindow.cli.main import cli
 from onewindow.cli.types import COUNT, DAY, INSTANT, PORT, POSITIVE_INT, POSITIVE_NUMBER, STAFF, merge_staff
 from onewindow.engine import Engine
 
-FI = "foreign_investment_filing"
+from .helpers import FI, OnewindowRunner
+
 STAFF_ARGS = ["--staff", "window=1,commerce=1,investment=1,finance=1,issuing=1"]
 
 
@@ -57,9 +56,9 @@ STAFF_ARGS = ["--staff", "window=1,commerce=1,investment=1,finance=1,issuing=1"]
         (["simulate", "compare", "x.toml", "--replications", "0"], "Invalid value for '--replications': must be"),
     ],
 )
-def test_bad_values_are_usage_errors(args: list[str], message: str, tmp_path: Path) -> None:
-    db = tmp_path / "untouched.db"
-    result = CliRunner().invoke(cli, ["--database", f"sqlite:///{db}", *args])
+def test_bad_values_are_usage_errors(args: list[str], message: str, runner: OnewindowRunner, tmp_path: Path) -> None:
+    db = tmp_path / "onewindow.db"  # the runner's database
+    result = runner.run(*args)
     assert result.exit_code == 2, result.output
     assert message in result.output
     lines = result.output.strip().splitlines()
@@ -68,13 +67,12 @@ def test_bad_values_are_usage_errors(args: list[str], message: str, tmp_path: Pa
     assert not db.exists()  # refused before anything opened the database
 
 
-def test_a_bad_day_changes_no_override(sqlite_engine: Engine, sqlite_url: str) -> None:
-    runner = CliRunner()
-    before = runner.invoke(cli, ["--database", sqlite_url, "calendar", "show", "--from", "2026-02-01", "--json"])
+def test_a_bad_day_changes_no_override(sqlite_engine: Engine, runner: OnewindowRunner) -> None:
+    before = runner.run("calendar", "show", "--from", "2026-02-01", "--json")
     assert before.exit_code == 0, before.output
-    refused = runner.invoke(cli, ["--database", sqlite_url, "calendar", "set", "2026-02-30", "workday"])
+    refused = runner.run("calendar", "set", "2026-02-30", "workday")
     assert refused.exit_code == 2 and "'2026-02-30' is not a date in YYYY-MM-DD form" in refused.output
-    after = runner.invoke(cli, ["--database", sqlite_url, "calendar", "show", "--from", "2026-02-01", "--json"])
+    after = runner.run("calendar", "show", "--from", "2026-02-01", "--json")
     assert after.output == before.output
 
 

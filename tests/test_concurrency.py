@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import event, func, select, text
 from onewindow.engine import ConflictError, Engine, FixedClock
 from onewindow.engine._store.models import EventRow, TaskRow
 
-from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks
+from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks
 
 
 def race(*actions: Callable[[], Any]) -> list[Any]:
@@ -44,8 +45,8 @@ def test_two_clerks_complete_the_same_task(engine: Engine, database_url: str, cl
             intake = open_tasks(engine, case.case_no)["Task_Intake"]
             data = {"materials_received": ALL_FI_MATERIALS, "negative_list": False}
             results = race(
-                lambda task_id=intake.id, data=data: engine.tasks.complete(task_id, user="lijing", data=data),
-                lambda task_id=intake.id, data=data: second.tasks.complete(task_id, user="wangfang", data=data),
+                partial(engine.tasks.complete, intake.id, user="lijing", data=data),
+                partial(second.tasks.complete, intake.id, user="wangfang", data=data),
             )
             errors = [r for r in results if isinstance(r, Exception)]
             assert len(errors) == 1, results

@@ -14,7 +14,7 @@ from onewindow.engine._bpmn.diagram import render_svg
 from onewindow.engine._bpmn.diagram_shapes import fit_lines, wrap_lines
 from onewindow.engine._engine import default_processes_dir
 
-from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks
+from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, OnewindowRunner, open_tasks
 
 SVG = "http://www.w3.org/2000/svg"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -40,7 +40,7 @@ def parse(svg: str) -> etree._Element:
 
 def drawn(root: etree._Element) -> dict[str, etree._Element]:
     """The element groups of a rendered diagram by BPMN id."""
-    return {g.get("data-element-id"): g for g in root.iter(f"{{{SVG}}}g") if g.get("data-element-id")}
+    return {g.attrib["data-element-id"]: g for g in root.iter(f"{{{SVG}}}g") if g.get("data-element-id")}
 
 
 def classes(g: etree._Element) -> set[str]:
@@ -67,19 +67,19 @@ def test_shipped_process_draws_every_flow_node_and_lane(path: Path) -> None:
     missing = {e.get("id") for e in nodes} - set(groups)
     assert not missing
     for node in nodes:
-        g = groups[node.get("id")]
+        g = groups[node.attrib["id"]]
         title = g.find(f"{{{SVG}}}title")
         assert title is not None and title.text == (node.get("name") or f"{local(node)} {node.get('id')}")
     for flow in model.iter(f"{{{BPMN}}}sequenceFlow"):
-        assert "bpmn-flow" in classes(groups[flow.get("id")])
+        assert "bpmn-flow" in classes(groups[flow.attrib["id"]])
     lanes = list(model.iter(f"{{{BPMN}}}lane"))
     assert lanes
     for lane in lanes:
-        g = groups[lane.get("id")]
+        g = groups[lane.attrib["id"]]
         assert "bpmn-lane" in classes(g)
-        assert lane.get("name") in shown_text(g)
+        assert lane.attrib["name"] in shown_text(g)
     for participant in model.iter(f"{{{BPMN}}}participant"):
-        assert "bpmn-pool" in classes(groups[participant.get("id")])
+        assert "bpmn-pool" in classes(groups[participant.attrib["id"]])
     assert not any("done" in classes(g) or "current" in classes(g) for g in groups.values())
 
 
@@ -168,10 +168,11 @@ def test_names_are_escaped_never_markup() -> None:
     assert {local(e) for e in root.iter(etree.Element)} <= {
         "svg", "title", "defs", "marker", "path", "circle", "g", "rect", "polygon", "polyline", "line", "text", "tspan",
     }  # fmt: skip
-    assert root.find(f"{{{SVG}}}title").text == HOSTILE
+    title = root.find(f"{{{SVG}}}title")
+    assert title is not None and title.text == HOSTILE
     for eid in ("L", "S", "T", "F"):
-        g = drawn(root)[eid]
-        assert g.find(f"{{{SVG}}}title").text == HOSTILE
+        title = drawn(root)[eid].find(f"{{{SVG}}}title")
+        assert title is not None and title.text == HOSTILE
     assert shown_text(drawn(root)["T"]).replace(" ", "").startswith('<script>alert("x")')
     labels = [g for g in root.iter(f"{{{SVG}}}g") if g.get("data-label-for") in ("S", "F")]
     assert len(labels) == 2
@@ -205,7 +206,7 @@ def test_process_id_picks_its_diagram_and_unknown_elements_are_plain_rectangles(
 # -- the MIWG corpus: 14 tools' exports -------------------------------------------------------------------
 def expected_plane(root: etree._Element) -> etree._Element:
     """The first plane with content that shows a collaboration or a process (else the first with content)."""
-    kinds = {}
+    kinds: dict[str | None, str] = {}
     for node in root.iter(f"{{{BPMN}}}*"):
         kinds.setdefault(node.get("id"), local(node))
     planes = [p for p in root.iter(f"{{{BPMNDI}}}BPMNPlane") if len(p)]
@@ -262,16 +263,12 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     assert refused.stderr == f"error: {nodi}: no diagram interchange (BPMNDiagram) to render\n"
 
 
-def test_cli_renders_a_case_progress(
-    sqlite_engine: Engine, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ONEWINDOW_DATABASE_URL", sqlite_url)
+def test_cli_renders_a_case_progress(sqlite_engine: Engine, runner: OnewindowRunner, tmp_path: Path) -> None:
     case_no = sqlite_engine.cases.start(FI, FI_APPLICANT, actor="lijing").case_no
     intake = open_tasks(sqlite_engine, case_no)["Task_Intake"]
     sqlite_engine.tasks.complete(
         intake.id, user="lijing", data={"materials_received": ALL_FI_MATERIALS, "negative_list": False}
     )
-    runner = CliRunner()
     out = tmp_path / "case.svg"
     result = runner.invoke(cli, ["render", FI, "--case", case_no, "-o", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output

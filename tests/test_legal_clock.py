@@ -17,21 +17,7 @@ from onewindow.engine._store.models import CaseRow, TaskRow
 from onewindow.engine._time.case_clock import compute_due
 from onewindow.engine._time.workcalendar import CHINA_TZ, WorkCalendar
 
-from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks
-
-
-def china(*args: int) -> datetime:
-    return datetime(*args, tzinfo=CHINA_TZ)  # type: ignore[misc]
-
-
-def accept(engine: Engine, clock: FixedClock, at: datetime) -> str:
-    clock.set(at.astimezone(UTC))
-    case_no = engine.cases.start(FI, FI_APPLICANT, actor="lijing").case_no
-    intake = open_tasks(engine, case_no)["Task_Intake"]
-    engine.tasks.complete(
-        intake.id, user="lijing", data={"materials_received": ALL_FI_MATERIALS, "negative_list": False}
-    )
-    return case_no
+from .helpers import FI, FI_APPLICANT, accept, china, open_tasks
 
 
 def sort_dues(engine: Engine, case_no: str) -> set[datetime]:
@@ -174,7 +160,9 @@ def test_a_pause_never_makes_a_deadline_earlier(
     start: date, limit: int, pauses: list[tuple[int, int]], ext: int
 ) -> None:
     began = datetime.combine(start, datetime.min.time(), tzinfo=CHINA_TZ) + timedelta(hours=10)
-    spans = [("hearing", "r", began + timedelta(days=a), began + timedelta(days=a + b)) for a, b in pauses]
+    spans: list[tuple[str, str, datetime, datetime | None]] = [
+        ("hearing", "r", began + timedelta(days=a), began + timedelta(days=a + b)) for a, b in pauses
+    ]
     lim = Limit(limit, "working_days")
     plain = compute_due(CAL, which="legal", start=began, limit=lim, pauses=[], extensions=[], now=began)
     paused = compute_due(CAL, which="legal", start=began, limit=lim, pauses=spans, extensions=[], now=began)

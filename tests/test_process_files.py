@@ -292,7 +292,7 @@ def test_bpmn_diagram_interchange(matter: str) -> None:
         assert y1 + h1 == y2, "lanes are stacked without gaps"
     for node in flow_nodes(process):
         nid = node.get("id")
-        assert nid in diagram.shapes, f"{nid} has no shape"
+        assert nid is not None and nid in diagram.shapes, f"{nid} has no shape"
         host = node.get("attachedToRef")
         if host:  # a boundary event's centre lies on its host's border
             x, y, w, h = box(nid)

@@ -118,7 +118,7 @@ def test_bpmn_structure() -> None:
     assert "统一受理窗口" not in lanes and "统一出证窗口" not in lanes  # no one window before the reform
 
     lane = lane_of(p)
-    nodes = {n.get("id"): n for n in flow_nodes(p)}
+    nodes = {n.attrib["id"]: n for n in flow_nodes(p)}
     for nid, node in nodes.items():
         assert nid in lane, f"{nid} is in no lane"
         for dept in DEPARTMENTS:
@@ -181,8 +181,8 @@ def test_bpmn_structure() -> None:
             check_expression(cond)
             conditions[cond] = flows[fid].get("targetRef")
         assert conditions['decision == "refuse"'] == f"Task_{dept}DeliverRefusal"
-    for gw, nxt in (("Commerce", "Task_CommerceSeal"), ("Investment", "Task_FinanceIntake")):
-        gw_node = nodes[f"Gateway_{gw}Decision"]
+    for dept_name, nxt in (("Commerce", "Task_CommerceSeal"), ("Investment", "Task_FinanceIntake")):
+        gw_node = nodes[f"Gateway_{dept_name}Decision"]
         targets = {flows[f].get("targetRef") for f in gw_node.xpath("bpmn:outgoing/text()", namespaces=NS)}
         assert nxt in targets
     for ref in ("Task_CommerceDeliverRefusal", "Task_InvestmentDeliverRefusal", "Task_FinanceDeliverRefusal"):
@@ -216,7 +216,7 @@ def test_bpmn_diagram_interchange() -> None:
     node_boxes = {}
     for node in flow_nodes(p):
         nid = node.get("id")
-        assert nid in diagram.shapes, f"{nid} has no shape"
+        assert nid is not None and nid in diagram.shapes, f"{nid} has no shape"
         x, y, w, h = node_boxes[nid] = box(nid)
         lx, ly, lw, lh = box(lanes[lane[nid]])
         assert lx < x and x + w < lx + lw and ly < y and y + h < ly + lh, f"{nid} is outside its lane"

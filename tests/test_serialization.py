@@ -20,7 +20,7 @@ from onewindow.engine._store.serialization import _build_registry, dump_state, l
 from onewindow.engine._time.deadlines import Deadlines
 from onewindow.engine._time.workcalendar import CHINA_TZ
 
-from .conftest import ALL_FI_MATERIALS, FI_APPLICANT
+from .helpers import ALL_FI_MATERIALS, FI_APPLICANT
 
 FRESH = BpmnWorkflowSerializer(registry=_build_registry(cache_finished_tasks=False))
 

@@ -16,7 +16,7 @@ from onewindow.engine._simulation.axis import TimeAxis
 from onewindow.engine._simulation.eventlog import log_rows
 from onewindow.engine._time.workcalendar import CHINA_TZ, WorkCalendar
 
-from .test_simulation_models import (
+from .bpmn_builders import (
     COMMERCE,
     INVESTMENT,
     WINDOW,

@@ -17,7 +17,7 @@ from onewindow.engine._simulation import RunConfig, load_model, load_params, sim
 from onewindow.engine._simulation.compare import load_scenario, replication_seed, run_scenario, t_quantile
 from onewindow.engine._simulation.eventlog import write_csv, write_xes
 
-from .test_simulation_models import sequential
+from .bpmn_builders import sequential
 
 FI = "foreign_investment_filing"
 STAFF = "window=2,commerce=3,investment=2,finance=2,issuing=1"

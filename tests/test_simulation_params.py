@@ -13,7 +13,7 @@ from onewindow.engine._errors import ConfigError, OnewindowError, WorkflowError
 from onewindow.engine._simulation import RunConfig, load_model, load_params, parse_params, simulate
 from onewindow.engine._simulation.distributions import parse_duration
 
-from .test_simulation_models import sequential, user, write_model
+from .bpmn_builders import sequential, user, write_model
 
 FI = "foreign_investment_filing"
 STAFF = {"window": 1, "commerce": 1, "investment": 1, "finance": 1, "issuing": 1}
@@ -61,7 +61,7 @@ def test_bad_duration(fi: Any, text: str, message: str) -> None:
 
 
 def test_good_durations_and_units() -> None:
-    assert parse_duration("fixed(2) working_hours", "x", day_minutes=420).sample(None) == 120  # type: ignore[arg-type]
+    assert parse_duration("fixed(2) working_hours", "x", day_minutes=420).sample(None) == 120  # type: ignore[arg-type]  # fixed() draws no random number
     assert parse_duration("1.5 working_days", "x", day_minutes=420).mean_minutes == 630
     assert parse_duration("triangular(1, 2, 3) 工作小时", "x", day_minutes=420).mean_minutes == 120
     assert str(parse_duration("lognormal(2, 0.5) wh", "x", day_minutes=420)) == "lognormal(2, 0.5) working_hours"

@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 from onewindow.engine import Engine, FixedClock
 from onewindow.engine._store.models import CaseRow, EventRow
 
-from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks
-from .test_legal_clock import accept, china
+from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, accept, china, open_tasks
 
 
 def test_next_timer_is_stored_at_acceptance(engine: Engine, clock: FixedClock) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from click.testing import CliRunner
 
 from onewindow.cli.main import cli
 from onewindow.engine import Engine, NotFoundError, ValidationError
 from onewindow.engine._services.users import hash_password, verify_password
+
+from .helpers import OnewindowRunner
 
 
 def test_hash_is_self_describing_salted_and_verifies() -> None:
@@ -69,7 +68,7 @@ def test_add_and_update_sections_and_role(sqlite_engine: Engine) -> None:
 )
 def test_add_refuses_bad_input(sqlite_engine: Engine, kwargs: dict[str, object], field: str) -> None:
     with pytest.raises(ValidationError) as err:
-        sqlite_engine.users.add("someone", **kwargs)  # type: ignore[arg-type]
+        sqlite_engine.users.add("someone", **kwargs)  # type: ignore[arg-type]  # bad values on purpose
     assert [e.field for e in err.value.errors] == [field]
 
 
@@ -81,9 +80,7 @@ def test_unknown_section_and_user(sqlite_engine: Engine) -> None:
     sqlite_engine.users.add("admin2", sections=[], role="admin")  # an administrator needs no section
 
 
-def test_users_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ONEWINDOW_DATABASE_URL", f"sqlite:///{tmp_path / 'u.db'}")
-    runner = CliRunner()
+def test_users_cli(runner: OnewindowRunner) -> None:
     assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
     assert runner.invoke(cli, ["deploy"]).exit_code == 0
     added = runner.invoke(

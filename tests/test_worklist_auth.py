@@ -1,7 +1,5 @@
 """Sign-in, sessions, CSRF, the language switch and the public pages of the worklist."""
 
-# ruff: noqa: F811  (pytest fixtures imported from worklist_support are redefined as parameters)
-
 from __future__ import annotations
 
 import pytest
@@ -11,7 +9,7 @@ from flask.testing import FlaskClient
 from onewindow.engine import DatabaseError, Engine
 from onewindow.worklist import create_app
 
-from .worklist_support import PASSWORD, app, client, csrf, login, post, text  # noqa: F401
+from .helpers import PASSWORD, AuthActions, csrf, post, text
 
 
 @pytest.mark.parametrize("url", ["/", "/cases/", "/intake", "/intake/foreign_investment_filing", "/cases/WH-1"])
@@ -69,35 +67,35 @@ def test_session_cookie_flags(client: FlaskClient) -> None:
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_password_change_ends_open_sessions(client: FlaskClient, sqlite_engine: Engine) -> None:
-    login(client, "lijing")
+def test_password_change_ends_open_sessions(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
+    auth.login("lijing")
     assert client.get("/").status_code == 200
     sqlite_engine.users.set_password("lijing", "a-new-password")
     assert client.get("/").status_code == 302
 
 
-def test_disabled_user_is_signed_out(client: FlaskClient, sqlite_engine: Engine) -> None:
-    login(client, "lijing")
+def test_disabled_user_is_signed_out(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
+    auth.login("lijing")
     sqlite_engine.users.add("lijing", sections=["window"], active=False)
     assert client.get("/").status_code == 302
 
 
-def test_csrf_token_is_required(client: FlaskClient) -> None:
+def test_csrf_token_is_required(client: FlaskClient, auth: AuthActions) -> None:
     missing = client.post("/login", data={"username": "lijing", "password": PASSWORD})
     assert missing.status_code == 400
     assert 'id="error"' in text(missing) and "表单已过期" in text(missing)
     csrf(client)
     wrong = client.post("/login", data={"username": "lijing", "password": PASSWORD, "csrf_token": "forged"})
     assert wrong.status_code == 400
-    login(client, "lijing")
+    auth.login("lijing")
     assert client.post("/logout").status_code == 400  # signed in, still no token: refused
     assert client.get("/").status_code == 200  # and still signed in
     header = client.post("/logout", headers={"X-CSRF-Token": csrf(client)})
     assert header.status_code == 302
 
 
-def test_language_switch(client: FlaskClient) -> None:
-    login(client, "lijing")
+def test_language_switch(client: FlaskClient, auth: AuthActions) -> None:
+    auth.login("lijing")
     assert "我的待办" in text(client.get("/"))
     response = post(client, "/lang", {"lang": "en", "next": "/"})
     assert response.status_code == 302 and response.location == "/"
@@ -109,8 +107,8 @@ def test_language_switch(client: FlaskClient) -> None:
     assert "我的待办" in text(client.get("/"))
 
 
-def test_security_headers(client: FlaskClient) -> None:
-    login(client, "lijing")
+def test_security_headers(client: FlaskClient, auth: AuthActions) -> None:
+    auth.login("lijing")
     response = client.get("/")
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"

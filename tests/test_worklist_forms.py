@@ -12,9 +12,7 @@ from werkzeug.datastructures import MultiDict
 from onewindow.engine import DatabaseError, Engine, FieldError, WorkflowError
 from onewindow.worklist.forms import build_fields, errors_by_field, localized, parse_form, with_schema_errors
 
-from .worklist_support import app, client, login  # noqa: F401
-
-# ruff: noqa: F811  (pytest fixtures imported from worklist_support are redefined as parameters)
+from .helpers import AuthActions
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -148,9 +146,14 @@ def test_errors_attach_to_fields_in_the_readers_language() -> None:
     ],
 )
 def test_engine_failures_become_pages(
-    client: FlaskClient, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch, error: Exception, status: int
+    client: FlaskClient,
+    auth: AuthActions,
+    sqlite_engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+    status: int,
 ) -> None:
-    login(client, "lijing")
+    auth.login("lijing")
 
     def fail(*args: object, **kwargs: object) -> None:
         raise error

@@ -1,7 +1,5 @@
 """Every UI string has its Chinese translation; the English pages say no Chinese of their own."""
 
-# ruff: noqa: F811  (pytest fixtures imported from worklist_support are redefined as parameters)
-
 from __future__ import annotations
 
 import re
@@ -12,7 +10,7 @@ from flask.testing import FlaskClient
 from onewindow.engine import Engine
 from onewindow.worklist.i18n import EN, ZH
 
-from .worklist_support import app, client, login, post, start_fi, text  # noqa: F401
+from .helpers import AuthActions, post, start_fi, text
 
 ROOT = Path(__file__).resolve().parent.parent / "worklist"
 CALL = re.compile(r"""(?:\b_|gettext)\(\s*(?P<q>["'])(?P<text>.*?)(?P=q)\s*[,)]""", re.S)
@@ -45,9 +43,9 @@ def test_dynamic_strings_are_translated() -> None:
     assert set(CASE_STATUS_LABELS.values()) <= set(EN)
 
 
-def test_english_pages(client: FlaskClient, sqlite_engine: Engine) -> None:
+def test_english_pages(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
     case_no = start_fi(sqlite_engine)
-    login(client, "lijing")
+    auth.login("lijing")
     post(client, "/lang", {"lang": "en"})
     for url in ("/", "/cases/", f"/cases/{case_no}", "/intake", "/guide/"):
         page = text(client.get(url))

@@ -1,7 +1,5 @@
 """统一受理 through the web: missing materials → one-time notice → supplement → acceptance receipt."""
 
-# ruff: noqa: F811  (pytest fixtures imported from worklist_support are redefined as parameters)
-
 from __future__ import annotations
 
 import re
@@ -10,8 +8,7 @@ from flask.testing import FlaskClient
 
 from onewindow.engine import CaseStatus, Engine
 
-from .conftest import FI, FI_APPLICANT
-from .worklist_support import app, client, ids, login, post, text  # noqa: F401
+from .helpers import FI, FI_APPLICANT, AuthActions, ids, post, text
 
 URL = f"/intake/{FI}"
 
@@ -22,8 +19,8 @@ def application(**changes: str) -> dict[str, object]:
     return form
 
 
-def test_intake_choose_and_form(client: FlaskClient) -> None:
-    login(client, "lijing")
+def test_intake_choose_and_form(client: FlaskClient, auth: AuthActions) -> None:
+    auth.login("lijing")
     chooser = text(client.get("/intake"))
     assert ids(chooser, "data-matter") == ["foreign_investment_filing", "enterprise_registration"]
     page = text(client.get(URL))
@@ -42,8 +39,8 @@ def test_intake_choose_and_form(client: FlaskClient) -> None:
     assert "negative_list" not in registration and 'name="applicant.enterprise_type"' in registration
 
 
-def test_only_the_window_registers(client: FlaskClient, sqlite_engine: Engine) -> None:
-    login(client, "zhangwei")
+def test_only_the_window_registers(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
+    auth.login("zhangwei")
     assert 'data-nav="intake"' not in text(client.get("/"))
     assert client.get("/intake").status_code == 403
     assert client.get(URL).status_code == 403
@@ -51,8 +48,10 @@ def test_only_the_window_registers(client: FlaskClient, sqlite_engine: Engine) -
     assert sqlite_engine.cases.page_for(sqlite_engine.users.get("huangqiang")).total == 0
 
 
-def test_missing_materials_notice_supplement_receipt(client: FlaskClient, sqlite_engine: Engine) -> None:
-    login(client, "lijing")
+def test_missing_materials_notice_supplement_receipt(
+    client: FlaskClient, auth: AuthActions, sqlite_engine: Engine
+) -> None:
+    auth.login("lijing")
     response = post(client, URL, {**application(), "check.materials_received": ["M01", "M02"]})
     assert response.status_code == 302
     case_no = "WH-2026-000001"
@@ -98,16 +97,16 @@ def test_missing_materials_notice_supplement_receipt(client: FlaskClient, sqlite
     assert ids(received, "data-material") == ["M01", "M02", "M03", "M04", "M06"]
 
 
-def test_complete_materials_go_straight_to_the_receipt(client: FlaskClient) -> None:
-    login(client, "wangfang")
+def test_complete_materials_go_straight_to_the_receipt(client: FlaskClient, auth: AuthActions) -> None:
+    auth.login("wangfang")
     ticks = ["M01", "M02", "M03", "M04", "M05", "M06"]
     response = post(client, URL, {**application(), "check.materials_received": ticks, "check.intake_remarks": "齐全"})
     assert response.status_code == 302 and response.location.endswith("/receipt")
     assert "2026年03月11日" in text(client.get(response.location))
 
 
-def test_negative_list_is_not_filed(client: FlaskClient, sqlite_engine: Engine) -> None:
-    login(client, "lijing")
+def test_negative_list_is_not_filed(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
+    auth.login("lijing")
     response = post(client, URL, {**application(), "check.materials_received": ["M01"], "check.negative_list": "on"})
     assert response.status_code == 302 and response.location == "/cases/WH-2026-000001"
     open_ = [t.bpmn_id for t in sqlite_engine.cases.show("WH-2026-000001").open_tasks]
@@ -115,9 +114,9 @@ def test_negative_list_is_not_filed(client: FlaskClient, sqlite_engine: Engine) 
 
 
 def test_invalid_application_shows_inline_errors_and_registers_nothing(
-    client: FlaskClient, sqlite_engine: Engine
+    client: FlaskClient, auth: AuthActions, sqlite_engine: Engine
 ) -> None:
-    login(client, "lijing")
+    auth.login("lijing")
     form = {
         **application(legal_rep_mobile="12345", registered_capital="五百", enterprise_name=""),
         "check.materials_received": ["M01", "M03"],
@@ -134,10 +133,12 @@ def test_invalid_application_shows_inline_errors_and_registers_nothing(
     assert sqlite_engine.cases.page_for(sqlite_engine.users.get("huangqiang")).total == 0
 
 
-def test_invalid_check_alone_also_registers_nothing(client: FlaskClient, sqlite_engine: Engine) -> None:
+def test_invalid_check_alone_also_registers_nothing(
+    client: FlaskClient, auth: AuthActions, sqlite_engine: Engine
+) -> None:
     # The application is valid, so the engine registers the case and draws a number; the check then fails
     # (remarks too long) inside the same transaction: the whole registration rolls back.
-    login(client, "lijing")
+    auth.login("lijing")
     response = post(
         client, URL, {**application(), "check.materials_received": ["M01"], "check.intake_remarks": "x" * 1001}
     )

@@ -1,7 +1,5 @@
 """The worklist, task and case pages through Flask's test client, with every error path."""
 
-# ruff: noqa: F811  (pytest fixtures imported from worklist_support are redefined as parameters)
-
 from __future__ import annotations
 
 import re
@@ -12,8 +10,7 @@ from flask.testing import FlaskClient
 from onewindow.engine import Engine, FixedClock
 from onewindow.engine._time.workcalendar import CHINA_TZ
 
-from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT
-from .worklist_support import app, client, ids, login, post, start_fi, task_id, text  # noqa: F401
+from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, AuthActions, ids, login, post, start_fi, task_id, text
 
 COMPLETE = {"materials_received": ALL_FI_MATERIALS, "negative_list": False}
 
@@ -22,10 +19,10 @@ def accepted(engine: Engine, name: str = "成都锦江咨询有限公司") -> st
     return engine.cases.intake(FI, {**FI_APPLICANT, "enterprise_name": name}, COMPLETE, actor="lijing").summary.case_no
 
 
-def test_worklist_shows_my_sections_tasks(client: FlaskClient, sqlite_engine: Engine) -> None:
+def test_worklist_shows_my_sections_tasks(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
     case_no = accepted(sqlite_engine)
     waiting = start_fi(sqlite_engine)
-    login(client, "liuyang")
+    auth.login("liuyang")
     page = text(client.get("/"))
     assert ids(page, "data-case-no") == [case_no, case_no]  # lead review and investment co-review
     assert waiting not in page  # still at the window
@@ -35,11 +32,13 @@ def test_worklist_shows_my_sections_tasks(client: FlaskClient, sqlite_engine: En
     assert "环节: 2026-03-05" in page
 
 
-def test_worklist_filters_search_and_paging(client: FlaskClient, sqlite_engine: Engine, clock: FixedClock) -> None:
+def test_worklist_filters_search_and_paging(
+    client: FlaskClient, auth: AuthActions, sqlite_engine: Engine, clock: FixedClock
+) -> None:
     for i in range(7):
         clock.set(clock.now() + timedelta(minutes=1))
         accepted(sqlite_engine, f"公司{i}号")
-    login(client, "zhangwei")
+    auth.login("zhangwei")
     first = text(client.get("/"))
     assert 'data-total="7"' in first and len(ids(first, "data-task-id")) == 5  # PER_PAGE is 5 in tests
     assert 'id="page-next"' in first
@@ -58,20 +57,20 @@ def test_worklist_filters_search_and_paging(client: FlaskClient, sqlite_engine: 
     assert 'data-total="7"' in text(client.get("/?page=abc"))  # a bad page number is page 1
 
 
-def test_applicant_text_is_escaped(client: FlaskClient, sqlite_engine: Engine) -> None:
+def test_applicant_text_is_escaped(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
     evil = '<script>alert("x")</script>公司'
     case_no = start_fi(sqlite_engine, enterprise_name=evil, business_scope="<b>咨询</b>")
-    login(client, "lijing")
+    auth.login("lijing")
     for url in ("/", f"/cases/{case_no}", f"/tasks/{task_id(sqlite_engine, case_no, 'Task_Intake')}", "/cases/"):
         page = text(client.get(url))
         assert "<script>alert" not in page and "<b>咨询" not in page
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;公司" in page
 
 
-def test_claim_and_unclaim(client: FlaskClient, sqlite_engine: Engine) -> None:
+def test_claim_and_unclaim(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
     case_no = start_fi(sqlite_engine)
     intake = task_id(sqlite_engine, case_no, "Task_Intake")
-    login(client, "lijing")
+    auth.login("lijing")
     response = post(client, f"/tasks/{intake}/claim", {"next": "/"})
     assert response.status_code == 302 and response.location == "/"
     assert sqlite_engine.tasks.get(intake).claimed_by == "lijing"
@@ -80,11 +79,11 @@ def test_claim_and_unclaim(client: FlaskClient, sqlite_engine: Engine) -> None:
     assert sqlite_engine.tasks.get(intake).claimed_by is None
 
 
-def test_claimed_by_someone_else(client: FlaskClient, sqlite_engine: Engine) -> None:
+def test_claimed_by_someone_else(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
     case_no = start_fi(sqlite_engine)
     intake = task_id(sqlite_engine, case_no, "Task_Intake")
     sqlite_engine.tasks.claim(intake, user="wangfang")
-    login(client, "lijing")
+    auth.login("lijing")
     page = text(client.get(f"/tasks/{intake}"))
     assert 'id="claimed-by-other"' in page and "王芳" in page
     post(client, f"/tasks/{intake}/claim")
@@ -95,10 +94,10 @@ def test_claimed_by_someone_else(client: FlaskClient, sqlite_engine: Engine) -> 
     assert sqlite_engine.tasks.get(intake).state == "ready"
 
 
-def test_chief_reassigns_clerk_may_not(client: FlaskClient, sqlite_engine: Engine) -> None:
+def test_chief_reassigns_clerk_may_not(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
     case_no = accepted(sqlite_engine)
     lead = task_id(sqlite_engine, case_no, "Task_LeadReview")
-    login(client, "zhangwei")
+    auth.login("zhangwei")
     page = text(client.get("/"))
     assert 'name="reassign"' in page and "刘洋" in page
     response = post(client, f"/tasks/{lead}/reassign", {"assignee": "liuyang"})
@@ -117,10 +116,10 @@ def test_chief_reassigns_clerk_may_not(client: FlaskClient, sqlite_engine: Engin
     assert sqlite_engine.tasks.get(lead).claimed_by == "liuyang"
 
 
-def test_other_sections_task_and_case_are_403(client: FlaskClient, sqlite_engine: Engine) -> None:
+def test_other_sections_task_and_case_are_403(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
     case_no = start_fi(sqlite_engine)
     intake = task_id(sqlite_engine, case_no, "Task_Intake")
-    login(client, "zhangwei")
+    auth.login("zhangwei")
     for url in (f"/tasks/{intake}", f"/cases/{case_no}", f"/cases/{case_no}/notice", f"/cases/{case_no}/diagram.svg"):
         response = client.get(url)
         assert response.status_code == 403, url
@@ -131,8 +130,8 @@ def test_other_sections_task_and_case_are_403(client: FlaskClient, sqlite_engine
     assert sqlite_engine.tasks.get(intake).claimed_by is None
 
 
-def test_unknown_task_and_case_are_404(client: FlaskClient) -> None:
-    login(client, "lijing")
+def test_unknown_task_and_case_are_404(client: FlaskClient, auth: AuthActions) -> None:
+    auth.login("lijing")
     assert client.get("/tasks/not-a-uuid").status_code == 404
     assert client.get("/tasks/00000000-0000-0000-0000-000000000000").status_code == 404
     assert client.get("/cases/WH-2026-999999").status_code == 404
@@ -140,14 +139,16 @@ def test_unknown_task_and_case_are_404(client: FlaskClient) -> None:
     assert client.get("/guide/no_such_matter").status_code == 404
 
 
-def test_task_page_shows_case_and_earlier_opinions(client: FlaskClient, sqlite_engine: Engine) -> None:
+def test_task_page_shows_case_and_earlier_opinions(
+    client: FlaskClient, auth: AuthActions, sqlite_engine: Engine
+) -> None:
     case_no = accepted(sqlite_engine)
     sqlite_engine.tasks.complete(
         task_id(sqlite_engine, case_no, "Task_InvestmentCoReview"),
         user="chenjie",
         data={"co_opinion": "项目不涉及负面清单", "co_agree": True},
     )
-    login(client, "zhangwei")
+    auth.login("zhangwei")
     page = text(client.get(f"/tasks/{task_id(sqlite_engine, case_no, 'Task_LeadReview')}"))
     assert 'id="task-form"' in page and 'name="review_opinion"' in page
     assert 'type="radio" name="conditions_met" value="true"' in page  # required boolean: yes or no
@@ -158,10 +159,12 @@ def test_task_page_shows_case_and_earlier_opinions(client: FlaskClient, sqlite_e
     assert 'data-material="M06" data-received="yes"' in page
 
 
-def test_complete_with_inline_errors_then_success(client: FlaskClient, sqlite_engine: Engine) -> None:
+def test_complete_with_inline_errors_then_success(
+    client: FlaskClient, auth: AuthActions, sqlite_engine: Engine
+) -> None:
     case_no = accepted(sqlite_engine)
     lead = task_id(sqlite_engine, case_no, "Task_LeadReview")
-    login(client, "zhangwei")
+    auth.login("zhangwei")
     response = post(client, f"/tasks/{lead}", {"review_opinion": "  "})
     assert response.status_code == 400
     page = text(response)
@@ -178,7 +181,7 @@ def test_complete_with_inline_errors_then_success(client: FlaskClient, sqlite_en
     assert 'id="task-closed"' in closed and 'id="task-form"' not in closed
 
 
-def test_enum_dates_and_numbers_round_trip(client: FlaskClient, sqlite_engine: Engine) -> None:
+def test_enum_dates_and_numbers_round_trip(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
     case_no = accepted(sqlite_engine)
     for bpmn_id, user in (("Task_InvestmentCoReview", "chenjie"), ("Task_FinanceCoReview", "zhaomin")):
         sqlite_engine.tasks.complete(
@@ -190,7 +193,7 @@ def test_enum_dates_and_numbers_round_trip(client: FlaskClient, sqlite_engine: E
         data={"review_opinion": "同意", "conditions_met": True},
     )
     decision = task_id(sqlite_engine, case_no, "Task_LeadDecision")
-    login(client, "zhangwei")
+    auth.login("zhangwei")
     page = text(client.get(f"/tasks/{decision}"))
     assert 'type="radio" name="decision" value="approve"' in page and "准予" in page
     refused = post(client, f"/tasks/{decision}", {"decision": "refuse"})  # if refuse then reasons required
@@ -198,7 +201,7 @@ def test_enum_dates_and_numbers_round_trip(client: FlaskClient, sqlite_engine: E
     assert 'value="refuse" checked' in text(refused)  # what was chosen stays chosen
     assert post(client, f"/tasks/{decision}", {"decision": "refuse", "decision_reasons": "不符合"}).status_code == 302
     deliver = task_id(sqlite_engine, case_no, "Task_DeliverRefusal")
-    login(client, "wangfang")
+    auth.login("wangfang")
     page = text(client.get(f"/tasks/{deliver}"))
     assert 'type="date"' in page
     bad = post(
@@ -216,10 +219,10 @@ def test_enum_dates_and_numbers_round_trip(client: FlaskClient, sqlite_engine: E
     assert sqlite_engine.cases.show(case_no).summary.status == "rejected"
 
 
-def test_conflict_when_completed_meanwhile(client: FlaskClient, sqlite_engine: Engine) -> None:
+def test_conflict_when_completed_meanwhile(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
     case_no = accepted(sqlite_engine)
     lead = task_id(sqlite_engine, case_no, "Task_LeadReview")
-    login(client, "liuyang")
+    auth.login("liuyang")
     assert client.get(f"/tasks/{lead}").status_code == 200  # the page is open...
     sqlite_engine.tasks.complete(lead, user="zhangwei", data={"review_opinion": "同意", "conditions_met": True})
     response = post(client, f"/tasks/{lead}", {"review_opinion": "我的意见", "conditions_met": "true"})
@@ -229,9 +232,9 @@ def test_conflict_when_completed_meanwhile(client: FlaskClient, sqlite_engine: E
     assert "Traceback" not in page
 
 
-def test_case_page(client: FlaskClient, sqlite_engine: Engine) -> None:
+def test_case_page(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
     case_no = accepted(sqlite_engine)
-    login(client, "chenjie")
+    auth.login("chenjie")
     page = text(client.get(f"/cases/{case_no}"))
     assert 'data-status="accepted"' in page and "办理中" in page
     lanes = ids(page, "data-section")
@@ -246,9 +249,9 @@ def test_case_page(client: FlaskClient, sqlite_engine: Engine) -> None:
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
 
 
-def test_case_list(client: FlaskClient, sqlite_engine: Engine) -> None:
+def test_case_list(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
     mine = accepted(sqlite_engine, "可见公司")
-    login(client, "zhaomin")
+    auth.login("zhaomin")
     page = text(client.get("/cases/"))
     assert ids(page, "data-case-no") == [mine]
     assert 'data-total="0"' in text(client.get("/cases/?q=不存在"))
@@ -272,12 +275,14 @@ def test_guide(client: FlaskClient) -> None:
     assert client.get("/guide/foreign_investment_filing/diagram.svg").mimetype == "image/svg+xml"
 
 
-def test_case_page_explains_the_legal_clock(client: FlaskClient, sqlite_engine: Engine, clock: FixedClock) -> None:
+def test_case_page_explains_the_legal_clock(
+    client: FlaskClient, auth: AuthActions, sqlite_engine: Engine, clock: FixedClock
+) -> None:
     case_no = accepted(sqlite_engine)
     clock.advance(timedelta(days=1))
     sqlite_engine.case_clock.pause(case_no, kind="expert_review", reason="专家评审出资来源", actor="zhangwei")
     sqlite_engine.case_clock.extend(case_no, working_days=5, approver="局长王某", reason="会审复杂", actor="zhangwei")
-    login(client, "zhangwei")
+    auth.login("zhangwei")
     page = text(client.get(f"/cases/{case_no}"))
     assert 'id="clock"' in page and "法定时限" in page
     assert 'data-level="paused"' in page  # no colour while the clock stands still

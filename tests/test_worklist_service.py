@@ -18,8 +18,7 @@ from onewindow.engine import (
 )
 from onewindow.engine._store.models import CaseRow, CounterRow
 
-from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks
-from .worklist_support import start_fi, task_id
+from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks, start_fi, task_id
 
 COMPLETE = {"materials_received": ALL_FI_MATERIALS, "negative_list": False}
 

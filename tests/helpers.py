@@ -1,0 +1,145 @@
+"""Helpers of the tests (fixtures live in conftest.py): the shipped example data, engines on a fixed clock,
+walking a case, signed-in web clients with the CSRF token, and the CLI bound to a test database."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from click.testing import CliRunner, Result
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from onewindow.cli.main import cli
+from onewindow.engine import Engine, FixedClock, TaskView
+from onewindow.engine._engine import default_processes_dir
+from onewindow.engine._store.db import Database
+from onewindow.engine._time.workcalendar import CHINA_TZ
+
+# 2026-03-02 09:30 China time, a Monday and an ordinary working day.
+T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+
+EXAMPLES = default_processes_dir() / "examples"
+# The example applications shipped for operators (onewindow case start MATTER --data FILE) serve the tests too.
+FI_APPLICANT: dict[str, Any] = json.loads((EXAMPLES / "foreign_investment_filing.applicant.json").read_text("utf-8"))
+ER_APPLICANT: dict[str, Any] = json.loads((EXAMPLES / "enterprise_registration.applicant.json").read_text("utf-8"))
+ALL_FI_MATERIALS = ["M01", "M02", "M03", "M04", "M05", "M06"]
+FI = "foreign_investment_filing"
+
+# Every staff member of the shipped bureau.toml signs in to the test worklist with this password.
+PASSWORD = "correct horse"
+STAFF = ("wangfang", "lijing", "zhangwei", "liuyang", "chenjie", "zhaomin", "sunli", "zhoutao", "huangqiang")
+
+
+# -- the engine ----------------------------------------------------------------------------------------
+def make_engine(url: str, clock: FixedClock, *, deploy: bool = True) -> Engine:
+    engine = Engine(Database(url), clock=clock)
+    engine.db.upgrade()
+    if deploy:
+        engine.repository.deploy(default_processes_dir(), actor="tester")
+    return engine
+
+
+def open_tasks(engine: Engine, case_no: str) -> dict[str, TaskView]:
+    """Open tasks of a case keyed by BPMN id."""
+    return {t.bpmn_id: t for t in engine.cases.show(case_no).open_tasks}
+
+
+def start_fi(engine: Engine, actor: str = "lijing", **applicant: Any) -> str:
+    return engine.cases.start(FI, {**FI_APPLICANT, **applicant}, actor=actor).case_no
+
+
+def task_id(engine: Engine, case_no: str, bpmn_id: str) -> str:
+    return str(open_tasks(engine, case_no)[bpmn_id].id)
+
+
+def run_fi_to_decision(engine: Engine, case_no: str) -> None:
+    """Intake with all materials, then the three parallel reviews."""
+    t = open_tasks(engine, case_no)
+    engine.tasks.complete(
+        t["Task_Intake"].id, user="lijing", data={"materials_received": ALL_FI_MATERIALS, "negative_list": False}
+    )
+    t = open_tasks(engine, case_no)
+    engine.tasks.complete(
+        t["Task_LeadReview"].id, user="zhangwei", data={"review_opinion": "材料齐全", "conditions_met": True}
+    )
+    engine.tasks.complete(
+        t["Task_InvestmentCoReview"].id, user="chenjie", data={"co_opinion": "同意", "co_agree": True}
+    )
+    engine.tasks.complete(t["Task_FinanceCoReview"].id, user="zhaomin", data={"co_opinion": "无异议", "co_agree": True})
+
+
+# -- the legal clock -----------------------------------------------------------------------------------
+def china(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    """An instant written in China time."""
+    return datetime(year, month, day, hour, minute, tzinfo=CHINA_TZ)
+
+
+def accept(engine: Engine, clock: FixedClock, at: datetime) -> str:
+    """A foreign-investment filing registered and accepted (all materials) at ``at``; its case number."""
+    clock.set(at.astimezone(UTC))
+    case_no = engine.cases.start(FI, FI_APPLICANT, actor="lijing").case_no
+    intake = open_tasks(engine, case_no)["Task_Intake"]
+    engine.tasks.complete(
+        intake.id, user="lijing", data={"materials_received": ALL_FI_MATERIALS, "negative_list": False}
+    )
+    return case_no
+
+
+# -- the worklist --------------------------------------------------------------------------------------
+def csrf(client: FlaskClient) -> str:
+    """The session's CSRF token, as the pages embed it (a GET creates it)."""
+    with client.session_transaction() as session:
+        token = session.get("_csrf")
+    if not token:
+        client.get("/guide/")  # any page: the layout holds a form
+        with client.session_transaction() as session:
+            token = session["_csrf"]
+    return str(token)
+
+
+def post(client: FlaskClient, url: str, data: dict[str, Any] | None = None, **kw: Any) -> TestResponse:
+    """A form POST that carries the session's CSRF token, as the pages' forms do."""
+    return client.post(url, data={**(data or {}), "csrf_token": csrf(client)}, **kw)
+
+
+def login(client: FlaskClient, user: str, password: str = PASSWORD) -> TestResponse:
+    response = post(client, "/login", {"username": user, "password": password})
+    assert response.status_code == 302, response.text
+    return response
+
+
+def text(response: TestResponse) -> str:
+    return response.get_data(as_text=True)
+
+
+def ids(html: str, attr: str) -> list[str]:
+    return re.findall(rf'{attr}="([^"]*)"', html)
+
+
+class AuthActions:
+    """Sign the test client in and out (the ``auth`` fixture, as in Flask's tutorial)."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, user: str, password: str = PASSWORD) -> TestResponse:
+        return login(self.client, user, password)
+
+    def logout(self) -> TestResponse:
+        return post(self.client, "/logout")
+
+
+# -- the CLI -------------------------------------------------------------------------------------------
+class OnewindowRunner(CliRunner):
+    """click's CliRunner for the ``onewindow`` command, on the test's database (``ONEWINDOW_DATABASE_URL``)."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__(env={"ONEWINDOW_DATABASE_URL": database_url})
+        self.database_url = database_url
+
+    def run(self, *args: str, input: str | None = None, catch_exceptions: bool = False) -> Result:
+        """``onewindow ARGS…``; an unexpected exception fails the test with its traceback."""
+        return self.invoke(cli, list(args), input=input, catch_exceptions=catch_exceptions)
