@@ -15,7 +15,7 @@ from onewindow.cli.main import cli
 from onewindow.engine import CaseStatus, ConfigError, Engine, FixedClock, scaffold_matter
 from onewindow.engine._store.db import Database
 
-from .conftest import open_tasks
+from .helpers import open_tasks
 
 BPMNDI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
 APPLICANT = {"applicant_name": "成都某某食品有限公司", "contact_name": "王五", "contact_mobile": "13800138000"}
