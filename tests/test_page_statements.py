@@ -1,8 +1,6 @@
 """The case page and the task page are one read each: the SQL statements they issue are counted, so the
 old ten-sessions-per-page shape (32 and 29 statements) cannot creep back."""
 
-# ruff: noqa: F811  (pytest fixtures imported from worklist_support are redefined as parameters)
-
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -16,8 +14,7 @@ from sqlalchemy import event
 
 from onewindow.engine import Engine, FixedClock
 
-from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, open_tasks
-from .worklist_support import app, client, login, text  # noqa: F401
+from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, AuthActions, open_tasks, text
 
 # BEGIN, the case (with its definition and the visibility check), its task rows, its history, the clock's
 # pauses and extensions, the display names, and the stored state when the case is not in the cache.
@@ -120,13 +117,13 @@ def _count_views(app: Flask, counter: Statements) -> None:
 
 
 def test_case_and_task_pages_count_their_statements(
-    app: Flask, client: FlaskClient, sqlite_engine: Engine, clock: FixedClock
+    app: Flask, client: FlaskClient, auth: AuthActions, sqlite_engine: Engine, clock: FixedClock
 ) -> None:
     case_no = busy_case(sqlite_engine, clock)
     lead = open_tasks(sqlite_engine, case_no)["Task_LeadReview"]
     with statements(sqlite_engine) as counter:
         _count_views(app, counter)
-        login(client, "zhangwei")  # the commerce chief: the task page lists his section's members too
+        auth.login("zhangwei")  # the commerce chief: the task page lists his section's members too
         response = client.get(f"/cases/{case_no}")
         assert response.status_code == 200
         html = text(response)
