@@ -89,15 +89,15 @@ def accept(engine: Engine, clock: FixedClock, at: datetime) -> str:
 
 
 # -- the worklist --------------------------------------------------------------------------------------
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
 def csrf(client: FlaskClient) -> str:
-    """The session's CSRF token, as the pages embed it (a GET creates it)."""
-    with client.session_transaction() as session:
-        token = session.get("_csrf")
-    if not token:
-        client.get("/guide/")  # any page: the layout holds a form
-        with client.session_transaction() as session:
-            token = session["_csrf"]
-    return str(token)
+    """The session's CSRF token as the pages embed it (Flask-WTF signs it; any page's layout holds a form)."""
+    page = client.get("/guide/").get_data(as_text=True)
+    found = CSRF_FIELD.search(page)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
 
 
 def post(client: FlaskClient, url: str, data: dict[str, Any] | None = None, **kw: Any) -> TestResponse:

@@ -94,6 +94,16 @@ def test_csrf_token_is_required(client: FlaskClient, auth: AuthActions) -> None:
     assert header.status_code == 302
 
 
+def test_a_token_of_another_session_is_refused(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
+    stranger = app.test_client()
+    their_token = csrf(stranger)
+    auth.login("lijing")
+    refused = client.post("/logout", data={"csrf_token": their_token})
+    assert refused.status_code == 400 and "表单已过期" in text(refused)
+    assert client.get("/").status_code == 200  # still signed in
+    assert stranger.post("/logout", data={"csrf_token": their_token}).status_code == 302  # theirs works for them
+
+
 def test_language_switch(client: FlaskClient, auth: AuthActions) -> None:
     auth.login("lijing")
     assert "我的待办" in text(client.get("/"))

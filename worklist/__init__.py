@@ -17,12 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from flask_wtf.csrf import CSRFProtect
 
 from onewindow.engine import ConfigError, Database, Engine, default_url
 
 __all__ = ["create_app", "get_engine"]
 
 ENGINE_KEY = "onewindow.engine"
+
+# Every POST, PUT, PATCH and DELETE needs the session's token: forms carry ``csrf_token()`` in a hidden field,
+# scripts send ``X-CSRF-Token``; a refusal is errors.py's 400 page "表单已过期".
+csrf = CSRFProtect()
 
 
 def get_engine() -> Engine:
@@ -70,7 +75,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(Path(instance).resolve()))
     app.config.from_mapping(
         DATABASE_URL=default_url(),
-        CSRF_ENABLED=True,
+        WTF_CSRF_ENABLED=True,
+        # A token lives as long as its session (12 hours, ended at sign-out): a clerk who writes a long review
+        # opinion must not lose it to Flask-WTF's default one-hour limit.
+        WTF_CSRF_TIME_LIMIT=None,
         PER_PAGE=20,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -88,12 +96,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
 
-    from . import csrf, errors, i18n, security, templating
+    from . import errors, i18n, security, templating
     from .views import auth, cases, guide, intake, tasks, worklist
 
     i18n.init_app(app)
     templating.init_app(app)
-    security.init_app(app)
+    security.init_app(app)  # first: a signed-out POST goes to the sign-in page before the token is checked
     csrf.init_app(app)
     errors.init_app(app)
     for bp in (auth.bp, worklist.bp, tasks.bp, intake.bp, cases.bp, guide.bp):

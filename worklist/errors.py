@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from onewindow.engine import (
@@ -23,8 +24,6 @@ from onewindow.engine import (
     ValidationError,
     WorkflowError,
 )
-
-from .csrf import CSRFError
 
 log = logging.getLogger(__name__)
 
