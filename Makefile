@@ -9,7 +9,11 @@ STAMP := $(VENV)/.installed
 MYPY_TREE := build/mypy/onewindow
 MAPPED := engine cli worklist processes forms
 
-.PHONY: demo test lint install mypy-tree
+# The worklist's English catalogue: source strings (Chinese) from worklist/ into the .po, then compiled to the
+# .mo the app reads. The .mo is committed (and shipped as package data), so a fresh clone needs no compile.
+CATALOGUES := worklist/translations
+
+.PHONY: demo test lint install mypy-tree translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +25,12 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/onewindow demo
+
+translations: $(STAMP)
+	mkdir -p build
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --no-wrap -o build/messages.pot worklist
+	$(BIN)/pybabel update -i build/messages.pot -d $(CATALOGUES) --no-wrap --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d $(CATALOGUES) --statistics
 
 mypy-tree:
 	mkdir -p $(MYPY_TREE)

@@ -1,19 +1,25 @@
-"""Every UI string has its Chinese translation; the English pages say no Chinese of their own."""
+"""Every UI string (written in Chinese) has its English translation in the gettext catalogue, the compiled
+catalogue matches its source, and the English pages say no Chinese of their own."""
 
 from __future__ import annotations
 
+import gettext
 import re
 from pathlib import Path
 
+from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
-from onewindow.engine import Engine
-from onewindow.worklist.i18n import EN, ZH
+from onewindow.engine import CASE_STATUS_LABELS, Engine
+from onewindow.worklist.i18n import DAY_KINDS, ROLES, STATUS_TITLES, TASK_STATES
+from onewindow.worklist.templating import HANDLING, UNITS
 
 from .helpers import AuthActions, post, start_fi, text
 
 ROOT = Path(__file__).resolve().parent.parent / "worklist"
-CALL = re.compile(r"""(?:\b_|gettext)\(\s*(?P<q>["'])(?P<text>.*?)(?P=q)\s*[,)]""", re.S)
+CATALOGUE = ROOT / "translations" / "en" / "LC_MESSAGES"
+CALL = re.compile(r"""(?:\b_|gettext|\bN_)\(\s*(?P<q>["'])(?P<text>.*?)(?P=q)\s*[,)]""", re.S)
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
 def used_strings() -> set[str]:
@@ -26,21 +32,42 @@ def used_strings() -> set[str]:
     return found
 
 
+def english() -> dict[str, str]:
+    """msgid → msgstr of the English catalogue's source (.po), translated entries only."""
+    with (CATALOGUE / "messages.po").open("rb") as po:
+        catalogue = read_po(po)
+    return {str(m.id): str(m.string) for m in catalogue if m.id and m.string and not m.fuzzy}
+
+
 def test_every_ui_string_is_translated() -> None:
     strings = used_strings()
     assert len(strings) > 100
-    missing = sorted(s for s in strings if s not in ZH and not re.search(r"[\u4e00-\u9fff]", s))
-    assert missing == [], missing
+    assert sorted(s for s in strings if not CHINESE.search(s)) == []  # the source language is Chinese
+    translations = english()
+    missing = sorted(s for s in strings if s not in translations)
+    assert missing == [], f"{missing}: run 'make translations' and translate them in {CATALOGUE / 'messages.po'}"
+    assert not [s for s in strings if CHINESE.search(translations[s])]  # the English says no Chinese
 
 
 def test_dynamic_strings_are_translated() -> None:
-    for key in ("clerk", "chief", "admin", "ready", "completed", "cancelled", "400", "403", "404", "409", "503"):
-        assert key in ZH
+    translations = english()
+    for table in (ROLES, TASK_STATES, STATUS_TITLES, DAY_KINDS, UNITS, HANDLING):
+        assert set(table.values()) <= set(translations), table
+    for key in ("clerk", "chief", "admin"):
+        assert translations[ROLES[key]] == key
+    for status in (400, 403, 404, 409, 503):
+        assert status in STATUS_TITLES
     for unit in ("working days", "calendar days", "working hours"):
-        assert "{value} " + unit in ZH
-    from onewindow.engine import CASE_STATUS_LABELS
+        assert "{value} " + unit in translations.values()
+    assert set(CASE_STATUS_LABELS.values()) <= set(translations)
 
-    assert set(CASE_STATUS_LABELS.values()) <= set(EN)
+
+def test_the_compiled_catalogue_is_current() -> None:
+    """messages.mo is committed: it must say what messages.po says (else run 'make translations')."""
+    with (CATALOGUE / "messages.mo").open("rb") as mo:
+        compiled = gettext.GNUTranslations(mo)
+    for msgid, msgstr in english().items():
+        assert compiled.gettext(msgid) == msgstr, msgid
 
 
 def test_english_pages(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
@@ -55,3 +82,10 @@ def test_english_pages(client: FlaskClient, auth: AuthActions, sqlite_engine: En
     case = text(client.get(f"/cases/{case_no}"))
     assert "received" in case and "Committed due date" in case
     assert "Unified intake window" in case  # section names in English where the bureau gives them
+
+
+def test_chinese_is_the_default_and_needs_no_catalogue(client: FlaskClient, auth: AuthActions) -> None:
+    auth.login("lijing")
+    page = text(client.get("/"))
+    assert 'lang="zh' in page and "我的待办" in page and "办件编号" in page
+    assert not (ROOT / "translations" / "zh").exists()  # the source strings are the Chinese UI

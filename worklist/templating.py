@@ -10,11 +10,15 @@ from flask import Flask, g
 from onewindow.engine import CHINA_TZ, PAUSE_KINDS, DeadlineStatus, Limit, Matter, TaskView
 
 from . import get_engine
-from .i18n import current_lang, gettext
+from .i18n import N_, current_lang, gettext
 
-UNITS = {"working_days": "working days", "natural_days": "calendar days", "working_hours": "working hours"}
+UNITS = {
+    "working_days": N_("{value} 个工作日"),
+    "natural_days": N_("{value} 个自然日"),
+    "working_hours": N_("{value} 个工作小时"),
+}
 UNITS_ZH = {"working_days": "个工作日", "natural_days": "个自然日", "working_hours": "个工作小时"}
-HANDLING = {"immediate": "handled on the spot", "committed": "committed time limit", "other": "other handling"}
+HANDLING = {"immediate": N_("即办件"), "committed": N_("承诺件"), "other": N_("其他")}
 
 
 def when(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -91,7 +95,7 @@ def limit_text(limit: Limit | dict[str, Any]) -> str:
     if isinstance(limit, dict):
         limit = Limit(**limit)
     value = int(limit.value) if float(limit.value).is_integer() else limit.value
-    return gettext("{value} " + UNITS.get(limit.unit, limit.unit), value=value)
+    return gettext(UNITS[limit.unit], value=value) if limit.unit in UNITS else f"{value} {limit.unit}"
 
 
 def limit_zh(limit: Limit) -> str:

@@ -24,9 +24,9 @@ def login() -> str | Response | tuple[str, int]:
         user = get_engine().users.authenticate(username, request.form.get("password", ""))
         if user is not None:
             sign_in(user)
-            flash(_("Signed in as {name}.", name=user.display_name), "ok")
+            flash(_("已登录:{name}。", name=user.display_name), "ok")
             return redirect(target)
-        error = _("Wrong user name or password.")
+        error = _("用户名或密码错误。")
     page = render_template("auth/login.html", error=error, username=username, next=request.values.get("next", ""))
     return (page, 401) if error else page
 
@@ -34,7 +34,7 @@ def login() -> str | Response | tuple[str, int]:
 @bp.post("/logout")
 def logout() -> Response:
     sign_out()
-    flash(_("Signed out."), "ok")
+    flash(_("已退出。"), "ok")
     return redirect(url_for("auth.login"))
 
 

@@ -121,16 +121,16 @@ def register(matter_key: str) -> Response | tuple[str, int]:
         other = [e.message for e in err.errors if not e.field.startswith(("applicant.", "check."))]
         if other:
             errors["check"][""] = "; ".join(other)
-        flash(_("Please correct the marked fields; nothing was registered."), "error")
+        flash(_("请更正标出的内容;本次未登记任何办件。"), "error")
         return _render(matter_key, shown, errors, status=400)
     case_no = result.summary.case_no
     if result.summary.status == CaseStatus.SUPPLEMENT:
-        flash(_("Case {case} registered; required materials are missing.", case=case_no), "warn")
+        flash(_("办件 {case} 已登记;必备材料不全,请出具一次性告知书。", case=case_no), "warn")
         return redirect(url_for("intake.notice", case_no=case_no))
     if result.summary.status == CaseStatus.ACCEPTED:
-        flash(_("Case {case} accepted.", case=case_no), "ok")
+        flash(_("办件 {case} 已受理。", case=case_no), "ok")
         return redirect(url_for("intake.receipt", case_no=case_no))
-    flash(_("Case {case} registered.", case=case_no), "ok")
+    flash(_("办件 {case} 已登记。", case=case_no), "ok")
     return redirect(url_for("cases.show", case_no=case_no))
 
 

@@ -75,11 +75,11 @@ def complete(task_id: str) -> Response | tuple[str, int]:
             raise ValidationError(task.name, with_schema_errors(page.form_schema or {}, data, problems))
         done = engine.tasks.complete(task_id, user=user.username, data=data)
     except ValidationError as err:
-        flash(_("Please correct the marked fields."), "error")
+        flash(_("请更正标出的内容。"), "error")
         return _render(page, schema, shown, errors_by_field(err.errors, paths, lang=current_lang()), status=400)
     except ConflictError as err:
         return error_page(409, str(err))
-    flash(_("Completed: {task} ({case}).", task=done.name, case=done.case_no), "ok")
+    flash(_("已办理:{task}({case})。", task=done.name, case=done.case_no), "ok")
     if "supplemented_materials" in (schema.get("properties") or {}):
         # After a 补正 the window hands over either a new notice or the acceptance receipt.
         status = engine.cases.show(done.case_no).summary.status
@@ -100,10 +100,10 @@ def claim(task_id: str) -> Response:
     task = get_engine().tasks.get_for(user, task_id)
     try:
         get_engine().tasks.claim(task_id, user=user.username)
-        flash(_("Claimed: {task} ({case}).", task=task.name, case=task.case_no), "ok")
+        flash(_("已认领:{task}({case})。", task=task.name, case=task.case_no), "ok")
     except ConflictError:
         flash(
-            _("{task} ({case}) was claimed or completed by someone else meanwhile.", task=task.name, case=task.case_no),
+            _("{task}({case})已被他人认领或办理。", task=task.name, case=task.case_no),
             "error",
         )
     return redirect(_back())
@@ -115,9 +115,9 @@ def unclaim(task_id: str) -> Response:
     task = get_engine().tasks.get_for(user, task_id)
     try:
         get_engine().tasks.unclaim(task_id, user=user.username)
-        flash(_("Returned to the section: {task} ({case}).", task=task.name, case=task.case_no), "ok")
+        flash(_("已退回科室待认领:{task}({case})。", task=task.name, case=task.case_no), "ok")
     except ConflictError:
-        flash(_("{task} ({case}) is not claimed by you.", task=task.name, case=task.case_no), "error")
+        flash(_("{task}({case})不是你认领的任务。", task=task.name, case=task.case_no), "error")
     return redirect(_back())
 
 
@@ -140,9 +140,9 @@ def reassign(task_id: str) -> Response:
     from ..templating import user_name
 
     flash(
-        _("Reassigned {task} ({case}) to {who}.", task=task.name, case=task.case_no, who=user_name(to))
+        _("已将{task}({case})改派给{who}。", task=task.name, case=task.case_no, who=user_name(to))
         if to
-        else _("Returned to the section: {task} ({case}).", task=task.name, case=task.case_no),
+        else _("已退回科室待认领:{task}({case})。", task=task.name, case=task.case_no),
         "ok",
     )
     return redirect(_back())
