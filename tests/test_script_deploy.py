@@ -15,7 +15,7 @@ from onewindow.engine._bpmn.scripting import ScriptLimits
 from onewindow.engine._engine import default_processes_dir
 from onewindow.engine._store.db import Database
 
-from .conftest import ER_APPLICANT, FI, FI_APPLICANT, open_tasks, run_fi_to_decision
+from .helpers import ER_APPLICANT, FI, FI_APPLICANT, open_tasks, run_fi_to_decision
 
 PROBE = "g = (x for x in [1])\ng.gi_frame.f_back.f_builtins['__import__']('os').system('id')"
 COMPARE = '<bpmn:script>missing_materials = [m for m in matter["required_materials"] if m not in materials_received]'
