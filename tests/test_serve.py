@@ -25,7 +25,7 @@ from onewindow.engine import Engine, FixedClock
 from onewindow.engine._engine import default_processes_dir
 from onewindow.engine._store.db import Database
 
-from .conftest import T0
+from .helpers import T0
 
 PASSWORD = "serve-test-password"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
