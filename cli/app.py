@@ -10,13 +10,14 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import click
 
 from onewindow.engine import Clock, Database, Engine, OnewindowError, default_processes_dir
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class AppContext:
@@ -37,18 +38,18 @@ class AppContext:
         return self.engine(clock=clock)
 
 
-def domain_errors(func: F) -> F:
+def domain_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn an ``OnewindowError`` into one line on stderr and exit status 1."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except OnewindowError as err:
             click.echo(f"error: {err}", err=True)
             sys.exit(1)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def emit(obj: Any, as_json: bool, text: Callable[[], None]) -> None:

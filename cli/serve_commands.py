@@ -61,7 +61,7 @@ def run_gunicorn(
 ) -> None:
     from gunicorn.app.base import BaseApplication
 
-    class Server(BaseApplication):  # type: ignore[misc]
+    class Server(BaseApplication):  # type: ignore[misc]  # gunicorn has no type information: a base of type Any
         """gunicorn's documented embedding: options from here, not from the command line."""
 
         def load_config(self) -> None:

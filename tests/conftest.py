@@ -17,8 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from onewindow.engine import Engine, FixedClock
-from onewindow.engine._store.db import Database
+from onewindow.engine import Database, Engine, FixedClock
 from onewindow.worklist import create_app
 
 from .helpers import PASSWORD, STAFF, T0, AuthActions, OnewindowRunner, make_engine

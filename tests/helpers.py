@@ -13,10 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from onewindow.cli.main import cli
-from onewindow.engine import Engine, FixedClock, TaskView
-from onewindow.engine._engine import default_processes_dir
-from onewindow.engine._store.db import Database
-from onewindow.engine._time.workcalendar import CHINA_TZ
+from onewindow.engine import CHINA_TZ, Database, Engine, FixedClock, TaskView, default_processes_dir
 
 # 2026-03-02 09:30 China time, a Monday and an ordinary working day.
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
