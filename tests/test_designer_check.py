@@ -16,7 +16,7 @@ from onewindow.cli.main import cli
 from onewindow.engine import Problem
 from onewindow.engine._bpmn.check import problem_kind, summarise
 
-from .test_bpmn_check import GOOD, GOOD_BODY, HEAD, check, doc, flow
+from .bpmn_documents import GOOD, GOOD_BODY, HEAD, check, doc, flow
 
 PROCESSES = Path(__file__).resolve().parents[1] / "processes"
 
