@@ -9,6 +9,7 @@ import click
 from onewindow.engine import SCAFFOLD_TEMPLATES, default_forms_dir, default_processes_dir, scaffold_matter
 
 from .app import cli, domain_errors
+from .types import MATTER_KEY
 
 
 @cli.group()
@@ -17,7 +18,7 @@ def new() -> None:
 
 
 @new.command("matter")
-@click.argument("key")
+@click.argument("key", type=MATTER_KEY)
 @click.option("--name", required=True, help="The matter's Chinese name (事项名称).")
 @click.option(
     "--template",

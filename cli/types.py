@@ -14,18 +14,20 @@ from typing import Any
 
 import click
 
-from onewindow.engine import CHINA_TZ
+from onewindow.engine import CHINA_TZ, MATTER_KEY_PATTERN
 
 __all__ = [
     "COUNT",
     "DAY",
     "INSTANT",
+    "MATTER_KEY",
     "PORT",
     "POSITIVE_INT",
     "POSITIVE_NUMBER",
     "STAFF",
     "DayType",
     "InstantType",
+    "MatterKeyType",
     "PositiveNumber",
     "StaffType",
     "WholeNumber",
@@ -101,6 +103,18 @@ class WholeNumber(click.ParamType[int]):
         return number
 
 
+class MatterKeyType(click.ParamType[str]):
+    """A new matter's key: lower-case letters, digits and ``_``, as file names and process ids need."""
+
+    name = "KEY"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        key = str(value)
+        if not MATTER_KEY_PATTERN.match(key):
+            self.fail(f"'{key}': use lower-case letters, digits and _ (e.g. food_business_licence)", param, ctx)
+        return key
+
+
 class StaffType(click.ParamType[dict[str, int]]):
     """``LANE=COUNT[,LANE=COUNT…]`` (a full-width comma works too); lanes by name or section code.
 
@@ -133,6 +147,7 @@ POSITIVE_INT = WholeNumber()
 COUNT = WholeNumber(0)
 PORT = WholeNumber(1, 65535)
 STAFF = StaffType()
+MATTER_KEY = MatterKeyType()
 
 
 def merge_staff(values: tuple[dict[str, int], ...]) -> dict[str, int]:

@@ -17,6 +17,7 @@ from ._config.bureau import Bureau, Section, load_bureau
 from ._config.catalogue import Limit, Material, Matter
 from ._config.describe import Described, describe, enum_titles
 from ._config.forms import validate_data
+from ._config.scaffold import KEY_PATTERN as MATTER_KEY_PATTERN
 from ._config.scaffold import SCAFFOLD_TEMPLATES, ScaffoldResult, scaffold_matter
 from ._engine import Engine, default_forms_dir, default_processes_dir
 from ._errors import (
@@ -65,6 +66,7 @@ __all__ = [
     "CASE_STATUS_LABELS",
     "CHINA_TZ",
     "FINISHED_STATUSES",
+    "MATTER_KEY_PATTERN",
     "PAUSE_KINDS",
     "SCAFFOLD_TEMPLATES",
     "Bureau",

@@ -54,6 +54,10 @@ STAFF_ARGS = ["--staff", "window=1,commerce=1,investment=1,finance=1,issuing=1"]
         (["simulate", FI, "--arrivals", "8", "--staff", "=3"], "Invalid value for '--staff': expected LANE=COUNT"),
         (["simulate", FI, "--arrivals", "8", "--arrival-process", "bursty"], "Invalid value for '--arrival-process'"),
         (["simulate", "compare", "x.toml", "--replications", "0"], "Invalid value for '--replications': must be"),
+        (
+            ["new", "matter", "Bad-Key", "--name", "某许可"],
+            "Invalid value for 'KEY': 'Bad-Key': use lower-case letters",
+        ),
     ],
 )
 def test_bad_values_are_usage_errors(args: list[str], message: str, runner: OnewindowRunner, tmp_path: Path) -> None:
