@@ -10,9 +10,10 @@ crosses) three ways, in the same process:
 raw
     SpiffWorkflow alone, in memory, no persistence: the BPMN is parsed once with ``SpiffBpmnParser`` (and
     its timers switched to the engine's clocked timers, as the engine does after parsing); each case is a
-    new ``BpmnWorkflow`` run with onewindow's ``OnewindowScriptEngine`` (same restricted script
-    environment, same fixed clock and working calendar, ``share_result`` service returning a small dict)
-    and the same task data, completing the READY manual tasks until the workflow is done. The ceiling.
+    new ``BpmnWorkflow`` run with onewindow's ``OnewindowScriptEngine`` (same guarded script language and
+    the same ``[scripts]`` budgets as the engine, same fixed clock and working calendar, ``share_result``
+    service returning a small dict) and the same task data, completing the READY manual tasks until the
+    workflow is done. The ceiling.
 raw+state (printed, not in the JSON)
     raw plus ``dump_state`` (onewindow's serialiser: Spiff ``to_dict`` + JSON + zlib) after each of the 8
     transactions a persisted case makes, bytes thrown away: what storing the full state costs before any
@@ -169,10 +170,15 @@ class RawRunner:
         # As the engine's build_bundle does: timers on the script engine's clock and the working calendar
         # (the co-review deadlines are boundary timers of "3 working_days"; they never fire on this clock).
         clock_timers([self.spec, *self.subprocess_specs.values()])
+        bureau = load_bureau(processes / "bureau.toml")
+        # The same guarded script engine with the same budgets as the persisted runs: the ratio stays honest.
         self.script_engine = OnewindowScriptEngine(
-            services={"share_result": _share_result}, clock=FixedClock(T0), calendar=WorkCalendar()
+            services={"share_result": _share_result},
+            clock=FixedClock(T0),
+            calendar=WorkCalendar(),
+            limits=bureau.scripts,
         )
-        matter, problems = parse_catalogue(processes / f"{FI}.toml", load_bureau(processes / "bureau.toml"))
+        matter, problems = parse_catalogue(processes / f"{FI}.toml", bureau)
         if matter is None:
             raise SystemExit(f"cannot read {FI}.toml: {problems}")
         self.matter_data = matter.process_data()

@@ -55,6 +55,11 @@ def print_case(view: CaseView) -> None:
         for t in tasks:
             claimed = f"  claimed by {t.claimed_by}" if t.claimed_by else ""
             click.echo(f"      {t.id}  {t.name}{claimed}")
+    if view.incidents:
+        click.echo("  incidents:")
+        for i in view.incidents:
+            what = i.task_name or i.kind
+            click.echo(f"    #{i.id}  {i.status:<8} {what}  attempts {i.attempts}  {i.message}")
     click.echo("  history:")
     for e in view.history:
         who = e.actor or "system"

@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (they register their commands)
     check_commands,
     clock_commands,
     demo,
+    incident_commands,
     new_commands,
     render_commands,
     serve_commands,

@@ -34,6 +34,7 @@ from ._errors import (
     ValidationError,
     WorkflowError,
 )
+from ._services.incidents import IncidentView
 from ._services.pages import CasePage, Member, TaskPage
 from ._services.repository import CheckReport, DeployOutcome
 from ._services.timer_service import FiredTimer
@@ -94,6 +95,7 @@ __all__ = [
     "FieldError",
     "FiredTimer",
     "FixedClock",
+    "IncidentView",
     "IntakeResult",
     "InvalidXMLError",
     "Limit",

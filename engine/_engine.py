@@ -12,6 +12,7 @@ from ._services.calendars import CalendarService
 from ._services.case_clock import CaseClockService
 from ._services.cases import CaseService
 from ._services.history import HistoryService
+from ._services.incidents import IncidentService
 from ._services.overdue import overdue_report
 from ._services.pages import PageService
 from ._services.repository import RepositoryService
@@ -73,7 +74,8 @@ class Engine:
         )
         self.case_clock = CaseClockService(self.db, self.clock, self.runtime, self.calendars.current)
         self.pages = PageService(self.db, self.clock, self.runtime, self.case_clock)
-        self.tasks = TaskService(self.db, self.clock, self.runtime, pages=self.pages)
+        self.incidents = IncidentService(self.db, self.clock, self.runtime, self.history)
+        self.tasks = TaskService(self.db, self.clock, self.runtime, pages=self.pages, incidents=self.incidents)
         self.cases = CaseService(
             self.db,
             self.clock,
@@ -84,7 +86,12 @@ class Engine:
             pages=self.pages,
         )
         self.users = UserService(self.db, self.clock)
-        self.timers = TimerService(self.db, self.clock, self.runtime)
+        self.timers = TimerService(self.db, self.clock, self.runtime, self.incidents)
+        # How a retried incident runs its step again: the same completion, or the case's due timers.
+        self.incidents.rerun = {
+            "task": lambda s, i: self.tasks._complete_in(s, str(i.task_id), i.actor, dict(i.data or {})),
+            "timer": lambda s, i: self.timers.fire_case(s, i.case_id, self.clock.now(), i.actor),
+        }
 
     @property
     def calendar(self) -> WorkCalendar:

@@ -65,3 +65,5 @@ class EventKind(StrEnum):
     CLOCK_PAUSED = "clock_paused"
     CLOCK_RESUMED = "clock_resumed"
     CLOCK_EXTENDED = "clock_extended"
+    INCIDENT = "incident"  # a step failed in the BPMN and was rolled back (see _services/incidents.py)
+    INCIDENT_RESOLVED = "incident_resolved"

@@ -254,7 +254,8 @@ def test_redeploy_keeps_accounts_an_administrator_changed(sqlite_engine: Engine)
 
 
 def test_a_failing_condition_rolls_the_step_back(sqlite_engine: Engine, matters_dir: Path) -> None:
-    """A designer's condition that fails at run time: one-line WorkflowError, the task stays open, nothing kept."""
+    """A designer's condition that fails at run time: one-line WorkflowError, the task stays open, nothing of the
+    step kept; the case gets an incident (one event in its history) for an administrator."""
     edit(
         matters_dir / "foreign_investment_filing.bpmn",
         ">negative_list</bpmn:conditionExpression>",
@@ -269,7 +270,11 @@ def test_a_failing_condition_rolls_the_step_back(sqlite_engine: Engine, matters_
             intake.id, user="lijing", data={"materials_received": ALL_FI_MATERIALS, "negative_list": True}
         )
     assert "no_such_field" in one_line(info.value)
-    assert counts(sqlite_engine) == before
+    definitions, cases, tasks, events = before
+    assert counts(sqlite_engine) == (definitions, cases, tasks, events + 1)
+    assert [e.kind for e in sqlite_engine.cases.show(case.case_no).history][-1] == "incident"
+    (incident,) = sqlite_engine.incidents.list()
+    assert incident.status == "open" and "no_such_field" in incident.message
     assert open_tasks(sqlite_engine, case.case_no)["Task_Intake"].state == "ready"
     # the cached workflow was not left half-run: the same task completes once the data avoids the failing branch
     sqlite_engine.tasks.complete(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from onewindow.engine import DeploymentError, Engine, FixedClock, load_bureau
+from onewindow.engine import ConfigError, DeploymentError, Engine, FixedClock, load_bureau
 from onewindow.engine._bpmn.scripting import ScriptLimits
 from onewindow.engine._engine import default_processes_dir
 from onewindow.engine._store.db import Database
@@ -114,13 +114,23 @@ def test_switched_off_scripts_refuse_script_tasks_at_deploy(
 
 def test_bureau_toml_scripts_table(tmp_path: Path) -> None:
     source = (default_processes_dir() / "bureau.toml").read_text(encoding="utf-8")
-    path = tmp_path / "bureau.toml"
-    path.write_text(source + "\n[scripts]\nenabled = false\ntime_limit_seconds = 2.5\nmemory_limit_mb = 32\n", "utf-8")
-    assert load_bureau(path).scripts == ScriptLimits(enabled=False, time_limit_seconds=2.5, memory_limit_mb=32)
+    shipped = "[scripts]"
+    assert shipped in source and "enabled = true\ntime_limit_seconds = 1\nmemory_limit_mb = 64\n" in source
     assert load_bureau(default_processes_dir() / "bureau.toml").scripts == ScriptLimits()
-    path.write_text(source + "\n[scripts]\ntime_limit_seconds = -1\n", "utf-8")
-    with pytest.raises(Exception, match=r"\[scripts\]: time_limit_seconds must be a number of seconds above 0"):
+    path = tmp_path / "bureau.toml"
+
+    def write(old: str, new: str) -> None:
+        path.write_text(source.replace(old, new), encoding="utf-8")
+
+    write(
+        "enabled = true\ntime_limit_seconds = 1\nmemory_limit_mb = 64\n", "enabled = false\ntime_limit_seconds = 2.5\n"
+    )
+    assert load_bureau(path).scripts == ScriptLimits(enabled=False, time_limit_seconds=2.5, memory_limit_mb=64)
+    write(shipped, "[nothing]")  # no [scripts] table: the defaults
+    assert load_bureau(path).scripts == ScriptLimits()
+    write("time_limit_seconds = 1\n", "time_limit_seconds = -1\n")
+    with pytest.raises(ConfigError, match=r"\[scripts\]: time_limit_seconds must be a number of seconds above 0"):
         load_bureau(path)
-    path.write_text(source + "\n[scripts]\nmemory_mb = 1\n", "utf-8")
-    with pytest.raises(Exception, match=r"unknown key\(s\) memory_mb"):
+    write("memory_limit_mb = 64\n", "memory_mb = 1\n")
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) memory_mb"):
         load_bureau(path)

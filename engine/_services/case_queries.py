@@ -18,6 +18,7 @@ from .._store.db import Database
 from .._store.models import CaseRow, DefinitionRow, TaskRow
 from .._time.clock import Clock
 from .history import HistoryService
+from .incidents import incidents_of
 from .repository import RepositoryService
 from .runtime import Runtime
 from .tasks import like_pattern
@@ -70,6 +71,7 @@ class CaseQueries:
                 applicant=dict(row.applicant or {}),
                 open_tasks=[task_view(t, row) for t in tasks],
                 history=self.history._entries(session, row.id),
+                incidents=incidents_of(session, row),
             )
 
     def timeline(self, case_no: str) -> list[EventView]:

@@ -10,7 +10,7 @@ transaction; the materials and the timeline are worked out from the history alre
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -27,9 +27,19 @@ from .._time.clock import Clock
 from .case_clock import CaseClockService
 from .case_queries import materials_from, visible_to
 from .history import event_views
+from .incidents import incidents_from_events
 from .runtime import Runtime, task_uuid
 from .users import UserAccount
-from .views import CaseSummary, DiagramSource, EventView, MaterialsStatus, TaskView, summary_of, task_view
+from .views import (
+    CaseSummary,
+    DiagramSource,
+    EventView,
+    IncidentView,
+    MaterialsStatus,
+    TaskView,
+    summary_of,
+    task_view,
+)
 
 __all__ = ["CasePage", "Member", "PageService", "TaskPage"]
 
@@ -55,6 +65,7 @@ class CasePage:
     clock: ClockView
     diagram: DiagramSource
     user_names: dict[str, str]
+    incidents: list[IncidentView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -134,6 +145,7 @@ class PageService:
                     frozenset(t.bpmn_id for t in tasks if t.state == TaskState.COMPLETED),
                 ),
                 user_names=names,
+                incidents=incidents_from_events(events, row.case_no),
             )
 
     def task(self, user: UserAccount, task_id: str) -> TaskPage:

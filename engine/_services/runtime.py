@@ -26,7 +26,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from .._bpmn.definitions import MILESTONES, ProcessBundle, parse_process
-from .._bpmn.scripting import OnewindowScriptEngine, ScriptLimits
+from .._bpmn.scripting import OnewindowScriptEngine, ScriptBudgetExceeded, ScriptLimits, ScriptViolation
 from .._bpmn.timers import earliest_timer
 from .._config.catalogue import Matter
 from .._errors import NotFoundError, WorkflowError
@@ -384,8 +384,17 @@ def _element(err: Exception) -> str:
 
 def _one_line(err: Exception) -> str:
     text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    # SpiffWorkflow wraps what went wrong in the script or condition; say it, in one line.
+    inner = getattr(err, "exception", None)
+    if isinstance(inner, ScriptBudgetExceeded | ScriptViolation):
+        text = f"script stopped: {inner}"
+    elif inner is not None and str(inner) and str(inner) not in text:
+        text = f"{text}: {type(inner).__name__}: {str(inner).strip().splitlines()[0]}"
     task = getattr(err, "task", None)
-    where = f" in '{task.task_spec.bpmn_name or task.task_spec.bpmn_id}'" if task is not None else ""
+    where = ""
+    if task is not None:
+        spec = task.task_spec
+        where = f" in '{spec.bpmn_name or spec.bpmn_id}'" + (f" ({spec.bpmn_id})" if spec.bpmn_name else "")
     return f"process error{where}: {text}"
 
 

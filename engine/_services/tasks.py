@@ -20,12 +20,13 @@ from sqlalchemy import ColumnElement, Subquery, exists, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from .._config.forms import validate_data
-from .._errors import ConflictError, FieldError, NotFoundError, PermissionDeniedError, ValidationError
+from .._errors import ConflictError, FieldError, NotFoundError, PermissionDeniedError, ValidationError, WorkflowError
 from .._states import EventKind, TaskState
 from .._store.db import Database
 from .._store.models import CaseRow, SectionRow, TaskRow, UserRow, UserSectionRow
 from .._time.clock import Clock
 from .history import NewEvent
+from .incidents import IncidentService
 from .runtime import Runtime, task_uuid
 from .users import UserAccount
 from .views import Page, TaskView, WorklistFilter, task_view
@@ -53,8 +54,17 @@ def _count(session: Session, query: Any, cap: int) -> int:
 
 
 class TaskService:
-    def __init__(self, db: Database, clock: Clock, runtime: Runtime, *, pages: PageService | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        runtime: Runtime,
+        *,
+        pages: PageService | None = None,
+        incidents: IncidentService | None = None,
+    ) -> None:
         self.pages = pages
+        self.incidents = incidents
         self.db = db
         self.clock = clock
         self.runtime = runtime
@@ -225,8 +235,13 @@ class TaskService:
     def complete(self, task_id: str, *, user: str, data: dict[str, Any] | None = None) -> TaskView:
         """Validate ``data`` against the task's form, complete the task and run the case on."""
         data = dict(data or {})
-        with self.runtime.transaction() as session:
-            return self._complete_in(session, task_id, user, data)
+        try:
+            with self.runtime.transaction() as session:
+                return self._complete_in(session, task_id, user, data)
+        except WorkflowError as err:  # the BPMN failed (script, condition, budget): rolled back
+            if self.incidents is None:
+                raise
+            raise self.incidents.record_task_failure(str(task_uuid(task_id)), user, data, err) from None
 
     def _complete_in(self, session: Session, task_id: str, user: str, data: dict[str, Any]) -> TaskView:
         """``complete`` inside the caller's ``runtime.transaction()``."""

@@ -16,11 +16,13 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .._errors import WorkflowError
 from .._states import EventKind
 from .._store.db import Database
-from .._store.models import CaseRow
+from .._store.models import CaseRow, IncidentRow
 from .._time.clock import Clock
 from .history import NewEvent
+from .incidents import IncidentService
 from .runtime import Runtime
 
 __all__ = ["FiredTimer", "TimerService"]
@@ -35,34 +37,43 @@ class FiredTimer:
 
 
 class TimerService:
-    def __init__(self, db: Database, clock: Clock, runtime: Runtime) -> None:
+    def __init__(self, db: Database, clock: Clock, runtime: Runtime, incidents: IncidentService | None = None) -> None:
         self.db = db
         self.clock = clock
         self.runtime = runtime
+        self.incidents = incidents
 
     def run_due(self, *, limit: int = 500, actor: str = "timer") -> list[FiredTimer]:
         """Fire every timer due by now (at most ``limit`` cases); returns what fired."""
         now = self.clock.now()
         fired: list[FiredTimer] = []
         seen: set[int] = set()
+        # A case whose timers failed waits for an administrator's retry (its incident).
+        failed = select(IncidentRow.case_id).where(IncidentRow.status == "open", IncidentRow.kind == "timer")
         while len(seen) < limit:
-            with self.runtime.transaction() as session:
-                query = (
-                    select(CaseRow.id)
-                    .where(CaseRow.next_timer_at <= now, CaseRow.id.not_in(seen))
-                    .order_by(CaseRow.next_timer_at, CaseRow.id)
-                    .limit(1)
-                )
-                if not self.db.is_sqlite:
-                    query = query.with_for_update(skip_locked=True, key_share=True)
-                case_id = session.scalar(query)
-                if case_id is None:
-                    break
-                seen.add(case_id)
-                fired.extend(self._fire(session, case_id, now, actor))
+            case_id: int | None = None
+            try:
+                with self.runtime.transaction() as session:
+                    query = (
+                        select(CaseRow.id)
+                        .where(CaseRow.next_timer_at <= now, CaseRow.id.not_in(seen), CaseRow.id.not_in(failed))
+                        .order_by(CaseRow.next_timer_at, CaseRow.id)
+                        .limit(1)
+                    )
+                    if not self.db.is_sqlite:
+                        query = query.with_for_update(skip_locked=True, key_share=True)
+                    case_id = session.scalar(query)
+                    if case_id is None:
+                        break
+                    seen.add(case_id)
+                    fired.extend(self.fire_case(session, case_id, now, actor))
+            except WorkflowError as err:  # the BPMN failed: rolled back; record it and go on with the others
+                if self.incidents is None or case_id is None:
+                    raise
+                self.incidents.record_timer_failure(case_id, actor, err)
         return fired
 
-    def _fire(self, session: Session, case_id: int, now: datetime, actor: str) -> list[FiredTimer]:
+    def fire_case(self, session: Session, case_id: int, now: datetime, actor: str) -> list[FiredTimer]:
         row = self.runtime.lock_case(session, case_id)
         if row.next_timer_at is None or row.next_timer_at > now:
             return []  # another runner got here first

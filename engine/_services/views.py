@@ -17,6 +17,7 @@ __all__ = [
     "CaseView",
     "DiagramSource",
     "EventView",
+    "IncidentView",
     "IntakeResult",
     "MaterialsStatus",
     "Page",
@@ -94,11 +95,33 @@ class CaseSummary:
 
 
 @dataclass(frozen=True)
+class IncidentView:
+    id: int
+    case_no: str
+    kind: str  # "task" or "timer"
+    task_id: str | None
+    task_name: str
+    actor: str
+    message: str
+    status: str
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    data: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
 class CaseView:
     summary: CaseSummary
     applicant: dict[str, Any]
     open_tasks: list[TaskView]
     history: list[EventView]
+    incidents: list[IncidentView] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +129,7 @@ class CaseView:
             "applicant": self.applicant,
             "open_tasks": [t.to_dict() for t in self.open_tasks],
             "history": [e.to_dict() for e in self.history],
+            "incidents": [i.to_dict() for i in self.incidents],
         }
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "DefinitionRow",
     "DepartmentRow",
     "EventRow",
+    "IncidentRow",
     "SectionRow",
     "TaskRow",
     "UserRow",
@@ -226,3 +227,24 @@ class ClockExtensionRow(Base):
     reason: Mapped[str] = mapped_column(String(500))
     granted_at: Mapped[datetime] = mapped_column()
     granted_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class IncidentRow(Base):
+    """A step that failed in the BPMN itself (a script, a condition, a budget), rolled back and kept for an
+    administrator to retry (Camunda's incidents). ``data`` holds what the step needs to run again."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_status", "status", "id"), Index("ix_incidents_case", "case_id", "status"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # "task": completing a task; "timer": firing due timers
+    task_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    message: Mapped[str] = mapped_column(String(1000), default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, resolved
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    resolved_by: Mapped[str | None] = mapped_column(String(64), default=None)

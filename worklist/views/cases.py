@@ -42,6 +42,7 @@ def show(case_no: str) -> str:
         diagram=render_diagram(page.diagram),
         clock=page.clock,
         my_sections=set(user.sections),
+        incidents=page.incidents,
     )
 
 
