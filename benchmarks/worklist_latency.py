@@ -58,6 +58,7 @@ import argparse
 import gc
 import json
 import random
+import re
 import sqlite3
 import statistics
 import sys
@@ -305,9 +306,11 @@ class Statements:
 
 def signed_in(app: Flask) -> FlaskClient:
     client = app.test_client()
-    client.get("/login")
-    with client.session_transaction() as session:
-        token = session["_csrf"]
+    page = client.get("/login").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)  # Flask-WTF's signed token, as the form has it
+    if found is None:
+        raise SystemExit("the sign-in page has no CSRF token")
+    token = found.group(1)
     response = client.post("/login", data={"username": CLERK, "password": PASSWORD, "csrf_token": token})
     if response.status_code != 302:
         raise SystemExit(f"cannot sign in as {CLERK}: {response.status_code}")
