@@ -17,6 +17,7 @@ from .._states import TaskState
 from .._store.db import Database
 from .._store.models import CaseRow, DefinitionRow, TaskRow
 from .._time.clock import Clock
+from .case_state import CaseState
 from .history import HistoryService
 from .incidents import incidents_of
 from .repository import RepositoryService
@@ -153,7 +154,7 @@ class CaseQueries:
         return row
 
     @staticmethod
-    def _summary(row: CaseRow, matter_name: str, version: int) -> CaseSummary:
+    def _summary(row: CaseRow | CaseState, matter_name: str, version: int) -> CaseSummary:
         return summary_of(row, matter_name, version)
 
 

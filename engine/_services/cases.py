@@ -15,10 +15,11 @@ from .._config.forms import validate_data
 from .._errors import FieldError, ValidationError
 from .._states import CaseStatus, EventKind, TaskState
 from .._store.db import Database
-from .._store.models import CaseRow, CounterRow, TaskRow
+from .._store.models import CounterRow, TaskRow
 from .._time.clock import Clock
 from .._time.workcalendar import CHINA_TZ
 from .case_queries import CaseQueries
+from .case_state import CaseState
 from .history import HistoryService, NewEvent
 from .repository import RepositoryService
 from .runtime import Runtime
@@ -82,18 +83,18 @@ class CaseService(CaseQueries):
         if form:
             validate_data(bundle.forms[form], applicant, context=f"application data for '{matter_key}' ({form})")
         now = self.clock.now()
-        row = CaseRow(
+        row = CaseState(
+            id=None,
             case_no=self._next_case_no(session, now),
             definition_id=definition.id,
             matter_key=matter_key,
             status=CaseStatus.RECEIVED,
             applicant_name=applicant_name(applicant),
-            applicant=applicant,
             created_at=now,
             created_by=actor,
-            version=0,
         )
         with self.runtime.stepping(actor) as step:
+            step.applicant = applicant
             workflow = self.runtime.new_workflow(
                 bundle, {"applicant": applicant, "matter": bundle.matter.process_data(), "case_no": row.case_no}
             )

@@ -28,6 +28,7 @@ from .views import EventView
 __all__ = ["HistoryService", "NewEvent", "event_views"]
 
 _EVENTS = cast(Table, EventRow.__table__)
+_INSERT = insert(_EVENTS)  # built once: a statement object keeps its cache key
 
 
 @dataclass(frozen=True)
@@ -67,28 +68,44 @@ class HistoryService:
         self.clock = clock
 
     def record(
-        self, session: Session, case_id: int, events: Sequence[NewEvent], *, actor: str, at: datetime | None = None
+        self,
+        session: Session,
+        case_id: int,
+        events: Sequence[NewEvent],
+        *,
+        actor: str,
+        at: datetime | None = None,
+        version: int | None = None,
+        state_delta: bytes | None = None,
     ) -> None:
-        """Write ``events`` of one case in the caller's transaction (one executemany)."""
+        """Write ``events`` of one case in the caller's transaction (one executemany).
+
+        A step of the case's process passes the case ``version`` it produced and what it changed in the
+        workflow state (``state_delta``, see engine/_store/serialization.py): the change rides on the last
+        event of the step, so the history and the per-step log are one table.
+        """
         if not events:
+            if state_delta is not None:
+                raise ValueError("a step's state changes need an event to ride on")
             return
         when = at or self.clock.now()
-        session.execute(
-            insert(_EVENTS),
-            [
-                {
-                    "case_id": case_id,
-                    "task_id": e.task_id,
-                    "kind": str(e.kind),
-                    "actor": actor,
-                    "at": when,
-                    "title": e.title,
-                    "section_code": e.section,
-                    "data": e.data,
-                }
-                for e in events
-            ],
-        )
+        rows: list[dict[str, Any]] = [
+            {
+                "case_id": case_id,
+                "task_id": e.task_id,
+                "kind": str(e.kind),
+                "actor": actor,
+                "at": when,
+                "title": e.title,
+                "section_code": e.section,
+                "data": e.data,
+                "version": version,
+                "state_delta": None,
+            }
+            for e in events
+        ]
+        rows[-1]["state_delta"] = state_delta
+        session.execute(_INSERT, rows)
 
     def _entries(self, session: Session, case_id: int, *, described: ProcessBundle | None = None) -> list[EventView]:
         """The case's history, oldest first; with ``described``, submitted forms are described by their

@@ -180,6 +180,7 @@ class IncidentService:
             return
         self.runtime.forget(case.id)
         case.definition_id = latest.id
+        session.flush()  # the step re-run next reads the case row with Core: it must see the new version
         try:
             self.runtime.load(session, case)
         except Exception as err:

@@ -2,9 +2,13 @@
 
 The parsed process of each deployed version is cached for the life of the process, and so is each case's
 workflow object, keyed by the case's row version: a warm case is never deserialised, and a case changed
-by another server (its version moved on) is reloaded from the database. A workflow is taken out of the
+by another server (its version moved on) is rebuilt from the database. A workflow is taken out of the
 cache while a transaction works on it and only put back after the commit, so a failed step can never
 leave a half-changed workflow behind.
+
+A step stores what it changed, not the case: the changed task dicts go into the history event written in
+the same transaction (``events.state_delta``), and a snapshot of the whole state (``cases.state``) is
+taken only when replaying the log since the last one would read more bytes than a snapshot holds.
 """
 
 from __future__ import annotations
@@ -34,9 +38,10 @@ from .._states import CASE_STATUS_LABELS, FINISHED_STATUSES, CaseStatus, EventKi
 from .._states import TaskState as TaskRowState
 from .._store.db import Database
 from .._store.models import NO_DUE_DATE, CaseRow, DefinitionRow, TaskRow
-from .._store.serialization import dump_state, load_state
+from .._store.serialization import StateLog, rebuild
 from .._time.clock import Clock
 from .._time.deadlines import Deadlines
+from .case_state import CaseState, insert_case, lock_case_state, read_log, update_case
 from .history import HistoryService, NewEvent
 
 __all__ = ["Runtime", "Step"]
@@ -52,6 +57,7 @@ class Step:
     events: list[NewEvent] = field(default_factory=list)
     # READY human tasks before the step: they are the case's open task rows, so no SELECT is needed.
     ready_before: dict[str, Any] = field(default_factory=dict)
+    applicant: dict[str, Any] | None = None  # a new case's application, written with its row
 
 
 # Bulk writes go through Core: one executemany per transaction, no ORM unit-of-work bookkeeping.
@@ -89,6 +95,8 @@ class Runtime:
         self._cases: OrderedDict[int, tuple[int, Any]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        # A new snapshot once the log since the last one outweighs this many snapshots (0: at every step).
+        self.snapshot_ratio = 4.0
 
     # -- process definitions ------------------------------------------------------------------------
     def bundle(self, session: Session, definition_id: int) -> ProcessBundle:
@@ -119,27 +127,35 @@ class Runtime:
             while len(self._cases) > self._cache_size:
                 self._cases.popitem(last=False)
 
-    def completed_nodes(self, session: Session, row: CaseRow) -> frozenset[str]:
+    def completed_nodes(self, session: Session, row: CaseRow | CaseState) -> frozenset[str]:
         """BPMN ids of every flow node the case has passed (scripts and gateways too), for the diagram.
 
         Reads the warm workflow when the cache holds this version, without taking it out; otherwise
-        restores the stored state once and leaves the cache alone (a read must not disturb writers).
+        rebuilds it once from the database and leaves the cache alone (a read must not disturb writers).
         """
+        assert row.id is not None
         with self._lock:
             entry = self._cases.get(row.id)
         bundle = self.bundle(session, row.definition_id)
-        if entry is not None and entry[0] == row.version:
-            workflow = entry[1]
-        else:
-            state = session.scalar(select(CaseRow.state).where(CaseRow.id == row.id)) or b""
-            workflow = load_state(
-                state, spec=bundle.spec, subprocess_specs=bundle.subprocess_specs, script_engine=self.script_engine
-            )
+        warm = entry is not None and entry[0] == row.version
+        workflow = entry[1] if entry is not None and warm else self._rebuild(session, row.id, bundle)
         return frozenset(
             bpmn_id
             for t in workflow.get_tasks(state=TaskState.COMPLETED)
             if (bpmn_id := t.task_spec.bpmn_id) and bpmn_id in bundle.nodes
         )
+
+    def _rebuild(self, session: Session, case_id: int, bundle: ProcessBundle) -> Any:
+        snapshot, changes = read_log(session, case_id)
+        workflow, log = rebuild(
+            snapshot,
+            changes,
+            spec=bundle.spec,
+            subprocess_specs=bundle.subprocess_specs,
+            script_engine=self.script_engine,
+        )
+        workflow.__dict__["_ow_log"] = log
+        return workflow
 
     def forget(self, case_id: int) -> None:
         with self._lock:
@@ -153,8 +169,8 @@ class Runtime:
         return workflow
 
     def lock_case(self, session: Session, case_id: int) -> CaseRow:
-        """The case row, locked for this transaction (FOR NO KEY UPDATE, as task completion locks it; SQLite
-        holds the write lock already)."""
+        """The case row as an ORM object, locked for this transaction (the legal clock's changes): FOR NO KEY
+        UPDATE, as every step locks it; SQLite holds the write lock already."""
         row = session.execute(
             select(CaseRow)
             .where(CaseRow.id == case_id)
@@ -163,16 +179,15 @@ class Runtime:
         ).scalar_one()
         return row
 
-    def load(self, session: Session, row: CaseRow) -> Any:
-        workflow = self._take(row.id, row.version)
+    def lock_state(self, session: Session, case_id: int) -> CaseState:
+        """The case row as the runtime steps it, locked for this transaction."""
+        return lock_case_state(session, case_id)
+
+    def load(self, session: Session, case: CaseRow | CaseState) -> Any:
+        assert case.id is not None
+        workflow = self._take(case.id, case.version)
         if workflow is None:
-            bundle = self.bundle(session, row.definition_id)
-            workflow = load_state(
-                row.state,
-                spec=bundle.spec,
-                subprocess_specs=bundle.subprocess_specs,
-                script_engine=self.script_engine,
-            )
+            workflow = self._rebuild(session, case.id, self.bundle(session, case.definition_id))
         return workflow
 
     @contextmanager
@@ -180,7 +195,9 @@ class Runtime:
         """Collect what happens to ``workflow`` (None for a new case) until ``save``."""
         step = Step(actor=actor, at=self.clock.now())
         if workflow is not None:
-            step.ready_before = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+            step.ready_before = {
+                str(t.id): t for t in _live_tasks(workflow) if t.state == TaskState.READY and t.task_spec.manual
+            }
         token = _current_step.set(step)
         try:
             yield step
@@ -202,20 +219,21 @@ class Runtime:
         step.completed.append(task)
         self.run_engine(workflow, step)
 
-    def save(self, session: Session, row: CaseRow, workflow: Any, step: Step) -> None:
-        """Write state, task rows, milestones and events of ``step``; bump the row version.
+    def save(self, session: Session, row: CaseState, workflow: Any, step: Step) -> None:
+        """Write the case's changed columns, task rows, milestones, events and state; bump the version.
 
-        A new case row is inserted here, once its first state is known (no INSERT-then-UPDATE). Task rows
-        and events are written with one executemany each.
+        A new case is inserted here, once its first state is known, with that state as its snapshot. Later
+        steps put what they changed into the last history event they write; task rows and events go in
+        with one executemany each.
         """
         bundle = self.bundle(session, row.definition_id)
         due_before = row.committed_due_at
         ready: dict[str, Any] = {}
         waiting: list[Any] = []
-        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        for task in _live_tasks(workflow):
             if task.state == TaskState.WAITING:
                 waiting.append(task)
-            elif task.task_spec.manual:
+            elif task.state == TaskState.READY and task.task_spec.manual:
                 ready[str(task.id)] = task
         for task in step.completed:
             milestone = _milestone(bundle, task)
@@ -223,15 +241,29 @@ class Runtime:
                 self._reach_milestone(row, bundle, milestone, task, step)
         self._update_status(row, workflow, bundle, step, ready.values())
         row.next_timer_at = earliest_timer(waiting)
-        row.state = dump_state(workflow)
         row.version = (row.version or 0) + 1
+        log: StateLog | None = workflow.__dict__.get("_ow_log")
         if row.id is None:
-            session.add(row)
-        session.flush()
+            log = StateLog(None)
+            insert_case(session, row, applicant=step.applicant or {}, state=log.snapshot(workflow))
+            row.state_version = row.version
+            delta = None
+        else:
+            if log is None:  # not rebuilt by this runtime (cannot happen on the service paths)
+                raise WorkflowError(f"case {row.case_no}: workflow without its state log")
+            delta = log.step(workflow)
+            snapshot = None
+            if delta is not None and (not step.events or log.wants_snapshot(self.snapshot_ratio)):
+                snapshot, delta = log.snapshot(workflow), None
+            update_case(session, row, state=snapshot)
+        workflow.__dict__["_ow_log"] = log
+        assert row.id is not None  # inserted above when new
         if row.committed_due_at != due_before and step.ready_before:
             self.resort_tasks(session, row)
         self._sync_tasks(session, row, ready, bundle, step)
-        self.history.record(session, row.id, step.events, actor=step.actor, at=step.at)
+        self.history.record(
+            session, row.id, step.events, actor=step.actor, at=step.at, version=row.version, state_delta=delta
+        )
         if not workflow.completed:  # a finished case is read from its rows, never run again
             session.info.setdefault("after_commit", []).append((row.id, row.version, workflow))
 
@@ -255,7 +287,7 @@ class Runtime:
             self.forget(case_id)
 
     def _sync_tasks(
-        self, session: Session, row: CaseRow, ready: dict[str, Any], bundle: ProcessBundle, step: Step
+        self, session: Session, row: CaseState, ready: dict[str, Any], bundle: ProcessBundle, step: Step
     ) -> None:
         completed_ids = {str(t.id) for t in step.completed}
         closed: list[dict[str, Any]] = []
@@ -302,7 +334,7 @@ class Runtime:
         if new_rows:
             session.execute(insert(_TASKS), new_rows)
 
-    def resort_tasks(self, session: Session, row: CaseRow) -> None:
+    def resort_tasks(self, session: Session, row: CaseRow | CaseState) -> None:
         """Copy a changed committed due date onto the case's open tasks (the worklist sorts on it)."""
         session.execute(
             update(_TASKS)
@@ -310,7 +342,7 @@ class Runtime:
             .values(sort_due=row.committed_due_at or NO_DUE_DATE)
         )
 
-    def _reach_milestone(self, row: CaseRow, bundle: ProcessBundle, milestone: str, task: Any, step: Step) -> None:
+    def _reach_milestone(self, row: CaseState, bundle: ProcessBundle, milestone: str, task: Any, step: Step) -> None:
         label = MILESTONES.get(milestone, milestone)
         if milestone == "accepted" and row.accepted_at is None:
             # The legal clock starts at acceptance (行政许可法 Art. 32/42); 补正 time before it does not count.
@@ -322,7 +354,7 @@ class Runtime:
         step.events.append(NewEvent(EventKind.MILESTONE, label, task_id=str(task.id), data={"milestone": milestone}))
 
     def _update_status(
-        self, row: CaseRow, workflow: Any, bundle: ProcessBundle, step: Step, ready: Iterable[Any]
+        self, row: CaseState, workflow: Any, bundle: ProcessBundle, step: Step, ready: Iterable[Any]
     ) -> None:
         if row.status in FINISHED_STATUSES:
             return
@@ -365,6 +397,19 @@ class Runtime:
             step.events.append(NewEvent(EventKind.RESULT_SHARED, f"推送审管信息: {department}", data=receipt))
             receipt["shared_at"] = step.at.isoformat()
         return receipt
+
+
+def _live_tasks(workflow: Any) -> list[Any]:
+    """READY and WAITING tasks of the workflow and its subprocesses, in the order they were created.
+
+    ``get_tasks`` walks the tree with an iterator object per call; a scan of the task maps is several times
+    cheaper, and nothing here depends on the tree order.
+    """
+    live = TaskState.READY | TaskState.WAITING
+    found = [t for t in workflow.tasks.values() if t._state & live]
+    for sub in workflow.subprocesses.values():
+        found.extend(t for t in sub.tasks.values() if t._state & live)
+    return found
 
 
 def _milestone(bundle: ProcessBundle, task: Any) -> str | None:

@@ -12,11 +12,10 @@ moment, exactly one wins.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import ColumnElement, Subquery, exists, func, or_, select, union_all, update
+from sqlalchemy import ColumnElement, Subquery, Table, bindparam, exists, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from .._config.forms import validate_data
@@ -25,6 +24,7 @@ from .._states import EventKind, TaskState
 from .._store.db import Database
 from .._store.models import CaseRow, SectionRow, TaskRow, UserRow, UserSectionRow
 from .._time.clock import Clock
+from .case_state import CASE_COLUMNS, CASES, CaseState
 from .history import NewEvent
 from .incidents import IncidentService
 from .runtime import Runtime, task_uuid
@@ -40,6 +40,43 @@ __all__ = ["COUNT_CAP", "TaskService", "like_pattern"]
 # worklist costs the same with 30 or 30,000 open tasks ("1000+").
 COUNT_CAP = 1000
 _ORDER = (TaskRow.sort_due, TaskRow.created_at, TaskRow.id)
+
+_TASKS = cast(Table, TaskRow.__table__)
+_TASK_COLUMNS = tuple(
+    _TASKS.c[name]
+    for name in (
+        "id",
+        "name",
+        "bpmn_id",
+        "lane",
+        "section_code",
+        "form",
+        "state",
+        "claimed_by",
+        "created_at",
+        "due_at",
+        "completed_by",
+    )
+)
+_MEMBER = (
+    select(UserSectionRow.section_code)
+    .join(UserRow, UserRow.id == UserSectionRow.user_id)
+    .where(UserRow.username == bindparam("user"), UserRow.active.is_(True))
+    .where(UserSectionRow.section_code == _TASKS.c.section_code)
+    .exists()
+)
+# Built once (a statement object keeps its cache key): the task, its case locked, and the membership check.
+_FIND_AND_LOCK = (
+    select(*_TASK_COLUMNS, *CASE_COLUMNS, _MEMBER.label("is_member"))
+    .join(CASES, CASES.c.id == _TASKS.c.case_id)
+    .where(_TASKS.c.id == bindparam("tid"))
+    # Only the case row is locked, and FOR NO KEY UPDATE: every step of a case takes this one lock first, so
+    # two steps never hold task rows the other needs (a timer firing in one step cancels the task the other
+    # completes: a deadlock on PostgreSQL when task rows were locked too), and a claim's history row, whose
+    # foreign key takes KEY SHARE on the case, is never blocked by it.
+    .with_for_update(of=CASES, key_share=True)
+)
+_TASK_NOW = select(_TASKS.c.state, _TASKS.c.completed_by).where(_TASKS.c.id == bindparam("tid"))
 
 
 def like_pattern(text: str) -> str:
@@ -193,7 +230,7 @@ class TaskService:
     def _set_claim(self, task_id: str, *, user: str, claim: bool) -> TaskView:
         with self.db.writing() as session:
             row = self._task_row(session, task_id)
-            self._check_member(session, row, user)
+            self._check_member(session, row.section_code, row.name, row.id, user)
             if row.state != TaskState.READY:
                 raise ConflictError(
                     f"task '{row.name}' ({task_id}) is already {row.state}", task_id=task_id, state=row.state
@@ -246,71 +283,81 @@ class TaskService:
     def _complete_in(self, session: Session, task_id: str, user: str, data: dict[str, Any]) -> TaskView:
         """``complete`` inside the caller's ``runtime.transaction()``."""
         uid = task_uuid(task_id)
-        # One statement finds the task, locks its case (and the task row) and says whether the user works
-        # in the task's section; the reason is looked up only when the answer is no.
-        member = (
-            select(UserSectionRow.section_code)
-            .join(UserRow, UserRow.id == UserSectionRow.user_id)
-            .where(UserRow.username == user, UserRow.active.is_(True))
-            .where(UserSectionRow.section_code == TaskRow.section_code)
-            .exists()
-        )
-        found = session.execute(
-            select(TaskRow, CaseRow, member)
-            .join(CaseRow, CaseRow.id == TaskRow.case_id)
-            .where(TaskRow.id == str(uid))
-            # Only the case row is locked, and FOR NO KEY UPDATE: every step of a case takes this one lock
-            # first, so two steps never hold task rows the other needs (a timer firing in one step cancels
-            # the task the other completes: a deadlock on PostgreSQL when task rows were locked too), and
-            # a claim's history row, whose foreign key takes KEY SHARE on the case, is never blocked by it.
-            .with_for_update(of=CaseRow, key_share=True)
-            .execution_options(populate_existing=True)
-        ).first()
+        # One statement finds the task, locks its case and says whether the user works in the task's
+        # section; the reason is looked up only when the answer is no. Core, built once: no ORM object is
+        # loaded or flushed while a case steps.
+        found = session.execute(_FIND_AND_LOCK, {"tid": str(uid), "user": user}).first()
         if found is None:
             raise NotFoundError.unknown("task", task_id)
-        row, case, is_member = found
-        if not is_member:
-            self._check_member(session, row, user)
-        if row.state != TaskState.READY:
-            by = f" by {row.completed_by}" if row.completed_by else ""
+        case = CaseState.from_row(found)
+        if not found.is_member:
+            self._check_member(session, found.section_code, found.name, found.id, user)
+        if found.state != TaskState.READY:
+            by = f" by {found.completed_by}" if found.completed_by else ""
             raise ConflictError(
-                f"task '{row.name}' ({task_id}) was already {row.state}{by}", task_id=task_id, state=row.state
+                f"task '{found.name}' ({task_id}) was already {found.state}{by}", task_id=task_id, state=found.state
             )
-        if row.claimed_by and row.claimed_by != user:
+        if found.claimed_by and found.claimed_by != user:
             raise PermissionDeniedError(
-                f"task '{row.name}' ({task_id}) is claimed by {row.claimed_by}",
+                f"task '{found.name}' ({task_id}) is claimed by {found.claimed_by}",
                 user=user,
                 what=f"complete task {task_id}",
             )
         bundle = self.runtime.bundle(session, case.definition_id)
-        schema = bundle.forms.get(row.form) if row.form else None
+        schema = bundle.forms.get(found.form) if found.form else None
         if schema is not None:
-            validate_data(schema, data, context=f"task '{row.name}' form {row.form}")
+            validate_data(schema, data, context=f"task '{found.name}' form {found.form}")
         elif data:
             raise ValidationError(
-                f"task '{row.name}'", [FieldError("(form)", "this task has no form and takes no data")]
+                f"task '{found.name}'", [FieldError("(form)", "this task has no form and takes no data")]
             )
         workflow = self.runtime.load(session, case)
         task = workflow.get_task_from_id(uid)
         if task is None or task.state != SpiffState.READY:
+            assert case.id is not None
             self.runtime.forget(case.id)
-            session.refresh(row)  # the task row as it is now, not as before the case lock was granted
-            if row.state != TaskState.READY:
-                by = f" by {row.completed_by}" if row.completed_by else ""
+            # The task row as it is now, not as it was before the case lock was granted.
+            now = session.execute(_TASK_NOW, {"tid": found.id}).one()
+            if now.state != TaskState.READY:
+                by = f" by {now.completed_by}" if now.completed_by else ""
                 raise ConflictError(
-                    f"task '{row.name}' ({task_id}) was already {row.state}{by}", task_id=task_id, state=row.state
+                    f"task '{found.name}' ({task_id}) was already {now.state}{by}", task_id=task_id, state=now.state
                 )
-            raise ConflictError(f"task '{row.name}' ({task_id}) is no longer ready", task_id=task_id, state="not ready")
+            raise ConflictError(
+                f"task '{found.name}' ({task_id}) is no longer ready", task_id=task_id, state="not ready"
+            )
         with self.runtime.stepping(user, workflow) as step:
             step.events.append(
                 NewEvent(
-                    EventKind.TASK_COMPLETED, row.name, task_id=row.id, section=row.section_code, data={"form": data}
+                    EventKind.TASK_COMPLETED,
+                    found.name,
+                    task_id=found.id,
+                    section=found.section_code,
+                    data={"form": data},
                 )
             )
             self.runtime.run_user_task(workflow, task, data, step)
             self.runtime.save(session, case, workflow, step)
         # The row was closed with a bulk UPDATE; report it as it now stands without reading it back.
-        return replace(task_view(row, case), state=TaskState.COMPLETED, completed_at=step.at, completed_by=user)
+        return TaskView(
+            id=found.id,
+            case_no=case.case_no,
+            name=found.name,
+            bpmn_id=found.bpmn_id,
+            lane=found.lane,
+            section=found.section_code,
+            form=found.form,
+            state=TaskState.COMPLETED,
+            claimed_by=found.claimed_by,
+            created_at=found.created_at,
+            due_at=found.due_at,
+            completed_at=step.at,
+            completed_by=user,
+            matter=case.matter_key,
+            applicant=case.applicant_name,
+            case_due_at=case.committed_due_at,
+            case_paused=case.paused_at is not None,
+        )
 
     # -- reassigning --------------------------------------------------------------------------------
     def set_assignee(self, task_id: str, *, by: UserAccount, to: str | None) -> TaskView:
@@ -363,7 +410,7 @@ class TaskService:
             raise NotFoundError.unknown("task", task_id)
         return row
 
-    def _check_member(self, session: Session, row: TaskRow, user: str) -> None:
+    def _check_member(self, session: Session, section_code: str | None, name: str, task_id: str, user: str) -> None:
         sections = set(
             session.scalars(
                 select(UserSectionRow.section_code)
@@ -371,15 +418,15 @@ class TaskService:
                 .where(UserRow.username == user, UserRow.active.is_(True))
             )
         )
-        if row.section_code in sections:
+        if section_code in sections:
             return
         if not sections and session.scalar(select(UserRow.id).where(UserRow.username == user)) is None:
             raise NotFoundError.unknown("user", user)
         mine = ", ".join(sorted(sections)) or "none"
         raise PermissionDeniedError(
-            f"task '{row.name}' belongs to section '{row.section_code}'; {user} works in: {mine}",
+            f"task '{name}' belongs to section '{section_code}'; {user} works in: {mine}",
             user=user,
-            what=f"act on task {row.id}",
+            what=f"act on task {task_id}",
         )
 
     def _section_unknown(self, session: Session, section: str) -> bool:

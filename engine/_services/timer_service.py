@@ -74,7 +74,7 @@ class TimerService:
         return fired
 
     def fire_case(self, session: Session, case_id: int, now: datetime, actor: str) -> list[FiredTimer]:
-        row = self.runtime.lock_case(session, case_id)
+        row = self.runtime.lock_state(session, case_id)
         if row.next_timer_at is None or row.next_timer_at > now:
             return []  # another runner got here first
         workflow = self.runtime.load(session, row)

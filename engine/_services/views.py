@@ -11,6 +11,7 @@ from .._config.catalogue import Material, Matter
 from .._config.describe import Described
 from .._states import CASE_STATUS_LABELS
 from .._store.models import CaseRow, TaskRow
+from .case_state import CaseState
 
 __all__ = [
     "CaseSummary",
@@ -211,7 +212,7 @@ def task_view(row: TaskRow, case: CaseRow) -> TaskView:
     )
 
 
-def summary_of(row: CaseRow, matter_name: str, version: int) -> CaseSummary:
+def summary_of(row: CaseRow | CaseState, matter_name: str, version: int) -> CaseSummary:
     """The summary of a loaded case row."""
     return CaseSummary(
         case_no=row.case_no,

@@ -136,7 +136,10 @@ class CaseRow(Base):
     next_timer_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     paused_at: Mapped[datetime | None] = mapped_column(default=None)  # the legal clock stands still
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The last snapshot of the workflow state, taken at ``state_version``; the steps after it are replayed
+    # from the history (``events.state_delta``), see engine/_store/serialization.py.
     state: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    state_version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class TaskRow(Base):
@@ -180,6 +183,10 @@ class EventRow(Base):
     title: Mapped[str] = mapped_column(String(300), default="")
     section_code: Mapped[str | None] = mapped_column(String(32), default=None)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The case version the step that wrote this event produced, and (on one event per step) what the step
+    # changed in the workflow state: the history and the per-step log are one table.
+    version: Mapped[int | None] = mapped_column(Integer, default=None)
+    state_delta: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
 
 
 class CounterRow(Base):

@@ -1,8 +1,15 @@
-"""Workflow state without the process spec.
+"""Workflow state without the process spec, stored as a snapshot plus the changes of each later step.
 
 SpiffWorkflow's stock serializer embeds the whole parsed spec in every instance (more than half the bytes
 of a small process) and rebuilds it on every load. A case here stores only its own task tree and data;
 the spec comes from the in-process cache of the deployed version it runs on.
+
+A step does not store the whole tree again: ``StateLog.step`` compares the tree's dict form with the one
+stored before and keeps what changed (new and changed task dicts, removed task ids, changed workflow
+fields; subprocesses the same way, recursively). ``rebuild`` applies the changes recorded since the
+snapshot, in order, to the snapshot's dict and restores the workflow from the result, as Zeebe replays
+the events of its log onto its last snapshot: the state changes are replayed, not the commands, so a
+rebuild does not depend on the clock, the calendar or the scripts giving the same answer twice.
 """
 
 from __future__ import annotations
@@ -20,7 +27,16 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-__all__ = ["STATE_FORMAT", "dump_state", "load_state"]
+__all__ = [
+    "STATE_FORMAT",
+    "StateLog",
+    "apply_changes",
+    "decode_changes",
+    "dump_state",
+    "fold_log",
+    "load_state",
+    "rebuild",
+]
 
 STATE_FORMAT = "ow1"  # bump when the stored layout changes; Spiff's own version rides inside
 
@@ -40,12 +56,15 @@ class _CachingTaskConverter(TaskConverter):  # type: ignore[misc]
         if not task.state & _FINAL:
             result: dict[str, Any] = super().to_dict(task)
             return result
-        cache: dict[Any, tuple[float, dict[str, Any]]] = task.workflow.__dict__.setdefault("_ow_task_dicts", {})
+        cache: dict[Any, tuple[float, list[Any], dict[str, Any]]] = task.workflow.__dict__.setdefault(
+            "_ow_task_dicts", {}
+        )
         hit = cache.get(task.id)
-        if hit is not None and hit[0] == task.last_state_change:
-            return hit[1]
+        # A finished task's children may still be dropped (a cancelled branch), so they are part of the key.
+        if hit is not None and hit[0] == task.last_state_change and hit[1] == task._children:
+            return hit[2]
         dct: dict[str, Any] = super().to_dict(task)
-        cache[task.id] = (task.last_state_change, dct)
+        cache[task.id] = (task.last_state_change, list(task._children), dct)
         return dct
 
 
@@ -98,3 +117,168 @@ def load_state(blob: bytes, *, spec: Any, subprocess_specs: Any, script_engine: 
     workflow = _REGISTRY.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
     workflow.script_engine = script_engine
     return workflow
+
+
+# -- the per-step log ------------------------------------------------------------------------------------
+_NESTED = ("tasks", "subprocesses")
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """What turns ``before`` into ``after``: changed top-level fields, and per task / subprocess id the new
+    value (``None`` for a removed one). Unchanged finished tasks are the very same dict objects (the
+    converter caches them), so most of the tree is skipped by identity before any comparison."""
+    changes: dict[str, Any] = {}
+    for key, value in after.items():
+        if key in _NESTED:
+            continue
+        if key not in before or before[key] != value:
+            changes[key] = value
+    old_tasks: dict[str, Any] = before.get("tasks", {})
+    new_tasks: dict[str, Any] = after.get("tasks", {})
+    tasks: dict[str, Any] = {}
+    for task_id, task in new_tasks.items():
+        old = old_tasks.get(task_id)
+        if old is not task and old != task:
+            tasks[task_id] = task
+    for task_id in old_tasks.keys() - new_tasks.keys():
+        tasks[task_id] = None
+    if tasks:
+        changes["tasks"] = tasks
+    old_subs: dict[str, Any] = before.get("subprocesses", {})
+    new_subs: dict[str, Any] = after.get("subprocesses", {})
+    subs: dict[str, Any] = {}
+    for sub_id, sub in new_subs.items():
+        if sub_id not in old_subs:
+            subs[sub_id] = {"new": sub}
+        elif sub_changes := _diff(old_subs[sub_id], sub):
+            subs[sub_id] = {"changes": sub_changes}
+    for sub_id in old_subs.keys() - new_subs.keys():
+        subs[sub_id] = None
+    if subs:
+        changes["subprocesses"] = subs
+    return changes
+
+
+def apply_changes(state: dict[str, Any], changes: dict[str, Any]) -> None:
+    """Apply one step's recorded changes to a stored dict, in place (the inverse of ``_diff``)."""
+    for key, value in changes.items():
+        if key == "tasks":
+            tasks = state.setdefault("tasks", {})
+            for task_id, task in value.items():
+                if task is None:
+                    tasks.pop(task_id, None)
+                else:
+                    tasks[task_id] = task
+        elif key == "subprocesses":
+            subs = state.setdefault("subprocesses", {})
+            for sub_id, change in value.items():
+                if change is None:
+                    subs.pop(sub_id, None)
+                elif "new" in change:
+                    subs[sub_id] = change["new"]
+                else:
+                    apply_changes(subs[sub_id], change["changes"])
+        else:
+            state[key] = value
+
+
+def _encode(value: Any) -> bytes:
+    return zlib.compress(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS), 1)
+
+
+def _decode(blob: bytes) -> Any:
+    return orjson.loads(zlib.decompress(blob))
+
+
+# zlib looks back at most 32 KiB, so only the end of a larger snapshot can serve as the preset dictionary.
+_WINDOW = 32 * 1024
+
+
+def _encode_changes(changes: dict[str, Any], snapshot_json: bytes) -> bytes:
+    """A step's changes, compressed with the case's snapshot as zlib's preset dictionary: the data every
+    task carries a copy of (application, matter) is in the snapshot already, so a step pays for what is
+    new in it, not for the copies."""
+    packer = zlib.compressobj(6, zdict=snapshot_json[-_WINDOW:])
+    return packer.compress(orjson.dumps(changes, option=orjson.OPT_NON_STR_KEYS)) + packer.flush()
+
+
+def decode_changes(blob: bytes, snapshot_json: bytes) -> dict[str, Any]:
+    """One step's changes, given the JSON of the snapshot they were recorded against."""
+    unpacker = zlib.decompressobj(zdict=snapshot_json[-_WINDOW:])
+    result: dict[str, Any] = orjson.loads(unpacker.decompress(blob) + unpacker.flush())
+    return result
+
+
+class StateLog:
+    """What a case's stored state looks like now, so the next step can store only what it changed.
+
+    It lives beside the workflow in the runtime's cache. ``stored`` is the dict form last written (the
+    snapshot plus every change since); ``since_snapshot`` counts the bytes of the changes written after the
+    snapshot, so the runtime can take a new snapshot when replaying would read more than a snapshot.
+    """
+
+    __slots__ = ("since_snapshot", "snapshot_bytes", "snapshot_json", "stored")
+
+    def __init__(
+        self,
+        stored: dict[str, Any] | None,
+        *,
+        snapshot_json: bytes = b"",
+        snapshot_bytes: int = 0,
+        since_snapshot: int = 0,
+    ) -> None:
+        self.stored = stored
+        self.snapshot_json = snapshot_json  # the preset dictionary of the changes recorded after it
+        self.snapshot_bytes = snapshot_bytes
+        self.since_snapshot = since_snapshot
+
+    def step(self, workflow: Any) -> bytes | None:
+        """The compressed changes of the workflow since the last ``step`` or ``snapshot`` (None: nothing)."""
+        current = _SERIALIZER.to_dict(workflow)
+        if self.stored is None:
+            raise ValueError("a new case starts with a snapshot")
+        changes = _diff(self.stored, current)
+        self.stored = current
+        if not changes:
+            return None
+        blob = _encode_changes(changes, self.snapshot_json)
+        self.since_snapshot += len(blob)
+        return blob
+
+    def snapshot(self, workflow: Any) -> bytes:
+        """The whole state (for ``cases.state``); later steps are stored relative to it."""
+        current = _SERIALIZER.to_dict(workflow)
+        text = orjson.dumps({**current, _SERIALIZER.VERSION_KEY: _SERIALIZER.VERSION}, option=orjson.OPT_NON_STR_KEYS)
+        blob = zlib.compress(text, 1)
+        self.stored, self.snapshot_json = current, text
+        self.snapshot_bytes, self.since_snapshot = len(blob), 0
+        return blob
+
+    def wants_snapshot(self, ratio: float = 1.0) -> bool:
+        """Replaying the log would read more than ``ratio`` times what a fresh snapshot weighs."""
+        return self.since_snapshot > ratio * max(self.snapshot_bytes, 4096)
+
+
+def fold_log(snapshot: bytes, changes: list[bytes]) -> bytes:
+    """One snapshot holding ``snapshot`` plus ``changes`` (no SpiffWorkflow involved: dicts only)."""
+    text = zlib.decompress(snapshot)
+    dct = orjson.loads(text)
+    for blob in changes:
+        apply_changes(dct, decode_changes(blob, text))
+    return _encode(dct)
+
+
+def rebuild(
+    snapshot: bytes, changes: list[bytes], *, spec: Any, subprocess_specs: Any, script_engine: Any
+) -> tuple[Any, StateLog]:
+    """The workflow of a snapshot plus the changes recorded after it, and its ``StateLog``."""
+    text = zlib.decompress(snapshot)
+    dct = orjson.loads(text)
+    _SERIALIZER.migrate(dct)
+    for blob in changes:
+        apply_changes(dct, decode_changes(blob, text))
+    workflow = _REGISTRY.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
+    workflow.script_engine = script_engine
+    log = StateLog(None, snapshot_json=text, snapshot_bytes=len(snapshot), since_snapshot=sum(len(b) for b in changes))
+    log.stored = _SERIALIZER.to_dict(workflow)
+    return workflow, log
