@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, literal, null, select, union_all, update
+from sqlalchemy import Table, bindparam, insert, literal, null, select, union_all, update
 from sqlalchemy.orm import Session
 
 from .._store.models import CaseRow, EventRow
@@ -67,7 +67,7 @@ _CHANGING = (
 def lock_case_state(session: Session, case_id: int) -> CaseState:
     """The case, locked for this transaction (FOR NO KEY UPDATE, the one lock every step of a case takes
     first; SQLite holds the write lock already)."""
-    row = session.execute(select(*CASE_COLUMNS).where(CASES.c.id == case_id).with_for_update(key_share=True)).one()
+    row = session.execute(_LOCK, {"cid": case_id}).one()
     return CaseState.from_row(row)
 
 
@@ -79,13 +79,26 @@ def insert_case(session: Session, case: CaseState, *, applicant: dict[str, Any],
     return case_id
 
 
+# Built once: a statement object keeps its cache key, so executing it again skips compiling and keying.
+_UPDATE = update(CASES).where(CASES.c.id == bindparam("cid")).values({n: bindparam(n) for n in _CHANGING})
+_UPDATE_SNAPSHOT = (
+    update(CASES)
+    .where(CASES.c.id == bindparam("cid"))
+    .values({**{n: bindparam(n) for n in _CHANGING}, "state": bindparam("state"), "state_version": bindparam("sv")})
+)
+_LOCK = select(*CASE_COLUMNS).where(CASES.c.id == bindparam("cid")).with_for_update(key_share=True)
+
+
 def update_case(session: Session, case: CaseState, *, state: bytes | None) -> None:
     """Write what a step changed; ``state`` is a new snapshot (None: the step's changes went to the log)."""
     values: dict[str, Any] = {name: getattr(case, name) for name in _CHANGING}
-    if state is not None:
-        values.update(state=state, state_version=case.version)
-        case.state_version = case.version
-    session.execute(update(CASES).where(CASES.c.id == case.id).values(values))
+    values["cid"] = case.id
+    if state is None:
+        session.execute(_UPDATE, values)
+        return
+    values.update(state=state, sv=case.version)
+    case.state_version = case.version
+    session.execute(_UPDATE_SNAPSHOT, values)
 
 
 def read_log(session: Session, case_id: int) -> tuple[bytes, list[bytes]]:

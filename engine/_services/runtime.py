@@ -63,6 +63,13 @@ class Step:
 # Bulk writes go through Core: one executemany per transaction, no ORM unit-of-work bookkeeping.
 _TASKS = cast(Table, TaskRow.__table__)
 
+_CLOSE_TASKS = (
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("tid"))
+    .values(state=bindparam("state"), completed_at=bindparam("at"), completed_by=bindparam("by"))
+)
+_INSERT_TASKS = insert(_TASKS)
+
 _current_step: ContextVar[Step | None] = ContextVar("onewindow_step", default=None)
 
 
@@ -301,12 +308,7 @@ class Runtime:
                 name = _task_name(bundle, task)
                 step.events.append(NewEvent(EventKind.TASK_CANCELLED, name, task_id=task_id))
         if closed:
-            session.execute(
-                update(_TASKS)
-                .where(_TASKS.c.id == bindparam("tid"))
-                .values(state=bindparam("state"), completed_at=bindparam("at"), completed_by=bindparam("by")),
-                closed,
-            )
+            session.execute(_CLOSE_TASKS, closed)
         new_rows = []
         for task_id, task in ready.items():
             if task_id in step.ready_before:
@@ -332,7 +334,7 @@ class Runtime:
                 }
             )
         if new_rows:
-            session.execute(insert(_TASKS), new_rows)
+            session.execute(_INSERT_TASKS, new_rows)
 
     def resort_tasks(self, session: Session, row: CaseRow | CaseState) -> None:
         """Copy a changed committed due date onto the case's open tasks (the worklist sorts on it)."""
