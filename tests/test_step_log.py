@@ -18,8 +18,7 @@ from onewindow.engine import Database, Engine, FixedClock
 from onewindow.engine._store.models import CaseRow, EventRow
 from onewindow.engine._store.serialization import _build_registry, apply_changes, decode_changes, dump_state
 
-from .conftest import ALL_FI_MATERIALS, FI, FI_APPLICANT, make_engine, open_tasks
-from .test_legal_clock import china
+from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, china, make_engine, open_tasks
 
 FRESH = BpmnWorkflowSerializer(registry=_build_registry(cache_finished_tasks=False))
 
