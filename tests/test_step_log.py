@@ -184,9 +184,9 @@ def test_database_of_the_full_state_layout_runs_its_cases_after_upgrade(tmp_path
     case_no = source.cases.start(FI, FI_APPLICANT, actor="lijing").case_no
     cid = case_id(source, case_no)
     workflow = source.runtime._cases[cid][1]
-    old_state = dump_state(workflow)  # the full-state layout of revision 0003
+    old_state = dump_state(workflow)  # the full-state layout before revision 0005
     old = Database(f"sqlite:///{tmp_path / 'old.db'}")
-    old.upgrade("0003")
+    old.upgrade("0004")
     tables = ["sections", "departments", "users", "user_sections", "process_definitions", "counters"]
     with source.db.engine.connect() as src, old.engine.begin() as dst:
         for table in [*tables, "cases", "tasks", "events"]:
@@ -242,7 +242,7 @@ def test_downgrade_folds_the_log_into_the_snapshot(tmp_path: Any, clock: FixedCl
     engine.tasks.complete(review.id, user="chenjie", data=ANSWERS["Task_InvestmentCoReview"])
     cid = case_id(engine, case_no)
     expected = serialised(engine.runtime._cases[cid][1])
-    downgrade(engine.db, "0003")
+    downgrade(engine.db, "0004")
     with engine.db.engine.connect() as conn:
         state = conn.execute(text("SELECT state FROM cases WHERE id = :c"), {"c": cid}).scalar_one()
         assert conn.execute(text("SELECT count(*) FROM tasks")).scalar_one() > 0  # nothing cascaded away

@@ -30,7 +30,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Fold each case's log into its snapshot, so the full-state layout of 0003 holds every running case."""
+    """Fold each case's log into its snapshot, so the full-state layout of 0004 holds every running case."""
     from onewindow.engine._store.serialization import fold_log
 
     conn = op.get_bind()
