@@ -8,10 +8,18 @@ import builtins
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .script_guards import CONTAINERS, Guard, MethodGuard, ScriptBudgetExceeded, ScriptViolation, char_width
+from .script_guards import (
+    CONTAINERS,
+    CURRENT_GUARD,
+    Guard,
+    MethodGuard,
+    ScriptBudgetExceeded,
+    ScriptViolation,
+    char_width,
+)
 from .script_policy import SAFE_EXCEPTION_NAMES
 
-__all__ = ["METHOD_GUARDS", "safe_builtins"]
+__all__ = ["METHOD_GUARDS", "SAFE_BUILTINS", "safe_builtins"]
 
 
 # -- methods that can build much more than they are given, or walk through nested values ---------------
@@ -193,3 +201,16 @@ def safe_builtins(g: Guard) -> dict[str, Any]:
         "False": False,
         "None": None,
     }
+
+
+class _Current:
+    """Stands for the guard of the running evaluation, so the builtins are built once, not per evaluation."""
+
+    def __getattr__(self, name: str) -> Any:
+        guard = CURRENT_GUARD.get(None)
+        if guard is None:
+            raise ScriptViolation("a script builtin was called outside a script")
+        return getattr(guard, name)
+
+
+SAFE_BUILTINS: dict[str, Any] = safe_builtins(_Current())  # type: ignore[arg-type]

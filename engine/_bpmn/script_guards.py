@@ -23,9 +23,12 @@ script cannot carry on; the budget exceptions are not among the exception classe
 from __future__ import annotations
 
 import operator
+import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +36,7 @@ from .script_policy import METHODS
 
 __all__ = [
     "CONTAINERS",
+    "CURRENT_GUARD",
     "Guard",
     "MethodGuard",
     "ScriptBudgetExceeded",
@@ -80,10 +84,19 @@ _BIG = 1 << 20  # from this predicted size on, also look at the clock and the pr
 _PAGE = 4096
 
 
+_statm: tuple[int, int] | None = None  # (pid, open descriptor of /proc/self/statm): one pread per look
+_statm_lock = threading.Lock()
+
+
 def _rss_bytes() -> int:
+    """The process's resident memory (0 where /proc is not there)."""
+    global _statm
     try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[1]) * _PAGE
+        known = _statm
+        if known is None or known[0] != os.getpid():  # first look, or a forked worker
+            with _statm_lock:
+                known = _statm = (os.getpid(), os.open("/proc/self/statm", os.O_RDONLY))
+        return int(os.pread(known[1], 128, 0).split()[1]) * _PAGE
     except (OSError, ValueError, IndexError):
         return 0
 
@@ -164,7 +177,7 @@ MethodGuard = Callable[["Guard", Any, Any, tuple[Any, ...], dict[str, Any]], Any
 
 
 class Guard:
-    """The budget and the hooks of one evaluation."""
+    """The budget and the hooks of one evaluation (``CURRENT_GUARD`` while it runs, for the builtins)."""
 
     def __init__(self, limits: ScriptLimits, methods: Mapping[tuple[type, str], MethodGuard] | None = None) -> None:
         self.limits = limits
@@ -324,8 +337,15 @@ class Guard:
             )
 
     def compare(self, ops: tuple[str, ...], *operands: Any) -> Any:
+        # Only two containers compare element by element (a scalar against a list stops at each element's
+        # type): then both are measured, shared references counted as copies.
+        if len(ops) == 1:  # the common case, without the loop
+            a, b = operands
+            if type(a) in CONTAINERS and type(b) in CONTAINERS:
+                self.check_items(a, b, what="a comparison")
+            return _CMP[ops[0]](a, b)
         containers = [o for o in operands if type(o) in CONTAINERS]
-        if len(containers) >= 2 or (containers and any(op in ("in", "not in") for op in ops)):
+        if len(containers) >= 2:
             self.check_items(*containers, what="a comparison")
         left = operands[0]
         result: Any = True
@@ -358,3 +378,7 @@ class Guard:
         if any(type(i) in CONTAINERS for i in items):
             self.check_items(items, what="a tuple")
         return items
+
+
+CURRENT_GUARD: ContextVar[Guard] = ContextVar("onewindow_script_guard")
+"""The guard of the evaluation running in this thread: the builtins are built once and ask it."""

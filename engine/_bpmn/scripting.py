@@ -22,8 +22,8 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 from .._time.clock import Clock, SystemClock
 from .._time.deadlines import CalendarSource, calendar_source
 from .._time.workcalendar import WorkCalendar
-from .script_builtins import METHOD_GUARDS, safe_builtins
-from .script_guards import Guard, ScriptBudgetExceeded, ScriptLimits, ScriptViolation
+from .script_builtins import METHOD_GUARDS, SAFE_BUILTINS
+from .script_guards import CURRENT_GUARD, Guard, ScriptBudgetExceeded, ScriptLimits, ScriptViolation
 from .script_policy import ScriptRejected, compile_guarded
 
 __all__ = [
@@ -39,7 +39,9 @@ __all__ = [
     "check_script",
 ]
 
-SAFE_BUILTIN_NAMES = sorted(safe_builtins(Guard(ScriptLimits())))
+SAFE_BUILTIN_NAMES = sorted(SAFE_BUILTINS)
+# Names in a script's scope that are not its data: never copied back into the task.
+_NOT_DATA = frozenset(SAFE_BUILTINS) | frozenset(Guard(ScriptLimits()).hooks()) | {"__builtins__"}
 # What a script may leave in the task data: the case is stored as JSON (dates and decimals converted).
 _DATA_TYPES = (
     str,
@@ -90,14 +92,18 @@ class _RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore
             scope.update(external_context)
         scope.update(context)
         # Set last, so no task data can stand in for the builtins or the hooks.
-        scope["__builtins__"] = safe_builtins(guard)
+        scope["__builtins__"] = SAFE_BUILTINS
         scope.update(guard.hooks())
         return scope
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
         code = compile_guarded(expression, "eval")
         guard = Guard(self.limits, METHOD_GUARDS)
-        result = eval(code, self._scope(guard, context, external_context))
+        token = CURRENT_GUARD.set(guard)
+        try:
+            result = eval(code, self._scope(guard, context, external_context))
+        finally:
+            CURRENT_GUARD.reset(token)
         if guard.failure is not None:  # caught inside the expression: still a failure
             raise guard.failure
         return result
@@ -108,13 +114,16 @@ class _RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore
         code = compile_guarded(script, "exec")
         guard = Guard(self.limits, METHOD_GUARDS)
         scope = self._scope(guard, context, external_context)
-        exec(code, scope)
+        token = CURRENT_GUARD.set(guard)
+        try:
+            exec(code, scope)
+        finally:
+            CURRENT_GUARD.reset(token)
         if guard.failure is not None:  # caught by try/finally in the script: still a failure
             raise guard.failure
-        hidden = scope["__builtins__"].keys() | guard.hooks().keys()
         # Keep only data the script produced; functions, builtins and hooks never reach the task data.
         for key, value in scope.items():
-            if key == "__builtins__" or key in hidden or callable(value):
+            if key in _NOT_DATA or callable(value):
                 continue
             if external_context and key in external_context:
                 continue
