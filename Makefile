@@ -28,7 +28,7 @@ demo: $(STAMP)
 
 translations: $(STAMP)
 	mkdir -p build
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --no-wrap -o build/messages.pot worklist
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k NP_:1c,2 --no-location --sort-output --no-wrap -o build/messages.pot worklist
 	$(BIN)/pybabel update -i build/messages.pot -d $(CATALOGUES) --no-wrap --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d $(CATALOGUES) --statistics
 

@@ -19,9 +19,11 @@ from typing import Any
 from flask import Flask, session
 from flask_babel import Babel
 from flask_babel import gettext as _babel_gettext
+from flask_babel import pgettext as _babel_pgettext
 
 __all__ = [
     "LANGUAGES",
+    "NP_",
     "N_",
     "babel",
     "current_lang",
@@ -29,6 +31,7 @@ __all__ = [
     "gettext",
     "holiday_name",
     "init_app",
+    "pgettext",
     "role_name",
     "status_title",
     "task_state",
@@ -44,8 +47,18 @@ def N_(text: str) -> str:
     return text
 
 
+def NP_(context: str, text: str) -> str:
+    """``N_`` for a string translated with a context (``pgettext``); returns ``text``."""
+    return text
+
+
 ROLES = {"clerk": N_("经办人"), "chief": N_("科长"), "admin": N_("管理员")}
-TASK_STATES = {"ready": N_("待办理"), "completed": N_("已办结"), "cancelled": N_("已取消")}
+# 已办结 is "finished" for a case and "completed" for a task: the task's state has a context of its own.
+TASK_STATES = {
+    "ready": NP_("task state", "待办理"),
+    "completed": NP_("task state", "已办结"),
+    "cancelled": NP_("task state", "已取消"),
+}
 STATUS_TITLES = {
     400: N_("请求有误"),
     401: N_("需要登录"),
@@ -96,12 +109,18 @@ def gettext(text: str, **values: Any) -> str:
     return translated.format(**values) if values else translated
 
 
+def pgettext(context: str, text: str, **values: Any) -> str:
+    """``gettext`` where one Chinese text needs different English by context (a heading, a badge …)."""
+    translated: str = _babel_pgettext(context, text)  # Flask-Babel ships no type information
+    return translated.format(**values) if values else translated
+
+
 def role_name(role: str) -> str:
     return gettext(ROLES[role]) if role in ROLES else role
 
 
 def task_state(state: str) -> str:
-    return gettext(TASK_STATES[state]) if state in TASK_STATES else state
+    return pgettext("task state", TASK_STATES[state]) if state in TASK_STATES else state
 
 
 def status_title(status: int) -> str:
@@ -122,6 +141,7 @@ def init_app(app: Flask) -> None:
     # Flask-Babel installs Jinja's i18n extension with %-style placeholders; the templates use ours.
     app.jinja_env.globals.update(
         _=gettext,
+        pgettext=pgettext,
         role_name=role_name,
         task_state=task_state,
         status_title=status_title,
