@@ -12,13 +12,14 @@ Writers serialise per case: on PostgreSQL with ``SELECT … FOR UPDATE`` on the 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .._errors import DatabaseError
@@ -26,6 +27,8 @@ from .._errors import DatabaseError
 __all__ = ["Database", "database_error", "default_url"]
 
 DEFAULT_SQLITE = "onewindow.db"
+# A pooled PostgreSQL connection idle longer than this is tested before use (see ``_ping_when_idle``).
+PING_AFTER_IDLE_SECONDS = 10.0
 SCHEMA_HEAD_TABLE = "alembic_version"
 
 
@@ -55,16 +58,43 @@ class Database:
     def __init__(self, url: str | None = None, *, echo: bool = False) -> None:
         self.url = _normalise(url or default_url())
         self.is_sqlite = self.url.startswith("sqlite")
+        self.ping_after_idle = PING_AFTER_IDLE_SECONDS
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
-        else:
-            kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             self._configure_sqlite(self.engine)
+        else:
+            self._ping_when_idle(self.engine)
         self.read = sessionmaker(self.engine, expire_on_commit=False)
         self.write = sessionmaker(self.engine.execution_options(onewindow_write=True), expire_on_commit=False)
+
+    def _ping_when_idle(self, engine: Engine) -> None:
+        """Test a pooled connection before use only when it sat idle (``pool_pre_ping`` without its cost).
+
+        ``pool_pre_ping`` sends a query before every transaction: a round trip per step on a busy server. A
+        connection dropped by a server restart or an idle timeout is caught here when it has been idle for
+        ``ping_after_idle`` seconds; one dropped while in use fails its statement, and SQLAlchemy then
+        discards every connection of the pool opened before, so the next transaction gets a fresh one.
+        """
+
+        @event.listens_for(engine, "checkin")
+        def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+            record.info["onewindow_idle_since"] = time.monotonic()
+
+        @event.listens_for(engine, "checkout")
+        def _check(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+            since = record.info.get("onewindow_idle_since")
+            if since is None or time.monotonic() - since < self.ping_after_idle:
+                return
+            try:
+                cursor = dbapi_conn.cursor()
+                cursor.execute("SELECT 1")
+                cursor.close()
+                dbapi_conn.rollback()
+            except Exception as err:  # the pool discards this connection and checks out another
+                raise DisconnectionError(str(err)) from err
 
     @staticmethod
     def _configure_sqlite(engine: Engine) -> None:

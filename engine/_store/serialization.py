@@ -45,7 +45,8 @@ _FINAL = TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR
 
 
 class _CachingTaskConverter(TaskConverter):  # type: ignore[misc]
-    """A finished task never changes again, so its dict is built once and reused at every later save.
+    """A finished task never changes again, so its dict is built once and reused at every later save; an
+    unfinished task without data of its own is reused while nothing its dict depends on has moved.
 
     Most of a case's tree is finished tasks; converting them again at each step was most of the cost of
     storing a case. The cache lives on the workflow object (so it dies with it) and is keyed by task id
@@ -54,8 +55,7 @@ class _CachingTaskConverter(TaskConverter):  # type: ignore[misc]
 
     def to_dict(self, task: Any) -> dict[str, Any]:
         if not task.state & _FINAL:
-            result: dict[str, Any] = super().to_dict(task)
-            return result
+            return self._live(task)
         cache: dict[Any, tuple[float, list[Any], dict[str, Any]]] = task.workflow.__dict__.setdefault(
             "_ow_task_dicts", {}
         )
@@ -65,6 +65,31 @@ class _CachingTaskConverter(TaskConverter):  # type: ignore[misc]
             return hit[2]
         dct: dict[str, Any] = super().to_dict(task)
         cache[task.id] = (task.last_state_change, list(task._children), dct)
+        return dct
+
+    def _live(self, task: Any) -> dict[str, Any]:
+        """A task not finished yet. Most of them are predicted branches (MAYBE, LIKELY, FUTURE) with no data
+        of their own: their dict is a function of state, last change, children, the triggered flag and
+        the names of the parent's data keys (Spiff stores a child's data as a delta against its parent's,
+        and an empty child "deletes" every key of the parent). Those are reused while that key holds; a task
+        holding data of its own is converted afresh."""
+        if task.data or task.internal_data:
+            result: dict[str, Any] = super().to_dict(task)
+            return result
+        parent = task.parent
+        key = (
+            task._state,
+            task.last_state_change,
+            tuple(task._children),
+            task.triggered,
+            tuple(parent.data) if parent is not None else None,
+        )
+        cache: dict[Any, tuple[Any, dict[str, Any]]] = task.workflow.__dict__.setdefault("_ow_live_dicts", {})
+        hit = cache.get(task.id)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        dct: dict[str, Any] = super().to_dict(task)
+        cache[task.id] = (key, dct)
         return dct
 
 
