@@ -152,11 +152,8 @@ class CaseClockService:
         matter = self.runtime.bundle(session, row.definition_id).matter
         return JOINT_EXTENSION_CAP if matter.co_sections else EXTENSION_CAP
 
-    def view(self, session: Session, row: CaseRow, now: datetime) -> ClockView:
-        """The clock of a case row read in the caller's session (the case page reads it with the rest)."""
-        return self._view(session, row, now)
-
     def _view(self, session: Session, row: CaseRow, now: datetime) -> ClockView:
+        """The clock of a case row read in the caller's session (the case page reads it with the rest)."""
         matter = self.runtime.bundle(session, row.definition_id).matter
         committed = legal = None
         if row.accepted_at is not None:

@@ -121,7 +121,7 @@ class PageService:
                 select(TaskRow).where(TaskRow.case_id == row.id).order_by(TaskRow.created_at, TaskRow.id)
             ).all()
             events = session.scalars(select(EventRow).where(EventRow.case_id == row.id).order_by(EventRow.id)).all()
-            clock = self.case_clock.view(session, row, self.clock.now())
+            clock = self.case_clock._view(session, row, self.clock.now())
             done = self.runtime.completed_nodes(session, row)
             open_tasks = [task_view(t, row) for t in tasks if t.state == TaskState.READY]
             names = _names(session, {e.actor for e in events} | {t.claimed_by or "" for t in open_tasks})
