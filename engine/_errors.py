@@ -21,8 +21,10 @@ to 404 / 403 / 409 / 400 / 503 / 500 (``worklist/errors.py``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 __all__ = [
     "ConfigError",
@@ -37,6 +39,7 @@ __all__ = [
     "Problem",
     "ValidationError",
     "WorkflowError",
+    "names_config_file",
 ]
 
 
@@ -55,6 +58,26 @@ class ConfigError(OnewindowError):
     def __init__(self, message: str, *, file: str | None = None) -> None:
         super().__init__(message)
         self.file = file
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def names_config_file(load: Callable[P, R]) -> Callable[P, R]:
+    """For a loader whose first argument is a file's path: a ``ConfigError`` escaping it gets ``file``."""
+
+    @functools.wraps(load)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return load(*args, **kwargs)
+        except ConfigError as err:
+            path = args[0] if args else kwargs.get("path")
+            if err.file is None and path is not None:
+                err.file = str(path)
+            raise
+
+    return wrapper
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 import onewindow.engine as api
 from onewindow.engine import (
     CaseStatus,
+    ConfigError,
     ConflictError,
     DatabaseError,
     Engine,
@@ -24,6 +25,8 @@ from onewindow.engine import (
     OnewindowError,
     PermissionDeniedError,
     TaskState,
+    load_bureau,
+    load_overrides,
 )
 from onewindow.engine._store.models import CaseRow, EventRow, TaskRow
 
@@ -57,6 +60,19 @@ def test_errors_carry_their_context_and_keep_their_message(sqlite_engine: Engine
         sqlite_engine.tasks.complete(intake.id, user="lijing", data={})
     assert str(conflict.value) == f"task '{intake.name}' ({intake.id}) was already completed by lijing"
     assert (conflict.value.task_id, conflict.value.state) == (intake.id, TaskState.COMPLETED)
+
+
+def test_config_errors_name_their_file(tmp_path: Path) -> None:
+    bureau = tmp_path / "bureau.toml"
+    bureau.write_text("[[sections]]\ncode = 'window'\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as bad_bureau:
+        load_bureau(bureau)
+    assert bad_bureau.value.file == str(bureau) and str(bad_bureau.value).startswith(str(bureau))
+    table = tmp_path / "days.csv"
+    table.write_text("2027-02-30,holiday\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as bad_table:
+        load_overrides(table)
+    assert bad_table.value.file == str(table)
 
 
 def test_driver_errors_become_database_errors(sqlite_engine: Engine, tmp_path: Path, clock: FixedClock) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .._bpmn.script_guards import ScriptLimits
-from .._errors import ConfigError
+from .._errors import ConfigError, names_config_file
 from .._time.deadline_levels import Thresholds
 from .._time.workcalendar import DEFAULT_OFFICE_HOURS, OfficeHours
 
@@ -143,6 +143,7 @@ def _script_limits(raw: Any, where: str) -> ScriptLimits:
     )
 
 
+@names_config_file
 def load_bureau(path: Path) -> Bureau:
     """Read and validate ``bureau.toml``; every problem names the file and the entry."""
     try:

@@ -44,7 +44,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .._errors import ConfigError
+from .._errors import ConfigError, names_config_file
 from .._time.workcalendar import WorkCalendar, load_overrides
 from .kernel import ARRIVAL_PROCESSES, RunConfig
 from .model import SimModel, load_model
@@ -162,6 +162,7 @@ def _number(raw: dict[str, Any], key: str, where: str, *, integer: bool = False,
     return value
 
 
+@names_config_file
 def load_scenario(path: Path, *, replications: int | None = None, seed: int | None = None) -> Scenario:
     path = Path(path)
     try:

@@ -55,7 +55,7 @@ from jsonschema import Draft202012Validator
 
 from .._bpmn.scripting import ScriptRejected, check_expression
 from .._config.forms import FORMAT_CHECKER
-from .._errors import ConfigError
+from .._errors import ConfigError, names_config_file
 from .._time.case_clock import PAUSE_KINDS
 from .distributions import Duration, parse_duration
 from .model import SimModel, form_defaults
@@ -315,6 +315,7 @@ def parse_params(
     )
 
 
+@names_config_file
 def load_params(path: Path | None, model: SimModel, *, day_minutes: float = 420.0) -> SimParams:
     """Read a ``.toml`` or ``.json`` parameters file (``None``: BPMN properties and defaults only)."""
     if path is None:

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import holidays
 
-from .._errors import ConfigError
+from .._errors import ConfigError, names_config_file
 
 __all__ = [
     "CHINA_TZ",
@@ -403,6 +403,7 @@ def _kind_word(value: object) -> bool | None:
     return True if word in _WORK_WORDS else False if word in _REST_WORDS else None
 
 
+@names_config_file
 def load_overrides(path: Path) -> dict[date, bool]:
     """Read the administrator's table: CSV lines ``2027-01-01,holiday`` / ``2027-02-07,workday`` (``#``
     comments and a ``date,kind`` header allowed) or, for ``*.toml``, ``2027-01-01 = "holiday"`` entries
