@@ -84,7 +84,11 @@ class Processes:
         self.folder = folder
         self.procs: list[subprocess.Popen[bytes]] = []
         # One instance folder for every server: the signing key is a shared file, as in production.
-        self.env = {**os.environ, "ONEWINDOW_INSTANCE_PATH": str(folder / "instance"), "PYTHONUNBUFFERED": "1"}
+        self.env = {
+            **os.environ,
+            "ONEWINDOW_INSTANCE_PATH": str(folder / "instance"),
+            "PYTHONUNBUFFERED": "1",
+        }
         self.env.pop("ONEWINDOW_SECRET_KEY", None)
 
     def start(self, args: list[str], log_name: str) -> subprocess.Popen[bytes]:
@@ -97,7 +101,10 @@ class Processes:
 
     def server(self, *args: str) -> str:
         port = free_port()
-        proc = self.start(["serve", "--host", "127.0.0.1", "--port", str(port), *args], f"server-{port}.log")
+        proc = self.start(
+            ["serve", "--host", "127.0.0.1", "--port", str(port), *args],
+            f"server-{port}.log",
+        )
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -130,11 +137,21 @@ class Processes:
 
 
 def clients(plan: dict[str, Any], folder: Path, name: str) -> list[dict[str, Any]]:
-    plan_file, results_file = folder / f"{name}-plan.json", folder / f"{name}-results.json"
+    plan_file, results_file = (
+        folder / f"{name}-plan.json",
+        folder / f"{name}-results.json",
+    )
     plan_file.write_text(json.dumps(plan), encoding="utf-8")
     timeout = sum(p["seconds"] + 240 for p in plan["phases"])  # ramp and stop are bounded in http_clerks
     subprocess.run(
-        [sys.executable, str(HERE / "http_clerks.py"), str(plan_file), str(results_file)], check=True, timeout=timeout
+        [
+            sys.executable,
+            str(HERE / "http_clerks.py"),
+            str(plan_file),
+            str(results_file),
+        ],
+        check=True,
+        timeout=timeout,
     )
     results: list[dict[str, Any]] = json.loads(results_file.read_text(encoding="utf-8"))
     return results
@@ -180,7 +197,10 @@ def prepare_database(args: argparse.Namespace, folder: Path) -> str:
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}):
+            if not conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                {"n": url.database},
+            ):
                 conn.execute(text(f'CREATE DATABASE "{url.database}"'))
     finally:
         admin.dispose()
@@ -198,14 +218,51 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="3,000 cases, a few seconds per phase")
     parser.add_argument("--postgres-url", help="an empty PostgreSQL database (default: an SQLite file)")
     parser.add_argument("--servers", type=int, default=1, help="server processes on different ports")
-    parser.add_argument("--timer-runners", type=int, help="'onewindow timers run' processes (default 2 with 2 servers)")
+    parser.add_argument(
+        "--timer-runners",
+        type=int,
+        help="'onewindow timers run' processes (default 2 with 2 servers)",
+    )
     parser.add_argument("--cases", type=int, help="cases in the bureau (default 100,000; --quick 3,000)")
     parser.add_argument("--live", type=int, help="cases the clerks work on (default 2,000; --quick 150)")
     parser.add_argument("--clerks", type=int, default=50)
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=[1.0, 3.0],
+        metavar=("MIN", "MAX"),
+        help="seconds a clerk waits between actions (default 1 3)",
+    )
+    parser.add_argument(
+        "--min-completions",
+        type=int,
+        default=0,
+        help="go on past --seconds (up to 60 s more) until the clerks saw this many completions",
+    )
+    parser.add_argument(
+        "--cheap-passwords",
+        action="store_true",
+        help="hash the clerks' passwords at a low scrypt cost (short test runs: sign-in cost aside)",
+    )
     parser.add_argument("--seconds", type=float, help="the clerks phase (default 120; --quick 8)")
-    parser.add_argument("--step-seconds", type=float, help="each saturation step (default 15; --quick 4)")
-    parser.add_argument("--workers", type=int, default=5, help="gunicorn workers per server (default 5, as serve)")
-    parser.add_argument("--threads", type=int, default=1, help="threads per worker (default 1: sync workers)")
+    parser.add_argument(
+        "--step-seconds",
+        type=float,
+        help="each saturation step (default 15; --quick 4)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=5,
+        help="gunicorn workers per server (default 5, as serve)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per worker (default 1: sync workers)",
+    )
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-saturation", action="store_true")
     parser.add_argument("--keep", type=Path, help="keep logs, plans and the SQLite file in this folder")
@@ -220,13 +277,25 @@ def main(argv: list[str] | None = None) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         url = prepare_database(args, folder)
         log(f"building the bureau on {Database(url).safe_url} ...")
-        bureau = data.build(url, cases=cases, live=live, clerks=args.clerks)
+        bureau = data.build(
+            url,
+            cases=cases,
+            live=live,
+            clerks=args.clerks,
+            cheap_passwords=args.cheap_passwords,
+        )
         log(f"bureau: {data.describe(bureau)}")
         return run(args, folder, url, bureau, seconds, step, runners)
 
 
 def run(
-    args: argparse.Namespace, folder: Path, url: str, bureau: data.Bureau, seconds: float, step: float, runners: int
+    args: argparse.Namespace,
+    folder: Path,
+    url: str,
+    bureau: data.Bureau,
+    seconds: float,
+    step: float,
+    runners: int,
 ) -> int:
     plan: dict[str, Any] = {"clerks": bureau.clerks, "live_cases": bureau.live}
     reads = {"users": args.clerks, "think": [0, 0], "mode": "read", "seconds": step}
@@ -236,9 +305,20 @@ def run(
         log(f"\nbaseline: Flask's development server, {args.clerks} clients without think time reading the worklist")
         with Processes(url, folder) as procs:
             plan["hosts"] = [procs.server("--server", "dev")]
-            baseline = clients({**plan, "phases": [{**reads, "name": "dev server"}]}, folder, "baseline")[0]
+            baseline = clients(
+                {**plan, "phases": [{**reads, "name": "dev server"}]},
+                folder,
+                "baseline",
+            )[0]
         table(baseline)
-    server_args = ["--server", "gunicorn", "--workers", str(args.workers), "--threads", str(args.threads)]
+    server_args = [
+        "--server",
+        "gunicorn",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+    ]
     with Processes(url, folder) as procs:
         plan["hosts"] = [procs.server(*server_args) for _ in range(args.servers)]
         for i in range(runners):
@@ -253,12 +333,25 @@ def run(
             phases.append({**reads, "name": "gunicorn reads"})
         # Clerks arrive over a few seconds, as at the start of a working day; sign-in (scrypt) is measured
         # while they arrive, the steady state once all have signed in.
-        clerks = {"users": args.clerks, "think": [1, 3], "spawn_rate": 10, "seconds": seconds}
+        clerks = {
+            "users": args.clerks,
+            "think": args.think,
+            "spawn_rate": 10,
+            "seconds": seconds,
+            "min_completions": args.min_completions,
+        }
         phases.append({**clerks, "name": "clerks"})
         if not args.no_saturation:
             n = 1
             while n <= args.clerks:
-                phases.append({"name": f"no think, {n}", "users": n, "think": [0, 0], "seconds": step})
+                phases.append(
+                    {
+                        "name": f"no think, {n}",
+                        "users": n,
+                        "think": [0, 0],
+                        "seconds": step,
+                    }
+                )
                 n *= 2
         results = clients({**plan, "phases": phases}, folder, "gunicorn")
         if runners:

@@ -28,7 +28,14 @@ from onewindow.engine import Engine, FixedClock
 from onewindow.engine._store.db import Database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from worklist_latency import COMPLETE, FI, FI_APPLICANT, PROCESSES, Seeder, make_templates
+from worklist_latency import (
+    COMPLETE,
+    FI,
+    FI_APPLICANT,
+    PROCESSES,
+    Seeder,
+    make_templates,
+)
 
 # The clones are made around 2026-10-01 and reach back 60 days; the live cases start before them.
 TEMPLATES_AT = datetime(2026, 10, 1, 1, 30, tzinfo=UTC)  # Thursday 09:30 China time (a working day)
@@ -37,7 +44,17 @@ PASSWORD = "load-test-password-1"
 # Sections of the run's clerks, in turn, after the live cases' open work: 20 % at the window; per case in
 # review the lead review, decision and seal in commerce, and the two co-reviews, which are past their 3
 # working days, so that the case's next step often records deemed consent instead; then the issue.
-SECTIONS = ["commerce", "window", "commerce", "issuing", "commerce", "investment", "window", "commerce", "finance"]
+SECTIONS = [
+    "commerce",
+    "window",
+    "commerce",
+    "issuing",
+    "commerce",
+    "investment",
+    "window",
+    "commerce",
+    "finance",
+]
 
 
 @dataclass
@@ -53,13 +70,23 @@ def log(*parts: object) -> None:
     print(*parts, flush=True)
 
 
-def build(url: str, *, cases: int, live: int, clerks: int, seed: int = 1) -> Bureau:
+def build(
+    url: str,
+    *,
+    cases: int,
+    live: int,
+    clerks: int,
+    cheap_passwords: bool = False,
+    seed: int = 1,
+) -> Bureau:
     started = time.perf_counter()
     clock = FixedClock(TEMPLATES_AT)
     engine = Engine(Database(url), clock=clock)
     try:
         engine.db.upgrade()
         engine.repository.deploy(PROCESSES, actor="benchmark")
+        if cheap_passwords:
+            engine.users.scrypt_n = 2**4
         accounts = []
         for i in range(clerks):
             username = f"clerk{i + 1:03d}"
@@ -163,11 +190,24 @@ def check(url: str, completions: list[dict[str, str]], clerks: list[str], since:
             ).all()
             twice = sum(1 for r in fired if int(r[2]) > 1)
             due_left = int(
-                conn.scalar(text("SELECT count(*) FROM cases WHERE next_timer_at <= :since"), {"since": since}) or 0
+                conn.scalar(
+                    text("SELECT count(*) FROM cases WHERE next_timer_at <= :since"),
+                    {"since": since},
+                )
+                or 0
             )
     finally:
         db.dispose()
-    return Check(len(seen), lost, duplicates, unacknowledged, len(fired), twice, due_left, examples[:10])
+    return Check(
+        len(seen),
+        lost,
+        duplicates,
+        unacknowledged,
+        len(fired),
+        twice,
+        due_left,
+        examples[:10],
+    )
 
 
 def now() -> datetime:
