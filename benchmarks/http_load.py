@@ -94,7 +94,9 @@ class Processes:
     def start(self, args: list[str], log_name: str) -> subprocess.Popen[bytes]:
         out = open(self.folder / log_name, "ab")  # noqa: SIM115 (closed with the process)
         cmd = [sys.executable, "-m", "onewindow.cli", "--database", self.url, *args]
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=self.env)
+        # A session of its own: where the kernel shares the CPU by session (autogroup), a server's processes
+        # get the same share whether it forks 5 workers or runs 1 process, and never starve the clients.
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
         out.close()
         self.procs.append(proc)
         return proc
@@ -152,6 +154,7 @@ def clients(plan: dict[str, Any], folder: Path, name: str) -> list[dict[str, Any
         ],
         check=True,
         timeout=timeout,
+        start_new_session=True,  # the load generator's own CPU share (see Processes.start)
     )
     results: list[dict[str, Any]] = json.loads(results_file.read_text(encoding="utf-8"))
     return results
@@ -254,14 +257,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers",
         type=int,
-        default=5,
-        help="gunicorn workers per server (default 5, as serve)",
+        default=2,
+        help="gunicorn workers per server (default 2: one per core here, as serve)",
     )
     parser.add_argument(
         "--threads",
         type=int,
-        default=1,
-        help="threads per worker (default 1: sync workers)",
+        default=4,
+        help="threads per worker (default 4, as serve)",
     )
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-saturation", action="store_true")

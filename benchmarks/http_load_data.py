@@ -21,11 +21,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 from onewindow.engine import Engine, FixedClock
 from onewindow.engine._store.db import Database
+from onewindow.engine._store.models import UTCDateTime
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from worklist_latency import (
@@ -157,18 +159,24 @@ def check(url: str, completions: list[dict[str, str]], clerks: list[str], since:
     """Compare what the clients saw with the task rows and the history in the database."""
     db = Database(url)
     seen = {c["task_id"]: c["clerk"] for c in completions}
+
+    def q(sql: str) -> Any:  # ":since" bound as the engine stores instants (UTC, the backend's own form)
+        return text(sql).bindparams(bindparam("since", type_=UTCDateTime()))
+
     examples: list[str] = []
     try:
         with db.engine.connect() as conn:
+            # Two scans, joined here: a correlated count per task would read the events table once per task.
             rows = conn.execute(
-                text(
-                    "SELECT t.id, t.state, t.completed_by, "
-                    "(SELECT count(*) FROM events e WHERE e.task_id = t.id AND e.kind = 'task_completed') "
-                    "FROM tasks t WHERE t.completed_at >= :since AND t.state = 'completed'"
-                ),
+                q("SELECT id, completed_by FROM tasks WHERE state = 'completed' AND completed_at >= :since"),
                 {"since": since},
             ).all()
-            done = {r[0]: (r[2], int(r[3])) for r in rows}
+            events: dict[str, int] = {}
+            for (task_id,) in conn.execute(
+                q("SELECT task_id FROM events WHERE kind = 'task_completed' AND at >= :since"), {"since": since}
+            ):
+                events[task_id] = events.get(task_id, 0) + 1
+            done = {r[0]: (r[1], events.get(r[0], 0)) for r in rows}
             lost = duplicates = 0
             for task_id, clerk in seen.items():
                 by, n = done.get(task_id, (None, 0))
@@ -182,7 +190,7 @@ def check(url: str, completions: list[dict[str, str]], clerks: list[str], since:
             unacknowledged = sum(1 for tid, (by, _n) in done.items() if by in mine and tid not in seen)
             duplicates += len(completions) - len(seen)  # one task seen completed twice by the clients
             fired = conn.execute(
-                text(
+                q(
                     "SELECT case_id, task_id, count(*) FROM events WHERE kind = 'timer_fired' AND at >= :since "
                     "GROUP BY case_id, task_id"
                 ),
@@ -191,7 +199,7 @@ def check(url: str, completions: list[dict[str, str]], clerks: list[str], since:
             twice = sum(1 for r in fired if int(r[2]) > 1)
             due_left = int(
                 conn.scalar(
-                    text("SELECT count(*) FROM cases WHERE next_timer_at <= :since"),
+                    q("SELECT count(*) FROM cases WHERE next_timer_at <= :since"),
                     {"since": since},
                 )
                 or 0

@@ -27,8 +27,9 @@ SERVERS = ("auto", "gunicorn", "waitress", "dev")
 
 
 def default_workers() -> int:
-    """gunicorn's rule of thumb: two per core plus one."""
-    return 2 * (os.cpu_count() or 1) + 1
+    """One process per core: the pages are Python work, and processes beyond the cores only add memory,
+    cold caches and switching (measured with benchmarks/http_load.py; see the README)."""
+    return os.cpu_count() or 1
 
 
 def gunicorn_available() -> bool:
@@ -100,7 +101,7 @@ def run_server(
     *,
     server: str = "auto",
     workers: int | None = None,
-    threads: int = 1,
+    threads: int = 4,
     debug: bool = False,
 ) -> None:
     """Serve the worklist until stopped (Ctrl+C, or SIGTERM for gunicorn's graceful stop)."""
@@ -135,7 +136,7 @@ def run_server(
     "--workers",
     type=click.IntRange(min=1),
     envvar="ONEWINDOW_WORKERS",
-    help="Server processes (gunicorn; default 2 × cores + 1). waitress runs workers × threads threads.",
+    help="Server processes (gunicorn; default one per core). waitress runs workers × threads threads.",
 )
 @click.option(
     "--threads",
@@ -143,7 +144,7 @@ def run_server(
     show_default=True,
     type=click.IntRange(min=1),
     envvar="ONEWINDOW_THREADS",
-    help="Threads per worker process.",
+    help="Threads per worker process (gunicorn's gthread worker; 1: its sync worker).",
 )
 @click.option(
     "--server",
