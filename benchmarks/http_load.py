@@ -101,12 +101,16 @@ class Processes:
         self.procs.append(proc)
         return proc
 
-    def server(self, *args: str) -> str:
-        port = free_port()
-        proc = self.start(
-            ["serve", "--host", "127.0.0.1", "--port", str(port), *args],
-            f"server-{port}.log",
-        )
+    def servers(self, n: int, *args: str) -> list[str]:
+        """Start ``n`` servers at once, then wait until each answers /healthz."""
+        started = []
+        for _ in range(n):
+            port = free_port()
+            proc = self.start(["serve", "--host", "127.0.0.1", "--port", str(port), *args], f"server-{port}.log")
+            started.append((proc, port))
+        return [self._ready(proc, port, args) for proc, port in started]
+
+    def _ready(self, proc: subprocess.Popen[bytes], port: int, args: tuple[str, ...]) -> str:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -307,7 +311,7 @@ def run(
     if not args.no_baseline:
         log(f"\nbaseline: Flask's development server, {args.clerks} clients without think time reading the worklist")
         with Processes(url, folder) as procs:
-            plan["hosts"] = [procs.server("--server", "dev")]
+            plan["hosts"] = procs.servers(1, "--server", "dev")
             baseline = clients(
                 {**plan, "phases": [{**reads, "name": "dev server"}]},
                 folder,
@@ -323,7 +327,7 @@ def run(
         str(args.threads),
     ]
     with Processes(url, folder) as procs:
-        plan["hosts"] = [procs.server(*server_args) for _ in range(args.servers)]
+        plan["hosts"] = procs.servers(args.servers, *server_args)
         for i in range(runners):
             procs.timer_runner(i)
         log(
