@@ -119,32 +119,47 @@ def db_upgrade(app: AppContext, revision: str) -> None:
 @pass_app
 @domain_errors
 def deploy(app: AppContext, path: Path | None, check: bool, user: str, as_json: bool) -> None:
-    """Validate and deploy the matters in PATH (a folder or one .bpmn file; default: processes/)."""
+    """Validate and deploy the matters in PATH (a folder or one .bpmn file; default: processes/).
+
+    The bureau.toml and forms/ beside PATH are used when there are any, else the installed ones; the
+    command says which it read."""
     path = path or default_processes_dir()
-    if check:
-        engine = app.engine(check_schema=False)
-        report = engine.repository.check(path)
-        for w in report.warnings:
-            click.echo(f"warning: {w}", err=True)
-        if as_json:
-            emit(
-                {
-                    "ok": not report.problems,
-                    "matters": [p.matter.key for p in report.prepared],
-                    "problems": [str(p) for p in report.problems],
-                    "warnings": [str(w) for w in report.warnings],
-                },
-                True,
-                lambda: None,
-            )
-        else:
-            for p in report.problems:
-                click.echo(str(p))
-            for prepared in report.prepared:
-                click.echo(f"ok: {prepared.bpmn_path} ({prepared.matter.key}: {prepared.matter.name})")
+    engine = app.engine(check_schema=not check)
+    repository = engine.repository.beside(path)
+    sources = f"read: bureau {repository.bureau.source or '(built in)'}; forms {repository.forms_dir}"
+    report = repository.check(path)
+    for w in report.warnings:
+        click.echo(f"warning: {w}", err=True)
+    if check and as_json:
+        emit(
+            {
+                "ok": not report.problems,
+                "matters": [p.matter.key for p in report.prepared],
+                "problems": [str(p) for p in report.problems],
+                "warnings": [str(w) for w in report.warnings],
+                "hints": report.hints,
+            },
+            True,
+            lambda: None,
+        )
+        click.echo(sources, err=True)
         sys.exit(1 if report.problems else 0)
-    engine = app.engine()
-    outcomes = engine.repository.deploy(path, actor=user)
+    for p in report.problems:
+        click.echo(str(p))
+    for hint in report.hints:
+        click.echo(hint)
+    if report.problems:
+        click.echo(sources, err=True)
+        sys.exit(1)
+    if check:
+        for prepared in report.prepared:
+            click.echo(f"ok: {prepared.bpmn_path} ({prepared.matter.key}: {prepared.matter.name})")
+        for part in report.parts:
+            click.echo(f"ok: {part} (called by the matters above)")
+        click.echo(sources, err=True)
+        return
+    outcomes = repository.deploy(path, actor=user, report=report)
+    click.echo(sources, err=True)
 
     def text() -> None:
         for o in outcomes:

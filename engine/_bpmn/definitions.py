@@ -8,7 +8,8 @@ supplement_requested, refused_acceptance, approved, rejected, issued).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lxml import etree
@@ -19,7 +20,15 @@ from .safe_xml import parse_xml_bytes
 from .starts import plain_message_starts
 from .timers import clock_timers
 
-__all__ = ["MILESTONES", "ParsedProcess", "ProcessBundle", "TaskMeta", "parse_process", "read_task_meta"]
+__all__ = [
+    "MILESTONES",
+    "ParsedProcess",
+    "ProcessBundle",
+    "TaskMeta",
+    "parse_process",
+    "read_task_meta",
+    "with_default_form",
+]
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -120,15 +129,31 @@ class ParsedProcess:
     cycle_timers: list[str]  # ids of cycle timers, which stay on SpiffWorkflow's wall clock
 
 
-def parse_process(bpmn_xml: bytes, *, filename: str, process_id: str) -> ParsedProcess:
-    """Parse a checked BPMN once: SpiffWorkflow's specs with clocked timers, and our per-node metadata."""
-    tree = parse_xml_bytes(bpmn_xml, filename=filename)
-    plain_message_starts(tree.getroot())
+def parse_process(
+    bpmn_xml: bytes, *, filename: str, process_id: str, called: Mapping[str, bytes] | None = None
+) -> ParsedProcess:
+    """Parse a checked BPMN once: SpiffWorkflow's specs with clocked timers, and our per-node metadata.
+
+    ``called`` (file name -> BPMN) holds the other files whose processes the call activities call."""
     parser = SpiffBpmnParser()
-    parser.add_bpmn_xml(tree, filename=filename)
+    trees = []
+    for name, xml in [(filename, bpmn_xml), *(called or {}).items()]:
+        tree = parse_xml_bytes(xml, filename=name)
+        plain_message_starts(tree.getroot())
+        parser.add_bpmn_xml(tree, filename=name)
+        trees.append(tree)
     spec = parser.get_spec(process_id)
     subprocess_specs = parser.get_subprocess_specs(process_id)
     cycle_timers = clock_timers([spec, *subprocess_specs.values()])
-    process = tree.getroot().find(f".//{{{BPMN_NS}}}process[@id='{process_id}']")
-    nodes = read_task_meta(process) if process is not None else {}
+    nodes: dict[str, TaskMeta] = {}
+    for pid in [process_id, *subprocess_specs]:
+        for tree in trees:
+            process = tree.getroot().find(f".//{{{BPMN_NS}}}process[@id='{pid}']")
+            if process is not None:
+                nodes = {**read_task_meta(process), **nodes}  # the caller's own nodes win on a shared id
     return ParsedProcess(spec, subprocess_specs, nodes, cycle_timers)
+
+
+def with_default_form(nodes: dict[str, TaskMeta], form: str) -> dict[str, TaskMeta]:
+    """``nodes`` with ``form`` for every user task that names none (deploy gave it the generic form)."""
+    return {k: replace(m, form=form) if m.tag == "userTask" and not m.form else m for k, m in nodes.items()}

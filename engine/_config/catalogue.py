@@ -13,6 +13,21 @@ from .bureau import Bureau
 __all__ = ["Limit", "Material", "Matter", "parse_catalogue"]
 
 LIMIT_UNITS = ("working_days", "natural_days", "working_hours")
+GENERIC_FORM = "generic_opinion.json"  # the form of a user task that names none
+# The application form's fields that name the applicant (the worklist's search, the case list), first found
+# wins; a catalogue may name its own with ``applicant_name_fields``.
+DEFAULT_APPLICANT_NAME_FIELDS = ("enterprise_name", "applicant_name", "name", "company_name")
+# Keys the service guide (办事指南) shows; any other key not modelled here is a typo and refused.
+GUIDE_FIELDS = (
+    "legal_basis",
+    "implementing_body",
+    "acceptance_conditions",
+    "fee",
+    "location",
+    "hours",
+    "phone",
+    "handling_forms",
+)
 HANDLING_TYPES = {"immediate": "即办件", "committed": "承诺件", "other": "其他"}
 MATTER_TYPES = {f"{i:02d}" for i in range(1, 11)} | {"20"}
 REQUIRED_FIELDS = (
@@ -69,6 +84,9 @@ class Matter:
     name_en: str = ""
     implementation_code: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # lane id or lane name in the BPMN -> section code (``[lanes]``), so diagrams keep their own lane names
+    lanes: dict[str, str] = field(default_factory=dict)
+    applicant_name_fields: tuple[str, ...] = DEFAULT_APPLICANT_NAME_FIELDS
 
     @property
     def required_materials(self) -> list[str]:
@@ -101,6 +119,8 @@ class Matter:
                 "committed_limit": Limit(**d["committed_limit"]),
                 "co_sections": tuple(d["co_sections"]),
                 "materials": tuple(Material(**m) for m in d["materials"]),
+                "lanes": dict(d.get("lanes") or {}),
+                "applicant_name_fields": tuple(d.get("applicant_name_fields") or DEFAULT_APPLICANT_NAME_FIELDS),
             }
         )
 
@@ -201,7 +221,35 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
             )
         )
     materials = _materials(raw["materials"], file, problems)
-    modelled = set(REQUIRED_FIELDS) | {"co_sections", "application_form", "name_en", "implementation_code"}
+    modelled = set(REQUIRED_FIELDS) | {
+        "co_sections",
+        "application_form",
+        "name_en",
+        "implementation_code",
+        "lanes",
+        "applicant_name_fields",
+    }
+    known = ", ".join([*REQUIRED_FIELDS, *sorted(modelled - set(REQUIRED_FIELDS)), *GUIDE_FIELDS])
+    for key in raw:
+        if key not in modelled and key not in GUIDE_FIELDS:
+            problems.append(
+                Problem(
+                    file,
+                    f"unknown key '{key}'; a catalogue knows {known}",
+                    element=key,
+                )
+            )
+    lanes = _lanes(raw.get("lanes", {}), file, bureau, problems)
+    name_fields = raw.get("applicant_name_fields", list(DEFAULT_APPLICANT_NAME_FIELDS))
+    if not isinstance(name_fields, list) or not name_fields or not all(isinstance(f, str) and f for f in name_fields):
+        problems.append(
+            Problem(
+                file,
+                "'applicant_name_fields' must list field names of the application form",
+                element="applicant_name_fields",
+            )
+        )
+        name_fields = list(DEFAULT_APPLICANT_NAME_FIELDS)
     matter = Matter(
         key=path.stem,
         code=code,
@@ -220,5 +268,28 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
         result_name=str(raw["result_name"]),
         application_form=raw.get("application_form"),
         extra={k: v for k, v in raw.items() if k not in modelled},
+        lanes=lanes,
+        applicant_name_fields=tuple(name_fields),
     )
     return matter, problems
+
+
+def _lanes(raw: Any, file: str, bureau: Bureau, problems: list[Problem]) -> dict[str, str]:
+    """``[lanes] "Finance Approval" = "finance"``: a lane (by id or name) -> a section (code or name)."""
+    if not isinstance(raw, dict):
+        problems.append(Problem(file, '\'lanes\' must be a table: "lane id or name" = "section"', element="lanes"))
+        return {}
+    out: dict[str, str] = {}
+    for lane, value in raw.items():
+        section = bureau.section_for_lane(value) if isinstance(value, str) else None
+        if section is None:
+            problems.append(
+                Problem(
+                    file,
+                    f"lane '{lane}' is mapped to {value!r}, which is no section; known: {bureau.known_sections()}",
+                    element=f"lanes.{lane}",
+                )
+            )
+        else:
+            out[str(lane)] = section.code
+    return out

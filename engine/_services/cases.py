@@ -32,12 +32,12 @@ if TYPE_CHECKING:
 
 __all__ = ["CaseService"]
 
-APPLICANT_NAME_FIELDS = ("enterprise_name", "applicant_name", "name", "company_name")
 R = TypeVar("R")
 
 
-def applicant_name(data: dict[str, Any]) -> str:
-    for key in APPLICANT_NAME_FIELDS:
+def applicant_name(data: dict[str, Any], fields: tuple[str, ...]) -> str:
+    """The applicant's name for lists and search: the first of the matter's ``applicant_name_fields``."""
+    for key in fields:
         value = data.get(key)
         if isinstance(value, str) and value.strip():
             return value.strip()[:200]
@@ -89,7 +89,7 @@ class CaseService(CaseQueries):
             definition_id=definition.id,
             matter_key=matter_key,
             status=CaseStatus.RECEIVED,
-            applicant_name=applicant_name(applicant),
+            applicant_name=applicant_name(applicant, bundle.matter.applicant_name_fields),
             created_at=now,
             created_by=actor,
         )

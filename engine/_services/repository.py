@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +19,12 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .._bpmn.check import check_bpmn
+from .._bpmn.check import CheckResult, callable_elsewhere, check_bpmn
 from .._bpmn.conventions import code_elements
 from .._bpmn.definitions import BPMN_NS, TaskMeta, read_task_meta
 from .._bpmn.safe_xml import parse_xml_bytes
-from .._config.bureau import Bureau
-from .._config.catalogue import Limit, Matter, parse_catalogue
+from .._config.bureau import Bureau, load_bureau
+from .._config.catalogue import GENERIC_FORM, Limit, Matter, parse_catalogue
 from .._config.forms import load_form
 from .._errors import DeploymentError, NotFoundError, Problem
 from .._store.db import Database
@@ -31,7 +32,9 @@ from .._store.models import DefinitionRow, DepartmentRow, SectionRow, UserRow, U
 from .._time.clock import Clock
 from .views import DiagramSource
 
-__all__ = ["DeployOutcome", "PreparedMatter", "RepositoryService"]
+__all__ = ["GENERIC_FORM", "CheckReport", "DeployOutcome", "PreparedMatter", "RepositoryService"]
+
+HUMAN_TASKS = ("userTask", "manualTask", "task")  # what SpiffWorkflow leaves to people
 
 
 @dataclass
@@ -45,6 +48,7 @@ class PreparedMatter:
     forms: dict[str, Any]
     lane_sections: dict[str, str]
     content_hash: str = ""
+    called: dict[str, bytes] = field(default_factory=dict)  # other files whose processes are called
 
 
 @dataclass
@@ -61,6 +65,8 @@ class CheckReport:
     prepared: list[PreparedMatter] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)  # several lines each, e.g. a [lanes] block to paste
+    parts: list[Path] = field(default_factory=list)  # files without a catalogue whose processes others call
 
 
 class RepositoryService:
@@ -86,25 +92,32 @@ class RepositoryService:
         else:
             report.problems.append(Problem(str(path), "no such file or folder"))
             files = []
-        # A call activity may call a process of any other file of the folder.
+        # A call activity may call a process of any other file of the folder; a file whose processes are
+        # all called from other files is a part of those matters and needs no catalogue of its own.
+        others = callable_elsewhere(files)
+        results: dict[Path, CheckResult] = {}
         for file in files:
-            self._check_file(file, report, {}, require_diagram)
+            self._check_file(file, report, others[file], require_diagram, results)
         codes = [p.matter.code for p in report.prepared]
         for dup in {c for c in codes if codes.count(c) > 1}:
             report.problems.append(Problem(str(path), f"two matters share the code '{dup}'"))
         return report
 
     def _check_file(
-        self, file: Path, report: CheckReport, other_processes: dict[str, str], require_diagram: bool
+        self,
+        file: Path,
+        report: CheckReport,
+        other_processes: dict[str, str],
+        require_diagram: bool,
+        results: dict[Path, CheckResult],
     ) -> None:
-        result = check_bpmn(file, other_processes=other_processes)
-        report.problems.extend(result.problems)
-        report.warnings.extend(result.warnings)
-        if require_diagram:
-            report.problems.extend(result.diagram)
+        result = self._checked(file, other_processes, results, report, require_diagram)
         if not result.ok:
             return
         catalogue_path = file.with_suffix(".toml")
+        if not catalogue_path.exists() and _called_from_elsewhere(file, result.process_ids, other_processes):
+            report.parts.append(file)
+            return
         matter, problems = parse_catalogue(catalogue_path, self.bureau)
         if matter is None and not catalogue_path.exists() and not (require_diagram and result.diagram):
             report.problems.append(_needs_setup(file, catalogue_path))
@@ -124,14 +137,24 @@ class RepositoryService:
         tree = parse_xml_bytes(xml, filename=str(file))
         before = len(report.problems)
         # Without a usable catalogue the file cannot deploy, but the designer still gets every other problem.
-        for process_id in [matter.process_id] if matter else result.process_ids:
-            process = tree.getroot().find(f".//{{{BPMN_NS}}}process[@id='{process_id}']")
-            assert process is not None  # check_bpmn found it
-            nodes = read_task_meta(process)
-            lane_sections = self._check_lanes(file, process, nodes, report.problems)
-            forms = self._check_forms(file, matter, nodes, report.problems)
-            if not self.bureau.scripts.enabled:
-                self._refuse_scripts(file, process, report.problems)
+        starts = [matter.process_id] if matter else result.process_ids
+        involved = self._involved(file, tree, starts, other_processes)
+        for called_file in {f for f, _ in involved if f != file}:
+            self._checked(called_file, callable_elsewhere([called_file])[called_file], results, report, require_diagram)
+        parts = [(f, proc, read_task_meta(proc)) for f, proc in involved]
+        _shared_ids(parts, report.problems)
+        lane_sections = self._check_lanes(file, parts, matter, report)
+        forms = self._check_forms(file, matter, parts, report.problems, report.warnings)
+        if not self.bureau.scripts.enabled:
+            for part_file, process, _ in parts:
+                self._refuse_scripts(part_file, process, report.problems)
+        called: dict[str, bytes] = {}
+        for f in sorted({f for f, _ in involved if f != file}):
+            called[f.name] = f.read_bytes()
+            try:
+                called[f.name].decode("utf-8")
+            except UnicodeDecodeError:
+                report.problems.append(Problem(str(f), "a called BPMN file must be UTF-8 text"))
         if matter is None or len(report.problems) > before:
             return
         prepared = PreparedMatter(
@@ -141,65 +164,141 @@ class RepositoryService:
             catalogue_raw=catalogue_path.read_bytes(),
             forms=forms,
             lane_sections=lane_sections,
+            called=called,
         )
         digest = hashlib.sha256()
-        for part in (xml, prepared.catalogue_raw, json.dumps([forms, lane_sections], sort_keys=True).encode()):
+        parts_json = json.dumps([forms, lane_sections], sort_keys=True).encode()
+        for part in (xml, prepared.catalogue_raw, parts_json, *(n.encode() + x for n, x in sorted(called.items()))):
             digest.update(hashlib.sha256(part).digest())
         prepared.content_hash = digest.hexdigest()
         report.prepared.append(prepared)
 
+    def _checked(
+        self,
+        file: Path,
+        other_processes: dict[str, str],
+        results: dict[Path, CheckResult],
+        report: CheckReport,
+        require_diagram: bool,
+    ) -> CheckResult:
+        """``check_bpmn`` of ``file``, once per check: its problems are reported the first time."""
+        result = results.get(file)
+        if result is None:
+            result = results[file] = check_bpmn(file, other_processes=other_processes)
+            report.problems.extend(result.problems)
+            report.warnings.extend(result.warnings)
+            if require_diagram:
+                report.problems.extend(result.diagram)
+        return result
+
+    def _involved(
+        self, file: Path, tree: etree._ElementTree, starts: list[str], other_processes: dict[str, str]
+    ) -> list[tuple[Path, etree._Element]]:
+        """The processes a case of ``starts`` runs: those, and what their call activities call, across files."""
+        trees: dict[Path, etree._ElementTree] = {file: tree}
+        out: list[tuple[Path, etree._Element]] = []
+        todo, done = list(starts), set()
+        while todo:
+            pid = todo.pop(0)
+            if pid in done:
+                continue
+            done.add(pid)
+            for f in [file, *([Path(other_processes[pid])] if pid in other_processes else [])]:
+                if f not in trees:
+                    trees[f] = parse_xml_bytes(f.read_bytes(), filename=str(f))
+                proc = trees[f].getroot().find(f".//{{{BPMN_NS}}}process[@id='{pid}']")
+                if proc is not None:
+                    out.append((f, proc))
+                    todo.extend(str(c.get("calledElement")) for c in proc.iter(f"{{{BPMN_NS}}}callActivity"))
+                    break
+        return out
+
     def _check_lanes(
-        self, file: Path, process: etree._Element, nodes: dict[str, TaskMeta], problems: list[Problem]
+        self,
+        file: Path,
+        parts: list[tuple[Path, etree._Element, dict[str, TaskMeta]]],
+        matter: Matter | None,
+        report: CheckReport,
     ) -> dict[str, str]:
+        """Lane name -> section code, over the matter's process and the processes it calls. A lane maps
+        through the catalogue's ``[lanes]`` (by id or name) or names a section itself; a human task outside
+        every lane goes to the lead section (key "")."""
+        lane_map = matter.lanes if matter is not None else {}
+        catalogue = file.with_suffix(".toml")
         mapping: dict[str, str] = {}
-        for lane in process.iterfind(f".//{{{BPMN_NS}}}lane"):
+        unmapped: list[etree._Element] = []
+        seen: set[str] = set()
+        lanes = [(f, lane) for f, process, _ in parts for lane in process.iterfind(f".//{{{BPMN_NS}}}lane")]
+        for lane_file, lane in lanes:
             name = (lane.get("name") or "").strip()
+            lane_id = lane.get("id") or ""
+            seen.update((name, lane_id))
             if lane.find(f"{{{BPMN_NS}}}childLaneSet") is not None:
                 continue  # a lane that only groups other lanes needs no section
-            section = self.bureau.section_for_lane(name)
+            code = lane_map.get(lane_id) or lane_map.get(name)
+            section = self.bureau.section(code) if code else self.bureau.section_for_lane(name)
             if section is None:
-                problems.append(
+                unmapped.append(lane)
+                report.problems.append(
                     Problem(
-                        str(file),
-                        f"lane '{name or '(unnamed)'}' names no section; "
-                        f"known sections: {self.bureau.known_sections()}",
+                        str(lane_file),
+                        f"lane '{name or lane_id}' names no section: map it in the [lanes] table of "
+                        f"{catalogue.name}; sections: {self.bureau.known_sections()}",
                         line=lane.sourceline,
-                        element=lane.get("id"),
+                        element=lane_id or None,
                     )
                 )
             else:
                 mapping[name] = section.code
-        for meta in nodes.values():
-            if meta.tag in ("userTask", "manualTask") and not meta.lane:
-                problems.append(
+        for key in lane_map:
+            if key not in seen:
+                report.warnings.append(
+                    Problem(str(catalogue), f"[lanes] maps '{key}', which is no lane of {file.name}", element="lanes")
+                )
+        if unmapped:
+            codes = ", ".join(s.code for s in self.bureau.sections)
+            block = [f"# add to {catalogue} (one of: {codes}):", "[lanes]"]
+            block += [f'"{_toml_key(lane)}" = ""' for lane in unmapped]
+            report.hints.append("\n".join(block))
+        lead = matter.lead_section if matter is not None else None
+        for task_file, meta in [(f, m) for f, _, nodes in parts for m in nodes.values()]:
+            if meta.tag in HUMAN_TASKS and not meta.lane:
+                where = f"the lead section '{lead}'" if lead else "the lead section"
+                report.warnings.append(
                     Problem(
-                        str(file),
-                        f"{meta.tag} '{meta.name}' is in no lane, so no section would see it",
+                        str(task_file),
+                        f"{_words(meta.tag)} '{meta.name}' is in no lane: it goes to {where}",
                         line=meta.line,
                         element=meta.id,
                     )
                 )
+                if lead:
+                    mapping.setdefault("", lead)
         return mapping
 
     def _check_forms(
-        self, file: Path, matter: Matter | None, nodes: dict[str, TaskMeta], problems: list[Problem]
+        self,
+        file: Path,
+        matter: Matter | None,
+        parts: list[tuple[Path, etree._Element, dict[str, TaskMeta]]],
+        problems: list[Problem],
+        warnings: list[Problem],
     ) -> dict[str, Any]:
         forms: dict[str, Any] = {}
         wanted: list[tuple[str, Problem]] = []
-        for meta in nodes.values():
+        for task_file, meta in [(f, m) for f, _, nodes in parts for m in nodes.values()]:
             if meta.tag == "userTask":
                 if not meta.form:
-                    problems.append(
+                    warnings.append(
                         Problem(
-                            str(file),
-                            f"user task '{meta.name}' names no form "
-                            "(property formJsonSchemaFilename or camunda:formKey)",
+                            str(task_file),
+                            f"user task '{meta.name}' names no form (property formJsonSchemaFilename or "
+                            f"camunda:formKey): it gets the generic opinion form {GENERIC_FORM}",
                             line=meta.line,
                             element=meta.id,
                         )
                     )
-                else:
-                    wanted.append((meta.form, Problem(str(file), "", line=meta.line, element=meta.id)))
+                wanted.append((meta.form or GENERIC_FORM, Problem(str(task_file), "", line=meta.line, element=meta.id)))
         if matter is not None and matter.application_form:
             wanted.append(
                 (matter.application_form, Problem(f"{file.with_suffix('.toml')}", "", element="application_form"))
@@ -237,8 +336,25 @@ class RepositoryService:
                 )
 
     # -- deploying ----------------------------------------------------------------------------------
-    def deploy(self, path: Path, *, actor: str = "") -> list[DeployOutcome]:
-        report = self.check(path)
+    def beside(self, path: Path) -> RepositoryService:
+        """This service reading the bureau.toml and forms/ beside ``path`` (a folder of matters or one BPMN
+        file) where there are any: ``bureau.toml`` in the folder, ``forms/`` in it or next to it. An
+        explicit ``ONEWINDOW_FORMS`` wins over a forms folder found there; else the ones already in use."""
+        folder = path if path.is_dir() else path.parent
+        bureau = self.bureau
+        if (folder / "bureau.toml").is_file() and Path(self.bureau.source or "").resolve() != (
+            folder / "bureau.toml"
+        ).resolve():
+            bureau = load_bureau(folder / "bureau.toml")
+        forms_dir = self.forms_dir
+        if not os.environ.get("ONEWINDOW_FORMS"):
+            forms_dir = next((d for d in (folder / "forms", folder.parent / "forms") if d.is_dir()), self.forms_dir)
+        if bureau is self.bureau and forms_dir == self.forms_dir:
+            return self
+        return RepositoryService(self.db, self.clock, bureau, forms_dir=forms_dir)
+
+    def deploy(self, path: Path, *, actor: str = "", report: CheckReport | None = None) -> list[DeployOutcome]:
+        report = report or self.check(path)
         if report.problems:
             raise DeploymentError(report.problems)
         outcomes: list[DeployOutcome] = []
@@ -266,6 +382,7 @@ class RepositoryService:
             catalogue=prepared.matter.to_dict(),
             forms=prepared.forms,
             lane_sections=prepared.lane_sections,
+            called_bpmn={name: xml.decode("utf-8") for name, xml in prepared.called.items()} or None,
             deployed_at=self.clock.now(),
             deployed_by=actor,
         )
@@ -368,3 +485,43 @@ def _needs_setup(file: Path, catalogue_path: Path) -> Problem:
         "limits, lead_section, materials, …; a [lanes] table maps its lanes to sections) and a form in "
         "forms/ for each user task that names one",
     )
+
+
+def _toml_key(lane: etree._Element) -> str:
+    key = (lane.get("name") or "").strip() or lane.get("id") or ""
+    return " ".join(key.split()).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _words(tag: str) -> str:
+    return "".join(" " + c.lower() if c.isupper() else c for c in tag).strip()
+
+
+def _called_from_elsewhere(file: Path, process_ids: list[str], other_processes: dict[str, str]) -> bool:
+    """Every executable process of ``file`` is called by a call activity of another file of the folder."""
+    calls: set[str] = set()
+    for other in {Path(f) for f in other_processes.values()}:
+        try:
+            root = parse_xml_bytes(other.read_bytes(), filename=str(other)).getroot()
+        except (OSError, DeploymentError):
+            continue
+        calls.update(str(c.get("calledElement")) for c in root.iter(f"{{{BPMN_NS}}}callActivity"))
+    return bool(process_ids) and all(pid in calls for pid in process_ids)
+
+
+def _shared_ids(parts: list[tuple[Path, etree._Element, dict[str, TaskMeta]]], problems: list[Problem]) -> None:
+    """A case keys the details of its steps by BPMN id, so a called process in another file may not reuse
+    an id of the caller's."""
+    owner: dict[str, Path] = {}
+    for f, _, nodes in parts:
+        for meta in nodes.values():
+            first = owner.setdefault(meta.id, f)
+            if first != f:
+                problems.append(
+                    Problem(
+                        str(f),
+                        f"{_words(meta.tag)} '{meta.name}' has the id of an element of {first.name}, which calls "
+                        "this process; ids must be unique across the files of one matter",
+                        line=meta.line,
+                        element=meta.id,
+                    )
+                )

@@ -29,10 +29,10 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from .._bpmn.definitions import MILESTONES, ProcessBundle, parse_process
+from .._bpmn.definitions import MILESTONES, ProcessBundle, parse_process, with_default_form
 from .._bpmn.scripting import OnewindowScriptEngine, ScriptBudgetExceeded, ScriptLimits, ScriptViolation
 from .._bpmn.timers import earliest_timer
-from .._config.catalogue import Matter
+from .._config.catalogue import GENERIC_FORM, Matter
 from .._errors import NotFoundError, WorkflowError
 from .._states import CASE_STATUS_LABELS, FINISHED_STATUSES, CaseStatus, EventKind
 from .._states import TaskState as TaskRowState
@@ -446,7 +446,8 @@ def _one_line(err: Exception) -> str:
 
 
 def build_bundle(row: DefinitionRow) -> ProcessBundle:
-    parsed = parse_process(row.bpmn_xml, filename=row.bpmn_file, process_id=row.process_id)
+    called = {name: text.encode("utf-8") for name, text in (row.called_bpmn or {}).items()}
+    parsed = parse_process(row.bpmn_xml, filename=row.bpmn_file, process_id=row.process_id, called=called)
     return ProcessBundle(
         definition_id=row.id,
         process_id=row.process_id,
@@ -455,7 +456,7 @@ def build_bundle(row: DefinitionRow) -> ProcessBundle:
         matter=Matter.from_dict(row.catalogue),
         lane_sections=dict(row.lane_sections),
         forms=dict(row.forms),
-        nodes=parsed.nodes,
+        nodes=with_default_form(parsed.nodes, GENERIC_FORM) if GENERIC_FORM in row.forms else parsed.nodes,
     )
 
 

@@ -176,7 +176,9 @@ def load_model(
 
 def model_from_prepared(prepared: PreparedMatter, bureau: Bureau) -> SimModel:
     matter = prepared.matter
-    parsed = parse_process(prepared.bpmn_xml, filename=str(prepared.bpmn_path), process_id=matter.process_id)
+    parsed = parse_process(
+        prepared.bpmn_xml, filename=str(prepared.bpmn_path), process_id=matter.process_id, called=prepared.called
+    )
     spec, subprocess_specs, nodes = parsed.spec, parsed.subprocess_specs, parsed.nodes
     if parsed.cycle_timers:
         raise ConfigError(

@@ -113,6 +113,9 @@ class DefinitionRow(Base):
     catalogue: Mapped[dict[str, Any]] = mapped_column(JSON)
     forms: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     lane_sections: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # file name -> BPMN text of the other files whose processes the call activities call: deployed and
+    # versioned with the matter, so a case keeps running on the set it started with
+    called_bpmn: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True, deferred=True)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deployed_by: Mapped[str] = mapped_column(String(64), default="")
 
