@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from onewindow.engine import CHINA_TZ, CaseView, TaskView
+from onewindow.engine import CHINA_TZ, CaseStatus, CaseView, Engine, TaskView
 
 from .app import AppContext, cli, domain_errors, emit, json_option, pass_app, read_json_file
 from .types import POSITIVE_INT
@@ -32,15 +32,32 @@ def case() -> None:
 @domain_errors
 def case_start(app: AppContext, matter: str, data_file: Path, user: str, as_json: bool) -> None:
     """Start a case of MATTER with the applicant data in FILE."""
-    summary = app.engine().cases.start(matter, read_json_file(data_file), actor=user)
-    emit(
-        summary.to_dict(),
-        as_json,
-        lambda: click.echo(f"{summary.case_no} {summary.status_label} {summary.matter_name}"),
-    )
+    engine = app.engine()
+    summary = engine.cases.start(matter, read_json_file(data_file), actor=user)
+    missing = missing_materials(engine, engine.cases.show(summary.case_no))
+
+    def text() -> None:
+        click.echo(f"{summary.case_no} {summary.status_label} {summary.matter_name}")
+        print_notice(missing)
+
+    emit({**summary.to_dict(), "missing_materials": [{"code": c, "name": n} for c, n in missing]}, as_json, text)
 
 
-def print_case(view: CaseView) -> None:
+def missing_materials(engine: Engine, view: CaseView) -> list[tuple[str, str]]:
+    """The 一次性告知 list: the required materials still missing, while the case waits in 补正."""
+    if view.summary.status != CaseStatus.SUPPLEMENT:
+        return []
+    return [(m.code, m.name) for m in engine.cases.materials(view.summary.case_no).missing]
+
+
+def print_notice(missing: list[tuple[str, str]]) -> None:
+    """一次性告知: every missing material at once, when a case enters 补正 (行政许可法 Art. 32)."""
+    if missing:
+        click.echo("一次性告知 (missing materials, 补正): " + "; ".join(f"{c} {n}" for c, n in missing))
+
+
+def print_case(view: CaseView, missing: list[tuple[str, str]] | None = None) -> None:
+    missing = missing or []
     s = view.summary
     click.echo(f"{s.case_no}  {s.matter_name} (v{s.version})  {s.status_label}")
     click.echo(f"  applicant: {s.applicant_name or '-'}")
@@ -54,12 +71,17 @@ def print_case(view: CaseView) -> None:
         click.echo(f"    [{lane}]")
         for t in tasks:
             claimed = f"  claimed by {t.claimed_by}" if t.claimed_by else ""
-            click.echo(f"      {t.id}  {t.name}{claimed}")
+            step_due = f"  step due {_when(t.due_at)}" if t.due_at else ""
+            click.echo(f"      {t.id}  {t.name}{step_due}{claimed}")
     if view.incidents:
         click.echo("  incidents:")
         for i in view.incidents:
             what = i.task_name or i.kind
             click.echo(f"    #{i.id}  {i.status:<8} {what}  attempts {i.attempts}  {i.message}")
+    if missing:
+        click.echo("  一次性告知 (missing materials, 补正):")
+        for code, name in missing:
+            click.echo(f"    {code}  {name}")
     click.echo("  history:")
     for e in view.history:
         who = e.actor or "system"
@@ -73,8 +95,11 @@ def print_case(view: CaseView) -> None:
 @domain_errors
 def case_show(app: AppContext, case_no: str, as_json: bool) -> None:
     """State, open tasks per lane and history of CASE_NO."""
-    view = app.engine().cases.show(case_no)
-    emit(view.to_dict(), as_json, lambda: print_case(view))
+    engine = app.engine()
+    view = engine.cases.show(case_no)
+    missing = missing_materials(engine, view)
+    payload = {**view.to_dict(), "missing_materials": [{"code": c, "name": n} for c, n in missing]}
+    emit(payload, as_json, lambda: print_case(view, missing))
 
 
 @cli.command("tasks")
@@ -92,7 +117,7 @@ def tasks_list(app: AppContext, section: str, limit: int, as_json: bool) -> None
             click.echo(f"no open tasks for section {section}")
         for t in rows:
             click.echo(
-                f"{t.id}  {t.case_no}  {t.name:<12}  due {_when(t.case_due_at)}  "
+                f"{t.id}  {t.case_no}  {t.name:<12}  due {_when(t.case_due_at)}  step due {_when(t.due_at)}  "
                 f"{t.applicant}  {('claimed by ' + t.claimed_by) if t.claimed_by else ''}".rstrip()
             )
 

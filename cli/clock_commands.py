@@ -114,8 +114,20 @@ def calendar_add(app: AppContext, start: date, count: int, unit: str) -> None:
 @domain_errors
 def case_clock(app: AppContext, case_no: str, as_json: bool) -> None:
     """How the due dates of CASE_NO were computed."""
-    view = app.engine().case_clock.explain(case_no)
-    emit(view.to_dict(), as_json, lambda: _print_clock(view))
+    engine = app.engine()
+    view = engine.case_clock.explain(case_no)
+    steps = engine.cases.show(case_no).open_tasks
+
+    def text() -> None:
+        _print_clock(view)
+        if steps:
+            click.echo("  open steps:")
+        for t in steps:
+            due = t.due_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if t.due_at else "no step limit"
+            click.echo(f"    {t.name} [{t.section or '-'}]  step due {due}")
+
+    payload = {**view.to_dict(), "steps": [{"task": t.id, "name": t.name, "due_at": t.due_at} for t in steps]}
+    emit(payload, as_json, text)
 
 
 @case.command("pause")

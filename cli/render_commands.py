@@ -28,14 +28,17 @@ def _read(path: Path) -> bytes:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the SVG here (default: stdout)."
 )
-@click.option("--case", "case_no", help="Show this case's progress: done tasks green, open tasks orange.")
+@click.option(
+    "--case", "case_no", help="Show this case's progress: done steps green, open tasks and waiting events orange."
+)
 @pass_app
 @domain_errors
 def render(app: AppContext, matter: str, output: Path | None, case_no: str | None) -> None:
     """Draw MATTER (a deployed matter key, or a .bpmn file) as a standalone SVG.
 
-    With --case, the case's own version of the matter is drawn (or the given file), with its completed
-    tasks marked done and its open tasks marked current.
+    With --case, the case's own version of the matter is drawn (or the given file), with the steps it has
+    passed marked done (user tasks, scripts, service tasks, gateways and events alike) and its open tasks
+    and waiting events marked current, as the worklist shows it.
     """
     done: frozenset[str] = frozenset()
     current: frozenset[str] = frozenset()
@@ -48,7 +51,7 @@ def render(app: AppContext, matter: str, output: Path | None, case_no: str | Non
         if not from_file and case.matter != matter:
             raise OnewindowError(f"case {case_no} is a case of '{case.matter}', not '{matter}'")
         source = engine.cases.diagram(case_no)
-        done, current = source.completed_tasks, source.current
+        done, current = source.done, source.current
     elif not from_file:
         source = app.engine().repository.diagram(matter)
     if source is not None and not from_file:

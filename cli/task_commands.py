@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .app import AppContext, cli, domain_errors, emit, json_option, pass_app, read_json_file
+from .case_commands import _when, missing_materials, print_notice
 
 user_option = click.option("--user", required=True, envvar="ONEWINDOW_USER", help="The clerk acting.")
 
@@ -58,9 +59,14 @@ def task_complete(app: AppContext, task_id: str, user: str, data_file: Path | No
         "open_tasks": [t.to_dict() for t in case.open_tasks],
     }
 
+    missing = missing_materials(engine, case)
+    payload["missing_materials"] = [{"code": c, "name": n} for c, n in missing]
+
     def text() -> None:
         click.echo(f"completed: {view.name} ({view.case_no}) → {case.summary.status_label}")
+        print_notice(missing)
         for t in case.open_tasks:
-            click.echo(f"  next: {t.id}  {t.name}  [{t.lane}]")
+            step_due = f"  step due {_when(t.due_at)}" if t.due_at else ""
+            click.echo(f"  next: {t.id}  {t.name}  [{t.lane}]{step_due}")
 
     emit(payload, as_json, text)

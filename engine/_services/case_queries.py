@@ -103,8 +103,8 @@ class CaseQueries:
             row = self._row(session, case_no)
             tasks = session.execute(select(TaskRow.bpmn_id, TaskRow.state).where(TaskRow.case_id == row.id)).all()
             source = self.repository._diagram(session, row.definition_id)
-            done = self.runtime.completed_nodes(session, row)
-        current = frozenset(b for b, s in tasks if s == TaskState.READY)
+            done, waiting = self.runtime.node_states(session, row)
+        current = frozenset(b for b, s in tasks if s == TaskState.READY) | waiting
         completed = frozenset(b for b, s in tasks if s == TaskState.COMPLETED)
         return replace(source, done=done, current=current, completed_tasks=completed)
 

@@ -145,6 +145,16 @@ class RepositoryService:
         _shared_ids(parts, report.problems)
         lane_sections = self._check_lanes(file, parts, matter, report)
         forms = self._check_forms(file, matter, parts, report.problems, report.warnings)
+        if matter is not None and not report.problems[before:] and matter.lead_section not in lane_sections.values():
+            lanes = ", ".join(f"{lane or '(no lane)'} → {code}" for lane, code in lane_sections.items()) or "none"
+            report.problems.append(
+                Problem(
+                    str(catalogue_path),
+                    f"lead_section '{matter.lead_section}' has no lane in {file.name}, so no step of the matter "
+                    f"goes to it (lanes: {lanes})",
+                    element="lead_section",
+                )
+            )
         if not self.bureau.scripts.enabled:
             for part_file, process, _ in parts:
                 self._refuse_scripts(part_file, process, report.problems)
@@ -320,6 +330,19 @@ class RepositoryService:
                 )
             else:
                 forms[name] = schema
+        for name, schema in forms.items():
+            problems.extend(_form_problems(self.forms_dir / name, schema, matter))
+        if matter is not None and matter.application_form in forms:
+            fields = forms[matter.application_form].get("properties") or {}
+            if not any(f in fields for f in matter.applicant_name_fields):
+                warnings.append(
+                    Problem(
+                        str(file.with_suffix(".toml")),
+                        f"none of applicant_name_fields ({', '.join(matter.applicant_name_fields)}) is a field of "
+                        f"{matter.application_form}: lists and search show no applicant name",
+                        element="applicant_name_fields",
+                    )
+                )
         return forms
 
     def _refuse_scripts(self, file: Path, process: etree._Element, problems: list[Problem]) -> None:
@@ -525,3 +548,63 @@ def _shared_ids(parts: list[tuple[Path, etree._Element, dict[str, TaskMeta]]], p
                         element=meta.id,
                     )
                 )
+
+
+def _form_problems(path: Path, schema: dict[str, Any], matter: Matter | None) -> list[Problem]:
+    """A form checked against itself and the catalogue: fields it requires but cannot hold, and material
+    lists (fields named ``*material*`` whose items are codes) that miss or invent the catalogue's codes."""
+    out: list[Problem] = []
+    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    assert isinstance(props, dict)
+    if schema.get("additionalProperties") is False:
+        for name in schema.get("required") or []:
+            if name not in props:
+                out.append(
+                    Problem(
+                        str(path),
+                        f"requires '{name}', which is not among its properties, and additionalProperties is "
+                        "false: no data can ever pass this form",
+                        element=str(name),
+                    )
+                )
+    if matter is None:
+        return out
+    codes = [m.code for m in matter.materials]
+    for name, prop in props.items():
+        offered = _codes(prop.get("items")) if "material" in name and isinstance(prop, dict) else set()
+        if not offered:
+            continue
+        unknown = sorted(offered - set(codes))
+        if unknown:
+            out.append(
+                Problem(
+                    str(path),
+                    f"'{name}' lists material code(s) {', '.join(unknown)}, which the catalogue of {matter.key} "
+                    f"does not have (its materials: {', '.join(codes)})",
+                    element=name,
+                )
+            )
+        missing = [m.code for m in matter.materials if m.required and m.code not in offered]
+        if missing:
+            out.append(
+                Problem(
+                    str(path),
+                    f"'{name}' does not offer the required material(s) {', '.join(missing)} of {matter.key}",
+                    element=name,
+                )
+            )
+    return out
+
+
+def _codes(items: Any) -> set[str]:
+    """The constant values an array's items may take (``enum``, or ``oneOf``/``anyOf`` of ``const``)."""
+    if not isinstance(items, dict):
+        return set()
+    if isinstance(items.get("enum"), list):
+        return {str(v) for v in items["enum"]}
+    return {
+        str(choice["const"])
+        for key in ("oneOf", "anyOf")
+        for choice in items.get(key) or []
+        if isinstance(choice, dict) and "const" in choice
+    }

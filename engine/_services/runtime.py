@@ -135,7 +135,12 @@ class Runtime:
                 self._cases.popitem(last=False)
 
     def completed_nodes(self, session: Session, row: CaseRow | CaseState) -> frozenset[str]:
-        """BPMN ids of every flow node the case has passed (scripts and gateways too), for the diagram.
+        """BPMN ids of every flow node the case has passed (scripts and gateways too), for the diagram."""
+        return self.node_states(session, row)[0]
+
+    def node_states(self, session: Session, row: CaseRow | CaseState) -> tuple[frozenset[str], frozenset[str]]:
+        """BPMN ids of the flow nodes the case has passed, and of those it is at (READY tasks, events and
+        receive tasks WAITING for their timer or message, call activities STARTED), for the diagram.
 
         Reads the warm workflow when the cache holds this version, without taking it out; otherwise
         rebuilds it once from the database and leaves the cache alone (a read must not disturb writers).
@@ -146,11 +151,17 @@ class Runtime:
         bundle = self.bundle(session, row.definition_id)
         warm = entry is not None and entry[0] == row.version
         workflow = entry[1] if entry is not None and warm else self._rebuild(session, row.id, bundle)
-        return frozenset(
+        done = frozenset(
             bpmn_id
             for t in workflow.get_tasks(state=TaskState.COMPLETED)
             if (bpmn_id := t.task_spec.bpmn_id) and bpmn_id in bundle.nodes
         )
+        at = frozenset(
+            bpmn_id
+            for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+            if (bpmn_id := t.task_spec.bpmn_id) and bpmn_id in bundle.nodes
+        )
+        return done, at
 
     def _rebuild(self, session: Session, case_id: int, bundle: ProcessBundle) -> Any:
         snapshot, changes = read_log(session, case_id)
