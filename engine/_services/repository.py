@@ -147,7 +147,7 @@ class RepositoryService:
         forms = self._check_forms(file, matter, parts, report.problems, report.warnings)
         if matter is not None and not report.problems[before:] and matter.lead_section not in lane_sections.values():
             lanes = ", ".join(f"{lane or '(no lane)'} → {code}" for lane, code in lane_sections.items()) or "none"
-            report.problems.append(
+            report.warnings.append(
                 Problem(
                     str(catalogue_path),
                     f"lead_section '{matter.lead_section}' has no lane in {file.name}, so no step of the matter "

@@ -159,8 +159,10 @@ class Runtime:
         at = frozenset(
             bpmn_id
             for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
-            if (bpmn_id := t.task_spec.bpmn_id) and bpmn_id in bundle.nodes
-        )
+            if (bpmn_id := t.task_spec.bpmn_id)
+            and bpmn_id in bundle.nodes
+            and "Gateway" not in bundle.nodes[bpmn_id].tag
+        )  # a joining gateway waits for the other branches: the token is not there yet
         return done, at
 
     def _rebuild(self, session: Session, case_id: int, bundle: ProcessBundle) -> Any:
