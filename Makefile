@@ -13,7 +13,7 @@ MAPPED := engine cli worklist processes forms
 # .mo the app reads. The .mo is committed (and shipped as package data), so a fresh clone needs no compile.
 CATALOGUES := worklist/translations
 
-.PHONY: demo test lint install mypy-tree translations
+.PHONY: demo test lint install mypy-tree translations element-templates-preview
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,3 +43,12 @@ lint: $(STAMP) mypy-tree
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The README's screenshot of the element templates in bpmn-js (needs node and npm; see docs/element-templates/).
+PREVIEW := docs/element-templates
+element-templates-preview: $(STAMP)
+	cd $(PREVIEW) && npm install --no-audit --no-fund --no-package-lock --silent
+	cd $(PREVIEW) && node_modules/.bin/esbuild preview.js --bundle --minify --outfile=build/preview.js
+	cd $(PREVIEW) && node_modules/.bin/esbuild styles.css --bundle --outfile=build/preview.css \
+		--loader:.woff=dataurl --loader:.woff2=dataurl --loader:.ttf=dataurl --loader:.eot=dataurl --loader:.svg=dataurl
+	$(BIN)/python $(PREVIEW)/screenshot.py

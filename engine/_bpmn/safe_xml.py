@@ -11,6 +11,7 @@ from pathlib import Path
 from lxml import etree
 
 from .._errors import InvalidXMLError, Problem
+from .extensions import translate_camunda
 
 __all__ = ["parse_xml_bytes", "parse_xml_file"]
 
@@ -42,6 +43,8 @@ def parse_xml_bytes(data: bytes, *, filename: str) -> etree._ElementTree:
         line: int | None = err.lineno or None
         msg = str(err.msg if hasattr(err, "msg") and err.msg else err).splitlines()[0]
         raise InvalidXMLError([Problem(filename, f"malformed XML: {msg}", line=line)]) from None
+    # Every BPMN reader (checks, deploy, runtime, diagram) parses here: read Camunda 7 extensions once.
+    translate_camunda(root)
     return etree.ElementTree(root)
 
 
