@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (they register their commands)
     clock_commands,
     demo,
     incident_commands,
+    migrate_commands,
     new_commands,
     render_commands,
     serve_commands,

@@ -35,6 +35,7 @@ from ._errors import (
     WorkflowError,
 )
 from ._services.incidents import IncidentView
+from ._services.migration import CaseMigration, MigrationReport
 from ._services.pages import CasePage, Member, TaskPage
 from ._services.repository import CheckReport, DeployOutcome
 from ._services.timer_service import FiredTimer
@@ -71,6 +72,7 @@ __all__ = [
     "PAUSE_KINDS",
     "SCAFFOLD_TEMPLATES",
     "Bureau",
+    "CaseMigration",
     "CasePage",
     "CaseStatus",
     "CaseSummary",
@@ -103,6 +105,7 @@ __all__ = [
     "MaterialsStatus",
     "Matter",
     "Member",
+    "MigrationReport",
     "NotFoundError",
     "OnewindowError",
     "Page",

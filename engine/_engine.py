@@ -13,6 +13,7 @@ from ._services.case_clock import CaseClockService
 from ._services.cases import CaseService
 from ._services.history import HistoryService
 from ._services.incidents import IncidentService
+from ._services.migration import MigrationService
 from ._services.overdue import overdue_report
 from ._services.pages import PageService
 from ._services.repository import RepositoryService
@@ -92,6 +93,7 @@ class Engine:
             "task": lambda s, i: self.tasks._complete_in(s, str(i.task_id), i.actor, dict(i.data or {})),
             "timer": lambda s, i: self.timers.fire_case(s, i.case_id, self.clock.now(), i.actor),
         }
+        self.migration = MigrationService(self.db, self.clock, self.runtime)
 
     @property
     def calendar(self) -> WorkCalendar:

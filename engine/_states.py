@@ -67,3 +67,4 @@ class EventKind(StrEnum):
     CLOCK_EXTENDED = "clock_extended"
     INCIDENT = "incident"  # a step failed in the BPMN and was rolled back (see _services/incidents.py)
     INCIDENT_RESOLVED = "incident_resolved"
+    MIGRATED = "migrated"  # moved to another deployed version (onewindow migrate)
