@@ -18,7 +18,7 @@ from onewindow.engine._bpmn.extensions import ENGINE_PROPERTIES
 from onewindow.engine._bpmn.safe_xml import parse_xml_bytes
 from onewindow.engine._store.db import Database
 
-from .conftest import open_tasks
+from .helpers import open_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "processes" / "element-templates" / "onewindow.json"
@@ -123,10 +123,10 @@ def test_camunda_properties_read_as_spiffworkflow_ones() -> None:
 
     # the diagram's own spiffworkflow:property wins; an emptied field is no property
     assert props("a") == {"stepLimit": "2 working_days", "simDuration": "fixed(1) working_hours"}
-    durations = {
-        str(e.getparent().getparent().get("id")): e.text
-        for e in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}timeDuration")
-    }
+    durations = {}
+    for event in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}boundaryEvent"):
+        for duration in event.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}timeDuration"):
+            durations[str(event.get("id"))] = duration.text
     assert durations == {"t": '"3 working_days"', "own": '"P1D"'}
     operator = root.find(f".//{SPIFF}serviceTaskOperator")
     assert operator is not None and operator.get("id") == "share_result"

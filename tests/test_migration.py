@@ -14,8 +14,7 @@ from onewindow.engine import CaseStatus, Engine, FixedClock
 from onewindow.engine._engine import default_processes_dir
 from onewindow.engine._store.models import CaseRow
 
-from .conftest import FI, open_tasks
-from .test_legal_clock import accept, china
+from .helpers import FI, accept, china, open_tasks
 
 RENAMES = {"Task_FinanceCoReview": "Task_FinanceReview", "Timer_FinanceCoReviewOverdue": "Timer_FinanceReviewOverdue"}
 MAP = {**RENAMES}
