@@ -28,7 +28,7 @@ from .._states import FINISHED_STATUSES, EventKind
 from .._states import TaskState as RowState
 from .._store.db import Database
 from .._store.models import CaseRow, DefinitionRow, TaskRow
-from .._store.serialization import _REGISTRY, dump_state, load_state
+from .._store.serialization import _REGISTRY, StateLog, dump_state, load_state
 from .._time.clock import Clock
 from .history import NewEvent
 from .runtime import Runtime
@@ -37,6 +37,7 @@ __all__ = ["CaseMigration", "MigrationReport", "MigrationService"]
 
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 _DONE = TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR
+_FORCE_SNAPSHOT = 2**62  # bytes "since the snapshot": more than any ratio allows, so the save snapshots
 
 
 @dataclass
@@ -191,7 +192,14 @@ class MigrationService:
                 except Exception as err:  # a state the new version cannot restore must not be written
                     outcome.problems.append(f"the migrated state does not restore on v{to_version}: {err}")
                     raise _Refused(outcome.case_no) from None
+                # The case now runs on the new version: the ORM row carries the change, flushed before the
+                # runtime reads the row again with Core and writes the step.
                 row.definition_id = target_id
+                session.flush()
+                state = self.runtime.lock_state(session, case_id)
+                # The stored log was written against the old version's spec: the save must write a whole
+                # snapshot of the migrated state, which later steps are stored relative to.
+                migrated.__dict__["_ow_log"] = StateLog({}, since_snapshot=_FORCE_SNAPSHOT)
                 step.events.append(
                     NewEvent(
                         EventKind.MIGRATED,
@@ -204,8 +212,8 @@ class MigrationService:
                         },
                     )
                 )
-                self.runtime.save(session, row, migrated, step)
-                _retarget_open_tasks(session, row.id, target, migrated)
+                self.runtime.save(session, state, migrated, step)
+                _retarget_open_tasks(session, case_id, target, migrated)
             outcome.migrated = True
 
     def _plan(
