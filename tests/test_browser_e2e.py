@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from onewindow.engine import Engine, FixedClock
+from onewindow.engine import Engine, FixedClock, default_processes_dir
 from onewindow.worklist import create_app
 from onewindow.worklist.templating import cn_date, when
 
@@ -331,3 +331,38 @@ def _walk(walk: Walk, engine: Engine, clock: FixedClock) -> None:
     assert completed.count() == len(USER_TASKS)
     walk.shot("case-finished")
     walk.logout()
+
+
+def test_modeler_preview_draws_the_deployed_bpmn(server: str, tmp_path: Path) -> None:
+    """流程图预览: the vendored bpmn-js viewer draws the deployed BPMN, under the page's CSP, for staff only."""
+    from playwright.sync_api import sync_playwright
+
+    shipped = (default_processes_dir() / f"{FI}.bpmn").read_bytes()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            walk = Walk(page, server, tmp_path)
+            page.goto(f"{server}/guide/{FI}/modeler")  # the XML holds the process's scripts: staff only
+            assert page.url.split("?")[0].endswith("/login")
+            walk.login("zhangwei")
+            page.goto(f"{server}/guide/{FI}")
+            with page.expect_navigation():
+                page.click("#diagram-modeler")
+            page.wait_for_selector('#bpmn-viewer[data-state="shown"]', timeout=20_000)
+            drawn = set(
+                page.locator("#bpmn-viewer [data-element-id]").evaluate_all(
+                    "els => els.map(e => e.getAttribute('data-element-id'))"
+                )
+            )
+            assert {"Task_Intake", "Task_LeadReview", "Timer_FinanceCoReviewOverdue", "Lane_Commerce"} <= drawn
+            assert page.locator("#bpmn-viewer .bjs-powered-by").is_visible()  # bpmn-js's licence: the watermark
+            assert page.locator("#bpmn-viewer-error").is_hidden()
+            box = page.locator("#bpmn-viewer").bounding_box()
+            assert box is not None and box["height"] > 400  # sized, so the diagram fits readably
+            walk.shot("modeler-preview")
+            xml = page.request.get(f"{server}/guide/{FI}/diagram.bpmn")
+            assert xml.ok and xml.body() == shipped
+            assert walk.problems == []  # no CSP violation, no script error, no failed request
+        finally:
+            browser.close()

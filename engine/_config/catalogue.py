@@ -28,6 +28,8 @@ GUIDE_FIELDS = (
     "phone",
     "handling_forms",
 )
+# Kept in ``extra`` and read by the legal clock: special procedures this matter's own law excludes.
+CLOCK_FIELDS = ("special_procedures",)
 HANDLING_TYPES = {"immediate": "即办件", "committed": "承诺件", "other": "其他"}
 MATTER_TYPES = {f"{i:02d}" for i in range(1, 11)} | {"20"}
 REQUIRED_FIELDS = (
@@ -221,6 +223,7 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
             )
         )
     materials = _materials(raw["materials"], file, problems)
+    _special_procedures(raw.get("special_procedures"), file, problems)
     modelled = set(REQUIRED_FIELDS) | {
         "co_sections",
         "application_form",
@@ -229,9 +232,9 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
         "lanes",
         "applicant_name_fields",
     }
-    known = ", ".join([*REQUIRED_FIELDS, *sorted(modelled - set(REQUIRED_FIELDS)), *GUIDE_FIELDS])
+    known = ", ".join([*REQUIRED_FIELDS, *sorted(modelled - set(REQUIRED_FIELDS)), *GUIDE_FIELDS, *CLOCK_FIELDS])
     for key in raw:
-        if key not in modelled and key not in GUIDE_FIELDS:
+        if key not in modelled and key not in GUIDE_FIELDS and key not in CLOCK_FIELDS:
             problems.append(
                 Problem(
                     file,
@@ -293,3 +296,29 @@ def _lanes(raw: Any, file: str, bureau: Bureau, problems: list[Problem]) -> dict
         else:
             out[str(lane)] = section.code
     return out
+
+
+# Special procedures whose time counts under 行政许可法 Art. 45 unless the matter's own law excludes it.
+NON_ART45_PROCEDURES = ("inspection", "other")
+
+
+def _special_procedures(raw: Any, file: str, problems: list[Problem]) -> None:
+    """``special_procedures = { inspection = "《…》第…条" }``: each kind beyond Art. 45 with its legal basis."""
+    if raw is None:
+        return
+    where = "special_procedures"
+    if not isinstance(raw, dict):
+        problems.append(Problem(file, "'special_procedures' must be a table: kind = \"legal basis\"", element=where))
+        return
+    for kind, basis in raw.items():
+        if kind not in NON_ART45_PROCEDURES:
+            problems.append(
+                Problem(
+                    file,
+                    f"'{kind}': only {', '.join(NON_ART45_PROCEDURES)} need a basis here; hearing, tender, testing, "
+                    "quarantine, appraisal and expert_review stop the clock under 行政许可法 Art. 45 already",
+                    element=where,
+                )
+            )
+        elif not isinstance(basis, str) or not basis.strip():
+            problems.append(Problem(file, f"'{kind}' needs the law that excludes its time, as text", element=where))

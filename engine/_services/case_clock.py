@@ -17,6 +17,7 @@ from .._states import CASE_STATUS_LABELS, FINISHED_STATUSES, EventKind
 from .._store.db import Database
 from .._store.models import CaseRow, ClockExtensionRow, ClockPauseRow
 from .._time.case_clock import (
+    ART45_KINDS,
     EXTENSION_CAP,
     JOINT_EXTENSION_CAP,
     PAUSE_KINDS,
@@ -46,6 +47,7 @@ class CaseClockService:
         _require_text("reason", reason)
         with self.db.writing() as session:
             row = self._open_case(session, case_no)
+            basis = self._legal_basis(session, row, kind)
             if row.paused_at is not None:
                 raise ConflictError(
                     f"case {case_no}: the clock is already paused since {_local(row.paused_at)}",
@@ -56,8 +58,25 @@ class CaseClockService:
             session.add(ClockPauseRow(case_id=row.id, kind=kind, reason=reason, started_at=now, started_by=actor))
             row.paused_at = now
             title = f"特别程序开始: {PAUSE_KINDS[kind]}"
-            self._event(session, row, EventKind.CLOCK_PAUSED, actor, title, {"kind": kind, "reason": reason})
+            data = {"kind": kind, "reason": reason, "basis": basis}
+            self._event(session, row, EventKind.CLOCK_PAUSED, actor, title, data)
             return self._recompute(session, row, now)
+
+    def _legal_basis(self, session: Session, row: CaseRow, kind: str) -> str:
+        """Why this procedure's time does not count: Art. 45, or the law the matter's catalogue names."""
+        if kind in ART45_KINDS:
+            return "《中华人民共和国行政许可法》第四十五条"
+        matter = self.runtime.bundle(session, row.definition_id).matter
+        named = matter.extra.get("special_procedures") or {}
+        basis = named.get(kind) if isinstance(named, dict) else None
+        if not isinstance(basis, str) or not basis.strip():
+            message = (
+                f"{PAUSE_KINDS[kind]} ({kind}) is not a special procedure of 行政许可法 Art. 45, so its time counts "
+                f"within the limit; only if the law of '{matter.key}' excludes it may the clock stop, with that law "
+                f'named in its catalogue: special_procedures = {{ {kind} = "《…》第…条" }}'
+            )
+            raise ValidationError("pause", [FieldError("kind", message)])
+        return basis.strip()
 
     def resume(self, case_no: str, *, actor: str, result: str = "") -> ClockView:
         with self.db.writing() as session:

@@ -1,6 +1,7 @@
 """The legal clock's arithmetic: limits from the catalogue, counted from acceptance on the working calendar.
 
-Special procedures (特别程序: hearing, testing, inspection, expert review …; 行政许可法 Art. 45) stop the
+Special procedures (特别程序) stop the clock: Art. 45's (hearing, tender, testing, quarantine, appraisal,
+expert review) always, on-site inspection and others only where the matter's law says so; they stop the
 clock: the time they take, in the limit's unit, is added back. Extensions (延期, Art. 42) add working days
 up to the legal cap: 10, or 15 where sections handle the matter jointly (Art. 26). Due dates are recomputed
 on every change and stored on the case, so the worklist and the overdue report query them directly; and
@@ -18,6 +19,7 @@ from .._config.catalogue import Limit
 from .workcalendar import CHINA_TZ, DayInfo, Unit, WorkCalendar
 
 __all__ = [
+    "ART45_KINDS",
     "EXTENSION_CAP",
     "JOINT_EXTENSION_CAP",
     "PAUSE_KINDS",
@@ -38,6 +40,9 @@ PAUSE_KINDS = {
     "tender": "招标拍卖",
     "other": "其他特别程序",
 }
+# 行政许可法 Art. 45: the time of 听证、招标、拍卖、检验、检测、检疫、鉴定和专家评审 is not counted. 实地核查
+# (on-site inspection) is not among them: a matter whose own law excludes it names that law in its catalogue.
+ART45_KINDS = frozenset({"hearing", "testing", "expert_review", "appraisal", "quarantine", "tender"})
 EXTENSION_CAP = 10  # working days, 行政许可法 Art. 42
 JOINT_EXTENSION_CAP = 15  # joint handling by several sections, Art. 26 + 42
 

@@ -58,3 +58,24 @@ def diagram(matter_key: str) -> Response:
     if matter_key not in matters():
         raise NotFoundError(f"unknown matter '{matter_key}'")
     return svg_response(matter_svg(matter_key))
+
+
+@bp.get("/<matter_key>/modeler")
+def modeler(matter_key: str) -> str:
+    """流程图预览: the deployed BPMN drawn in the browser by bpmn-js, as Camunda Modeler shows it (staff only)."""
+    found = matters().get(matter_key)
+    if found is None:
+        raise NotFoundError(f"unknown matter '{matter_key}'")
+    return render_template("guide/modeler.html", matter=found)
+
+
+@bp.get("/<matter_key>/diagram.bpmn")
+def bpmn(matter_key: str) -> Response:
+    """The deployed BPMN XML of the matter's latest version (staff only: it holds the scripts)."""
+    if matter_key not in matters():
+        raise NotFoundError(f"unknown matter '{matter_key}'")
+    source = get_engine().repository.diagram(matter_key)
+    response = Response(source.bpmn_xml, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'inline; filename="{matter_key}.bpmn"'
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response
