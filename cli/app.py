@@ -59,15 +59,28 @@ def emit(obj: Any, as_json: bool, text: Callable[[], None]) -> None:
         text()
 
 
+class _NotJSON(ValueError):
+    pass
+
+
+def _not_json(constant: str) -> Any:
+    """Python's reader takes ``Infinity``, ``-Infinity`` and ``NaN``; JSON (and PostgreSQL) does not."""
+    raise _NotJSON(constant)
+
+
 def read_json_file(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_not_json)
     except OSError as err:
         raise OnewindowError(f"{path}: cannot read: {err.strerror}") from None
     except json.JSONDecodeError as err:
         raise OnewindowError(f"{path}:{err.lineno}: invalid JSON: {err.msg}") from None
+    except _NotJSON as err:
+        raise OnewindowError(f"{path}: invalid JSON: {err} is not a JSON number") from None
+    except RecursionError:
+        raise OnewindowError(f"{path}: invalid JSON: nested too deeply") from None
     except UnicodeDecodeError:
         raise OnewindowError(f"{path}: not UTF-8 text") from None
     if not isinstance(data, dict):

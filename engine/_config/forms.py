@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema import exceptions as js_exceptions
 
 from .._errors import FieldError, Problem, ValidationError
+from .data_limits import SHOWN_CHARS, data_problems, shorten
 
 __all__ = ["FORMAT_CHECKER", "check_form_schema", "is_valid_resident_id", "is_valid_uscc", "load_form", "validate_data"]
 
@@ -117,10 +118,14 @@ def _field_title(schema: Mapping[str, Any], path: list[str]) -> str:
 
 def _message(err: js_exceptions.ValidationError) -> str:
     if err.validator == "format":
-        return f"{err.instance!r} {FORMAT_MESSAGES.get(str(err.validator_value), 'has the wrong format')}"
+        return f"{shorten(repr(err.instance))} {FORMAT_MESSAGES.get(str(err.validator_value), 'has the wrong format')}"
     if err.validator == "required":
         return "is required (必填)"
-    return str(err.message)
+    message = str(err.message)
+    if len(message) > SHOWN_CHARS:  # jsonschema quotes the whole value ("'xxx…' is too long"): cut the value
+        value = repr(err.instance)
+        message = message.replace(value, shorten(value, 80)) if value in message else message
+    return shorten(message)
 
 
 _VALIDATORS: dict[int, tuple[Mapping[str, Any], Any]] = {}
@@ -140,6 +145,9 @@ def _validator(schema: Mapping[str, Any]) -> Any:
 
 def validate_data(schema: Mapping[str, Any], data: Any, *, context: str) -> None:
     """Raise ``ValidationError`` with one ``FieldError`` per failing field (path joined by '.')."""
+    out_of_bounds = data_problems(data)
+    if out_of_bounds:  # values no store can hold; the schema's own messages would repeat them in full
+        raise ValidationError(context, out_of_bounds)
     validator = _validator(schema)
     errors: list[FieldError] = []
     for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):

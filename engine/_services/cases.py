@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .._config.data_limits import data_problems
 from .._config.forms import validate_data
 from .._errors import FieldError, ValidationError
 from .._states import CaseStatus, EventKind, TaskState
@@ -82,6 +83,8 @@ class CaseService(CaseQueries):
         form = bundle.matter.application_form
         if form:
             validate_data(bundle.forms[form], applicant, context=f"application data for '{matter_key}' ({form})")
+        elif out_of_bounds := data_problems(applicant):
+            raise ValidationError(f"application data for '{matter_key}'", out_of_bounds)
         now = self.clock.now()
         row = CaseState(
             id=None,

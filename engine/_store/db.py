@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .._errors import DatabaseError
@@ -62,7 +62,13 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
-        self.engine: Engine = create_engine(self.url, **kwargs)
+        try:
+            self.engine: Engine = create_engine(self.url, **kwargs)
+        except (ArgumentError, ValueError) as err:  # never echo the URL: it may hold a password
+            reason = str(err.args[0]) if err.args else type(err).__name__
+            raise DatabaseError(
+                f"invalid database URL ({reason}); expected e.g. sqlite:///onewindow.db or postgresql://user@host/db"
+            ) from None
         if self.is_sqlite:
             self._configure_sqlite(self.engine)
         else:
@@ -134,10 +140,18 @@ class Database:
             raise database_error(err) from err
 
     def check_schema(self) -> None:
-        """Raise a clear ``DatabaseError`` when the schema is missing (``onewindow db upgrade``)."""
+        """Raise a clear ``DatabaseError`` when the schema is missing (``onewindow db upgrade``).
+
+        Looking creates nothing: SQLite would make an empty file at a mistyped path, so a missing file is
+        reported before connecting; a file that is not an SQLite database is reported as such."""
+        if not self.exists():
+            raise DatabaseError(
+                f"database file {self.engine.url.database} does not exist: check the path, "
+                "or create it with 'onewindow db upgrade'"
+            )
         try:
             tables = set(inspect(self.engine).get_table_names())
-        except OperationalError as err:
+        except DBAPIError as err:
             raise DatabaseError(f"cannot open database {self.safe_url}: {err.orig}") from None
         if SCHEMA_HEAD_TABLE not in tables or "cases" not in tables:
             raise DatabaseError(f"database {self.safe_url} has no onewindow schema: run 'onewindow db upgrade'")
@@ -164,7 +178,7 @@ class Database:
         cfg.attributes["engine"] = self.engine
         try:
             command.upgrade(cfg, revision)
-        except OperationalError as err:
+        except DBAPIError as err:  # unreachable, locked, or not a database at all
             raise DatabaseError(f"cannot migrate {self.safe_url}: {err.orig}") from None
 
     def dispose(self) -> None:
