@@ -116,17 +116,22 @@ def test_chief_reassigns_clerk_may_not(client: FlaskClient, auth: AuthActions, s
     assert sqlite_engine.tasks.get(lead).claimed_by == "liuyang"
 
 
-def test_other_sections_task_and_case_are_403(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
+def test_other_sections_task_and_case_are_404(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:
+    """A case or task outside the clerk's sections answers exactly as one that does not exist (404, same
+    words), so case numbers cannot be enumerated."""
     case_no = start_fi(sqlite_engine)
     intake = task_id(sqlite_engine, case_no, "Task_Intake")
     auth.login("zhangwei")
-    for url in (f"/tasks/{intake}", f"/cases/{case_no}", f"/cases/{case_no}/notice", f"/cases/{case_no}/diagram.svg"):
+    urls = (f"/tasks/{intake}", f"/cases/{case_no}", f"/cases/{case_no}/notice", f"/cases/{case_no}/receipt")
+    for url in (*urls, f"/cases/{case_no}/diagram.svg"):
         response = client.get(url)
-        assert response.status_code == 403, url
-        assert 'data-status="403"' in text(response) or url.endswith(".svg")
+        assert response.status_code == 404, url
+        assert 'data-status="404"' in text(response) or url.endswith(".svg")
         assert "成都锦江咨询有限公司" not in text(response)
-    assert post(client, f"/tasks/{intake}", {}).status_code == 403
-    assert post(client, f"/tasks/{intake}/claim").status_code == 403
+    missing = text(client.get("/cases/WH-2026-999999")).replace("WH-2026-999999", case_no)
+    assert text(client.get(f"/cases/{case_no}")) == missing
+    for url in (f"/tasks/{intake}", f"/tasks/{intake}/claim", f"/tasks/{intake}/unclaim", f"/tasks/{intake}/reassign"):
+        assert post(client, url, {}).status_code == 404, url
     assert sqlite_engine.tasks.get(intake).claimed_by is None
 
 

@@ -12,6 +12,7 @@ from onewindow.engine import (
     ConflictError,
     Engine,
     FixedClock,
+    NotFoundError,
     PermissionDeniedError,
     ValidationError,
     WorklistFilter,
@@ -113,10 +114,12 @@ def test_visibility(sqlite_engine: Engine) -> None:
     assert sqlite_engine.cases.can_view(users.get("lijing"), case_no)
     assert not sqlite_engine.cases.can_view(users.get("zhangwei"), case_no)  # not in commerce yet
     assert sqlite_engine.cases.can_view(users.get("huangqiang"), case_no)  # the administrator
-    with pytest.raises(PermissionDeniedError):
+    # Outside his sections a case or task is "unknown", in the same words as one that does not exist.
+    intake = task_id(sqlite_engine, case_no, "Task_Intake")
+    with pytest.raises(NotFoundError, match=f"^unknown case '{case_no}'$"):
         sqlite_engine.cases.check_access(users.get("zhangwei"), case_no)
-    with pytest.raises(PermissionDeniedError):
-        sqlite_engine.tasks.get_for(users.get("zhangwei"), task_id(sqlite_engine, case_no, "Task_Intake"))
+    with pytest.raises(NotFoundError, match=f"^unknown task '{intake}'$"):
+        sqlite_engine.tasks.get_for(users.get("zhangwei"), intake)
     sqlite_engine.tasks.complete(task_id(sqlite_engine, case_no, "Task_Intake"), user="lijing", data=COMPLETE)
     assert sqlite_engine.cases.can_view(users.get("zhangwei"), case_no)
     assert [c.case_no for c in sqlite_engine.cases.page_for(users.get("chenjie")).rows] == [case_no]

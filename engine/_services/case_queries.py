@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from .._config.catalogue import Matter
 from .._config.describe import Described, describe
-from .._errors import NotFoundError, PermissionDeniedError
+from .._errors import NotFoundError
 from .._states import TaskState
 from .._store.db import Database
 from .._store.models import CaseRow, DefinitionRow, TaskRow
@@ -114,15 +114,12 @@ class CaseQueries:
             return bool(session.scalar(select(exists().where(CaseRow.case_no == case_no, visible_to(user)))))
 
     def check_access(self, user: UserAccount, case_no: str) -> None:
-        """NotFoundError for an unknown case, PermissionDeniedError for one outside the user's sections."""
+        """NotFoundError for an unknown case and, in the same words, for one outside the user's sections:
+        a clerk cannot tell a case he may not see from one that does not exist (no enumeration)."""
         with self.db.reading() as session:
             row = self._row(session, case_no)
             if not session.scalar(select(exists().where(CaseRow.id == row.id, visible_to(user)))):
-                raise PermissionDeniedError(
-                    f"case {case_no} does not touch the sections of {user.username}",
-                    user=user.username,
-                    what=f"open case {case_no}",
-                )
+                raise NotFoundError.unknown("case", case_no)
 
     def page_for(self, user: UserAccount, *, search: str = "", page: int = 1, per_page: int = 20) -> Page[CaseSummary]:
         """The cases a user may open, newest first, one page of them."""

@@ -220,12 +220,11 @@ class TaskService:
         return self.pages.task(user, task_id)
 
     def get_for(self, user: UserAccount, task_id: str) -> TaskView:
-        """A task the user may open: its lane is one of his sections."""
+        """A task the user may open: its lane is one of his sections (another section's task is "unknown",
+        in the same words as one that does not exist)."""
         view = self.get(task_id)
         if view.section not in user.sections:
-            raise PermissionDeniedError(
-                f"task {task_id} belongs to section '{view.section}'", user=user.username, what=f"open task {task_id}"
-            )
+            raise NotFoundError.unknown("task", task_id)
         return view
 
     def form_schema(self, task_id: str) -> dict[str, Any] | None:

@@ -124,7 +124,7 @@ def unclaim(task_id: str) -> Response:
 @bp.post("/<task_id>/reassign")
 def reassign(task_id: str) -> Response:
     user = current_user()
-    task = get_engine().tasks.get(task_id)
+    task = get_engine().tasks.get_for(user, task_id)  # 404 outside his sections, 403 for a non-chief
     if not user.chief_of(task.section):
         raise PermissionDeniedError(f"only a chief of section '{task.section}' may reassign its tasks")
     to = request.form.get("assignee", "").strip() or None
