@@ -1,4 +1,5 @@
-"""Engine errors become pages: 404, 403, 409, 400 and 503, each with the one-line message of the error.
+"""Engine errors become pages: 404, 403, 409, 400 and 503, each with the one-line message of the error;
+5xx pages show a fixed text only (what went wrong inside is logged, never shown).
 
 A database that went away or stays locked reaches here as the engine's ``DatabaseError`` (the engine maps
 SQLAlchemy's errors where it opens sessions): a clear 503, not a stack trace.
@@ -43,8 +44,9 @@ def error_page(status: int, detail: str = "") -> tuple[str, int]:
 
 def _domain(err: OnewindowError) -> tuple[str, int]:
     status = next((code for kind, code in STATUS if isinstance(err, kind)), 400)
-    if status >= 500:
+    if status >= 500:  # the details ("database is locked", a script's error) are for the log, not the page
         log.error("%s: %s", type(err).__name__, err)
+        return error_page(status)
     return error_page(status, str(err))
 
 

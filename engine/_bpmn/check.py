@@ -16,6 +16,7 @@ one let through:
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections import Counter
@@ -73,10 +74,34 @@ class CheckResult:
         return not self.problems
 
 
-def check_bpmn(path: Path, *, other_processes: Mapping[str, str] | None = None) -> CheckResult:
-    """Check the BPMN file at ``path``; ``other_processes`` (process id -> file) are the processes of
-    other files that its call activities may call."""
+DEFAULT_MAX_BPMN_BYTES = 5 * 1024 * 1024  # the largest shipped process is ~40 KB; a diagram-heavy one a few MB
+
+
+def max_bpmn_bytes() -> int:
+    """The size limit of one BPMN file: ``ONEWINDOW_MAX_BPMN_BYTES``, or 5 MiB."""
+    raw = os.environ.get("ONEWINDOW_MAX_BPMN_BYTES", "").strip()
     try:
+        return int(raw) if raw else DEFAULT_MAX_BPMN_BYTES
+    except ValueError:
+        return DEFAULT_MAX_BPMN_BYTES
+
+
+def _too_large(size: int, filename: str) -> CheckResult | None:
+    limit = max_bpmn_bytes()
+    if size <= limit:
+        return None
+    message = f"file is {size} bytes, over the limit of {limit} bytes for a BPMN file (ONEWINDOW_MAX_BPMN_BYTES)"
+    return CheckResult(filename, problems=[Problem(filename, message)])
+
+
+def check_bpmn(path: Path, *, other_processes: Mapping[str, str] | None = None) -> CheckResult:
+    """Check the BPMN file at ``path`` (its size first: an oversized file is not even read);
+    ``other_processes`` (process id -> file) are the processes of other files that its call activities
+    may call."""
+    try:
+        refused = _too_large(Path(path).stat().st_size, str(path))
+        if refused is not None:
+            return refused
         data = Path(path).read_bytes()
     except OSError as err:
         reason = err.strerror or type(err).__name__
@@ -86,6 +111,9 @@ def check_bpmn(path: Path, *, other_processes: Mapping[str, str] | None = None) 
 
 def check_bpmn_bytes(data: bytes, *, filename: str, other_processes: Mapping[str, str] | None = None) -> CheckResult:
     """Check BPMN ``data``; ``filename`` names it in every problem."""
+    refused = _too_large(len(data), filename)
+    if refused is not None:
+        return refused
     result = CheckResult(filename)
     try:
         _check(data, result, other_processes or {})

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, render_template, request
 from onewindow.engine import WorklistFilter
 
 from .. import get_engine
+from ..input_guard import MAX_PAGE, bounded_int
 from ..security import current_user
 from ..templating import matters, remember_user_names
 
@@ -16,10 +17,7 @@ bp = Blueprint("worklist", __name__)
 
 
 def page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+    return bounded_int("page", 1, low=1, high=MAX_PAGE)
 
 
 @bp.get("/")
