@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, undefer
 
 from .._config.catalogue import Matter
 from .._config.describe import Described, describe
-from .._errors import NotFoundError, PermissionDeniedError
+from .._errors import NotFoundError
 from .._states import EventKind, TaskState
 from .._store.db import Database
 from .._store.models import CaseRow, DefinitionRow, EventRow, TaskRow, UserRow, UserSectionRow
@@ -91,7 +91,8 @@ class PageService:
         self.case_clock = case_clock
 
     def case(self, user: UserAccount, case_no: str) -> CasePage:
-        """The case page; NotFoundError for an unknown case, PermissionDeniedError outside the user's sections."""
+        """The case page; NotFoundError for an unknown case and, in the same words, for one outside the
+        user's sections (no enumeration of case numbers)."""
         with self.db.reading() as session:
             found = session.execute(
                 select(
@@ -111,11 +112,7 @@ class PageService:
                 raise NotFoundError.unknown("case", case_no)
             row, version, bpmn_xml, bpmn_file, process_id, title, visible = found
             if not visible:
-                raise PermissionDeniedError(
-                    f"case {case_no} does not touch the sections of {user.username}",
-                    user=user.username,
-                    what=f"open case {case_no}",
-                )
+                raise NotFoundError.unknown("case", case_no)
             bundle = self.runtime.bundle(session, row.definition_id)
             tasks = session.scalars(
                 select(TaskRow).where(TaskRow.case_id == row.id).order_by(TaskRow.created_at, TaskRow.id)
@@ -149,7 +146,8 @@ class PageService:
             )
 
     def task(self, user: UserAccount, task_id: str) -> TaskPage:
-        """The task page; NotFoundError for an unknown task, PermissionDeniedError outside the user's sections."""
+        """The task page; NotFoundError for an unknown task and, in the same words, for one outside the
+        user's sections."""
         with self.db.reading() as session:
             found = session.execute(
                 select(TaskRow, CaseRow, DefinitionRow.version)
@@ -162,11 +160,7 @@ class PageService:
                 raise NotFoundError.unknown("task", task_id)
             row, case, version = found
             if row.section_code not in user.sections:
-                raise PermissionDeniedError(
-                    f"task {task_id} belongs to section '{row.section_code}'",
-                    user=user.username,
-                    what=f"open task {task_id}",
-                )
+                raise NotFoundError.unknown("task", task_id)
             bundle = self.runtime.bundle(session, case.definition_id)
             tasks = session.scalars(select(TaskRow).where(TaskRow.case_id == case.id)).all()
             events = session.scalars(select(EventRow).where(EventRow.case_id == case.id).order_by(EventRow.id)).all()

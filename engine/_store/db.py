@@ -147,7 +147,7 @@ class Database:
         if not self.exists():
             raise DatabaseError(
                 f"database file {self.engine.url.database} does not exist: check the path, "
-                "or create it with 'onewindow db upgrade'"
+                "or run 'onewindow db upgrade' to create it"
             )
         try:
             tables = set(inspect(self.engine).get_table_names())
