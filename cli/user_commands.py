@@ -1,4 +1,5 @@
-"""``onewindow users add|list|passwd``: worklist accounts, their sections, role and password."""
+"""``onewindow users add|list|passwd|events``: worklist accounts, their sections, role and password, and the
+security log of sign-ins."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import sys
 
 import click
 
-from onewindow.engine import UserAccount
+from onewindow.engine import CHINA_TZ, UserAccount
 
 from .app import AppContext, cli, domain_errors, emit, json_option, pass_app
 
@@ -96,3 +97,23 @@ def users_list(app: AppContext, as_json: bool) -> None:
             click.echo(f"{u.username:<12} {u.role:<6} {','.join(u.sections) or '-':<24} {u.display_name}{state}{login}")
 
     emit([_row(u) for u in accounts], as_json, text)
+
+
+@users.command("events")
+@click.option("--user", "username", help="Only this account's events.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@json_option
+@pass_app
+@domain_errors
+def users_events(app: AppContext, username: str | None, limit: int, as_json: bool) -> None:
+    """The security log, newest first: sign-ins, failures, lockouts, throttling, sign-outs, ended sessions."""
+    events = app.engine().access.events(limit=limit, username=username)
+
+    def text() -> None:
+        if not events:
+            click.echo("no security events")
+        for e in events:
+            when = e.at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S")
+            click.echo(f"{when}  {e.kind:<24} {e.username or '-':<12} {e.client or '-':<15} {e.detail}".rstrip())
+
+    emit([e.to_dict() for e in events], as_json, text)

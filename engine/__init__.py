@@ -34,9 +34,11 @@ from ._errors import (
     ValidationError,
     WorkflowError,
 )
+from ._services.access import LockoutPolicy, SecurityEvent, SessionPolicy, SignInResult
 from ._services.incidents import IncidentView
 from ._services.migration import CaseMigration, MigrationReport
 from ._services.pages import CasePage, Member, TaskPage
+from ._services.rate_counters import RateCounters
 from ._services.repository import CheckReport, DeployOutcome
 from ._services.timer_service import FiredTimer
 from ._services.users import UserAccount
@@ -101,6 +103,7 @@ __all__ = [
     "IntakeResult",
     "InvalidXMLError",
     "Limit",
+    "LockoutPolicy",
     "Material",
     "MaterialsStatus",
     "Matter",
@@ -111,9 +114,13 @@ __all__ = [
     "Page",
     "PermissionDeniedError",
     "Problem",
+    "RateCounters",
     "RunConfig",
     "ScaffoldResult",
     "Section",
+    "SecurityEvent",
+    "SessionPolicy",
+    "SignInResult",
     "SimulationResult",
     "SystemClock",
     "TaskPage",

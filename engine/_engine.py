@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ._config.bureau import Bureau, load_bureau
+from ._services.access import AccessService
 from ._services.calendars import CalendarService
 from ._services.case_clock import CaseClockService
 from ._services.cases import CaseService
@@ -16,6 +17,7 @@ from ._services.incidents import IncidentService
 from ._services.migration import MigrationService
 from ._services.overdue import overdue_report
 from ._services.pages import PageService
+from ._services.rate_counters import RateCounters
 from ._services.repository import RepositoryService
 from ._services.runtime import Runtime
 from ._services.tasks import TaskService
@@ -87,6 +89,8 @@ class Engine:
             pages=self.pages,
         )
         self.users = UserService(self.db, self.clock)
+        self.access = AccessService(self.db, self.clock, self.users)  # sessions, lockout, security log
+        self.rate_counters = RateCounters(self.db)  # shared sign-in throttling counters
         self.timers = TimerService(self.db, self.clock, self.runtime, self.incidents)
         # How a retried incident runs its step again: the same completion, or the case's due timers.
         self.incidents.rerun = {

@@ -39,7 +39,7 @@ def test_add_and_update_sections_and_role(sqlite_engine: Engine) -> None:
     users = sqlite_engine.users
     users.scrypt_n = 2**4
     added = users.add(
-        "xiaoming", sections=["commerce", "finance"], role="chief", display_name="小明", password="abcd1234"
+        "xiaoming", sections=["commerce", "finance"], role="chief", display_name="小明", password="xm-window-2026"
     )
     assert (added.sections, added.role, added.display_name, added.has_password) == (
         ("commerce", "finance"),

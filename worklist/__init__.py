@@ -96,11 +96,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
 
-    from . import errors, i18n, input_guard, security, templating, transport
+    from . import errors, i18n, input_guard, security, sessions, templating, throttle, transport
     from .views import auth, cases, guide, intake, tasks, worklist
 
     input_guard.init_app(app)  # first: everything after it sees checked input only
     transport.init_app(app)
+    sessions.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
     security.init_app(app)  # first: a signed-out POST goes to the sign-in page before the token is checked
@@ -108,4 +109,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     for bp in (auth.bp, worklist.bp, tasks.bp, intake.bp, cases.bp, guide.bp):
         app.register_blueprint(bp)
+    throttle.init_app(app)  # wraps the sign-in view, so after the blueprints
     return app

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, redirect, request, session, url_for
+from flask import Flask, Response, g, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from onewindow.engine import UserAccount
 
-from . import get_engine
+from .sessions import current_account
 
 PUBLIC_ENDPOINTS = frozenset(
     {"auth.login", "auth.set_language", "guide.index", "guide.matter", "guide.diagram", "static", "health"}
@@ -23,23 +23,6 @@ def current_user() -> UserAccount:
     """The signed-in user (views behind the login check only)."""
     user: UserAccount = g.user
     return user
-
-
-def sign_in(user: UserAccount) -> None:
-    lang = session.get("lang")
-    session.clear()  # a fresh session on sign-in: no fixation of an earlier one
-    session.permanent = True
-    session["user"] = user.username
-    session["fp"] = user.fingerprint
-    if lang:
-        session["lang"] = lang
-
-
-def sign_out() -> None:
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -53,15 +36,9 @@ def safe_next(target: str | None, default: str) -> str:
 
 
 def _load_user() -> BaseResponse | None:
-    g.user = None
-    username = session.get("user")
-    if username:
-        user = get_engine().users.find(username)
-        # A changed password (or a removed account) ends the sessions opened before it.
-        if user is not None and user.fingerprint == session.get("fp"):
-            g.user = user
-        else:
-            sign_out()
+    # The session is a server-side record (sessions.py): sign-out, a new password, deactivation and the
+    # idle and absolute timeouts end it there, whatever cookie is replayed.
+    g.user = current_account()
     if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
         if request.endpoint is None:
             return None  # a 404 stays a 404

@@ -8,11 +8,13 @@ string (``scrypt$n$r$p$salt$hash``, base64) so the cost can be raised later with
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,8 +24,16 @@ from .._errors import FieldError, NotFoundError, ValidationError
 from .._store.db import Database
 from .._store.models import SectionRow, UserRow, UserSectionRow
 from .._time.clock import Clock
+from .security_records import end_user_sessions, record_event
 
-__all__ = ["MIN_PASSWORD_LENGTH", "UserAccount", "UserService", "hash_password", "verify_password"]
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "UserAccount",
+    "UserService",
+    "common_passwords",
+    "hash_password",
+    "verify_password",
+]
 
 MIN_PASSWORD_LENGTH = 8
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # ~16 MiB and ~50 ms per hash on the target machine
@@ -161,7 +171,7 @@ class UserService:
         if role != "admin" and not sections:
             errors.append(FieldError("sections", "a clerk or chief needs at least one section"))
         if password is not None:
-            errors.extend(_password_problems(password))
+            errors.extend(_password_problems(password, username))
         if errors:
             raise ValidationError(f"user '{username}'", errors)
         with self.db.writing() as session:
@@ -180,10 +190,16 @@ class UserService:
                 session.add(row)
                 session.flush()
             else:
+                if row.active and not active:  # a deactivated account is signed out everywhere at once
+                    now = self.clock.now()
+                    end_user_sessions(session, row.id, now, "account deactivated")
+                    record_event(session, now, "account_deactivated", username)
                 row.role, row.active = role, active
                 if display_name:
                     row.display_name = display_name
             if password is not None:
+                if row.password_hash and end_user_sessions(session, row.id, self.clock.now(), "password changed"):
+                    record_event(session, self.clock.now(), "password_changed", username, detail="sessions ended")
                 row.password_hash = hash_password(password, n=self.scrypt_n)
             current = set(session.scalars(select(UserSectionRow.section_code).where(UserSectionRow.user_id == row.id)))
             for code in current - set(sections):
@@ -195,11 +211,16 @@ class UserService:
             return self._account(session, row)
 
     def set_password(self, username: str, password: str) -> None:
-        problems = _password_problems(password)
+        """Set the password; every open web session of the user ends in the same transaction."""
+        problems = _password_problems(password, username)
         if problems:
             raise ValidationError(f"password of '{username}'", problems)
         with self.db.writing() as session:
-            self._row(session, username).password_hash = hash_password(password, n=self.scrypt_n)
+            row = self._row(session, username)
+            row.password_hash = hash_password(password, n=self.scrypt_n)
+            now = self.clock.now()
+            ended = end_user_sessions(session, row.id, now, "password changed")
+            record_event(session, now, "password_changed", username, detail=f"{ended} session(s) ended")
 
     def authenticate(self, username: str, password: str) -> UserAccount | None:
         """The account if the password is right and the account active; None otherwise.
@@ -250,7 +271,22 @@ class UserService:
         )
 
 
-def _password_problems(password: str) -> list[FieldError]:
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords (``common_passwords.txt`` beside this module), lower-cased."""
+    text = (Path(__file__).parent / "common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def _password_problems(password: str, username: str = "") -> list[FieldError]:
+    """Length first, then the list of common passwords and the user's own name (NIST SP 800-63B 5.1.1.2:
+    no composition rules, a blocklist instead)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return [FieldError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")]
+        return [
+            FieldError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters (至少 {MIN_PASSWORD_LENGTH} 位)")
+        ]
+    if password.strip().lower() in common_passwords():
+        return [FieldError("password", "is one of the most common passwords (常见密码，容易被猜中，请换一个)")]
+    if username and password.strip().lower() == username.strip().lower():
+        return [FieldError("password", "must not be the user name (不能与用户名相同)")]
     return []
