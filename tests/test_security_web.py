@@ -63,7 +63,7 @@ def test_nul_in_every_kind_of_field_signed_in(browser: FlaskClient, engine: Engi
     assert post(browser, f"/tasks/{intake}/claim", {"next": NUL}).status_code == 400
     assert engine.tasks.get(intake).claimed_by is None
     assert engine.cases.show(case_no).summary.case_no == case_no  # nothing else was registered
-    assert [c.case_no for c in engine.worklist.cases_for(engine.users.get("lijing")).rows] == [case_no]
+    assert [c.case_no for c in engine.cases.page_for(engine.users.get("lijing")).rows] == [case_no]
 
 
 @pytest.mark.parametrize("page", [str(2**62), str(2**63), str(2**64 + 1), "1000001", "-5", "0"])
@@ -89,7 +89,7 @@ def test_huge_numbers_in_an_intake_form(browser: FlaskClient, engine: Engine, va
     assert response.status_code == 400
     page = text(response)
     assert 'id="intake-form"' in page and ("数值过大" in page or "有效的数字" in page or "应填写数字" in page)
-    assert engine.worklist.cases_for(engine.users.get("lijing")).total == 0
+    assert engine.cases.page_for(engine.users.get("lijing")).total == 0
 
 
 def test_hsts_only_with_secure_cookies(engine: Engine) -> None:
