@@ -2,7 +2,8 @@
 
 The cookie holds only a random session token (and the language); every request looks the token up, so a
 cookie copied before sign-out, a password change or a deactivation opens nothing afterwards, and a
-session ends after ``ONEWINDOW_SESSION_IDLE_MINUTES`` without a request (default 30) and
+session ends after ``ONEWINDOW_SESSION_IDLE_MINUTES`` without a request (default 60: a window clerk may
+spend most of an hour with one applicant on one form) and
 ``ONEWINDOW_SESSION_MAX_HOURS`` after sign-in (default 12) however busy it is.
 """
 
@@ -90,7 +91,7 @@ def current_account() -> UserAccount | None:
 
 
 def init_app(app: Flask) -> None:
-    idle = _number(app, "SESSION_IDLE_MINUTES", "ONEWINDOW_SESSION_IDLE_MINUTES", 30)
+    idle = _number(app, "SESSION_IDLE_MINUTES", "ONEWINDOW_SESSION_IDLE_MINUTES", 60)
     absolute = _number(app, "SESSION_MAX_HOURS", "ONEWINDOW_SESSION_MAX_HOURS", 12)
     failures = _number(app, "LOGIN_MAX_FAILURES", "ONEWINDOW_LOGIN_MAX_FAILURES", 5)
     lock = _number(app, "LOGIN_LOCK_MINUTES", "ONEWINDOW_LOGIN_LOCK_MINUTES", 15)

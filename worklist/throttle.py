@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from typing import Any, ClassVar
+from typing import Any, cast
 
 from flask import Flask, Response, current_app, render_template, request
 from flask_limiter import Limiter
@@ -39,7 +39,7 @@ LIMITER_KEY = "onewindow.limiter"
 class DatabaseStorage(Storage):
     """``limits`` storage over the engine's database counters (fixed windows)."""
 
-    STORAGE_SCHEME: ClassVar[list[str] | None] = [SCHEME]
+    STORAGE_SCHEME = [SCHEME]  # noqa: RUF012  (the base class declares it as an instance attribute)
 
     def __init__(
         self, uri: str | None = None, wrap_exceptions: bool = False, *, counters: RateCounters, **options: Any
@@ -117,7 +117,7 @@ def init_app(app: Flask) -> None:
     view = app.view_functions["auth.login"]
     per_account = limiter.limit(by_account, key_func=_account_key, methods=["POST"], deduct_when=_failed)
     per_address = limiter.limit(by_address, methods=["POST"], deduct_when=_failed)
-    app.view_functions["auth.login"] = per_address(per_account(view))
+    app.view_functions["auth.login"] = cast(Any, per_address(per_account(view)))
     app.register_error_handler(RateLimitExceeded, _too_many)
 
 

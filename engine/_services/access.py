@@ -42,7 +42,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class SessionPolicy:
-    idle: timedelta = timedelta(minutes=30)
+    idle: timedelta = timedelta(minutes=60)
     absolute: timedelta = timedelta(hours=12)
     touch_every: timedelta = timedelta(minutes=1)
 
