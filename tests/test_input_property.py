@@ -22,8 +22,7 @@ from hypothesis import strategies as st
 from onewindow.engine import Engine
 from onewindow.worklist import create_app
 
-from .conftest import FI
-from .worklist_support import PASSWORD, STAFF, login, start_fi, task_id
+from .helpers import FI, PASSWORD, STAFF, login, start_fi, task_id
 
 QUERY = ("page", "q", "matter", "section", "mine", "unclaimed", "next", "lang")
 SKIPPED = {"static", "auth.logout"}  # signing out would end the exploration
@@ -50,7 +49,7 @@ def explored(engine: Engine) -> Iterator[Explored]:
     engine.users.scrypt_n = 2**4
     for user in STAFF:
         engine.users.set_password(user, PASSWORD)
-    app = create_app({"ENGINE": engine, "TESTING": True, "SECRET_KEY": "test", "CSRF_ENABLED": False})
+    app = create_app({"ENGINE": engine, "TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
     case_no = start_fi(engine)
     ids = {"case_no": case_no, "task_id": task_id(engine, case_no, "Task_Intake"), "matter_key": FI}
     client = app.test_client()

@@ -10,7 +10,8 @@ from click.testing import CliRunner, Result
 
 from onewindow.cli.main import cli
 
-from .conftest import FI, FI_APPLICANT, PG_URL
+from .conftest import PG_URL
+from .helpers import FI, FI_APPLICANT
 
 
 def invoke(database_url: str, *args: str) -> Result:

@@ -12,12 +12,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from onewindow.engine import DeploymentError, Engine
-from onewindow.engine._engine import default_processes_dir
+from onewindow.engine import DeploymentError, Engine, default_processes_dir
 from onewindow.worklist import create_app
 
-from .conftest import FI, FI_APPLICANT
-from .worklist_support import PASSWORD, STAFF, login, post, start_fi, task_id, text
+from .helpers import FI, FI_APPLICANT, PASSWORD, STAFF, login, post, start_fi, task_id, text
 
 
 @pytest.fixture

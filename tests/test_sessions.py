@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from onewindow.engine import Engine, FixedClock
 from onewindow.worklist import create_app
 
-from .worklist_support import PASSWORD, STAFF, login, post
+from .helpers import PASSWORD, STAFF, login, post
 
 MakeApp = Callable[..., Flask]
 

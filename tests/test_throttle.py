@@ -18,7 +18,7 @@ from onewindow.cli.main import cli
 from onewindow.engine import Engine, FixedClock, ValidationError
 from onewindow.worklist import create_app
 
-from .worklist_support import PASSWORD, STAFF, text
+from .helpers import PASSWORD, STAFF, text
 
 MakeApp = Callable[..., Flask]
 
@@ -30,7 +30,9 @@ def make_app(engine: Engine) -> Iterator[MakeApp]:
         engine.users.set_password(user, PASSWORD)
 
     def make(**config: Any) -> Flask:
-        return create_app({"ENGINE": engine, "TESTING": True, "SECRET_KEY": "test", "CSRF_ENABLED": False, **config})
+        return create_app(
+            {"ENGINE": engine, "TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False, **config}
+        )
 
     yield make
 

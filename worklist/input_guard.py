@@ -41,9 +41,7 @@ def _check(pairs: Iterable[tuple[str, str]]) -> None:
     for name, value in pairs:
         if _FORBIDDEN.search(name) or _FORBIDDEN.search(value):
             field = _printable(name)
-            raise InvalidInput(
-                field, _("“{field}” holds control characters (such as NUL) that cannot be accepted.", field=field)
-            )
+            raise InvalidInput(field, _("“{field}”含有无法接受的控制字符(如空字符),请删除后重新提交。", field=field))
 
 
 def bounded_int(name: str, default: int, *, low: int, high: int) -> int:
@@ -57,7 +55,7 @@ def bounded_int(name: str, default: int, *, low: int, high: int) -> int:
     except ValueError:
         return default
     if not low <= value <= high:
-        raise InvalidInput(name, _("“{field}” must be a number from {low} to {high}.", field=name, low=low, high=high))
+        raise InvalidInput(name, _("“{field}”应为 {low} 到 {high} 之间的数字。", field=name, low=low, high=high))
     return value
 
 

@@ -93,7 +93,7 @@ def _too_many(err: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
         client=client_address(),
         detail=str(err.limit.limit),
     )
-    error = _("Too many failed sign-ins. Try again in {minutes} minutes.", minutes=wait)
+    error = _("登录失败次数过多,请 {minutes} 分钟后再试。", minutes=wait)
     page = render_template(
         "auth/login.html", error=error, username=request.form.get("username", ""), next=request.values.get("next", "")
     )
