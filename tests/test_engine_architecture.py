@@ -50,10 +50,14 @@ def test_errors_carry_their_context_and_keep_their_message(sqlite_engine: Engine
 
     case_no = sqlite_engine.cases.start(FI, FI_APPLICANT, actor="lijing").case_no
     intake = open_tasks(sqlite_engine, case_no)["Task_Intake"]
+    sqlite_engine.tasks.claim(intake.id, user="lijing")
     with pytest.raises(PermissionDeniedError) as denied:
+        sqlite_engine.tasks.complete(intake.id, user="wangfang", data={})
+    assert str(denied.value) == f"task '{intake.name}' ({intake.id}) is claimed by lijing"
+    assert (denied.value.user, denied.value.what) == ("wangfang", f"complete task {intake.id}")
+    with pytest.raises(NotFoundError):  # outside his sections a task is "unknown" (no enumeration)
         sqlite_engine.tasks.get_for(sqlite_engine.users.get("zhangwei"), intake.id)
-    assert str(denied.value) == f"task {intake.id} belongs to section 'window'"
-    assert (denied.value.user, denied.value.what) == ("zhangwei", f"open task {intake.id}")
+    sqlite_engine.tasks.unclaim(intake.id, user="lijing")
 
     run_fi_to_decision(sqlite_engine, case_no)
     with pytest.raises(ConflictError) as conflict:
