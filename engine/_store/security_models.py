@@ -1,6 +1,6 @@
 """Tables of sign-in security: web sessions ended on the server, sign-in failures (lockout), the
 security log, and the shared rate-limit counters (several servers share one database, so counters never
-live in one process's memory). Created by migration 0006.
+live in one process's memory). Created by migration 0007.
 """
 
 from __future__ import annotations
