@@ -175,11 +175,13 @@ class ConflictError(OnewindowError):
 
 class WorkflowError(OnewindowError):
     """The BPMN failed while running (a script or condition raised); ``element`` names the BPMN element
-    when known. The step that failed is rolled back."""
+    when known. The step that failed is rolled back; ``incident`` is the number of the incident recorded
+    for it, when one was (an administrator retries it after the fix)."""
 
-    def __init__(self, message: str, *, element: str = "") -> None:
+    def __init__(self, message: str, *, element: str = "", incident: int | None = None) -> None:
         super().__init__(message)
         self.element = element
+        self.incident = incident
 
 
 class DatabaseError(OnewindowError):

@@ -20,7 +20,18 @@ from onewindow.engine._bpmn.scripting import ScriptLimits
 from onewindow.engine._engine import default_processes_dir
 from onewindow.engine._store.db import Database
 
-from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, PASSWORD, china, login, open_tasks, run_fi_to_decision
+from .helpers import (
+    ALL_FI_MATERIALS,
+    FI,
+    FI_APPLICANT,
+    PASSWORD,
+    china,
+    login,
+    open_tasks,
+    post,
+    run_fi_to_decision,
+    text,
+)
 
 COMPARE = 'missing_materials = [m for m in matter["required_materials"] if m not in materials_received]'
 FINANCE_DEEMED = (
@@ -226,4 +237,32 @@ def test_the_case_page_shows_the_incident(tmp_path: Path, clock: FixedClock) -> 
     html = page.get_data(as_text=True)
     assert 'id="incidents"' in html and "流程异常" in html and "ZeroDivisionError" in html
     assert "onewindow incidents retry" in html
+    engine.close()
+
+
+def test_a_failing_step_on_the_web_keeps_the_clerks_input_and_names_the_incident(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """Not a 500: the page says nothing was saved and which incident was recorded, with the form as typed."""
+    from onewindow.worklist import create_app
+
+    engine = make(f"sqlite:///{tmp_path / 'web.db'}", clock)
+    engine.repository.deploy(matter_copy(tmp_path, "broken", "finance_review = {", "finance_review = 1 / 0 or {"))
+    case_no = engine.cases.start(FI, FI_APPLICANT).case_no
+    engine.tasks.complete(open_tasks(engine, case_no)["Task_Intake"].id, user="lijing", data=INTAKE)
+    review = open_tasks(engine, case_no)["Task_FinanceCoReview"]
+    engine.users.scrypt_n = 2**4
+    engine.users.set_password("zhaomin", PASSWORD)
+    app = create_app({"ENGINE": engine, "TESTING": True, "SECRET_KEY": "test"})
+    client = app.test_client()
+    login(client, "zhaomin")
+    opinion = "经审核,出资安排符合规定,同意。"
+    response = post(client, f"/tasks/{review.id}", {"co_opinion": opinion, "co_agree": "true"})
+    html = text(response)
+    (incident,) = engine.incidents.list()
+    assert response.status_code == 422
+    assert f"已登记为流程异常 #{incident.id}" in html and "本次提交未保存" in html
+    assert opinion in html  # the clerk's opinion is still in the form
+    assert "ZeroDivisionError" not in html  # the process's internals are for the administrator's page
+    assert open_tasks(engine, case_no)["Task_FinanceCoReview"].state == review.state  # nothing saved
     engine.close()

@@ -143,6 +143,7 @@ def test_errors_attach_to_fields_in_the_readers_language() -> None:
         (DatabaseError("database sqlite:///x.db has no onewindow schema: run 'onewindow db upgrade'"), 503),
         (OperationalError("SELECT 1", {}, Exception("database is locked")), 503),
         (WorkflowError("process error in 'x': NameError"), 500),
+        (WorkflowError("process error in 'x': NameError (incident #7)", incident=7), 422),
     ],
 )
 def test_engine_failures_become_pages(
@@ -171,4 +172,7 @@ def test_engine_failures_become_pages(
     internal = ("onewindow db upgrade", "database is locked", "NameError", "sqlite:///")
     assert not [words for words in internal if words in page]
     assert any(words in caplog.text for words in internal)
-    assert ("数据库暂不可用" if status == 503 else "系统繁忙") in page
+    if status == 422:  # a recorded incident: the clerk learns its number, not the process's internals
+        assert "已登记为流程异常 #7" in page
+    else:
+        assert ("数据库暂不可用" if status == 503 else "系统繁忙") in page

@@ -43,6 +43,11 @@ def error_page(status: int, detail: str = "") -> tuple[str, int]:
 
 
 def _domain(err: OnewindowError) -> tuple[str, int]:
+    if isinstance(err, WorkflowError) and err.incident is not None:
+        # A step failed in the process and was rolled back, its incident recorded: not the server's fault
+        # nor the clerk's, and nothing to retry until an administrator fixes the process.
+        log.warning("%s: %s", type(err).__name__, err)
+        return render_template("errors/error.html", status=422, incident=err.incident, detail=""), 422
     status = next((code for kind, code in STATUS if isinstance(err, kind)), 400)
     if status >= 500:  # the details ("database is locked", a script's error) are for the log, not the page
         log.error("%s: %s", type(err).__name__, err)

@@ -188,9 +188,11 @@ class IncidentService:
 
 
 def _naming(error: WorkflowError, incident: int) -> WorkflowError:
-    named = WorkflowError(f"{error} (incident #{incident}: an administrator can retry it after the fix)")
-    named.incident_id = incident  # type: ignore[attr-defined]
-    return named
+    return WorkflowError(
+        f"{error} (incident #{incident}: an administrator can retry it after the fix)",
+        element=error.element,
+        incident=incident,
+    )
 
 
 def incidents_of(session: Session, case: CaseRow) -> list[IncidentView]:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from onewindow.engine import CaseStatus, ConflictError, PermissionDeniedError, TaskPage, ValidationError
+from onewindow.engine import CaseStatus, ConflictError, PermissionDeniedError, TaskPage, ValidationError, WorkflowError
 
 from .. import get_engine
 from ..errors import error_page
@@ -79,6 +79,16 @@ def complete(task_id: str) -> Response | tuple[str, int]:
         return _render(page, schema, shown, errors_by_field(err.errors, paths, lang=current_lang()), status=400)
     except ConflictError as err:
         return error_page(409, str(err))
+    except WorkflowError as err:
+        if err.incident is None:
+            raise
+        # The process failed on this step (a script or condition): nothing was saved and an incident was
+        # recorded. The clerk keeps what was typed and can submit again once an administrator has fixed it.
+        failed = _(
+            "流程执行出错,本次提交未保存:已登记为流程异常 #{incident},请联系管理员修正后再提交。", incident=err.incident
+        )
+        flash(failed, "error")
+        return _render(page, schema, shown, {}, status=422)
     flash(_("已办理:{task}({case})。", task=done.name, case=done.case_no), "ok")
     if "supplemented_materials" in (schema.get("properties") or {}):
         # After a 补正 the window hands over either a new notice or the acceptance receipt.
