@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from .diagram import Box
+
 __all__ = ["DiagramBuilder", "Flow", "Lane", "Node"]
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -72,22 +74,6 @@ class Flow:
     condition: str = ""
 
 
-@dataclass
-class _Box:
-    x: float
-    y: float
-    w: float
-    h: float
-
-    @property
-    def cx(self) -> float:
-        return self.x + self.w / 2
-
-    @property
-    def cy(self) -> float:
-        return self.y + self.h / 2
-
-
 class DiagramBuilder:
     """Collects lanes, nodes and flows, then writes ``<definitions>`` with one collaboration and process."""
 
@@ -121,23 +107,23 @@ class DiagramBuilder:
             y += lane.rows * ROW
         return tops
 
-    def _boxes(self) -> dict[str, _Box]:
+    def _boxes(self) -> dict[str, Box]:
         tops = self._lane_tops()
-        boxes: dict[str, _Box] = {}
+        boxes: dict[str, Box] = {}
         for node in self.nodes:
             if node.kind == "boundaryEvent":
                 continue
             w, h = SIZES[node.shape]
             cx = LEFT + LANE_HEADER + COLUMN / 2 + node.col * COLUMN
             cy = tops[node.lane] + ROW / 2 + node.row * ROW
-            boxes[node.id] = _Box(cx - w / 2, cy - h / 2, w, h)
+            boxes[node.id] = Box(cx - w / 2, cy - h / 2, w, h)
         for node in self.nodes:  # boundary events sit on the bottom edge of their task
             if node.kind == "boundaryEvent":
                 host = boxes[node.attached_to]
-                boxes[node.id] = _Box(host.x + host.w - 38, host.y + host.h - 18, 36, 36)
+                boxes[node.id] = Box(host.x + host.w - 38, host.y + host.h - 18, 36, 36)
         return boxes
 
-    def _waypoints(self, flow: Flow, boxes: dict[str, _Box], kinds: dict[str, str]) -> list[tuple[float, float]]:
+    def _waypoints(self, flow: Flow, boxes: dict[str, Box], kinds: dict[str, str]) -> list[tuple[float, float]]:
         s, t = boxes[flow.source], boxes[flow.target]
         down = t.cy > s.cy
         enter_vertical = (t.cx, t.y if down else t.y + t.h)
@@ -252,9 +238,9 @@ class DiagramBuilder:
             id=f"BPMNPlane_{self.process_id}",
             bpmnElement=f"Collaboration_{self.process_id}",
         )
-        _shape(plane, q, "Participant_Bureau", _Box(LEFT, TOP, width, height), horizontal=True)
+        _shape(plane, q, "Participant_Bureau", Box(LEFT, TOP, width, height), horizontal=True)
         for lane in self.lanes:
-            box = _Box(LEFT + LANE_HEADER, tops[lane.id], width - LANE_HEADER, lane.rows * ROW)
+            box = Box(LEFT + LANE_HEADER, tops[lane.id], width - LANE_HEADER, lane.rows * ROW)
             _shape(plane, q, lane.id, box, horizontal=True)
         for node in self.nodes:
             _shape(plane, q, node.id, boxes[node.id])
@@ -280,7 +266,7 @@ class _Q:
         return f"{{{DI}}}{local}"
 
 
-def _shape(plane: etree._Element, q: _Q, element: str, box: _Box, *, horizontal: bool = False) -> None:
+def _shape(plane: etree._Element, q: _Q, element: str, box: Box, *, horizontal: bool = False) -> None:
     shape = etree.SubElement(plane, q.di("BPMNShape"), id=f"{element}_di", bpmnElement=element)
     if horizontal:
         shape.set("isHorizontal", "true")
