@@ -140,3 +140,15 @@ class OnewindowRunner(CliRunner):
     def run(self, *args: str, input: str | None = None, catch_exceptions: bool = False) -> Result:
         """``onewindow ARGS…``; an unexpected exception fails the test with its traceback."""
         return self.invoke(cli, list(args), input=input, catch_exceptions=catch_exceptions)
+
+
+# A foreign-investment walk through 补正 (only M01 at intake), the answers of each task by BPMN id.
+FI_WALK_ANSWERS: dict[str, dict[str, Any]] = {
+    "Task_Intake": {"materials_received": ["M01"], "negative_list": False},
+    "Task_Supplement": {"supplemented_materials": ALL_FI_MATERIALS[1:]},
+    "Task_LeadReview": {"review_opinion": "同意", "conditions_met": True},
+    "Task_InvestmentCoReview": {"co_opinion": "同意", "co_agree": True},
+    "Task_LeadDecision": {"decision": "approve"},
+    "Task_Seal": {"seal_no": "510107-01", "document_no": "1"},
+    "Task_Issue": {"certificate_no": "C1", "delivery": "window"},
+}

@@ -20,19 +20,9 @@ from onewindow.engine._store.serialization import _build_registry, dump_state, l
 from onewindow.engine._time.deadlines import Deadlines
 from onewindow.engine._time.workcalendar import CHINA_TZ
 
-from .helpers import ALL_FI_MATERIALS, FI_APPLICANT
+from .helpers import FI_APPLICANT, FI_WALK_ANSWERS
 
 FRESH = BpmnWorkflowSerializer(registry=_build_registry(cache_finished_tasks=False))
-
-ANSWERS: dict[str, dict[str, Any]] = {
-    "Task_Intake": {"materials_received": ["M01"], "negative_list": False},
-    "Task_Supplement": {"supplemented_materials": ALL_FI_MATERIALS[1:]},
-    "Task_LeadReview": {"review_opinion": "同意", "conditions_met": True},
-    "Task_InvestmentCoReview": {"co_opinion": "同意", "co_agree": True},
-    "Task_LeadDecision": {"decision": "approve"},
-    "Task_Seal": {"seal_no": "510107-01", "document_no": "1"},
-    "Task_Issue": {"certificate_no": "C1", "delivery": "window"},
-}
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +65,7 @@ def test_cached_conversion_equals_fresh_at_every_step(runtime_and_bundle: tuple[
             workflow.refresh_timers()  # the finance section never answers: deemed consent
             workflow.do_engine_steps()
         else:
-            task.data.update(ANSWERS[task.task_spec.bpmn_id])
+            task.data.update(FI_WALK_ANSWERS[task.task_spec.bpmn_id])
             task.run()
             workflow.do_engine_steps()
         stored = orjson.loads(zlib.decompress(dump_state(workflow)))

@@ -18,19 +18,10 @@ from onewindow.engine import Database, Engine, FixedClock
 from onewindow.engine._store.models import CaseRow, EventRow
 from onewindow.engine._store.serialization import _build_registry, apply_changes, decode_changes, dump_state
 
-from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, china, make_engine, open_tasks
+from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, FI_WALK_ANSWERS, china, make_engine, open_tasks
 
 FRESH = BpmnWorkflowSerializer(registry=_build_registry(cache_finished_tasks=False))
 
-ANSWERS: dict[str, dict[str, Any]] = {
-    "Task_Intake": {"materials_received": ["M01"], "negative_list": False},
-    "Task_Supplement": {"supplemented_materials": ALL_FI_MATERIALS[1:]},
-    "Task_LeadReview": {"review_opinion": "同意", "conditions_met": True},
-    "Task_InvestmentCoReview": {"co_opinion": "同意", "co_agree": True},
-    "Task_LeadDecision": {"decision": "approve"},
-    "Task_Seal": {"seal_no": "510107-01", "document_no": "1"},
-    "Task_Issue": {"certificate_no": "C1", "delivery": "window"},
-}
 USERS = {
     "Task_Intake": "lijing",
     "Task_Supplement": "lijing",
@@ -80,13 +71,13 @@ def walk(engine: Engine, clock: FixedClock, case_no: str, after_each: Callable[[
         if set(tasks) == {"Task_LeadReview", "Task_FinanceCoReview"} or set(tasks) == {"Task_FinanceCoReview"}:
             if "Task_LeadReview" in tasks:
                 task = tasks["Task_LeadReview"]
-                engine.tasks.complete(task.id, user="zhangwei", data=ANSWERS["Task_LeadReview"])
+                engine.tasks.complete(task.id, user="zhangwei", data=FI_WALK_ANSWERS["Task_LeadReview"])
             else:  # the finance section never answers: deemed consent after 3 working days
                 clock.set(china(2026, 3, 9, 18, 0).astimezone(UTC))
                 assert engine.timers.run_due()
         else:
             bpmn_id = next(b for b in tasks if b != "Task_FinanceCoReview")
-            engine.tasks.complete(tasks[bpmn_id].id, user=USERS[bpmn_id], data=ANSWERS[bpmn_id])
+            engine.tasks.complete(tasks[bpmn_id].id, user=USERS[bpmn_id], data=FI_WALK_ANSWERS[bpmn_id])
         steps += 1
         if engine.cases.show(case_no).summary.finished_at is None:
             after_each()
@@ -128,15 +119,15 @@ def test_two_engines_on_one_database_take_turns(database_url: str, clock: FixedC
             strict=True,
         ):
             task = open_tasks(eng, case_no)[bpmn_id]
-            data = ANSWERS.get(bpmn_id, {"co_opinion": "无异议", "co_agree": True})
+            data = FI_WALK_ANSWERS.get(bpmn_id, {"co_opinion": "无异议", "co_agree": True})
             eng.tasks.complete(task.id, user=USERS.get(bpmn_id, "zhaomin"), data=data)
         assert list(open_tasks(first, case_no)) == ["Task_Seal"]
         cid = case_id(first, case_no)
         assert cid not in first.runtime._cases or first.runtime._cases[cid][0] != second.runtime._cases[cid][0]
         seal = open_tasks(first, case_no)["Task_Seal"]
-        first.tasks.complete(seal.id, user="zhangwei", data=ANSWERS["Task_Seal"])  # rebuilt from the log
+        first.tasks.complete(seal.id, user="zhangwei", data=FI_WALK_ANSWERS["Task_Seal"])  # rebuilt from the log
         issue = open_tasks(second, case_no)["Task_Issue"]
-        second.tasks.complete(issue.id, user="wangfang", data=ANSWERS["Task_Issue"])
+        second.tasks.complete(issue.id, user="wangfang", data=FI_WALK_ANSWERS["Task_Issue"])
         assert second.cases.show(case_no).summary.status == "approved"
     finally:
         second.close()
@@ -151,7 +142,7 @@ def test_a_step_stores_what_it_changed_not_the_case(engine: Engine) -> None:
     with engine.db.reading() as s:
         snapshot = s.scalar(select(CaseRow.state).where(CaseRow.id == cid)) or b""
     review = open_tasks(engine, case_no)["Task_InvestmentCoReview"]
-    engine.tasks.complete(review.id, user="chenjie", data=ANSWERS["Task_InvestmentCoReview"])
+    engine.tasks.complete(review.id, user="chenjie", data=FI_WALK_ANSWERS["Task_InvestmentCoReview"])
     with engine.db.reading() as s:
         deltas = s.scalars(
             select(EventRow.state_delta).where(EventRow.case_id == cid, EventRow.state_delta.is_not(None))
@@ -212,7 +203,7 @@ def test_database_of_the_full_state_layout_runs_its_cases_after_upgrade(tmp_path
         }
         engine.runtime._cases.clear()  # and from the upgraded snapshot plus the new log
         review = open_tasks(engine, case_no)["Task_LeadReview"]
-        engine.tasks.complete(review.id, user="zhangwei", data=ANSWERS["Task_LeadReview"])
+        engine.tasks.complete(review.id, user="zhangwei", data=FI_WALK_ANSWERS["Task_LeadReview"])
         assert "Task_LeadReview" not in open_tasks(engine, case_no)
     finally:
         engine.close()
@@ -239,7 +230,7 @@ def test_downgrade_folds_the_log_into_the_snapshot(tmp_path: Any, clock: FixedCl
         FI, FI_APPLICANT, {"materials_received": ALL_FI_MATERIALS, "negative_list": False}, actor="lijing"
     ).summary.case_no
     review = open_tasks(engine, case_no)["Task_InvestmentCoReview"]
-    engine.tasks.complete(review.id, user="chenjie", data=ANSWERS["Task_InvestmentCoReview"])
+    engine.tasks.complete(review.id, user="chenjie", data=FI_WALK_ANSWERS["Task_InvestmentCoReview"])
     cid = case_id(engine, case_no)
     expected = serialised(engine.runtime._cases[cid][1])
     downgrade(engine.db, "0004")
