@@ -61,6 +61,13 @@ def print_case(view: CaseView, missing: list[tuple[str, str]] | None = None) -> 
     s = view.summary
     click.echo(f"{s.case_no}  {s.matter_name} (v{s.version})  {s.status_label}")
     click.echo(f"  applicant: {s.applicant_name or '-'}")
+    click.echo(f"  channel: {s.channel_label}  query code: {view.query_code or '-'}")
+    if s.origin_case_no:
+        click.echo(f"  follow-up of: {s.origin_case_no}")
+    if view.followups:
+        click.echo(
+            "  follow-up cases: " + ", ".join(f"{f.case_no} {f.matter_name} {f.status_label}" for f in view.followups)
+        )
     click.echo(f"  received: {_when(s.created_at)}  accepted: {_when(s.accepted_at)}  finished: {_when(s.finished_at)}")
     click.echo(f"  committed due: {_when(s.committed_due_at)}  legal due: {_when(s.legal_due_at)}")
     lanes: dict[str, list[TaskView]] = {}

@@ -58,7 +58,7 @@ from ._simulation.compare import load_scenario, run_scenario
 from ._simulation.eventlog import write_csv, write_xes
 from ._simulation.kernel import ARRIVAL_PROCESSES
 from ._simulation.plot import write_plot
-from ._states import CASE_STATUS_LABELS, FINISHED_STATUSES, CaseStatus, EventKind, TaskState
+from ._states import CASE_STATUS_LABELS, CHANNEL_LABELS, FINISHED_STATUSES, CaseStatus, Channel, EventKind, TaskState
 from ._store.db import Database, default_url
 from ._time.case_clock import PAUSE_KINDS, ClockView, DueExplanation
 from ._time.clock import Clock, FixedClock, SystemClock
@@ -68,6 +68,7 @@ from ._time.workcalendar import CHINA_TZ, Unit, WorkCalendar, load_overrides
 __all__ = [
     "ARRIVAL_PROCESSES",
     "CASE_STATUS_LABELS",
+    "CHANNEL_LABELS",
     "CHINA_TZ",
     "FINISHED_STATUSES",
     "MATTER_KEY_PATTERN",
@@ -79,6 +80,7 @@ __all__ = [
     "CaseStatus",
     "CaseSummary",
     "CaseView",
+    "Channel",
     "CheckReport",
     "CheckResult",
     "Clock",

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["CASE_STATUS_LABELS", "FINISHED_STATUSES", "CaseStatus", "EventKind", "TaskState"]
+__all__ = [
+    "CASE_STATUS_LABELS",
+    "CHANNEL_LABELS",
+    "FINISHED_STATUSES",
+    "CaseStatus",
+    "Channel",
+    "EventKind",
+    "TaskState",
+]
 
 
 class TaskState(StrEnum):
@@ -49,6 +57,28 @@ CASE_STATUS_LABELS: dict[str, str] = {
 FINISHED_STATUSES = frozenset({CaseStatus.NOT_ACCEPTED, CaseStatus.APPROVED, CaseStatus.REJECTED})
 
 
+class Channel(StrEnum):
+    """How a case came in (``cases.channel``): the window, the online hall, an agent (帮办代办) applying for an
+    applicant, or an app or other system through the API."""
+
+    WINDOW = "window"
+    ONLINE = "online"
+    AGENT = "agent"
+    API = "api"
+
+    @property
+    def label(self) -> str:
+        return CHANNEL_LABELS[self]
+
+
+CHANNEL_LABELS: dict[str, str] = {
+    Channel.WINDOW: "窗口受理",
+    Channel.ONLINE: "网上申报",
+    Channel.AGENT: "帮办代办",
+    Channel.API: "移动端/接口",
+}
+
+
 class EventKind(StrEnum):
     """What a history entry (``events.kind``) records."""
 
@@ -67,4 +97,5 @@ class EventKind(StrEnum):
     CLOCK_EXTENDED = "clock_extended"
     INCIDENT = "incident"  # a step failed in the BPMN and was rolled back (see _services/incidents.py)
     INCIDENT_RESOLVED = "incident_resolved"
+    FOLLOWUP_STARTED = "followup_started"  # a follow-up case was started from this one (data: its case_no)
     MIGRATED = "migrated"  # moved to another deployed version (onewindow migrate)

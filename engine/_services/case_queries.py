@@ -20,6 +20,7 @@ from .._time.clock import Clock
 from .case_state import CaseState
 from .history import HistoryService
 from .incidents import incidents_of
+from .query_codes import same_code
 from .repository import RepositoryService
 from .runtime import Runtime
 from .tasks import like_pattern
@@ -73,7 +74,28 @@ class CaseQueries:
                 open_tasks=[task_view(t, row) for t in tasks],
                 history=self.history._entries(session, row.id),
                 incidents=incidents_of(session, row),
+                query_code=row.query_code or "",
+                followups=self._followups(session, row.case_no),
             )
+
+    def by_query_code(self, case_no: str, query_code: str) -> CaseView | None:
+        """The case, if ``query_code`` is its code (查询码); None for a wrong code and an unknown case alike,
+        so an answer never tells whether a case number exists."""
+        with self.db.reading() as session:
+            stored = session.scalar(select(CaseRow.query_code).where(CaseRow.case_no == case_no.strip()))
+        if not same_code(stored, query_code):
+            return None
+        return self.show(case_no.strip())
+
+    def _followups(self, session: Session, case_no: str) -> list[CaseSummary]:
+        """The cases started from this one, oldest first."""
+        rows = session.execute(
+            select(CaseRow, DefinitionRow.name, DefinitionRow.version)
+            .join(DefinitionRow, DefinitionRow.id == CaseRow.definition_id)
+            .where(CaseRow.origin_case_no == case_no)
+            .order_by(CaseRow.id)
+        ).all()
+        return [self._summary(c, name, version) for c, name, version in rows]
 
     def timeline(self, case_no: str) -> list[EventView]:
         """The history with submitted forms described by their schema titles (oldest first)."""

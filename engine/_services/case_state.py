@@ -33,6 +33,9 @@ class CaseState:
     applicant_name: str
     created_at: datetime
     created_by: str
+    channel: str = "window"
+    query_code: str | None = None
+    origin_case_no: str | None = None
     accepted_at: datetime | None = None
     finished_at: datetime | None = None
     committed_due_at: datetime | None = None

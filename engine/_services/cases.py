@@ -13,15 +13,16 @@ from sqlalchemy.orm import Session
 
 from .._config.data_limits import data_problems
 from .._config.forms import validate_data
-from .._errors import FieldError, ValidationError
-from .._states import CaseStatus, EventKind, TaskState
+from .._errors import FieldError, NotFoundError, ValidationError
+from .._states import CaseStatus, Channel, EventKind, TaskState
 from .._store.db import Database
-from .._store.models import CounterRow, TaskRow
+from .._store.models import CaseRow, CounterRow, TaskRow
 from .._time.clock import Clock
 from .._time.workcalendar import CHINA_TZ
 from .case_queries import CaseQueries
 from .case_state import CaseState
 from .history import HistoryService, NewEvent
+from .query_codes import new_query_code
 from .repository import RepositoryService
 from .runtime import Runtime
 from .tasks import TaskService
@@ -69,15 +70,39 @@ class CaseService(CaseQueries):
             raise RuntimeError("CaseService.page needs the engine's PageService")
         return self.pages.case(user, case_no)
 
-    def start(self, matter_key: str, applicant: dict[str, Any], *, actor: str = "") -> CaseSummary:
-        """Register a case (已接件) and run it to its first human task, in one transaction."""
+    def start(
+        self,
+        matter_key: str,
+        applicant: dict[str, Any],
+        *,
+        actor: str = "",
+        channel: Channel | str = Channel.WINDOW,
+        origin_case_no: str | None = None,
+    ) -> CaseSummary:
+        """Register a case (已接件) and run it to its first human task, in one transaction.
+
+        ``channel`` records how it came in; ``origin_case_no`` makes it a follow-up of that case (回访整改,
+        a correction after supervision …): the origin case's history names the new case, and both case
+        pages link to each other.
+        """
         if not isinstance(applicant, dict):
             raise ValidationError("application data", [FieldError("(form)", "must be a JSON object")])
         with self.runtime.transaction() as session:
-            return self._start_in(session, matter_key, applicant, actor)
+            return self._start_in(session, matter_key, applicant, actor, channel=channel, origin_case_no=origin_case_no)
 
-    def _start_in(self, session: Session, matter_key: str, applicant: dict[str, Any], actor: str) -> CaseSummary:
+    def _start_in(
+        self,
+        session: Session,
+        matter_key: str,
+        applicant: dict[str, Any],
+        actor: str,
+        *,
+        channel: Channel | str = Channel.WINDOW,
+        origin_case_no: str | None = None,
+    ) -> CaseSummary:
         """``start`` inside the caller's ``runtime.transaction()``, which commits and updates the cache."""
+        channel = _channel(channel)
+        origin_id = self._origin_id(session, origin_case_no) if origin_case_no is not None else None
         definition = self.repository._latest(session, matter_key)
         bundle = self.runtime.bundle(session, definition.id)
         form = bundle.matter.application_form
@@ -95,6 +120,9 @@ class CaseService(CaseQueries):
             applicant_name=applicant_name(applicant, bundle.matter.applicant_name_fields),
             created_at=now,
             created_by=actor,
+            channel=channel,
+            query_code=new_query_code(),
+            origin_case_no=origin_case_no,
         )
         with self.runtime.stepping(actor) as step:
             step.applicant = applicant
@@ -106,7 +134,21 @@ class CaseService(CaseQueries):
             )
             self.runtime.run_engine(workflow, step)
             self.runtime.save(session, row, workflow, step)
+        if origin_id is not None:
+            title = f"后续办件 {row.case_no}: {bundle.matter.name}"
+            data = {"case_no": row.case_no, "matter": matter_key}
+            event = NewEvent(EventKind.FOLLOWUP_STARTED, title, data=data)
+            self.history.record(session, origin_id, [event], actor=actor)
         return self._summary(row, bundle.matter.name, definition.version)
+
+    def _origin_id(self, session: Session, case_no: str) -> int:
+        """The id of the case a follow-up starts from, locked like any step of it locks it (its history
+        gains an entry); an unknown case is refused before anything is written."""
+        found = session.scalar(select(CaseRow.id).where(CaseRow.case_no == case_no))
+        if found is None:
+            raise NotFoundError.unknown("case", case_no)
+        self.runtime.lock_state(session, found)
+        return int(found)
 
     def _next_case_no(self, session: Session, now: datetime) -> str:
         """``WH-2026-000123``: one counter per prefix and year, incremented atomically."""
@@ -138,7 +180,15 @@ class CaseService(CaseQueries):
             queue.extend(spec.outputs)
         return None
 
-    def intake(self, matter_key: str, applicant: dict[str, Any], check: dict[str, Any], *, actor: str) -> IntakeResult:
+    def intake(
+        self,
+        matter_key: str,
+        applicant: dict[str, Any],
+        check: dict[str, Any],
+        *,
+        actor: str,
+        channel: Channel | str = Channel.WINDOW,
+    ) -> IntakeResult:
         """统一受理: register the case and complete the window's intake check in ONE transaction.
 
         If either step fails (invalid application, invalid check, the actor not at the window) nothing is
@@ -146,7 +196,9 @@ class CaseService(CaseQueries):
         ``check.`` so a form can show each beside its box.
         """
         with self.runtime.transaction() as session:
-            summary = _prefixed("applicant", lambda: self._start_in(session, matter_key, applicant, actor))
+            summary = _prefixed(
+                "applicant", lambda: self._start_in(session, matter_key, applicant, actor, channel=channel)
+            )
             case = self._row(session, summary.case_no)
             first = session.scalars(
                 select(TaskRow)
@@ -167,6 +219,14 @@ class CaseService(CaseQueries):
             open_views = [task_view(t, case) for t in opened]
         missing = self.materials(summary.case_no).missing if result_summary.status == CaseStatus.SUPPLEMENT else []
         return IntakeResult(result_summary, missing, open_views)
+
+
+def _channel(value: Channel | str) -> Channel:
+    try:
+        return Channel(value)
+    except ValueError:
+        known = ", ".join(c.value for c in Channel)
+        raise ValidationError("case", [FieldError("channel", f"unknown channel '{value}' (one of: {known})")]) from None
 
 
 def _prefixed(prefix: str, step: Callable[[], R]) -> R:

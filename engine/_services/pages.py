@@ -66,6 +66,10 @@ class CasePage:
     diagram: DiagramSource
     user_names: dict[str, str]
     incidents: list[IncidentView] = field(default_factory=list)
+    query_code: str = ""
+    # Cases started from this one (case number, title of the history entry that started it): read off the
+    # history, so the page needs no further query.
+    followups: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,12 @@ class PageService:
                 ),
                 user_names=names,
                 incidents=incidents_from_events(events, row.case_no),
+                query_code=row.query_code or "",
+                followups=[
+                    (str(e.data["case_no"]), e.title)
+                    for e in events
+                    if e.kind == EventKind.FOLLOWUP_STARTED and isinstance(e.data, dict) and e.data.get("case_no")
+                ],
             )
 
     def task(self, user: UserAccount, task_id: str) -> TaskPage:

@@ -69,6 +69,16 @@ class CheckReport:
     parts: list[Path] = field(default_factory=list)  # files without a catalogue whose processes others call
 
 
+# Folders of a processes folder that deploy with it: the bureau's own follow-up matters (回访整改, a
+# correction after supervision …) and the reusable patterns matters call. Other folders (examples,
+# scenarios, element templates) are not matters.
+DEPLOYED_SUBFOLDERS = ("internal", "patterns")
+
+
+def _bpmn_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".bpmn", ".xml") and p.is_file())
+
+
 class RepositoryService:
     def __init__(self, db: Database, clock: Clock, bureau: Bureau, *, forms_dir: Path) -> None:
         self.db = db
@@ -84,7 +94,10 @@ class RepositoryService:
         simulator, which draws nothing, does without)."""
         report = CheckReport()
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".bpmn", ".xml") and p.is_file())
+            files = _bpmn_files(path)
+            for sub in DEPLOYED_SUBFOLDERS:
+                if (path / sub).is_dir():
+                    files += _bpmn_files(path / sub)
             if not files:
                 report.problems.append(Problem(str(path), "no .bpmn files found"))
         elif path.exists():

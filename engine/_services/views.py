@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 
 from .._config.catalogue import Material, Matter
 from .._config.describe import Described
-from .._states import CASE_STATUS_LABELS
+from .._states import CASE_STATUS_LABELS, CHANNEL_LABELS
 from .._store.models import CaseRow, TaskRow
 from .case_state import CaseState
 
@@ -90,9 +90,15 @@ class CaseSummary:
     legal_due_at: datetime | None
     finished_at: datetime | None
     paused_at: datetime | None = None
+    channel: str = "window"
+    origin_case_no: str | None = None  # the case this follow-up case was started from
+
+    @property
+    def channel_label(self) -> str:
+        return CHANNEL_LABELS.get(self.channel, self.channel)
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return {**_jsonable(asdict(self)), "channel_label": self.channel_label}
 
 
 @dataclass(frozen=True)
@@ -123,10 +129,14 @@ class CaseView:
     open_tasks: list[TaskView]
     history: list[EventView]
     incidents: list[IncidentView] = field(default_factory=list)
+    query_code: str = ""  # the applicant's code for /hall/track: shown to staff, never in lists
+    followups: list[CaseSummary] = field(default_factory=list)  # cases started from this one
 
     def to_dict(self) -> dict[str, Any]:
         return {
             **self.summary.to_dict(),
+            "query_code": self.query_code,
+            "followups": [f.to_dict() for f in self.followups],
             "applicant": self.applicant,
             "open_tasks": [t.to_dict() for t in self.open_tasks],
             "history": [e.to_dict() for e in self.history],
@@ -228,4 +238,6 @@ def summary_of(row: CaseRow | CaseState, matter_name: str, version: int) -> Case
         legal_due_at=row.legal_due_at,
         finished_at=row.finished_at,
         paused_at=row.paused_at,
+        channel=row.channel,
+        origin_case_no=row.origin_case_no,
     )

@@ -131,6 +131,12 @@ class CaseRow(Base):
     applicant: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(64), default="")
+    channel: Mapped[str] = mapped_column(String(16), default="window", server_default="window")
+    # The applicant's key to /hall/track, printed on every receipt and notice (engine/_services/query_codes.py).
+    query_code: Mapped[str | None] = mapped_column(String(8), default=None)
+    # The case a follow-up case (回访整改, a correction after supervision …) was started from; checked by
+    # CaseService.start, not by a foreign key (see migration 0008 for why).
+    origin_case_no: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     committed_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)

@@ -43,6 +43,8 @@ def show(case_no: str) -> str:
         clock=page.clock,
         my_sections=set(user.sections),
         incidents=page.incidents,
+        query_code=page.query_code,
+        followups=page.followups,
     )
 
 
