@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (they register their commands)
     check_commands,
     clock_commands,
     demo,
+    file_commands,
     incident_commands,
     migrate_commands,
     new_commands,

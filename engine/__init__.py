@@ -16,6 +16,7 @@ from ._bpmn.diagram import render_svg
 from ._config.bureau import Bureau, Section, load_bureau
 from ._config.catalogue import Limit, Material, Matter
 from ._config.describe import Described, describe, enum_titles
+from ._config.file_limits import FileLimits
 from ._config.forms import validate_data
 from ._config.scaffold import KEY_PATTERN as MATTER_KEY_PATTERN
 from ._config.scaffold import SCAFFOLD_TEMPLATES, ScaffoldResult, scaffold_matter
@@ -26,6 +27,7 @@ from ._errors import (
     DatabaseError,
     DeploymentError,
     FieldError,
+    FileRejectedError,
     InvalidXMLError,
     NotFoundError,
     OnewindowError,
@@ -35,6 +37,9 @@ from ._errors import (
     WorkflowError,
 )
 from ._services.access import LockoutPolicy, SecurityEvent, SessionPolicy, SignInResult
+from ._services.applications import ApplicationView, DraftFile
+from ._services.file_views import ENTRUSTMENT, FileView, MaterialFiles, MaterialSet, NoticeItem, Upload
+from ._services.files import CONTENT_TYPES, sniff
 from ._services.incidents import IncidentView
 from ._services.migration import CaseMigration, MigrationReport
 from ._services.pages import CasePage, Member, TaskPage
@@ -59,6 +64,7 @@ from ._simulation.eventlog import write_csv, write_xes
 from ._simulation.kernel import ARRIVAL_PROCESSES
 from ._simulation.plot import write_plot
 from ._states import CASE_STATUS_LABELS, CHANNEL_LABELS, FINISHED_STATUSES, CaseStatus, Channel, EventKind, TaskState
+from ._store.blobs import BlobStore, FolderStore, default_files_dir
 from ._store.db import Database, default_url
 from ._time.case_clock import PAUSE_KINDS, ClockView, DueExplanation
 from ._time.clock import Clock, FixedClock, SystemClock
@@ -70,10 +76,14 @@ __all__ = [
     "CASE_STATUS_LABELS",
     "CHANNEL_LABELS",
     "CHINA_TZ",
+    "CONTENT_TYPES",
+    "ENTRUSTMENT",
     "FINISHED_STATUSES",
     "MATTER_KEY_PATTERN",
     "PAUSE_KINDS",
     "SCAFFOLD_TEMPLATES",
+    "ApplicationView",
+    "BlobStore",
     "Bureau",
     "CaseMigration",
     "CasePage",
@@ -94,24 +104,32 @@ __all__ = [
     "DeploymentError",
     "Described",
     "DiagramSource",
+    "DraftFile",
     "DueExplanation",
     "Engine",
     "EventKind",
     "EventView",
     "FieldError",
+    "FileLimits",
+    "FileRejectedError",
+    "FileView",
     "FiredTimer",
     "FixedClock",
+    "FolderStore",
     "IncidentView",
     "IntakeResult",
     "InvalidXMLError",
     "Limit",
     "LockoutPolicy",
     "Material",
+    "MaterialFiles",
+    "MaterialSet",
     "MaterialsStatus",
     "Matter",
     "Member",
     "MigrationReport",
     "NotFoundError",
+    "NoticeItem",
     "OnewindowError",
     "Page",
     "PermissionDeniedError",
@@ -129,12 +147,14 @@ __all__ = [
     "TaskState",
     "TaskView",
     "Unit",
+    "Upload",
     "UserAccount",
     "ValidationError",
     "WorkCalendar",
     "WorkflowError",
     "WorklistFilter",
     "check_files",
+    "default_files_dir",
     "default_forms_dir",
     "default_processes_dir",
     "default_url",
@@ -149,6 +169,7 @@ __all__ = [
     "run_scenario",
     "scaffold_matter",
     "simulate",
+    "sniff",
     "summarise",
     "validate_data",
     "write_csv",

@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from ._config.bureau import Bureau, load_bureau
+from ._config.file_limits import FileLimits
 from ._services.access import AccessService
+from ._services.applications import OnlineApplications
 from ._services.calendars import CalendarService
 from ._services.case_clock import CaseClockService
 from ._services.cases import CaseService
+from ._services.files import FileService
 from ._services.history import HistoryService
 from ._services.incidents import IncidentService
 from ._services.migration import MigrationService
@@ -23,6 +26,7 @@ from ._services.runtime import Runtime
 from ._services.tasks import TaskService
 from ._services.timer_service import TimerService
 from ._services.users import UserService
+from ._store.blobs import BlobStore, FolderStore, default_files_dir
 from ._store.db import Database
 from ._time.clock import Clock, SystemClock
 from ._time.deadline_levels import DeadlineStatus, deadline_status
@@ -56,6 +60,8 @@ class Engine:
         bureau: Bureau | Path | None = None,
         forms_dir: Path | None = None,
         calendar: WorkCalendar | None = None,
+        files: BlobStore | Path | None = None,
+        file_limits: FileLimits | None = None,
     ) -> None:
         self.db = database if isinstance(database, Database) else Database(database)
         self.clock: Clock = clock or SystemClock()
@@ -88,6 +94,18 @@ class Engine:
             tasks=self.tasks,
             pages=self.pages,
         )
+        # Materials as files: a folder beside the database unless ONEWINDOW_FILES (or ``files``) says otherwise.
+        store = files if files is not None and not isinstance(files, Path) else None
+        self.files = FileService(
+            self.db,
+            self.clock,
+            self.runtime,
+            self.history,
+            store=store or FolderStore(files if isinstance(files, Path) else default_files_dir(self.db.url)),
+            limits=file_limits or bureau.files,
+        )
+        self.cases.files = self.files
+        self.applications = OnlineApplications(self.db, self.clock, self.cases, self.files)  # 网上申报
         self.users = UserService(self.db, self.clock)
         self.access = AccessService(self.db, self.clock, self.users)  # sessions, lockout, security log
         self.rate_counters = RateCounters(self.db)  # shared sign-in throttling counters

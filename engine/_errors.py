@@ -13,6 +13,7 @@ to 404 / 403 / 409 / 400 / 503 / 500 (``worklist/errors.py``).
     │   └── InvalidXMLError    malformed XML, external entities, entity bombs
     ├── NotFoundError          unknown matter, case, task, section or user
     ├── ValidationError        form or case data fails its JSON Schema (carries field errors)
+    │   └── FileRejectedError  an uploaded material is empty, too large, not PDF/JPEG/PNG or badly named
     ├── PermissionDeniedError  the user may not act on this task (other section, claimed by another)
     ├── ConflictError          the task or case changed meanwhile (completed, claimed, concurrent write)
     ├── WorkflowError          the BPMN itself failed while running (script or condition error)
@@ -32,6 +33,7 @@ __all__ = [
     "DatabaseError",
     "DeploymentError",
     "FieldError",
+    "FileRejectedError",
     "InvalidXMLError",
     "NotFoundError",
     "OnewindowError",
@@ -191,3 +193,16 @@ class DatabaseError(OnewindowError):
     def __init__(self, message: str, *, reason: str = "") -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class FileRejectedError(ValidationError):
+    """An uploaded file was refused before anything was stored: ``reason`` is one of ``empty``,
+    ``too_large``, ``case_too_large``, ``type``, ``name``, ``material``; ``filename`` and ``material``
+    name the file, ``limit`` the byte limit that was passed (for the size reasons)."""
+
+    def __init__(self, reason: str, *, filename: str, material: str, limit: int = 0, detail: str = "") -> None:
+        self.reason = reason
+        self.filename = filename
+        self.material = material
+        self.limit = limit
+        super().__init__(f"file '{filename[:80]}'", [FieldError(f"files.{material}", detail or reason)])

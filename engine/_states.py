@@ -98,4 +98,6 @@ class EventKind(StrEnum):
     INCIDENT = "incident"  # a step failed in the BPMN and was rolled back (see _services/incidents.py)
     INCIDENT_RESOLVED = "incident_resolved"
     FOLLOWUP_STARTED = "followup_started"  # a follow-up case was started from this one (data: its case_no)
+    MATERIAL_UPLOADED = "material_uploaded"  # a new version of a material (engine/_services/files.py)
+    MATERIAL_DEFECT = "material_defect"  # the window's reason a material must be handed in again
     MIGRATED = "migrated"  # moved to another deployed version (onewindow migrate)

@@ -50,6 +50,14 @@ def _pg_database() -> Iterator[str]:
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
+@pytest.fixture(autouse=True)
+def files_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Each test's uploaded materials in its own folder (a PostgreSQL test has no database file to sit beside)."""
+    folder = tmp_path / "files"
+    monkeypatch.setenv("ONEWINDOW_FILES", str(folder))
+    return folder
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":

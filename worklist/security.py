@@ -15,7 +15,18 @@ from onewindow.engine import UserAccount
 from .sessions import current_account
 
 PUBLIC_ENDPOINTS = frozenset(
-    {"auth.login", "auth.set_language", "guide.index", "guide.matter", "guide.diagram", "static", "health"}
+    {
+        "auth.login",
+        "auth.set_language",
+        "guide.index",
+        "guide.matter",
+        "guide.diagram",
+        "static",
+        "health",
+        "hall.index",
+        "hall.matter",
+        "hall.track",
+    }
 )
 
 

@@ -84,6 +84,10 @@ def _setting(app: Flask, key: str, env: str, default: str) -> str:
 
 
 def _too_many(err: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
+    if request.endpoint == "hall.track":
+        from .views.hall import too_many_lookups
+
+        return (*too_many_lookups(), {"Retry-After": "600"})
     limiter: Limiter = current_app.extensions[LIMITER_KEY]
     current = limiter.current_limit
     wait = max(1, math.ceil(((current.reset_at if current else time.time() + 60) - time.time()) / 60))
@@ -119,6 +123,10 @@ def init_app(app: Flask) -> None:
     per_address = limiter.limit(by_address, methods=["POST"], deduct_when=_failed)
     app.view_functions["auth.login"] = cast(Any, per_address(per_account(view)))
     app.register_error_handler(RateLimitExceeded, _too_many)
+    if "hall.track" in app.view_functions:
+        from .views.hall import throttle_lookups
+
+        throttle_lookups(app, limiter)  # 办件查询: failed lookups by address and by case number
 
 
 def get_engine_of(app: Flask) -> Any:

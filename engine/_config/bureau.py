@@ -17,6 +17,7 @@ from .._bpmn.script_guards import ScriptLimits
 from .._errors import ConfigError, names_config_file
 from .._time.deadline_levels import Thresholds
 from .._time.workcalendar import DEFAULT_OFFICE_HOURS, OfficeHours
+from .file_limits import FileLimits, file_limits
 
 __all__ = ["Bureau", "Department", "Section", "SectionKind", "StaffMember", "load_bureau"]
 
@@ -68,6 +69,7 @@ class Bureau:
     thresholds: Thresholds = field(default_factory=Thresholds)
     office_hours: OfficeHours = DEFAULT_OFFICE_HOURS
     scripts: ScriptLimits = field(default_factory=ScriptLimits)
+    files: FileLimits = field(default_factory=FileLimits)
     _by_lane: dict[str, Section] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -208,6 +210,7 @@ def load_bureau(path: Path) -> Bureau:
         thresholds=Thresholds(yellow_working_days=yellow),
         office_hours=_office_hours(clock.get("office_hours"), f"{path} [clock]"),
         scripts=_script_limits(raw.get("scripts"), f"{path} [scripts]"),
+        files=file_limits(raw.get("files"), f"{path} [files]"),
         name=name,
         name_en=str(head.get("name_en", "")),
         case_prefix=str(head.get("case_prefix", "OW")),

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,6 +21,7 @@ from .._time.clock import Clock
 from .._time.workcalendar import CHINA_TZ
 from .case_queries import CaseQueries
 from .case_state import CaseState
+from .file_views import Upload
 from .history import HistoryService, NewEvent
 from .query_codes import new_query_code
 from .repository import RepositoryService
@@ -30,6 +31,7 @@ from .users import UserAccount
 from .views import CaseSummary, IntakeResult, task_view
 
 if TYPE_CHECKING:
+    from .files import FileService
     from .pages import CasePage, PageService
 
 __all__ = ["CaseService"]
@@ -61,6 +63,7 @@ class CaseService(CaseQueries):
     ) -> None:
         super().__init__(db, clock, runtime, repository, history or runtime.history)
         self.case_prefix = case_prefix
+        self.files: FileService | None = None  # wired by the Engine
         self.tasks = tasks
         self.pages = pages
 
@@ -188,18 +191,30 @@ class CaseService(CaseQueries):
         *,
         actor: str,
         channel: Channel | str = Channel.WINDOW,
+        uploads: Sequence[Upload] = (),
+        defects: Mapping[str, str] | None = None,
     ) -> IntakeResult:
-        """统一受理: register the case and complete the window's intake check in ONE transaction.
+        """统一受理: register the case, its scanned materials (``uploads``) and the window's reason per
+        defective material (``defects``), and complete the window's intake check, in ONE transaction.
 
-        If either step fails (invalid application, invalid check, the actor not at the window) nothing is
-        written, so no half-registered case is left behind. Field errors are prefixed ``applicant.`` or
-        ``check.`` so a form can show each beside its box.
+        If any step fails (invalid application, a refused file, invalid check, the actor not at the window)
+        nothing is written, so no half-registered case is left behind. Field errors are prefixed
+        ``applicant.``, ``files.`` or ``check.`` so a form can show each beside its box.
         """
+        files = self.files
+        if (uploads or defects) and files is None:
+            raise RuntimeError("CaseService.intake with files needs the engine's FileService")
+        if files is not None:
+            files.check(uploads)  # refused before anything is written
         with self.runtime.transaction() as session:
             summary = _prefixed(
                 "applicant", lambda: self._start_in(session, matter_key, applicant, actor, channel=channel)
             )
             case = self._row(session, summary.case_no)
+            if files is not None and (uploads or defects):
+                matter = self.runtime.bundle(session, case.definition_id).matter
+                files._add_in(session, case, matter, uploads, actor=actor, source=str(channel))
+                files._defects_in(session, case, matter, defects or {}, actor=actor)
             first = session.scalars(
                 select(TaskRow)
                 .where(TaskRow.case_id == case.id, TaskRow.state == TaskState.READY)

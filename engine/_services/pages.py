@@ -26,6 +26,8 @@ from .._time.case_clock import ClockView
 from .._time.clock import Clock
 from .case_clock import CaseClockService
 from .case_queries import materials_from, visible_to
+from .file_views import MaterialSet
+from .files import material_set_from
 from .history import event_views
 from .incidents import incidents_from_events
 from .runtime import Runtime, task_uuid
@@ -70,6 +72,7 @@ class CasePage:
     # Cases started from this one (case number, title of the history entry that started it): read off the
     # history, so the page needs no further query.
     followups: list[tuple[str, str]] = field(default_factory=list)
+    files: MaterialSet | None = None  # the materials as files, from the history already read
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class TaskPage:
     form_schema: dict[str, Any] | None
     members: list[Member]
     user_names: dict[str, str]
+    files: MaterialSet | None = None
 
 
 class PageService:
@@ -153,6 +157,7 @@ class PageService:
                     for e in events
                     if e.kind == EventKind.FOLLOWUP_STARTED and isinstance(e.data, dict) and e.data.get("case_no")
                 ],
+                files=material_set_from(row.case_no, bundle.matter, events),
             )
 
     def task(self, user: UserAccount, task_id: str) -> TaskPage:
@@ -199,6 +204,7 @@ class PageService:
                 form_schema=bundle.forms.get(row.form) if row.form else None,
                 members=members,
                 user_names=names,
+                files=material_set_from(case.case_no, bundle.matter, events),
             )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from onewindow.engine import TaskView
 
@@ -10,6 +10,7 @@ from .. import get_engine
 from ..diagrams import case_svg, render_diagram, svg_response
 from ..security import current_user
 from ..templating import remember_names
+from .files import files_context
 from .worklist import page_number
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -45,6 +46,7 @@ def show(case_no: str) -> str:
         incidents=page.incidents,
         query_code=page.query_code,
         followups=page.followups,
+        **files_context(case_no, url_for("cases.show", case_no=case_no), page.files),
     )
 
 

@@ -12,6 +12,7 @@ from onewindow.engine import (
     CaseStatus,
     ConflictError,
     FieldError,
+    FileRejectedError,
     PermissionDeniedError,
     UserAccount,
     ValidationError,
@@ -24,6 +25,7 @@ from ..i18n import current_lang
 from ..i18n import gettext as _
 from ..security import current_user
 from ..templating import matters
+from ..uploads import refusal, uploads_from
 
 bp = Blueprint("intake", __name__)
 
@@ -56,7 +58,13 @@ def _forms(matter_key: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
 
 
 def _render(
-    matter_key: str, shown: dict[str, Any], errors: dict[str, dict[str, str]], status: int = 200
+    matter_key: str,
+    shown: dict[str, Any],
+    errors: dict[str, dict[str, str]],
+    status: int = 200,
+    *,
+    defects: dict[str, str] | None = None,
+    files_error: str = "",
 ) -> tuple[str, int]:
     matter, application, check = _forms(matter_key)
     check_shown = shown.get("check", {})
@@ -70,6 +78,8 @@ def _render(
         has_materials=MATERIALS_FIELD in (check.get("properties") or {}),
         ticked=set(check_shown.get(MATERIALS_FIELD) or []),
         materials_error=(errors.get("check") or {}).get(MATERIALS_FIELD),
+        defects=defects or {},
+        files_error=files_error,
         form_errors=[e for part in errors.values() for k, e in part.items() if k == ""],
     )
     return page, status
@@ -90,6 +100,18 @@ def register(matter_key: str) -> Response | tuple[str, int]:
     check_data, check_shown, check_problems = parse_form(check, request.form, prefix="check.")
     shown = {"applicant": applicant_shown, "check": check_shown}
     engine = get_engine()
+    uploads = uploads_from(request.files)
+    defects = {
+        k.removeprefix("defect."): v.strip()[:500]
+        for k, v in request.form.items()
+        if k.startswith("defect.") and v.strip()
+    }
+    if MATERIALS_FIELD in (check.get("properties") or {}):
+        # A scanned material counts as received unless the window wrote why it is not acceptable.
+        ticked = [m for m in check_data.get(MATERIALS_FIELD) or [] if isinstance(m, str)]
+        received = [*ticked, *(u.material for u in uploads if u.material not in ticked)]
+        check_data[MATERIALS_FIELD] = list(dict.fromkeys(m for m in received if m not in defects))
+        check_shown[MATERIALS_FIELD] = check_data[MATERIALS_FIELD]
     try:
         if applicant_problems or check_problems:
             raise ValidationError(
@@ -102,7 +124,13 @@ def register(matter_key: str) -> Response | tuple[str, int]:
                     *(_prefixed("check", e) for e in with_schema_errors(check, check_data, check_problems)),
                 ],
             )
-        result = engine.cases.intake(matter_key, applicant, check_data, actor=user.username)
+        result = engine.cases.intake(
+            matter_key, applicant, check_data, actor=user.username, uploads=uploads, defects=defects
+        )
+    except FileRejectedError as err:
+        flash(_("请更正标出的内容;本次未登记任何办件。"), "error")
+        message = refusal(err) + " " + _("请重新选择文件。")
+        return _render(matter_key, shown, {}, status=400, defects=defects, files_error=message)
     except ValidationError as err:
         errors = {
             "applicant": errors_by_field(
@@ -122,7 +150,7 @@ def register(matter_key: str) -> Response | tuple[str, int]:
         if other:
             errors["check"][""] = "; ".join(other)
         flash(_("请更正标出的内容;本次未登记任何办件。"), "error")
-        return _render(matter_key, shown, errors, status=400)
+        return _render(matter_key, shown, errors, status=400, defects=defects)
     case_no = result.summary.case_no
     if result.summary.status == CaseStatus.SUPPLEMENT:
         flash(_("办件 {case} 已登记;必备材料不全,请出具一次性告知书。", case=case_no), "warn")
@@ -145,6 +173,8 @@ def notice(case_no: str) -> str:
         "intake/notice.html",
         case=case.summary,
         status=engine.cases.materials(case_no),
+        items=engine.files.notice_items(case_no),
+        query_code=case.query_code,
         actions=[t for t in case.open_tasks if t.section in user.sections],
         now=engine.clock.now(),
     )
@@ -158,4 +188,6 @@ def receipt(case_no: str) -> str | tuple[str, int]:
     case = engine.cases.show(case_no)
     if case.summary.accepted_at is None:
         return error_page(409, str(ConflictError(f"case {case_no} is not accepted ({case.summary.status_label})")))
-    return render_template("intake/receipt.html", case=case.summary, status=engine.cases.materials(case_no))
+    return render_template(
+        "intake/receipt.html", case=case.summary, status=engine.cases.materials(case_no), query_code=case.query_code
+    )

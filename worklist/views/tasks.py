@@ -17,6 +17,7 @@ from ..i18n import current_lang
 from ..i18n import gettext as _
 from ..security import current_user, safe_next
 from ..templating import remember_names, remember_user_names
+from .files import files_context
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
@@ -51,6 +52,7 @@ def _render(
         form_description=schema.get("description", ""),
         can_complete=task.state == "ready" and task.claimed_by in (None, user.username),
         members=page.members,
+        **files_context(task.case_no, url_for("tasks.show", task_id=task.id), page.files),
     )
     return html, status
 
