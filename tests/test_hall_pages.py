@@ -3,10 +3,10 @@ number and query code — the same answer for a wrong code and an unknown case, 
 
 from __future__ import annotations
 
-from flask import Flask
 from flask.testing import FlaskClient
 
 from onewindow.engine import Engine
+from onewindow.worklist import create_app
 
 from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, AuthActions, csrf, ids, post, text
 
@@ -60,8 +60,8 @@ def test_a_wrong_code_and_an_unknown_case_get_the_same_answer(client: FlaskClien
     assert "办件编号或查询码不正确" in bodies[0] and 'id="progress"' not in bodies[0]
 
 
-def test_guessing_query_codes_is_throttled(app: Flask, sqlite_engine: Engine) -> None:
-    app.config["TRACK_LIMIT_CASE"] = "3 per hour"
+def test_guessing_query_codes_is_throttled(sqlite_engine: Engine) -> None:
+    app = create_app({"ENGINE": sqlite_engine, "TESTING": True, "SECRET_KEY": "t", "TRACK_LIMIT_CASE": "3 per hour"})
     client = app.test_client()
     case_no, code = accepted_case(sqlite_engine)
     token = csrf(client)

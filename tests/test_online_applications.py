@@ -3,14 +3,16 @@ often it is submitted, and an agent only with the letter of entrustment; another
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
+from flask import Flask
 
 from onewindow.engine import ConflictError, Engine, FileRejectedError, NotFoundError, Upload, ValidationError
 
 from .file_samples import HTML_AS_PDF, pdf, png
-from .helpers import ER_APPLICANT
+from .helpers import ER_APPLICANT, OnewindowRunner, login, text
 
 ER = "enterprise_registration"
 ALICE, BOB = 101, 202
@@ -84,3 +86,28 @@ def test_another_accounts_draft_is_unknown_and_bad_files_are_refused(engine: Eng
         with pytest.raises(FileRejectedError):
             engine.applications.add_files(ALICE, draft.id, [Upload("M01", name, data)])
     assert engine.applications.get(ALICE, draft.id).files == []
+
+
+def test_an_online_case_waits_in_the_windows_worklist_for_its_pre_check(app: Flask, sqlite_engine: Engine) -> None:
+    draft = sqlite_engine.applications.create(ALICE, ER)
+    sqlite_engine.applications.save(ALICE, draft.id, dict(ER_APPLICANT))
+    online = sqlite_engine.applications.submit(ALICE, draft.id, actor="hall:101")
+    window = sqlite_engine.cases.start(ER, dict(ER_APPLICANT), actor="lijing").case_no
+    client = app.test_client()
+    login(client, "lijing")
+    page = text(client.get("/"))
+    row = page.split(f'data-case-no="{online.case_no}"')[1].split("</tr>")[0]
+    assert 'data-channel="online"' in row and "网上申报" in row and "待预审" in row
+    assert "data-channel" not in page.split(f'data-case-no="{window}"')[1].split("</tr>")[0]
+    cases = text(client.get("/cases/"))
+    assert 'data-channel="online">网上申报<' in cases.split(f'data-case-no="{online.case_no}"')[1].split("</tr>")[0]
+    shown = runner_show(sqlite_engine, online.case_no)
+    assert shown["channel"] == "online" and shown["channel_label"] == "网上申报"
+
+
+def runner_show(engine: Engine, case_no: str) -> dict[str, object]:
+    runner = OnewindowRunner(engine.db.url)
+    result = runner.run("case", "show", case_no, "--json")
+    assert result.exit_code == 0, result.output
+    data: dict[str, object] = json.loads(result.output)
+    return data

@@ -55,6 +55,12 @@ def section_name(code: str | None) -> str:
     return section.name_en if current_lang() == "en" and section.name_en else section.name
 
 
+def section_kind(code: str | None) -> str:
+    """``intake_window``, ``approval_section`` … of a section code ("" when unknown)."""
+    section = get_engine().bureau.section(code or "")
+    return section.kind.value if section is not None else ""
+
+
 def matters() -> dict[str, Matter]:
     """Deployed matters by key, read once per request."""
     if "matters" not in g:
@@ -119,6 +125,7 @@ def init_app(app: Flask) -> None:
         deadline=deadline,
         urgency=urgency,
         section_name=section_name,
+        section_kind=section_kind,
         matter_name=matter_name,
         user_name=user_name,
         limit_text=limit_text,

@@ -85,6 +85,7 @@ _VIEW_ROWS = select(
     CASES.c.applicant_name,
     CASES.c.committed_due_at,
     CASES.c.paused_at,
+    CASES.c.channel,
 ).join(CASES, CASES.c.id == _TASKS.c.case_id)
 _SECTION_READY = (
     _VIEW_ROWS.where(_TASKS.c.section_code == bindparam("section"), _TASKS.c.state == TaskState.READY)
@@ -372,6 +373,7 @@ class TaskService:
             applicant=case.applicant_name,
             case_due_at=case.committed_due_at,
             case_paused=case.paused_at is not None,
+            channel=case.channel,
         )
 
     # -- reassigning --------------------------------------------------------------------------------
@@ -468,6 +470,7 @@ def _view_of(r: Any) -> TaskView:
         applicant=r.applicant_name,
         case_due_at=r.committed_due_at,
         case_paused=r.paused_at is not None,
+        channel=r.channel,
     )
 
 

@@ -50,6 +50,11 @@ class TaskView:
     applicant: str = ""
     case_due_at: datetime | None = None
     case_paused: bool = False  # a special procedure stopped the case's clock
+    channel: str = "window"  # how the case came in (window, online, agent, api)
+
+    @property
+    def channel_label(self) -> str:
+        return CHANNEL_LABELS.get(self.channel, self.channel)
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))
@@ -219,6 +224,7 @@ def task_view(row: TaskRow, case: CaseRow) -> TaskView:
         applicant=case.applicant_name,
         case_due_at=case.committed_due_at,
         case_paused=case.paused_at is not None,
+        channel=case.channel,
     )
 
 

@@ -85,7 +85,7 @@ def track() -> tuple[str, int]:
     """办件查询: GET shows the form (or looks up ``?case=…&code=…``, the QR code's link); POST looks up."""
     values = request.form if request.method == "POST" else request.args
     case_no = values.get("case", "").strip().upper()[:MAX_CASE_NO]
-    code = values.get("code", "").strip().upper().replace(" ", "")[:MAX_CODE]
+    code = values.get("code", "").strip().upper().replace(" ", "").replace("-", "")[:MAX_CODE]
     if not case_no and not code:
         return render_template("hall/track.html", case_no="", progress=None, error=""), 200
     found = get_engine().cases.by_query_code(case_no, code) if case_no and code else None
