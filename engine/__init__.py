@@ -20,6 +20,8 @@ from ._config.file_limits import FileLimits
 from ._config.forms import validate_data
 from ._config.scaffold import KEY_PATTERN as MATTER_KEY_PATTERN
 from ._config.scaffold import SCAFFOLD_TEMPLATES, ScaffoldResult, scaffold_matter
+from ._documents.kinds import KIND_TITLES, DocumentKind
+from ._documents.signing import PUBLIC_KEY_FILE, default_keys_dir, init_keys, load_public_key
 from ._engine import Engine, default_forms_dir, default_processes_dir
 from ._errors import (
     ConfigError,
@@ -38,6 +40,14 @@ from ._errors import (
 )
 from ._services.access import LockoutPolicy, SecurityEvent, SessionPolicy, SignInResult
 from ._services.applications import ApplicationView, DraftFile
+from ._services.documents import (
+    DELIVERY_METHODS,
+    DocumentView,
+    SealRecordView,
+    Verification,
+    seal_images,
+    verify_offline,
+)
 from ._services.file_views import ENTRUSTMENT, FileView, MaterialFiles, MaterialSet, NoticeItem, Upload
 from ._services.files import CONTENT_TYPES, sniff
 from ._services.incidents import IncidentView
@@ -77,10 +87,13 @@ __all__ = [
     "CHANNEL_LABELS",
     "CHINA_TZ",
     "CONTENT_TYPES",
+    "DELIVERY_METHODS",
     "ENTRUSTMENT",
     "FINISHED_STATUSES",
+    "KIND_TITLES",
     "MATTER_KEY_PATTERN",
     "PAUSE_KINDS",
+    "PUBLIC_KEY_FILE",
     "SCAFFOLD_TEMPLATES",
     "ApplicationView",
     "BlobStore",
@@ -104,6 +117,8 @@ __all__ = [
     "DeploymentError",
     "Described",
     "DiagramSource",
+    "DocumentKind",
+    "DocumentView",
     "DraftFile",
     "DueExplanation",
     "Engine",
@@ -137,6 +152,7 @@ __all__ = [
     "RateCounters",
     "RunConfig",
     "ScaffoldResult",
+    "SealRecordView",
     "Section",
     "SecurityEvent",
     "SessionPolicy",
@@ -150,28 +166,34 @@ __all__ = [
     "Upload",
     "UserAccount",
     "ValidationError",
+    "Verification",
     "WorkCalendar",
     "WorkflowError",
     "WorklistFilter",
     "check_files",
     "default_files_dir",
     "default_forms_dir",
+    "default_keys_dir",
     "default_processes_dir",
     "default_url",
     "describe",
     "enum_titles",
+    "init_keys",
     "load_bureau",
     "load_model",
     "load_overrides",
     "load_params",
+    "load_public_key",
     "load_scenario",
     "render_svg",
     "run_scenario",
     "scaffold_matter",
+    "seal_images",
     "simulate",
     "sniff",
     "summarise",
     "validate_data",
+    "verify_offline",
     "write_csv",
     "write_plot",
     "write_xes",

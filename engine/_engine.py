@@ -14,6 +14,7 @@ from ._services.applications import OnlineApplications
 from ._services.calendars import CalendarService
 from ._services.case_clock import CaseClockService
 from ._services.cases import CaseService
+from ._services.documents import DocumentService
 from ._services.files import FileService
 from ._services.history import HistoryService
 from ._services.incidents import IncidentService
@@ -62,6 +63,7 @@ class Engine:
         calendar: WorkCalendar | None = None,
         files: BlobStore | Path | None = None,
         file_limits: FileLimits | None = None,
+        keys_dir: Path | None = None,
     ) -> None:
         self.db = database if isinstance(database, Database) else Database(database)
         self.clock: Clock = clock or SystemClock()
@@ -116,6 +118,13 @@ class Engine:
             "timer": lambda s, i: self.timers.fire_case(s, i.case_id, self.clock.now(), i.actor),
         }
         self.migration = MigrationService(self.db, self.clock, self.runtime)
+        # Documents are issued by the steps that reach their milestones, in the step's transaction.
+        self.documents = DocumentService(self.db, self.clock, bureau, self.history, keys_dir=keys_dir)
+        self.runtime.issue_documents = self.documents.issue_for_step
+        self.documents.runtime = self.runtime
+        self.case_clock.on_extended = lambda session, row, *args: self.documents.extension_notice(
+            session, row, self.runtime.bundle(session, row.definition_id).matter, *args
+        )
 
     @property
     def calendar(self) -> WorkCalendar:

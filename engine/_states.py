@@ -101,3 +101,7 @@ class EventKind(StrEnum):
     MATERIAL_UPLOADED = "material_uploaded"  # a new version of a material (engine/_services/files.py)
     MATERIAL_DEFECT = "material_defect"  # the window's reason a material must be handed in again
     MIGRATED = "migrated"  # moved to another deployed version (onewindow migrate)
+    DOCUMENT_ISSUED = "document_issued"  # a numbered, sealed, signed document (see _services/documents.py)
+    DOCUMENT_REVOKED = "document_revoked"  # 撤销 / 注销 of an issued document
+    DELIVERY_ARRANGED = "delivery_arranged"  # sent by express, not yet confirmed
+    DELIVERED = "delivered"  # 已送达: handed over, or the courier's delivered date entered

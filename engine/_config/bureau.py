@@ -17,6 +17,7 @@ from .._bpmn.script_guards import ScriptLimits
 from .._errors import ConfigError, names_config_file
 from .._time.deadline_levels import Thresholds
 from .._time.workcalendar import DEFAULT_OFFICE_HOURS, OfficeHours
+from .documents import DocumentsConfig, parse_documents
 from .file_limits import FileLimits, file_limits
 
 __all__ = ["Bureau", "Department", "Section", "SectionKind", "StaffMember", "load_bureau"]
@@ -70,6 +71,7 @@ class Bureau:
     office_hours: OfficeHours = DEFAULT_OFFICE_HOURS
     scripts: ScriptLimits = field(default_factory=ScriptLimits)
     files: FileLimits = field(default_factory=FileLimits)
+    documents: DocumentsConfig = field(default_factory=DocumentsConfig)
     _by_lane: dict[str, Section] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -211,6 +213,7 @@ def load_bureau(path: Path) -> Bureau:
         office_hours=_office_hours(clock.get("office_hours"), f"{path} [clock]"),
         scripts=_script_limits(raw.get("scripts"), f"{path} [scripts]"),
         files=file_limits(raw.get("files"), f"{path} [files]"),
+        documents=parse_documents(raw.get("documents"), f"{path} [documents]"),
         name=name,
         name_en=str(head.get("name_en", "")),
         case_prefix=str(head.get("case_prefix", "OW")),

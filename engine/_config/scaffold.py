@@ -275,28 +275,27 @@ FORM_STUBS: dict[str, Any] = {
             "then": {"properties": {"decision_reasons": {"minLength": 1}}, "required": ["decision_reasons"]},
         },
     ),
+    # The seal comes from bureau.toml (the lead section's) and the numbers from the system: a seal number
+    # typed here is only checked against the lead section's; nothing else is free text.
     "seal": lambda name, seal: _obj(
         "用印",
-        {
-            "seal_no": {"title": "行政审批专用章编号", "type": "string", "default": seal, "minLength": 1},
-            "document_no": {"title": "文书编号", "type": "string", "minLength": 1, "maxLength": 50},
-        },
-        ["seal_no", "document_no"],
+        {"seal_no": {"title": "核对专用章编号", "type": "string", "default": seal, "pattern": "^[0-9]{6}-[0-9]{2}$"}},
+        [],
     ),
     "issue": lambda name, seal: _obj(
         "统一出证",
         {
-            "certificate_no": {"title": "证照编号", "type": "string", "minLength": 1, "maxLength": 50},
             "delivery": {"title": "送达方式", **DELIVERY},
+            "id_checked": {"title": "已核验领取人身份证件并签收送达回证", "type": "boolean", "default": True},
         },
-        ["certificate_no", "delivery"],
+        ["delivery"],
     ),
     "deliver_refusal": lambda name, seal: _obj(
         "送达不予许可决定书",
         {
-            "refusal_document_no": {"title": "决定书文号", "type": "string", "minLength": 1, "maxLength": 50},
             "delivery": {"title": "送达方式", **DELIVERY},
+            "id_checked": {"title": "已核验领取人身份证件并签收送达回证", "type": "boolean", "default": True},
         },
-        ["refusal_document_no", "delivery"],
+        ["delivery"],
     ),
 }

@@ -39,6 +39,8 @@ class CaseClockService:
         self.clock = clock
         self.runtime = runtime
         self._calendar = calendar
+        # Issues the 延期通知书 of a granted extension in its transaction (DocumentService).
+        self.on_extended: Callable[..., None] | None = None
 
     # -- changes ------------------------------------------------------------------------------------
     def pause(self, case_no: str, *, kind: str, reason: str, actor: str) -> ClockView:
@@ -118,16 +120,16 @@ class CaseClockService:
                     state=f"{granted} working days extended",
                 )
             now = self.clock.now()
-            session.add(
-                ClockExtensionRow(
-                    case_id=row.id,
-                    working_days=working_days,
-                    approver=approver,
-                    reason=reason,
-                    granted_at=now,
-                    granted_by=actor,
-                )
+            extension = ClockExtensionRow(
+                case_id=row.id,
+                working_days=working_days,
+                approver=approver,
+                reason=reason,
+                granted_at=now,
+                granted_by=actor,
             )
+            session.add(extension)
+            session.flush()
             self._event(
                 session,
                 row,
@@ -136,7 +138,10 @@ class CaseClockService:
                 f"延期 {working_days} 个工作日(批准: {approver})",
                 {"working_days": working_days, "approver": approver, "reason": reason},
             )
-            return self._recompute(session, row, now)
+            view = self._recompute(session, row, now)
+            if self.on_extended is not None:  # the 延期通知书, in the same transaction
+                self.on_extended(session, row, working_days, approver, reason, actor, extension.id)
+            return view
 
     def explain(self, case_no: str) -> ClockView:
         with self.db.reading() as session:

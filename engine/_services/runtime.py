@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -104,6 +104,8 @@ class Runtime:
         self._lock = threading.Lock()
         # A new snapshot once the log since the last one outweighs this many snapshots (0: at every step).
         self.snapshot_ratio = 4.0
+        # Issues the documents a step's milestones call for, in the step's transaction (DocumentService).
+        self.issue_documents: Callable[..., None] | None = None
 
     # -- process definitions ------------------------------------------------------------------------
     def bundle(self, session: Session, definition_id: int) -> ProcessBundle:
@@ -281,6 +283,11 @@ class Runtime:
         if row.committed_due_at != due_before and step.ready_before:
             self.resort_tasks(session, row)
         self._sync_tasks(session, row, ready, bundle, step)
+        if self.issue_documents is not None:
+            done = [(m, t) for t in step.completed if (m := _milestone(bundle, t))]
+            opened = [(m, t) for i, t in ready.items() if i not in step.ready_before and (m := _milestone(bundle, t))]
+            if done or opened:
+                self.issue_documents(session, row, bundle, step, done=done, opened=opened)
         self.history.record(
             session, row.id, step.events, actor=step.actor, at=step.at, version=row.version, state_delta=delta
         )

@@ -1,0 +1,884 @@
+"""Documents (文书) as records: issued by the steps of a case, numbered, sealed, signed, kept as issued.
+
+A document is made in the transaction of the step that issues it (``issue_for_step``, called by
+``Runtime.save``): its number comes from a per-kind, per-year counter row incremented in that transaction,
+so a step that rolls back takes its number back with it (gap-free), and a step never commits without its
+document. The PDF is rendered, signed with the bureau's Ed25519 key and stored once; every later download
+is those bytes. Without the key nothing is issued: the step fails with a ``ConfigError`` and rolls back.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .._bpmn.definitions import ProcessBundle
+from .._config.bureau import Bureau
+from .._config.catalogue import Limit, Matter
+from .._documents.kinds import KINDS, LICENCE_TYPE, DocumentKind
+from .._documents.render import TEMPLATE_VERSION, RenderedSeal, qr_image, render_pdf, seal_image
+from .._documents.seal import SealFace
+from .._documents.signing import KeyPair, default_keys_dir, load_keys, read_signature
+from .._errors import ConfigError, ConflictError, FieldError, NotFoundError, ValidationError
+from .._states import EventKind
+from .._store.db import Database
+from .._store.document_models import DeliveryRow, DocumentRow, SealRecordRow
+from .._store.models import CaseRow, CounterRow, TaskRow
+from .._time.clock import Clock
+from .._time.workcalendar import CHINA_TZ
+from .case_state import CaseState
+from .history import HistoryService, NewEvent
+
+__all__ = [
+    "DELIVERY_METHODS",
+    "DocumentService",
+    "DocumentView",
+    "SealRecordView",
+    "Verification",
+    "seal_images",
+    "verify_offline",
+]
+
+# 验证码: no 0/O, 1/I/L, so a code read off paper is typed right.
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+DELIVERY_METHODS = {
+    "window": "窗口领取(本人,已核验身份证件)",
+    "agent": "委托代理人领取(已核验身份证件及授权委托书)",
+    "express": "邮寄(快递)送达",
+    "door": "上门送达",
+}
+STATUS_LABELS = {"valid": "有效", "revoked": "已撤销", "cancelled": "已注销"}
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    number: str
+    kind: str
+    title: str
+    case_no: str
+    code: str
+    template_version: str
+    sha256: str
+    size: int
+    issued_at: datetime
+    issued_by: str
+    status: str
+    status_reason: str = ""
+    status_at: datetime | None = None
+    seals: tuple[str, ...] = ()
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+
+@dataclass(frozen=True)
+class SealRecordView:
+    number: str  # the document's
+    title: str
+    case_no: str
+    seal_no: str
+    seal_name: str
+    section: str
+    applied_by: str
+    approved_by: str
+    applied_at: datetime
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What checking a file found: ``ok`` only for an authentic, unaltered, current document."""
+
+    ok: bool
+    reason: str
+    document: DocumentView | None = None
+
+
+@dataclass(frozen=True)
+class _Seal:
+    owner: str  # "bureau" or a section code
+    seal_no: str
+    name: str
+
+    def face(self, bureau: Bureau, specimen: bool) -> SealFace:
+        return SealFace(bureau.name, "行政审批专用章", self.seal_no, specimen)
+
+
+def _cn_date(at: datetime | date | None) -> str:
+    if at is None:
+        return ""
+    day = at.astimezone(CHINA_TZ).date() if isinstance(at, datetime) else at
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _limit(limit: Limit) -> str:
+    value = int(limit.value) if float(limit.value).is_integer() else limit.value
+    unit = {"working_days": "个工作日", "natural_days": "日", "days": "日", "hours": "小时"}.get(limit.unit, limit.unit)
+    return f"{value}{unit}"
+
+
+def _is_licence(matter: Matter) -> bool:
+    return matter.matter_type == LICENCE_TYPE
+
+
+class DocumentService:
+    def __init__(
+        self, db: Database, clock: Clock, bureau: Bureau, history: HistoryService, *, keys_dir: Path | None = None
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.history = history
+        self.bureau = bureau
+        self.config = bureau.documents
+        self.keys_dir = keys_dir or default_keys_dir()
+        self._keys: KeyPair | None = None
+        self.runtime: Any = None  # set by the Engine: reads a task's milestone for ``kinds_for_task``
+
+    # -- the key ------------------------------------------------------------------------------------
+    def keys(self) -> KeyPair:
+        """The signing key pair (read once); ``ConfigError`` naming the file when it is missing."""
+        if self._keys is None:
+            self._keys = load_keys(self.keys_dir)
+        return self._keys
+
+    def check_key(self) -> str:
+        """Start-up check of servers and runners: the key is there and usable; its id."""
+        return self.keys().key_id
+
+    def public_key_pem(self) -> bytes:
+        return self.keys().public_pem()
+
+    # -- seals ----------------------------------------------------------------------------------------
+    def _seal_for(self, kind: DocumentKind, matter: Matter) -> _Seal:
+        owner = self.config.seals.get(kind, "bureau")
+        if owner == "lead":
+            section = self.bureau.section(matter.lead_section)
+            if section is None or not section.seal_no:
+                raise ConfigError(f"bureau.toml: lead section '{matter.lead_section}' of {matter.key} has no seal_no")
+            return _Seal(section.code, section.seal_no, f"{self.bureau.name}行政审批专用章({section.seal_no})")
+        if not self.config.bureau_seal_no:
+            raise ConfigError("bureau.toml [documents]: bureau_seal_no is not set (the seal on notices)")
+        number = self.config.bureau_seal_no
+        return _Seal("bureau", number, f"{self.bureau.name}行政审批专用章({number})")
+
+    # -- the hook of the process ----------------------------------------------------------------------
+    def issue_for_step(
+        self,
+        session: Session,
+        case: CaseState,
+        bundle: ProcessBundle,
+        step: Any,
+        *,
+        done: Sequence[tuple[str, Any]],
+        opened: Sequence[tuple[str, Any]],
+    ) -> None:
+        """Issue what the milestones the step reached call for (see ``_documents/kinds.py``)."""
+        matter = bundle.matter
+        for milestone, task in opened:
+            data = dict(task.data)
+            if milestone == "supplement_requested":
+                self._supplement_notice(session, case, matter, step, data, str(task.id))
+            elif milestone == "rejected":
+                facts = {
+                    "reasons": _sentence(str(data.get("decision_reasons") or "申请不符合法定条件、标准。")),
+                    "accepted_on": _cn_date(case.accepted_at),
+                    "verdict": f"不予{matter.name}" if not _is_licence(matter) else "不予行政许可",
+                }
+                title = "不予行政许可决定书" if _is_licence(matter) else f"不予{_short(matter)}决定书"
+                self._issue(session, case, matter, step, DocumentKind.REFUSAL_DECISION, facts, title=title)
+        for milestone, task in done:
+            data = dict(task.data)
+            if milestone == "accepted":
+                self._acceptance_notice(session, case, matter, step, data)
+            elif milestone == "refused_acceptance":
+                facts = {"reasons": _sentence(str(data.get("reasons") or ""))}
+                self._issue(session, case, matter, step, DocumentKind.REFUSAL_NOTICE, facts)
+            elif milestone == "approved":
+                self._approve(session, case, matter, step, data)
+            elif milestone in ("issued", "rejected"):
+                self._deliver(session, case, matter, step, data)
+
+    def _supplement_notice(
+        self, session: Session, case: CaseState, matter: Matter, step: Any, data: dict[str, Any], task_id: str
+    ) -> None:
+        missing = [str(m) for m in data.get("missing_materials") or []]
+        by_code = {m.code: m for m in matter.materials}
+        rows = [
+            {
+                "code": code,
+                "name": by_code[code].name if code in by_code else code,
+                "issuer": by_code[code].issuer if code in by_code else "",
+                "originals": by_code[code].originals if code in by_code else 0,
+                "copies": by_code[code].copies if code in by_code else 0,
+                "reason": "未提交",
+            }
+            for code in missing
+        ]
+        facts = {"materials": rows, "note": str(data.get("intake_remarks") or "")}
+        self._issue(session, case, matter, step, DocumentKind.SUPPLEMENT_NOTICE, facts, key=task_id)
+
+    def _acceptance_notice(
+        self, session: Session, case: CaseState, matter: Matter, step: Any, data: dict[str, Any]
+    ) -> None:
+        received = [str(m) for m in data.get("materials_received") or []]
+        names = [m.name for m in matter.materials if m.code in received]
+        facts = {
+            "accepted_on": _cn_date(case.accepted_at or step.at),
+            "committed_limit": _limit(matter.committed_limit),
+            "legal_limit": _limit(matter.legal_limit),
+            "committed_due_on": _cn_date(case.committed_due_at),
+            "materials": names,
+        }
+        self._issue(session, case, matter, step, DocumentKind.ACCEPTANCE_NOTICE, facts)
+
+    def _approve(self, session: Session, case: CaseState, matter: Matter, step: Any, data: dict[str, Any]) -> None:
+        lead = self._seal_for(DocumentKind.RESULT, matter)
+        given = str(data.get("seal_no") or "").strip()
+        if given and given != lead.seal_no:
+            raise ValidationError(
+                f"用印 ({case.case_no})",
+                [
+                    FieldError(
+                        "seal_no",
+                        f"{given} 不是主办科室({matter.lead_section})的行政审批专用章;应为 {lead.seal_no}",
+                        "行政审批专用章编号",
+                    )
+                ],
+            )
+        approver = self._decided_by(session, case)
+        result_facts = {"fields": [("事项类型", "行政许可" if _is_licence(matter) else "备案")]}
+        result = self._issue(
+            session, case, matter, step, DocumentKind.RESULT, result_facts, title=matter.result_name, approver=approver
+        )
+        if _is_licence(matter):
+            facts = {"accepted_on": _cn_date(case.accepted_at), "result_number": result.number}
+            self._issue(session, case, matter, step, DocumentKind.APPROVAL_DECISION, facts, approver=approver)
+
+    def _decided_by(self, session: Session, case: CaseState) -> str:
+        """Who approved the sealing: the one who completed the case's decision step."""
+        return (
+            session.scalar(
+                select(TaskRow.completed_by)
+                .where(TaskRow.case_id == case.id, TaskRow.form == "decision.json", TaskRow.completed_by.is_not(None))
+                .order_by(TaskRow.completed_at.desc())
+                .limit(1)
+            )
+            or ""
+        )
+
+    def _deliver(self, session: Session, case: CaseState, matter: Matter, step: Any, data: dict[str, Any]) -> None:
+        method = str(data.get("delivery") or "window")
+        if method not in DELIVERY_METHODS:
+            raise ValidationError("送达", [FieldError("delivery", f"unknown delivery method '{method}'")])
+        details: list[tuple[str, str]] = []
+        if method == "express":
+            details = [("快递公司", str(data.get("courier") or "")), ("快递单号", str(data.get("express_no") or ""))]
+        elif method == "agent":
+            details = [("代理人", str(data.get("agent_name") or ""))]
+        elif method == "door":
+            details = [("送达地点", str(data.get("delivery_address") or ""))]
+        served = session.scalars(
+            select(DocumentRow).where(
+                DocumentRow.case_id == case.id,
+                DocumentRow.kind.in_(
+                    [DocumentKind.RESULT, DocumentKind.APPROVAL_DECISION, DocumentKind.REFUSAL_DECISION]
+                ),
+            )
+        ).all()
+        facts = {
+            "documents": [{"number": d.number, "title": d.title} for d in served],
+            "method": method,
+            "method_label": DELIVERY_METHODS[method],
+            "details": details,
+            "served_by": self._staff_name(step.actor),
+            "delivery_basis": "自作出决定之日起十个工作日内送达(《中华人民共和国行政许可法》第四十四条)。"
+            if _is_licence(matter)
+            else "",
+        }
+        receipt = self._issue(session, case, matter, step, DocumentKind.DELIVERY_RECEIPT, facts)
+        # Handed over at the window, by an agent or at the door: confirmed now, on the signed receipt. Express:
+        # confirmed when the courier's delivered date is entered (``confirm_delivery``).
+        delivered = str(data.get("delivered_on") or "") or (
+            step.at.astimezone(CHINA_TZ).date().isoformat() if method != "express" else ""
+        )
+        session.add(
+            DeliveryRow(
+                case_id=case.id,
+                method=method,
+                details={k: v for k, v in details},
+                receipt_id=receipt.id,
+                arranged_at=step.at,
+                arranged_by=step.actor,
+                delivered_on=delivered or None,
+                confirmed_at=step.at if delivered else None,
+                confirmed_by=step.actor if delivered else None,
+            )
+        )
+        step.events.append(
+            NewEvent(
+                EventKind.DELIVERED if delivered else EventKind.DELIVERY_ARRANGED,
+                f"{'已送达' if delivered else '已寄出'}: {DELIVERY_METHODS[method]}",
+                data={"method": method, "delivered_on": delivered or None, "receipt": receipt.number},
+            )
+        )
+
+    def _staff_name(self, user: str) -> str:
+        member = next((m for m in self.bureau.staff if m.user == user), None)
+        return member.name if member else user
+
+    # -- issuing ----------------------------------------------------------------------------------------
+    def _issue(
+        self,
+        session: Session,
+        case: CaseState,
+        matter: Matter,
+        step: Any,
+        kind: DocumentKind,
+        facts: dict[str, Any],
+        *,
+        key: str = "",
+        title: str = "",
+        approver: str = "",
+    ) -> DocumentRow:
+        spec = KINDS[kind]
+        assert case.id is not None
+        issue_key = f"{case.id}:{kind}" + (f":{key}" if key or not spec.once_per_case else "")
+        if session.scalar(select(DocumentRow.number).where(DocumentRow.issue_key == issue_key)) is not None:
+            raise ConflictError(f"{spec.title} of case {case.case_no} has been issued already", case_no=case.case_no)
+        keys = self.keys()  # before the number: without a key nothing is numbered, nothing is issued
+        at: datetime = step.at
+        number = self._next_number(session, kind, matter, at)
+        code = self._new_code(session)
+        seal = self._seal_for(kind, matter)
+        title = title or spec.title
+        pdf = self._render(kind, case, matter, facts, number=number, code=code, title=title, seals=[seal], at=at)
+        from .._documents.signing import sign_pdf
+
+        signed = sign_pdf(pdf, keys)
+        row = DocumentRow(
+            number=number,
+            kind=kind.value,
+            title=title,
+            case_id=case.id,
+            issue_key=issue_key,
+            code=code,
+            template_version=TEMPLATE_VERSION,
+            sha256=hashlib.sha256(signed).hexdigest(),
+            size=len(signed),
+            pdf=signed,
+            key_id=keys.key_id,
+            facts=self._public_facts(case, matter, title, number, at),
+            issued_at=at,
+            issued_by=step.actor,
+            status="valid",
+            status_reason="",
+        )
+        session.add(row)
+        session.flush()
+        session.add(
+            SealRecordRow(
+                document_id=row.id,
+                seal_no=seal.seal_no,
+                section_code=seal.owner,
+                seal_name=seal.name,
+                applied_by=step.actor,
+                approved_by=approver or step.actor,
+                applied_at=at,
+            )
+        )
+        step.events.append(
+            NewEvent(
+                EventKind.DOCUMENT_ISSUED,
+                f"出具文书: {title} {number}",
+                data={"number": number, "kind": kind.value, "seal_no": seal.seal_no, "sha256": row.sha256},
+            )
+        )
+        return row
+
+    def _public_facts(self, case: CaseState, matter: Matter, title: str, number: str, at: datetime) -> dict[str, Any]:
+        """What ``/verify/<code>`` may show: the document's own facts, no personal data beyond the addressee."""
+        return {
+            "title": title,
+            "number": number,
+            "case_no": case.case_no,
+            "matter": matter.name,
+            "applicant": case.applicant_name,
+            "issued_on": _cn_date(at),
+            "issuer": self.bureau.name,
+        }
+
+    def _render(
+        self,
+        kind: DocumentKind,
+        case: CaseState,
+        matter: Matter,
+        facts: dict[str, Any],
+        *,
+        number: str,
+        code: str,
+        title: str,
+        seals: list[_Seal],
+        at: datetime,
+        draft: bool = False,
+    ) -> bytes:
+        verify_url = f"{self.config.verify_url}/{code}"
+        context = {
+            "bureau": self.bureau,
+            "title": title,
+            "number": number,
+            "code": code,
+            "verify_url": verify_url,
+            "qr": qr_image(verify_url),
+            "seals": [seal_image(s.face(self.bureau, self.config.specimen)) for s in seals],
+            "signer": self.bureau.name,
+            "issued_on": _cn_date(at),
+            "draft": draft,
+            "case": {
+                "case_no": case.case_no,
+                "applicant_name": case.applicant_name or "申请人",
+                "query_code": _query_code(case),
+                "received_on": _cn_date(case.created_at),
+            },
+            "matter": {
+                "name": matter.name,
+                "result_name": matter.result_name,
+                "legal_basis": str(matter.extra.get("legal_basis") or ""),
+                "location": str(matter.extra.get("location") or ""),
+                "phone": str(matter.extra.get("phone") or ""),
+            },
+            "citation": self._citation(kind, matter),
+            "appeal_sentence": self._appeal(),
+            "facts": facts,
+        }
+        return render_pdf(kind, context)
+
+    def _citation(self, kind: DocumentKind, matter: Matter) -> str:
+        """The legal ground printed for the kind: the 行政许可法 for licences, the matter's own basis otherwise."""
+        basis = str(matter.extra.get("legal_basis") or "").split(";")[0].strip()
+        if _is_licence(matter):
+            return {
+                DocumentKind.SUPPLEMENT_NOTICE: "根据《中华人民共和国行政许可法》第三十二条第一款第(四)项的规定,",
+                DocumentKind.ACCEPTANCE_NOTICE: "根据《中华人民共和国行政许可法》第三十二条第一款第(五)项的规定,",
+                DocumentKind.REFUSAL_NOTICE: "根据《中华人民共和国行政许可法》第三十二条第一款第(二)项的规定,",
+                DocumentKind.APPROVAL_DECISION: "根据《中华人民共和国行政许可法》第三十八条第一款的规定,",
+                DocumentKind.REFUSAL_DECISION: "根据《中华人民共和国行政许可法》第三十八条第二款的规定,",
+                DocumentKind.EXTENSION_NOTICE: "根据《中华人民共和国行政许可法》第四十二条第一款的规定,",
+            }.get(kind, "")
+        return f"依据{basis}的规定," if basis and kind != DocumentKind.RESULT else ""
+
+    def _appeal(self) -> str:
+        body = self.config.review_body or f"{self.bureau.name}的本级人民政府"
+        return (
+            f"如不服本决定,可以自收到本文书之日起六十日内向{body}申请行政复议(《中华人民共和国行政复议法》第二十条),"
+            f"或者自收到本文书之日起六个月内向{self.config.court}提起行政诉讼(《中华人民共和国行政诉讼法》第四十六条)。"
+        )
+
+    def _next_number(self, session: Session, kind: DocumentKind, matter: Matter, at: datetime) -> str:
+        """The next number of the kind's series this year. The counter row is incremented in the issuing
+        transaction (an upsert: the row lock serialises concurrent issuers on PostgreSQL, SQLite's write lock
+        does on SQLite), so a rolled-back step gives its number back and no number is skipped or used twice."""
+        year = at.astimezone(CHINA_TZ).year
+        series = f"doc:{kind.value}:{matter.key}:{year}" if kind == DocumentKind.RESULT else f"doc:{kind.value}:{year}"
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+        stmt = upsert(CounterRow).values(name=series, value=1)
+        stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"value": CounterRow.value + 1})
+        seq = session.execute(stmt.returning(CounterRow.value)).scalar_one()
+        fmt = self.config.numbers[kind]
+        return fmt.format(year=year, seq=seq, division=self.bureau.division_code, matter_code=matter.code)
+
+    def _new_code(self, session: Session) -> str:
+        while True:
+            code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
+            if session.scalar(select(DocumentRow.id).where(DocumentRow.code == code)) is None:
+                return code
+
+    # -- extensions (延期, Art. 42) ---------------------------------------------------------------------
+    def extension_notice(
+        self,
+        session: Session,
+        case: CaseRow,
+        matter: Matter,
+        working_days: int,
+        approver: str,
+        reason: str,
+        actor: str,
+        extension_id: int,
+    ) -> None:
+        """The 延期通知书 of an extension granted in this transaction (Art. 42 for licences)."""
+        step = _LooseStep(actor=actor, at=self.clock.now(), events=[])
+        facts = {
+            "accepted_on": _cn_date(case.accepted_at),
+            "reason": reason.strip().rstrip("。"),
+            "approver": approver,
+            "working_days": working_days,
+            "due_on": _cn_date(case.committed_due_at),
+        }
+        self._issue(
+            session,
+            _state_of(case),
+            matter,
+            step,
+            DocumentKind.EXTENSION_NOTICE,
+            facts,
+            key=str(extension_id),
+            approver=approver,
+        )
+        self.history.record(session, case.id, step.events, actor=actor, at=step.at)
+
+    # -- reading ----------------------------------------------------------------------------------------
+    def list(
+        self, *, case_no: str | None = None, kind: str | None = None, limit: int = 500
+    ) -> builtins.list[DocumentView]:
+        """Issued documents, newest last; of one case and/or one kind."""
+        if kind is not None and kind not in {k.value for k in DocumentKind}:
+            known = ", ".join(k.value for k in DocumentKind)
+            raise ValidationError("documents", [FieldError("kind", f"unknown kind '{kind}'; known: {known}")])
+        with self.db.reading() as session:
+            query = select(DocumentRow, CaseRow.case_no).join(CaseRow, CaseRow.id == DocumentRow.case_id)
+            if case_no is not None:
+                if session.scalar(select(CaseRow.id).where(CaseRow.case_no == case_no)) is None:
+                    raise NotFoundError.unknown("case", case_no)
+                query = query.where(CaseRow.case_no == case_no)
+            if kind is not None:
+                query = query.where(DocumentRow.kind == kind)
+            rows = session.execute(query.order_by(DocumentRow.id).limit(limit)).all()
+            seals = self._seals_of(session, [r[0].id for r in rows])
+            return [_view(doc, no, seals.get(doc.id, ())) for doc, no in rows]
+
+    def get(self, number: str) -> DocumentView:
+        with self.db.reading() as session:
+            doc, case_no = self._by_number(session, number)
+            return _view(doc, case_no, self._seals_of(session, [doc.id]).get(doc.id, ()))
+
+    def pdf(self, number: str) -> bytes:
+        """The document's file as issued (a reprint is these bytes)."""
+        with self.db.reading() as session:
+            doc, _ = self._by_number(session, number)
+            return bytes(doc.pdf)
+
+    def by_code(self, code: str) -> DocumentView | None:
+        """The document behind a verification code (the QR), or None."""
+        code = code.strip().upper()
+        if not code or len(code) > 16:
+            return None
+        with self.db.reading() as session:
+            found = session.execute(
+                select(DocumentRow, CaseRow.case_no)
+                .join(CaseRow, CaseRow.id == DocumentRow.case_id)
+                .where(DocumentRow.code == code)
+            ).first()
+            if found is None:
+                return None
+            return _view(found[0], found[1], self._seals_of(session, [found[0].id]).get(found[0].id, ()))
+
+    def _by_number(self, session: Session, number: str) -> tuple[DocumentRow, str]:
+        found = session.execute(
+            select(DocumentRow, CaseRow.case_no)
+            .join(CaseRow, CaseRow.id == DocumentRow.case_id)
+            .where(DocumentRow.number == number.strip())
+        ).first()
+        if found is None:
+            raise NotFoundError.unknown("document", number)
+        return found[0], found[1]
+
+    def _seals_of(self, session: Session, ids: builtins.list[int]) -> dict[int, tuple[str, ...]]:
+        out: dict[int, builtins.list[str]] = {}
+        if ids:
+            for doc_id, seal_no in session.execute(
+                select(SealRecordRow.document_id, SealRecordRow.seal_no)
+                .where(SealRecordRow.document_id.in_(ids))
+                .order_by(SealRecordRow.id)
+            ):
+                out.setdefault(doc_id, []).append(seal_no)
+        return {k: tuple(v) for k, v in out.items()}
+
+    # -- verifying and revoking -------------------------------------------------------------------------
+    def verify(self, data: bytes, *, public_key: Any = None, offline: bool = False) -> Verification:
+        """Is ``data`` an authentic, unaltered document of this bureau, and (unless offline) still current?"""
+        public = public_key if public_key is not None else self.keys().public
+        if offline:
+            return verify_offline(data, public)
+        signed = read_signature(data, public)
+        if not signed.ok:
+            return Verification(False, signed.reason)
+        digest = hashlib.sha256(data).hexdigest()
+        with self.db.reading() as session:
+            found = session.execute(
+                select(DocumentRow, CaseRow.case_no)
+                .join(CaseRow, CaseRow.id == DocumentRow.case_id)
+                .where(DocumentRow.sha256 == digest)
+            ).first()
+            if found is None:
+                return Verification(False, "signature valid, but this bureau's register holds no such document")
+            view = _view(found[0], found[1], self._seals_of(session, [found[0].id]).get(found[0].id, ()))
+        if view.status != "valid":
+            when = _cn_date(view.status_at)
+            return Verification(False, f"{view.number} {view.status_label} ({when}): {view.status_reason}", view)
+        return Verification(True, f"authentic and valid: {view.title} {view.number} ({view.case_no})", view)
+
+    def revoke(self, number: str, *, reason: str, actor: str, status: str = "revoked") -> DocumentView:
+        """撤销 (or 注销: ``status="cancelled"``) an issued document; recorded in the case's history."""
+        if not reason.strip():
+            raise ValidationError("revoke", [FieldError("reason", "a reason is required")])
+        if status not in ("revoked", "cancelled"):
+            raise ValidationError("revoke", [FieldError("status", "must be revoked or cancelled")])
+        with self.db.writing() as session:
+            doc, case_no = self._by_number(session, number)
+            if doc.status != "valid":
+                raise ConflictError(f"{doc.number} is already {STATUS_LABELS[doc.status]}", case_no=case_no)
+            now = self.clock.now()
+            doc.status, doc.status_reason, doc.status_at, doc.status_by = status, reason.strip()[:500], now, actor
+            event = NewEvent(
+                EventKind.DOCUMENT_REVOKED,
+                f"{STATUS_LABELS[status]}: {doc.title} {doc.number}",
+                data={"number": doc.number, "reason": doc.status_reason, "status": status},
+            )
+            self.history.record(session, doc.case_id, [event], actor=actor, at=now)
+            session.flush()
+            return _view(doc, case_no, self._seals_of(session, [doc.id]).get(doc.id, ()))
+
+    # -- the seal register ------------------------------------------------------------------------------
+    def seal_log(self, *, section: str | None = None, limit: int = 1000) -> builtins.list[SealRecordView]:
+        if section is not None and section != "bureau" and self.bureau.section(section) is None:
+            raise NotFoundError.unknown("section", section, f"known: bureau, {self.bureau.known_sections()}")
+        with self.db.reading() as session:
+            query = (
+                select(SealRecordRow, DocumentRow.number, DocumentRow.title, CaseRow.case_no)
+                .join(DocumentRow, DocumentRow.id == SealRecordRow.document_id)
+                .join(CaseRow, CaseRow.id == DocumentRow.case_id)
+            )
+            if section is not None:
+                query = query.where(SealRecordRow.section_code == section)
+            rows = session.execute(query.order_by(SealRecordRow.id).limit(limit)).all()
+            return [
+                SealRecordView(
+                    number=number,
+                    title=title,
+                    case_no=case_no,
+                    seal_no=s.seal_no,
+                    seal_name=s.seal_name,
+                    section=s.section_code,
+                    applied_by=s.applied_by,
+                    approved_by=s.approved_by,
+                    applied_at=s.applied_at,
+                )
+                for s, number, title, case_no in rows
+            ]
+
+    # -- delivery -----------------------------------------------------------------------------------------
+    def delivery(self, case_no: str) -> dict[str, Any] | None:
+        """How the case's result went out and whether it was delivered (已送达), or None before 出证."""
+        with self.db.reading() as session:
+            case_id = session.scalar(select(CaseRow.id).where(CaseRow.case_no == case_no))
+            if case_id is None:
+                raise NotFoundError.unknown("case", case_no)
+            row = session.scalar(select(DeliveryRow).where(DeliveryRow.case_id == case_id))
+            if row is None:
+                return None
+            return {
+                "method": row.method,
+                "method_label": DELIVERY_METHODS.get(row.method, row.method),
+                "details": dict(row.details or {}),
+                "delivered_on": row.delivered_on,
+                "delivered": row.delivered_on is not None,
+                "status_label": "已送达" if row.delivered_on else "送达中",
+                "arranged_at": row.arranged_at,
+                "arranged_by": row.arranged_by,
+            }
+
+    def confirm_delivery(self, case_no: str, *, delivered_on: date, actor: str) -> dict[str, Any]:
+        """Enter the courier's delivered date (or a late-signed 送达回证): the case reads 已送达."""
+        with self.db.writing() as session:
+            case = session.scalar(select(CaseRow).where(CaseRow.case_no == case_no))
+            if case is None:
+                raise NotFoundError.unknown("case", case_no)
+            row = session.scalar(select(DeliveryRow).where(DeliveryRow.case_id == case.id))
+            if row is None:
+                raise ConflictError(f"case {case_no} has no delivery to confirm (not issued yet)", case_no=case_no)
+            if row.delivered_on is not None:
+                raise ConflictError(f"case {case_no} was delivered on {row.delivered_on} already", case_no=case_no)
+            if delivered_on > self.clock.now().astimezone(CHINA_TZ).date():
+                raise ValidationError("delivery", [FieldError("delivered_on", "cannot be in the future")])
+            row.delivered_on, row.confirmed_at, row.confirmed_by = delivered_on.isoformat(), self.clock.now(), actor
+            event = NewEvent(
+                EventKind.DELIVERED, f"已送达: {delivered_on.isoformat()}", data={"delivered_on": row.delivered_on}
+            )
+            self.history.record(session, case.id, [event], actor=actor)
+        found = self.delivery(case_no)
+        assert found is not None
+        return found
+
+    # -- preview on the task page -------------------------------------------------------------------------
+    def kinds_for_task(self, task_id: str) -> builtins.list[str]:
+        """The kinds completing this task issues (its milestone's), for the task page's preview."""
+        if self.runtime is None:
+            return []
+        from .._store.models import TaskRow
+        from .runtime import task_uuid
+
+        with self.db.reading() as session:
+            task = session.get(TaskRow, str(task_uuid(task_id)))
+            if task is None:
+                raise NotFoundError.unknown("task", task_id)
+            case = session.get(CaseRow, task.case_id)
+            assert case is not None
+            bundle = self.runtime.bundle(session, case.definition_id)
+            meta = bundle.node(task.bpmn_id)
+            milestone = meta.milestone if meta else None
+            licence = _is_licence(bundle.matter)
+        return {
+            "refused_acceptance": [DocumentKind.REFUSAL_NOTICE.value],
+            "approved": [DocumentKind.RESULT.value] + ([DocumentKind.APPROVAL_DECISION.value] if licence else []),
+            "issued": [DocumentKind.DELIVERY_RECEIPT.value],
+            "rejected": [DocumentKind.DELIVERY_RECEIPT.value],
+        }.get(milestone or "", [])
+
+    def preview(self, case_no: str, kind: str) -> bytes:
+        """A draft of the kind for the case as it stands, marked 预览, with no number and no signature: what the
+        clerk checks before confirming the step that issues it. Nothing is stored or numbered."""
+        try:
+            doc_kind = DocumentKind(kind)
+        except ValueError:
+            raise NotFoundError.unknown("document kind", kind) from None
+        with self.db.reading() as session:
+            case = session.scalar(select(CaseRow).where(CaseRow.case_no == case_no))
+            if case is None:
+                raise NotFoundError.unknown("case", case_no)
+            from .._store.models import DefinitionRow
+
+            definition = session.get(DefinitionRow, case.definition_id)
+            assert definition is not None
+            matter = Matter.from_dict(definition.catalogue)
+            state = _state_of(case)
+        facts = _draft_facts(doc_kind, matter, state)
+        seal = self._seal_for(doc_kind, matter)
+        title = matter.result_name if doc_kind == DocumentKind.RESULT else KINDS[doc_kind].title
+        return self._render(
+            doc_kind,
+            state,
+            matter,
+            facts,
+            number="(编号在确认后生成)",
+            code="PREVIEW",
+            title=title,
+            seals=[seal],
+            at=self.clock.now(),
+            draft=True,
+        )
+
+
+@dataclass
+class _LooseStep:
+    actor: str
+    at: datetime
+    events: list[NewEvent]
+
+
+def _state_of(case: CaseRow) -> CaseState:
+    state = CaseState(
+        id=case.id,
+        case_no=case.case_no,
+        definition_id=case.definition_id,
+        matter_key=case.matter_key,
+        status=case.status,
+        applicant_name=case.applicant_name,
+        created_at=case.created_at,
+        created_by=case.created_by,
+        accepted_at=case.accepted_at,
+        committed_due_at=case.committed_due_at,
+    )
+    object.__setattr__(state, "query_code", getattr(case, "query_code", "") or "")
+    return state
+
+
+def _query_code(case: CaseState) -> str:
+    return str(getattr(case, "query_code", "") or "")
+
+
+def _draft_facts(kind: DocumentKind, matter: Matter, case: CaseState) -> dict[str, Any]:
+    pending = "(以确认时填写的内容为准)"
+    return {
+        "materials": [],
+        "note": "",
+        "accepted_on": _cn_date(case.accepted_at),
+        "committed_limit": _limit(matter.committed_limit),
+        "legal_limit": _limit(matter.legal_limit),
+        "committed_due_on": _cn_date(case.committed_due_at),
+        "reasons": pending,
+        "verdict": "不予许可" if _is_licence(matter) else f"不予{matter.name}",
+        "result_number": "(确认后生成)",
+        "fields": [("事项类型", "行政许可" if _is_licence(matter) else "备案")],
+        "documents": [],
+        "method_label": pending,
+        "details": [],
+        "served_by": "",
+        "delivery_basis": "",
+        "reason": pending,
+        "approver": "",
+        "working_days": "",
+        "due_on": "",
+        "kind": kind.value,
+    }
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text.endswith(("。", "!", "?", ".")) else text + "。"
+
+
+def _short(matter: Matter) -> str:
+    return "备案" if "备案" in matter.name else matter.name
+
+
+def _view(doc: DocumentRow, case_no: str, seals: tuple[str, ...]) -> DocumentView:
+    return DocumentView(
+        number=doc.number,
+        kind=doc.kind,
+        title=doc.title,
+        case_no=case_no,
+        code=doc.code,
+        template_version=doc.template_version,
+        sha256=doc.sha256,
+        size=doc.size,
+        issued_at=doc.issued_at,
+        issued_by=doc.issued_by,
+        status=doc.status,
+        status_reason=doc.status_reason,
+        status_at=doc.status_at,
+        seals=seals,
+        facts=dict(doc.facts or {}),
+    )
+
+
+def verify_offline(data: bytes, public: Any) -> Verification:
+    """The file's signature checked against ``public`` alone (no register: revocation is not checked)."""
+    signed = read_signature(data, public)
+    if not signed.ok:
+        return Verification(False, signed.reason)
+    return Verification(True, "authentic: signature valid (offline; revocation not checked)")
+
+
+def seal_images(bureau: Bureau) -> list[RenderedSeal]:
+    """Every seal the bureau's configuration defines, drawn (for the README and the seal register page)."""
+    out = []
+    specimen = bureau.documents.specimen
+    if bureau.documents.bureau_seal_no:
+        out.append(seal_image(SealFace(bureau.name, "行政审批专用章", bureau.documents.bureau_seal_no, specimen)))
+    for s in bureau.sections:
+        if s.seal_no:
+            out.append(seal_image(SealFace(bureau.name, "行政审批专用章", s.seal_no, specimen)))
+    return out
