@@ -135,8 +135,8 @@ HAPPY_PATH: tuple[Step, ...] = (
     Step("Task_InvestmentCoReview", "investment", "chenjie", {"co_opinion": "同意", "co_agree": True}),
     Step("Task_FinanceCoReview", "finance", "zhaomin", {"co_opinion": "无异议", "co_agree": True}),
     Step("Task_LeadDecision", "commerce", "zhangwei", {"decision": "approve"}),
-    Step("Task_Seal", "commerce", "zhangwei", {"seal_no": "510107-01", "document_no": "武审备〔2026〕1号"}),
-    Step("Task_Issue", "issuing", "wangfang", {"certificate_no": "WH-FI-0001", "delivery": "window"}),
+    Step("Task_Seal", "commerce", "zhangwei", {"seal_no": "510107-01"}),
+    Step("Task_Issue", "issuing", "wangfang", {"delivery": "window", "id_checked": True}),
 )
 MIDWAY_STEPS = 2  # a "running" case for the bytes measurement: intake + the lead review done
 

@@ -130,11 +130,11 @@ STEPS: dict[str, tuple[str, dict[str, Any]]] = {
     "Task_LeadDecision": ("zhangwei", {"decision": "approve"}),
     "Task_Seal": (
         "zhangwei",
-        {"seal_no": "510107-01", "document_no": "武审外备〔2026〕1号"},
+        {"seal_no": "510107-01"},
     ),
     "Task_Issue": (
         "wangfang",
-        {"certificate_no": "WH-FI-2026-0001", "delivery": "window"},
+        {"delivery": "window", "id_checked": True},
     ),
 }
 REVIEWS = ["Task_LeadReview", "Task_InvestmentCoReview", "Task_FinanceCoReview"]

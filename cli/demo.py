@@ -92,8 +92,8 @@ def seed(engine: Engine, *, echo: Any = click.echo) -> list[str]:
         ("Task_InvestmentCoReview", "chenjie", {"co_opinion": "项目不涉及负面清单", "co_agree": True}),
         ("Task_FinanceCoReview", "zhaomin", {"co_opinion": "出资方式无异议", "co_agree": True}),
         ("Task_LeadDecision", "zhangwei", {"decision": "approve"}),
-        ("Task_Seal", "zhangwei", {"seal_no": "510107-01", "document_no": "武审外备〔2026〕1号"}),
-        ("Task_Issue", "wangfang", {"certificate_no": "WH-FI-2026-0001", "delivery": "window"}),
+        ("Task_Seal", "zhangwei", {"seal_no": "510107-01"}),
+        ("Task_Issue", "wangfang", {"delivery": "window", "id_checked": True}),
     ]
     for bpmn_id, user, data in steps:
         view = engine.tasks.complete(_task(engine, walked, bpmn_id), user=user, data=data)

@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (they register their commands)
     clock_commands,
     demo,
     file_commands,
+    document_commands,
     incident_commands,
     migrate_commands,
     new_commands,

@@ -8,6 +8,7 @@ Helper functions and the example data are in tests/helpers.py.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from flask.testing import FlaskClient
 from hypothesis import settings
 from sqlalchemy import create_engine, text
 
-from onewindow.engine import Database, Engine, FixedClock
+from onewindow.engine import Database, Engine, FixedClock, init_keys
 from onewindow.worklist import create_app
 
 from .helpers import PASSWORD, STAFF, T0, AuthActions, OnewindowRunner, make_engine
@@ -29,6 +30,12 @@ settings.register_profile("onewindow", deadline=None)
 settings.load_profile("onewindow")
 
 PG_URL = os.environ.get("ONEWINDOW_TEST_DATABASE_URL")
+
+# Every engine of the tests (and every CLI or server they start) signs documents with one throw-away key;
+# tests of a missing or another key pass their own folder.
+TEST_KEYS = Path(tempfile.mkdtemp(prefix="onewindow-test-keys-"))
+init_keys(TEST_KEYS)
+os.environ["ONEWINDOW_KEYS"] = str(TEST_KEYS)
 
 
 def _pg_database() -> Iterator[str]:

@@ -149,6 +149,6 @@ FI_WALK_ANSWERS: dict[str, dict[str, Any]] = {
     "Task_LeadReview": {"review_opinion": "同意", "conditions_met": True},
     "Task_InvestmentCoReview": {"co_opinion": "同意", "co_agree": True},
     "Task_LeadDecision": {"decision": "approve"},
-    "Task_Seal": {"seal_no": "510107-01", "document_no": "1"},
-    "Task_Issue": {"certificate_no": "C1", "delivery": "window"},
+    "Task_Seal": {"seal_no": "510107-01"},
+    "Task_Issue": {"delivery": "window", "id_checked": True},
 }

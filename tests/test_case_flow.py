@@ -32,14 +32,10 @@ def test_foreign_investment_happy_path(engine: Engine, clock: FixedClock) -> Non
     t = open_tasks(engine, case.case_no)
     engine.tasks.complete(t["Task_LeadDecision"].id, user="zhangwei", data={"decision": "approve"})
     t = open_tasks(engine, case.case_no)
-    engine.tasks.complete(
-        t["Task_Seal"].id, user="zhangwei", data={"seal_no": "510107-01", "document_no": "武审备〔2026〕1号"}
-    )
+    engine.tasks.complete(t["Task_Seal"].id, user="zhangwei", data={"seal_no": "510107-01"})
     t = open_tasks(engine, case.case_no)
     assert t["Task_Issue"].section == "issuing"
-    engine.tasks.complete(
-        t["Task_Issue"].id, user="wangfang", data={"certificate_no": "WH-FI-0001", "delivery": "window"}
-    )
+    engine.tasks.complete(t["Task_Issue"].id, user="wangfang", data={"delivery": "window", "id_checked": True})
 
     view = engine.cases.show(case.case_no)
     assert view.summary.status == CaseStatus.APPROVED
@@ -89,9 +85,7 @@ def test_negative_list_is_not_accepted(engine: Engine) -> None:
         intake.id, user="lijing", data={"materials_received": ALL_FI_MATERIALS, "negative_list": True}
     )
     refuse = open_tasks(engine, case.case_no)["Task_RefuseAcceptance"]
-    engine.tasks.complete(
-        refuse.id, user="lijing", data={"notice_no": "武审不受〔2026〕1号", "reasons": "属于负面清单"}
-    )
+    engine.tasks.complete(refuse.id, user="lijing", data={"reasons": "属于负面清单"})
     assert engine.cases.show(case.case_no).summary.status == CaseStatus.NOT_ACCEPTED
 
 
@@ -107,7 +101,7 @@ def test_refusal_ends_rejected(engine: Engine) -> None:
     engine.tasks.complete(
         deliver.id,
         user="wangfang",
-        data={"refusal_document_no": "武审不〔2026〕2号", "delivery": "window", "delivered_on": "2026-03-05"},
+        data={"delivery": "window", "id_checked": True, "delivered_on": "2026-03-05"},
     )
     assert engine.cases.show(case.case_no).summary.status == CaseStatus.REJECTED
 

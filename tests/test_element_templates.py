@@ -165,8 +165,8 @@ def test_a_diagram_templated_in_bpmn_js_deploys_and_runs(tmp_path: Path, databas
         fired = engine.timers.run_due()
         assert [f.timer_id for f in fired] == ["Timer_CoReviewOverdue_finance"]  # timeDuration from the template
         complete("Task_Decision", "zhangwei", {"decision": "approve"})
-        complete("Task_Seal", "zhangwei", {"seal_no": "510107-01", "document_no": "武审〔2026〕2号"})
-        complete("Task_Issue", "wangfang", {"certificate_no": "JY-0002", "delivery": "window"})
+        complete("Task_Seal", "zhangwei", {"seal_no": "510107-01"})
+        complete("Task_Issue", "wangfang", {"delivery": "window", "id_checked": True})
         view = engine.cases.show(case_no)
         assert view.summary.status == CaseStatus.APPROVED
         assert [e.data["milestone"] for e in view.history if e.kind == "milestone"] == [

@@ -367,9 +367,9 @@ FI_REVIEW = {
     "Task_InvestmentCoReview": [{"co_opinion": "投资者主体资格证明经公证认证,同意。", "co_agree": True}],
     "Task_FinanceCoReview": [CO_REVIEW],
 }
-SEAL = {"seal_no": "510107-01", "document_no": "武审批商备〔2026〕1号"}
-ISSUE = {"certificate_no": "WH-FI-2026-0001", "delivery": "window"}
-REFUSAL = {"refusal_document_no": "武审批不〔2026〕1号", "delivery": "express", "express_no": "SF1234567890",
+SEAL = {"seal_no": "510107-01"}
+ISSUE = {"delivery": "window", "id_checked": True}
+REFUSAL = {"delivery": "express", "courier": "顺丰速运", "express_no": "SF1234567890",
            "delivered_on": "2026-10-13"}  # fmt: skip
 
 FI_REVIEW_GROUP = {
@@ -390,7 +390,7 @@ def test_foreign_investment_happy_path() -> None:
             **FI_REVIEW,
             "Task_LeadDecision": [{"decision": "approve"}],
             "Task_Seal": [SEAL],
-            "Task_Issue": [{**ISSUE, "delivery": "express", "express_no": "SF0000000001"}],
+            "Task_Issue": [{**ISSUE, "delivery": "express", "courier": "顺丰速运", "express_no": "SF0000000001"}],
         },
         order=lambda n: order.get(n, 0),
     ).run()
@@ -594,7 +594,7 @@ def test_foreign_investment_negative_list_is_not_accepted() -> None:
         "foreign_investment_filing",
         {
             "Task_Intake": [{"materials_received": ["M01"], "negative_list": True}],
-            "Task_RefuseAcceptance": [{"notice_no": "武审批不受〔2026〕1号", "reasons": "属于负面清单,不适用备案。"}],
+            "Task_RefuseAcceptance": [{"reasons": "属于负面清单,不适用备案。"}],
         },
     ).run()
     assert run.became_ready == [{("Task_Intake", WINDOW)}, {("Task_RefuseAcceptance", WINDOW)}]
@@ -615,7 +615,7 @@ ER_REVIEW = {
         }
     ]
 }
-LICENCE = {"certificate_no": "91510107MA6C000000", "delivery": "window"}
+LICENCE = {"delivery": "window", "id_checked": True}
 
 
 def test_enterprise_registration_happy_path() -> None:
@@ -625,7 +625,7 @@ def test_enterprise_registration_happy_path() -> None:
             "Task_Intake": [{"materials_received": ER_ALL}],
             **ER_REVIEW,
             "Task_RegistrationDecision": [{"decision": "approve"}],
-            "Task_Seal": [{"seal_no": "510107-04", "document_no": "武审批登〔2026〕1号"}],
+            "Task_Seal": [{"seal_no": "510107-04"}],
             "Task_IssueLicence": [LICENCE],
         },
     ).run()
@@ -651,7 +651,7 @@ def test_enterprise_registration_one_missing_material_then_supplement() -> None:
             "Task_Supplement": [{"supplemented_materials": ["M04"]}],
             **ER_REVIEW,
             "Task_RegistrationDecision": [{"decision": "approve"}],
-            "Task_Seal": [{"seal_no": "510107-04", "document_no": "武审批登〔2026〕2号"}],
+            "Task_Seal": [{"seal_no": "510107-04"}],
             "Task_IssueLicence": [LICENCE],
         },
     ).run()
@@ -674,7 +674,7 @@ def test_enterprise_registration_refusal() -> None:
             "Task_Intake": [{"materials_received": ER_ALL}],
             **ER_REVIEW,
             "Task_RegistrationDecision": [{"decision": "refuse", "decision_reasons": "企业名称与已登记名称相同。"}],
-            "Task_DeliverRefusal": [{**REFUSAL, "delivery": "window", "express_no": ""}],
+            "Task_DeliverRefusal": [{**REFUSAL, "delivery": "window", "id_checked": True, "express_no": ""}],
         },
     ).run()
     assert run.became_ready == [
@@ -702,5 +702,5 @@ def test_decision_form_needs_reasons_for_a_refusal() -> None:
     assert validator.is_valid({"decision": "refuse", "decision_reasons": "理由"})
     assert not validator.is_valid({"decision": "maybe"})
     issue = Draft202012Validator(form("issue.json"))
-    assert not issue.is_valid({"certificate_no": "1", "delivery": "express"})
-    assert issue.is_valid({"certificate_no": "1", "delivery": "express", "express_no": "SF1"})
+    assert not issue.is_valid({"delivery": "express"})
+    assert issue.is_valid({"delivery": "express", "courier": "顺丰速运", "express_no": "SF1"})

@@ -85,10 +85,8 @@ def test_joint_review_scaffold_deploys_and_runs_to_the_end(
         _complete(engine, case.case_no, "Task_LeadReview", "sunli", {"review_opinion": "符合", "conditions_met": True})
         _complete(engine, case.case_no, "Task_CoReview_inspection", "zhoutao", {"co_opinion": "同意", "co_agree": True})
         _complete(engine, case.case_no, "Task_Decision", "sunli", {"decision": "approve"})
-        _complete(
-            engine, case.case_no, "Task_Seal", "sunli", {"seal_no": "510107-04", "document_no": "武审〔2026〕1号"}
-        )
-        _complete(engine, case.case_no, "Task_Issue", "wangfang", {"certificate_no": "JY-0001", "delivery": "window"})
+        _complete(engine, case.case_no, "Task_Seal", "sunli", {"seal_no": "510107-04"})
+        _complete(engine, case.case_no, "Task_Issue", "wangfang", {"delivery": "window", "id_checked": True})
         view = engine.cases.show(case.case_no)
         assert view.summary.status == CaseStatus.APPROVED and view.open_tasks == []
         assert [e.data["milestone"] for e in view.history if e.kind == "milestone"] == [
@@ -117,7 +115,7 @@ def test_window_approval_scaffold_refusal_path(tmp_path: Path, sqlite_url: str, 
             case.case_no,
             "Task_DeliverRefusal",
             "wangfang",
-            {"refusal_document_no": "武审不〔2026〕1号", "delivery": "window"},
+            {"delivery": "window", "id_checked": True},
         )
         assert engine.cases.show(case.case_no).summary.status == CaseStatus.REJECTED
     finally:

@@ -26,6 +26,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "hall.index",
         "hall.matter",
         "hall.track",
+        "documents.verify",
+        "documents.verify_key",
     }
 )
 

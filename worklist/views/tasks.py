@@ -8,7 +8,16 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from onewindow.engine import CaseStatus, ConflictError, PermissionDeniedError, TaskPage, ValidationError, WorkflowError
+from onewindow.engine import (
+    KIND_TITLES,
+    CaseStatus,
+    ConflictError,
+    DocumentKind,
+    PermissionDeniedError,
+    TaskPage,
+    ValidationError,
+    WorkflowError,
+)
 
 from .. import get_engine
 from ..errors import error_page
@@ -38,6 +47,7 @@ def _render(
 ) -> tuple[str, int]:
     user = current_user()
     task = page.task
+    engine = get_engine()
     remember_names(page.user_names, page.matter)
     html = render_template(
         "tasks/task.html",
@@ -53,6 +63,11 @@ def _render(
         can_complete=task.state == "ready" and task.claimed_by in (None, user.username),
         members=page.members,
         **files_context(task.case_no, url_for("tasks.show", task_id=task.id), page.files),
+        previews=[(k, KIND_TITLES[DocumentKind(k)]) for k in engine.documents.kinds_for_task(task.id)]
+        if task.state == "ready"
+        else [],
+        documents=engine.documents.list(case_no=task.case_no),
+        delivery=None,
     )
     return html, status
 

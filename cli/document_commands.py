@@ -1,0 +1,187 @@
+"""``onewindow documents list|export|verify|revoke|deliver``, ``onewindow seals log``, ``onewindow keys init``."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from onewindow.engine import (
+    CHINA_TZ,
+    KIND_TITLES,
+    PUBLIC_KEY_FILE,
+    DocumentView,
+    OnewindowError,
+    default_keys_dir,
+    init_keys,
+    load_public_key,
+    verify_offline,
+)
+
+from .app import AppContext, cli, domain_errors, emit, json_option, pass_app
+
+
+def _when(value: datetime | None) -> str:
+    return "-" if value is None else value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _doc_json(d: DocumentView) -> dict[str, object]:
+    out = asdict(d)
+    out["status_label"] = d.status_label
+    return out
+
+
+@cli.group()
+def documents() -> None:
+    """Issued documents (文书): list, export, verify, revoke."""
+
+
+@documents.command("list")
+@click.option("--case", "case_no", default=None, help="Only this case's documents.")
+@click.option(
+    "--kind", default=None, type=click.Choice(sorted(str(k.value) for k in KIND_TITLES)), help="Only this kind."
+)
+@json_option
+@pass_app
+@domain_errors
+def documents_list(app: AppContext, case_no: str | None, kind: str | None, as_json: bool) -> None:
+    """Issued documents, oldest first."""
+    found = app.engine().documents.list(case_no=case_no, kind=kind)
+
+    def text() -> None:
+        for d in found:
+            seals = ",".join(d.seals)
+            click.echo(f"{d.number}\t{d.title}\t{d.case_no}\t{_when(d.issued_at)}\t{seals}\t{d.status_label}")
+        if not found:
+            click.echo("no documents")
+
+    emit([_doc_json(d) for d in found], as_json, text)
+
+
+@documents.command("export")
+@click.argument("number")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True, help="PDF file.")
+@pass_app
+@domain_errors
+def documents_export(app: AppContext, number: str, output: Path) -> None:
+    """Write document NUMBER's file, byte for byte as issued."""
+    data = app.engine().documents.pdf(number)
+    try:
+        output.write_bytes(data)
+    except OSError as err:
+        raise OnewindowError(f"{output}: cannot write: {err.strerror}") from None
+    click.echo(f"{output} ({len(data)} bytes)")
+
+
+@documents.command("verify")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The bureau's public key (PEM, as published at /verify/key); default: the key folder's.",
+)
+@click.option("--offline", is_flag=True, help="Check the signature only (no database: revocation not checked).")
+@pass_app
+def documents_verify(app: AppContext, file: Path, key_file: Path | None, offline: bool) -> None:
+    """Exit 0 if FILE is an authentic, unaltered, unrevoked document of this bureau; 1 otherwise (one line why)."""
+    try:
+        data = file.read_bytes()
+    except OSError as err:
+        click.echo(f"invalid: {file}: cannot read: {err.strerror}", err=True)
+        sys.exit(1)
+    try:
+        public = load_public_key(key_file) if key_file else None
+        if offline:  # no database and no private key: the published public key is enough
+            if public is None:
+                public = load_public_key(default_keys_dir() / PUBLIC_KEY_FILE)
+            result = verify_offline(data, public)
+        else:
+            result = app.engine().documents.verify(data, public_key=public)
+    except OnewindowError as err:
+        click.echo(f"invalid: {err}", err=True)
+        sys.exit(1)
+    if result.ok:
+        click.echo(f"valid: {result.reason}")
+        return
+    click.echo(f"invalid: {result.reason}", err=True)
+    sys.exit(1)
+
+
+@documents.command("revoke")
+@click.argument("number")
+@click.option("--reason", required=True, help="Why (recorded and shown on the verification page).")
+@click.option("--cancel", is_flag=True, help="注销 (the result ended) rather than 撤销 (withdrawn).")
+@click.option("--user", default="", envvar="ONEWINDOW_USER", help="Who revokes it.")
+@json_option
+@pass_app
+@domain_errors
+def documents_revoke(app: AppContext, number: str, reason: str, cancel: bool, user: str, as_json: bool) -> None:
+    """撤销 (or 注销 with --cancel) document NUMBER."""
+    view = app.engine().documents.revoke(number, reason=reason, actor=user, status="cancelled" if cancel else "revoked")
+    emit(_doc_json(view), as_json, lambda: click.echo(f"{view.number} {view.status_label}: {view.status_reason}"))
+
+
+@documents.command("deliver")
+@click.argument("case_no")
+@click.option("--on", "delivered_on", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Delivered date.")
+@click.option("--user", default="", envvar="ONEWINDOW_USER", help="Who enters it.")
+@pass_app
+@domain_errors
+def documents_deliver(app: AppContext, case_no: str, delivered_on: datetime, user: str) -> None:
+    """Enter the courier's delivered date of CASE_NO's result: the case reads 已送达."""
+    day: date = delivered_on.date()
+    found = app.engine().documents.confirm_delivery(case_no, delivered_on=day, actor=user)
+    click.echo(f"{case_no} {found['status_label']} {found['delivered_on']}")
+
+
+@cli.group()
+def seals() -> None:
+    """The seal register (用印登记)."""
+
+
+@seals.command("log")
+@click.option("--section", default=None, help="Only this section's seal (or 'bureau').")
+@json_option
+@pass_app
+@domain_errors
+def seals_log(app: AppContext, section: str | None, as_json: bool) -> None:
+    """Which seal went on which document, who applied and who approved it, when."""
+    found = app.engine().documents.seal_log(section=section)
+
+    def text() -> None:
+        for s in found:
+            click.echo(
+                f"{_when(s.applied_at)}\t{s.seal_no}\t{s.number}\t{s.title}\t{s.case_no}\t"
+                f"applied: {s.applied_by}\tapproved: {s.approved_by}"
+            )
+        if not found:
+            click.echo("no seal applied")
+
+    emit([asdict(s) for s in found], as_json, text)
+
+
+@cli.group()
+def keys() -> None:
+    """The bureau's signing key (Ed25519)."""
+
+
+@keys.command("init")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Key folder (default: ONEWINDOW_KEYS or ./keys).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing key (documents signed with it no longer verify).")
+@domain_errors
+def keys_init(folder: Path | None, force: bool) -> None:
+    """Generate the signing key pair: private key 0600, public key beside it (published at /verify/key)."""
+    target = folder or default_keys_dir()
+    pair = init_keys(target, force=force)
+    click.echo(f"key {pair.key_id} written to {target} (private key 0600)")

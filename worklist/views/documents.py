@@ -1,0 +1,63 @@
+"""Issued documents on the web: downloads for staff, the preview a task shows before it issues, and the public
+verification pages the QR on each document points at (``/verify/<code>``, ``/verify/key``)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, render_template
+
+from onewindow.engine import KIND_TITLES, DocumentKind
+
+from .. import get_engine
+from ..security import current_user
+
+bp = Blueprint("documents", __name__)
+
+
+def _pdf(data: bytes, filename: str, *, inline: bool = True) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    ascii_name = filename.encode("ascii", "replace").decode("ascii").replace("?", "_")
+    disposition = "inline" if inline else "attachment"
+    response.headers["Content-Disposition"] = (
+        f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/documents/<code>.pdf")
+def download(code: str) -> Response:
+    """The document as issued (its stored bytes), for staff who may see its case."""
+    engine = get_engine()
+    view = engine.documents.by_code(code)
+    if view is None:
+        abort(404)
+    engine.cases.check_access(current_user(), view.case_no)
+    return _pdf(engine.documents.pdf(view.number), f"{view.title}-{view.number}.pdf")
+
+
+@bp.get("/tasks/<task_id>/preview/<kind>.pdf")
+def preview(task_id: str, kind: str) -> Response:
+    """What completing the task will issue, as a draft (预览, no number, not signed, nothing stored)."""
+    engine = get_engine()
+    task = engine.tasks.get_for(current_user(), task_id)
+    if kind not in engine.documents.kinds_for_task(task_id):
+        abort(404)
+    title = KIND_TITLES[DocumentKind(kind)]
+    return _pdf(engine.documents.preview(task.case_no, kind), f"{title}-preview.pdf")
+
+
+@bp.get("/verify/key")
+def verify_key() -> Response:
+    """The bureau's public key (PEM): with it anyone verifies a document offline."""
+    response = Response(get_engine().documents.public_key_pem(), mimetype="text/plain")
+    response.headers["Content-Disposition"] = 'inline; filename="onewindow-signing-ed25519.pub.pem"'
+    return response
+
+
+@bp.get("/verify/<code>")
+def verify(code: str) -> tuple[str, int]:
+    """Is the document behind the QR authentic and current? Its key facts, nothing more."""
+    view = get_engine().documents.by_code(code)
+    return render_template("documents/verify.html", doc=view, code=code[:16]), 200 if view else 404
