@@ -800,13 +800,13 @@ def _state_of(case: CaseRow) -> CaseState:
         created_by=case.created_by,
         accepted_at=case.accepted_at,
         committed_due_at=case.committed_due_at,
+        query_code=case.query_code,
     )
-    object.__setattr__(state, "query_code", getattr(case, "query_code", "") or "")
     return state
 
 
 def _query_code(case: CaseState) -> str:
-    return str(getattr(case, "query_code", "") or "")
+    return case.query_code or ""
 
 
 def _draft_facts(kind: DocumentKind, matter: Matter, case: CaseState) -> dict[str, Any]:
