@@ -4,13 +4,24 @@ passwords and cases at different steps (some overdue, some near their limit), th
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
-from onewindow.engine import CHINA_TZ, Database, Engine, FixedClock, OnewindowError, default_processes_dir
+from onewindow.engine import (
+    CHINA_TZ,
+    PRIVATE_KEY_FILE,
+    Database,
+    Engine,
+    FixedClock,
+    OnewindowError,
+    default_keys_dir,
+    default_processes_dir,
+    init_keys,
+)
 
 from .app import cli, domain_errors
 from .case_commands import print_case
@@ -149,11 +160,37 @@ def seed_worklist(engine: Engine, clock: FixedClock, now: datetime) -> list[str]
     clock.set(now - timedelta(hours=2))
     partial = {**complete_fi, "materials_received": ["M01", "M02", "M04"]}
     intake(FI, _fi("成都望江茶业有限公司", "Formosa Tea Co., Ltd.", "中国台湾"), partial)
-    intake(FI, _fi("成都芙蓉矿业有限公司", "Mineral Holdings Ltd.", "澳大利亚"), {**complete_fi, "negative_list": True})
+    refused = intake(
+        FI, _fi("成都芙蓉矿业有限公司", "Mineral Holdings Ltd.", "澳大利亚"), {**complete_fi, "negative_list": True}
+    )
+    reasons = "拟设立企业从事的稀土勘查属于外商投资准入特别管理措施(负面清单),不适用备案程序,请依法向有关部门申请审批"
+    engine.tasks.complete(_task(engine, refused, "Task_RefuseAcceptance"), user="lijing", data={"reasons": reasons})
     clock.set(now - timedelta(hours=1))
-    intake(ER, _example(ER), {"materials_received": ER_MATERIALS}, actor="wangfang")
+    registered = intake(ER, _example(ER), {"materials_received": ER_MATERIALS}, actor="wangfang")
+    review = {"name_checked": True, "address_checked": True, "scope_checked": True, "review_opinion": "符合登记条件"}
+    for bpmn_id, user, data in (
+        ("Task_FormalReview", "sunli", review),
+        ("Task_RegistrationDecision", "sunli", {"decision": "approve"}),
+        ("Task_Seal", "sunli", {"seal_no": "510107-04"}),
+        (
+            "Task_IssueLicence",
+            "wangfang",
+            {"delivery": "express", "courier": "中国邮政EMS", "express_no": "1190000000001"},
+        ),
+    ):
+        engine.tasks.complete(_task(engine, registered, bpmn_id), user=user, data=data)
+    intake(ER, {**_example(ER), "enterprise_name": "成都玉林小馆餐饮有限公司"}, {"materials_received": ER_MATERIALS})
     clock.set(now)
     return made
+
+
+def demo_keys() -> Path:
+    """The signing key of the demo: ONEWINDOW_KEYS if set, else a folder beside the demo database, made once."""
+    folder = default_keys_dir() if os.environ.get("ONEWINDOW_KEYS") else Path("onewindow-demo-keys")
+    if not (folder / PRIVATE_KEY_FILE).exists():
+        init_keys(folder)
+    os.environ["ONEWINDOW_KEYS"] = str(folder)  # the server started below signs with the same key
+    return folder
 
 
 def set_demo_passwords(engine: Engine) -> None:
@@ -181,7 +218,8 @@ def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:
     url = f"sqlite:///{database_file}"
     now = datetime.now(UTC).replace(microsecond=0)
     clock = FixedClock(now)
-    engine = Engine(Database(url), clock=clock)
+    keys = demo_keys()
+    engine = Engine(Database(url), clock=clock, keys_dir=keys)
     engine.db.upgrade()
     click.echo(f"demo database: {database_file}")
     click.echo("walking one 外商投资企业设立备案 case from the window to the certificate:")
@@ -193,6 +231,9 @@ def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:
     click.echo(f"\n{waiting} is in joint review; {fresh} waits at the intake window; also {', '.join(more)}. Try:")
     click.echo(f"  onewindow --database {url} tasks --section commerce")
     click.echo(f"  onewindow --database {url} case show {waiting}")
+    click.echo(f"\ndocuments issued (signing key in {keys}; verify one: onewindow documents verify FILE.pdf):")
+    for d in engine.documents.list():
+        click.echo(f"  {d.number:<32} {d.title:<14} {d.case_no}")
     print_logins(engine)
     engine.close()
     if no_serve:

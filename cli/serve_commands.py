@@ -52,9 +52,14 @@ def _factory(database_url: str | None) -> Callable[[], Any]:
 
 
 def check_app(database_url: str | None) -> None:
-    """Build the app once in this process: fails early and clearly, creates the instance secret key."""
+    """Build the app once in this process: fails early and clearly, creates the instance secret key. A server
+    without the signing key would fail at the first step that issues a document: it does not start."""
     app = _factory(database_url)()
-    app.extensions["onewindow.engine"].close()
+    engine = app.extensions["onewindow.engine"]
+    try:
+        engine.documents.check_key()
+    finally:
+        engine.close()
 
 
 def run_gunicorn(

@@ -21,7 +21,7 @@ from ._config.forms import validate_data
 from ._config.scaffold import KEY_PATTERN as MATTER_KEY_PATTERN
 from ._config.scaffold import SCAFFOLD_TEMPLATES, ScaffoldResult, scaffold_matter
 from ._documents.kinds import KIND_TITLES, DocumentKind
-from ._documents.signing import PUBLIC_KEY_FILE, default_keys_dir, init_keys, load_public_key
+from ._documents.signing import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, default_keys_dir, init_keys, load_public_key
 from ._engine import Engine, default_forms_dir, default_processes_dir
 from ._errors import (
     ConfigError,
@@ -93,6 +93,7 @@ __all__ = [
     "KIND_TITLES",
     "MATTER_KEY_PATTERN",
     "PAUSE_KINDS",
+    "PRIVATE_KEY_FILE",
     "PUBLIC_KEY_FILE",
     "SCAFFOLD_TEMPLATES",
     "ApplicationView",

@@ -173,7 +173,7 @@ def test_foreign_investment_filing_in_the_browser(
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
             try:
                 context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-                context.set_default_timeout(10_000)
+                context.set_default_timeout(20_000)  # steps that issue a document render a PDF in the step
                 walk = Walk(context.new_page(), server, shots)
                 _walk(walk, sqlite_engine, clock)
                 assert walk.problems == []
@@ -294,8 +294,12 @@ def _walk(walk: Walk, engine: Engine, clock: FixedClock) -> None:
     page.check('input[name="decision"][value="approve"]')
     walk.submit_task("worklist-zhangwei-after-decision")
     walk.open_task(case_no, "用印", "seal")
+    # the page shows what sealing will issue, before the chief confirms: the certificate as a draft
+    preview = page.locator('#task-previews a[data-preview="result"]')
+    assert preview.is_visible()
+    draft = page.request.get(f"{base}{preview.get_attribute('href')}")
+    assert draft.ok and draft.headers["content-type"] == "application/pdf"
     page.fill('[name="seal_no"]', "510107-01")
-    page.fill('[name="document_no"]', "武审外备〔2026〕1号")
     walk.submit_task("worklist-zhangwei-after-seal")
     walk.not_in_worklist(case_no)
     walk.logout()
@@ -303,8 +307,9 @@ def _walk(walk: Walk, engine: Engine, clock: FixedClock) -> None:
     clock.advance(timedelta(minutes=30))
     walk.login("wangfang")
     walk.open_task(case_no, "统一出证", "issue")
-    page.fill('[name="certificate_no"]', "WH-FI-2026-0001")
+    assert page.locator('#documents tr[data-kind="result"]').is_visible()  # issued at the seal, handed out here
     page.check('input[name="delivery"][value="window"]')
+    page.check('input[name="id_checked"]')
     walk.submit_task("worklist-wangfang-after-issue")
     walk.not_in_worklist(case_no)
 
@@ -329,7 +334,17 @@ def _walk(walk: Walk, engine: Engine, clock: FixedClock) -> None:
     assert svg.locator('[data-element-id="Task_RefuseAcceptance"].done').count() == 0  # the path not taken
     completed = page.locator('#timeline li[data-kind="task_completed"]')
     assert completed.count() == len(USER_TASKS)
+    assert page.locator("#delivery").get_attribute("data-delivered") == "yes"
     walk.shot("case-finished")
+    # -- the certificate: downloaded from the case page, verified as the applicant would ------------
+    link = page.locator('#documents a.document-link[data-kind="result"]')
+    fetched = page.request.get(f"{base}{link.get_attribute('href')}")  # with the signed-in browser's cookies
+    assert fetched.ok and fetched.headers["content-type"] == "application/pdf"
+    saved = walk.folder / "certificate.pdf"
+    saved.write_bytes(fetched.body())
+    verdict = engine.documents.verify(saved.read_bytes())
+    assert verdict.ok and verdict.document is not None and verdict.document.case_no == case_no
+    assert verdict.document.title == "外商投资企业设立备案回执"
     walk.logout()
 
 

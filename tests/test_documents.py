@@ -85,9 +85,11 @@ def test_a_filing_walk_issues_acceptance_result_and_receipt_readable_back(sqlite
     assert docs["delivery_receipt"].number == "武审批送〔2026〕1号"
     assert docs["result"].seals == ("510107-01",) and docs["acceptance_notice"].seals == ("510107-00",)
     applicant = FI_APPLICANT["enterprise_name"]
+    query_code = engine.cases.show(case_no).query_code
     for d in docs.values():
         text = text_of(engine.documents.pdf(d.number))
         assert d.number in text and case_no in text and applicant in text and "2026年3月2日" in text
+        assert f"查询码:{query_code}" in text
         assert "成都市武侯区行政审批局" in text and d.code in text
     acceptance = text_of(engine.documents.pdf(docs["acceptance_notice"].number))
     assert "承诺办结日期为2026年3月11日" in acceptance  # 7 working days from Monday 2 March

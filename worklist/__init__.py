@@ -93,6 +93,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         engine = Engine(Database(app.config["DATABASE_URL"]))
         engine.db.check_schema()  # fail at start with "run 'onewindow db upgrade'", not on the first request
     app.extensions[ENGINE_KEY] = engine
+    engine.documents.warm_up()  # the first step that issues a document should not wait for Pango to load
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
 

@@ -64,17 +64,17 @@ def seal_svg(face: SealFace, *, size_mm: float = 42.0) -> str:
     name_size = 10.5 if len(face.body) <= 12 else 126 / len(face.body)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100" width="{size_mm}mm" height="{size_mm}mm">',
-        f'<g fill="{RED}" stroke="none" font-family="Noto Serif CJK SC, Noto Sans CJK SC, serif" font-weight="bold">',
+        f'<g fill="{RED}" stroke="none" font-family="Noto Serif CJK SC, serif" font-weight="bold">',
         f'<circle cx="{c}" cy="{c}" r="{r - 1.5}" fill="none" stroke="{RED}" stroke-width="3"/>',
         f'<polygon points="{_star(c, c - 2, 13)}"/>',
-        *_arc_text(face.body, c, c, 35, 230 if len(face.body) > 8 else 180, name_size, top=True),
-        f'<text x="{c}" y="{c + 20}" font-size="7.5" text-anchor="middle">{escape(face.purpose)}</text>',
+        *_arc_text(face.body, c, c, 36, 200 if len(face.body) > 8 else 160, name_size, top=True),
+        f'<text x="{c}" y="{c + 22}" font-size="7" text-anchor="middle">{escape(face.purpose)}</text>',
         *_arc_text(face.number, c, c, 39, 56, 5.2, top=False),
     ]
     if face.specimen:
         parts.append(
             f'<text x="{c}" y="{c + 6}" font-size="22" text-anchor="middle" fill="{RED}" fill-opacity="0.55" '
-            f'transform="rotate(-25 {c} {c})" font-family="Noto Sans CJK SC, sans-serif">样章</text>'
+            f'transform="rotate(-25 {c} {c})" font-family="Noto Serif CJK SC, serif">样章</text>'
         )
     parts.append("</g></svg>")
     return "".join(parts)

@@ -151,6 +151,10 @@ class DocumentService:
             self._keys = load_keys(self.keys_dir)
         return self._keys
 
+    def warm_up(self) -> None:
+        """Load the PDF renderer now (seconds on a busy machine), not in the first step that issues."""
+        import weasyprint  # noqa: F401
+
     def check_key(self) -> str:
         """Start-up check of servers and runners: the key is there and usable; its id."""
         return self.keys().key_id
