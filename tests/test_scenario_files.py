@@ -265,9 +265,9 @@ class Run(spiff_support.SpiffRun):
 ALL = ["M01", "M02", "M03", "M04", "M05", "M06"]
 INTAKE = {"materials_received": ALL, "negative_list": False, "intake_remarks": "材料齐全"}
 APPROVE = {"decision": "approve"}
-COMMERCE_SEAL = {"seal_no": "510107-01", "document_no": "武商批〔2026〕1号"}
-FINANCE_SEAL = {"seal_no": "510107-03", "document_no": "武财批〔2026〕1号"}
-REFUSAL = {"refusal_document_no": "武投不〔2026〕1号", "delivery": "window", "delivered_on": "2026-03-20"}
+COMMERCE_SEAL = {"seal_no": "510107-01"}
+FINANCE_SEAL = {"seal_no": "510107-03"}
+REFUSAL = {"delivery": "window", "id_checked": True, "delivered_on": "2026-03-20"}
 
 
 def commerce_answers(intake: dict[str, Any] = INTAKE) -> Answers:
@@ -289,7 +289,7 @@ FINANCE_APPROVES: Answers = {
     "Task_FinanceReview": [{"co_opinion": "出资安排符合规定,同意。", "co_agree": True}],
     "Task_FinanceDecision": [APPROVE],
     "Task_FinanceSeal": [FINANCE_SEAL],
-    "Task_FinanceIssue": [{"certificate_no": "WH-FI-2026-0001", "delivery": "window"}],
+    "Task_FinanceIssue": [{"delivery": "window", "id_checked": True}],
 }
 DEPARTMENT_STEPS = {
     COMMERCE: ["Task_CommerceIntake", "Task_CommerceReview", "Task_CommerceDecision", "Task_CommerceSeal"],
@@ -329,7 +329,7 @@ def test_happy_path_goes_through_three_departments_in_turn() -> None:
         "agree": True,
     }
     assert data["finance_review"] == {"section": "finance", "opinion": "出资安排符合规定,同意。", "agree": True}
-    assert (data["seal_no"], data["document_no"]) == (FINANCE_SEAL["seal_no"], FINANCE_SEAL["document_no"])
+    assert data["seal_no"] == FINANCE_SEAL["seal_no"]
 
 
 def test_refusal_at_the_second_department_ends_the_case() -> None:
@@ -362,7 +362,9 @@ def test_refusal_at_the_first_or_last_department_ends_the_case(department: str) 
     dept = {COMMERCE: "Commerce", FINANCE: "Finance"}[department]
     answers: Answers = {**commerce_answers(), **INVESTMENT_APPROVES, **FINANCE_APPROVES}
     answers[f"Task_{dept}Decision"] = [{"decision": "refuse", "decision_reasons": "不符合法定条件。"}]
-    answers[f"Task_{dept}DeliverRefusal"] = [{**REFUSAL, "delivery": "express", "express_no": "SF1234567890"}]
+    answers[f"Task_{dept}DeliverRefusal"] = [
+        {**REFUSAL, "delivery": "express", "courier": "顺丰速运", "express_no": "SF1234567890"}
+    ]
     visited = [COMMERCE] if department == COMMERCE else [COMMERCE, INVESTMENT, FINANCE]
     for later in itertools.chain.from_iterable(
         DEPARTMENT_STEPS[d] for d in (COMMERCE, INVESTMENT, FINANCE) if d not in visited
@@ -408,7 +410,7 @@ def test_negative_list_is_not_accepted() -> None:
     run = Run(
         {
             "Task_CommerceIntake": [{"materials_received": ["M01"], "negative_list": True}],
-            "Task_CommerceRefuseAcceptance": [{"notice_no": "武商不受〔2026〕1号", "reasons": "属于负面清单。"}],
+            "Task_CommerceRefuseAcceptance": [{"reasons": "属于负面清单。"}],
         }
     ).run()
     assert run.became_ready == [("Task_CommerceIntake", COMMERCE), ("Task_CommerceRefuseAcceptance", COMMERCE)]
