@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from onewindow.engine import Engine
 
-from .helpers import AuthActions, open_tasks, run_fi_to_decision, start_fi, text
+from .helpers import AuthActions, open_tasks, post, run_fi_to_decision, start_fi, text
 from .test_documents import approve_fi, text_of
 
 
@@ -91,3 +91,22 @@ def test_a_refused_case_shows_its_refusal_notice_not_a_supplement_notice(
     page = text(client.get(f"/cases/{case_no}"))
     assert 'id="notice-link"' not in page
     assert 'data-kind="refusal_notice"' in page and 'data-kind="supplement_notice"' not in page
+
+
+def test_the_issuing_window_enters_the_express_delivered_date(
+    client: FlaskClient, auth: AuthActions, sqlite_engine: Engine
+) -> None:
+    case_no = start_fi(sqlite_engine)
+    approve_fi(sqlite_engine, case_no, delivery={"delivery": "express", "courier": "顺丰速运", "express_no": "SF1"})
+    auth.login("wangfang")
+    page = text(client.get(f"/cases/{case_no}"))
+    assert 'data-delivered="no"' in page and "送达中" in page and 'id="delivered-submit"' in page
+    bad = post(client, f"/cases/{case_no}/delivered", {"delivered_on": "next week"})
+    assert bad.status_code == 302 and sqlite_engine.documents.delivery(case_no)["delivered"] is False  # type: ignore[index]
+    done = post(client, f"/cases/{case_no}/delivered", {"delivered_on": "2026-03-02"})
+    assert done.status_code == 302
+    page = text(client.get(f"/cases/{case_no}"))
+    assert 'data-delivered="yes"' in page and "已送达" in page and "2026-03-02" in page
+    auth.logout()
+    auth.login("zhangwei")  # not at the issuing window
+    assert post(client, f"/cases/{case_no}/delivered", {"delivered_on": "2026-03-02"}).status_code in (403, 404)

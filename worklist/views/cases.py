@@ -49,6 +49,9 @@ def show(case_no: str) -> str:
         **files_context(case_no, url_for("cases.show", case_no=case_no), page.files),
         documents=get_engine().documents.list(case_no=case_no),
         delivery=get_engine().documents.delivery(case_no),
+        can_confirm_delivery=any(
+            s.kind.value == "issuing_window" and s.code in user.sections for s in get_engine().bureau.sections
+        ),
     )
 
 

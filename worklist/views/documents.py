@@ -3,13 +3,16 @@ verification pages the QR on each document points at (``/verify/<code>``, ``/ver
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
-from onewindow.engine import KIND_TITLES, DocumentKind
+from onewindow.engine import KIND_TITLES, ConflictError, DocumentKind, PermissionDeniedError, ValidationError
 
 from .. import get_engine
+from ..i18n import gettext as _
 from ..security import current_user
 
 bp = Blueprint("documents", __name__)
@@ -35,6 +38,27 @@ def download(code: str) -> Response:
         abort(404)
     engine.cases.check_access(current_user(), view.case_no)
     return _pdf(engine.documents.pdf(view.number), f"{view.title}-{view.number}.pdf")
+
+
+@bp.post("/cases/<case_no>/delivered")
+def delivered(case_no: str) -> BaseResponse:
+    """The issuing window enters the courier's delivered date of an express delivery: the case reads 已送达."""
+    engine = get_engine()
+    user = current_user()
+    engine.cases.check_access(user, case_no)
+    issuing = {s.code for s in engine.bureau.sections if s.kind.value == "issuing_window"}
+    if not issuing & set(user.sections):
+        raise PermissionDeniedError(f"{user.username} does not work at the issuing window")
+    try:
+        day = date.fromisoformat(request.form.get("delivered_on", "").strip())
+        engine.documents.confirm_delivery(case_no, delivered_on=day, actor=user.username)
+    except ValueError:
+        flash(_("请填写送达日期(年-月-日)。"), "error")
+    except (ConflictError, ValidationError) as err:
+        flash(str(err), "error")
+    else:
+        flash(_("已登记送达。"), "ok")
+    return redirect(url_for("cases.show", case_no=case_no) + "#documents")
 
 
 @bp.get("/tasks/<task_id>/preview/<kind>.pdf")
