@@ -322,7 +322,7 @@ def test_happy_path_goes_through_three_departments_in_turn() -> None:
     assert data["accepted_materials"] == ALL
     assert data["share_receipt"] == "ok"
     # each department's own result survives the next department's forms
-    assert data["commerce_approval"] == COMMERCE_SEAL
+    assert data["commerce_approval"] == {"department": "commerce", "decision": "approve"}
     assert data["investment_review"] == {
         "section": "investment",
         "opinion": "投资项目符合产业导向,同意。",
@@ -353,7 +353,10 @@ def test_refusal_at_the_second_department_ends_the_case() -> None:
     assert run.engine.calls == []
     assert run.wf.is_completed() and "EndEvent_InvestmentRefused" in run.completed
     data = run.end_data("EndEvent_InvestmentRefused")
-    assert data["commerce_approval"] == COMMERCE_SEAL  # the first department had already approved
+    assert data["commerce_approval"] == {
+        "department": "commerce",
+        "decision": "approve",
+    }  # the first department had already approved
     assert data["decision"] == "refuse"
 
 

@@ -213,13 +213,13 @@ def test_enum_dates_and_numbers_round_trip(client: FlaskClient, auth: AuthAction
     bad = post(
         client,
         f"/tasks/{deliver}",
-        {"refusal_document_no": "武审不〔2026〕1号", "delivery": "window", "delivered_on": "05/03/2026"},
+        {"delivery": "window", "id_checked": "on", "delivered_on": "05/03/2026"},
     )
     assert bad.status_code == 400 and 'data-error-for="delivered_on"' in text(bad)
     ok = post(
         client,
         f"/tasks/{deliver}",
-        {"refusal_document_no": "武审不〔2026〕1号", "delivery": "window", "delivered_on": "2026-03-05"},
+        {"delivery": "window", "id_checked": "on", "delivered_on": "2026-03-05"},
     )
     assert ok.status_code == 302
     assert sqlite_engine.cases.show(case_no).summary.status == "rejected"

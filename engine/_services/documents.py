@@ -404,7 +404,16 @@ class DocumentService:
             NewEvent(
                 EventKind.DOCUMENT_ISSUED,
                 f"出具文书: {title} {number}",
-                data={"number": number, "kind": kind.value, "seal_no": seal.seal_no, "sha256": row.sha256},
+                data={
+                    "number": number,
+                    "kind": kind.value,
+                    "title": title,
+                    "code": code,
+                    "seal_no": seal.seal_no,
+                    "sha256": row.sha256,
+                    "size": row.size,
+                    "template_version": TEMPLATE_VERSION,
+                },
             )
         )
         return row
@@ -719,7 +728,9 @@ class DocumentService:
                 raise ValidationError("delivery", [FieldError("delivered_on", "cannot be in the future")])
             row.delivered_on, row.confirmed_at, row.confirmed_by = delivered_on.isoformat(), self.clock.now(), actor
             event = NewEvent(
-                EventKind.DELIVERED, f"已送达: {delivered_on.isoformat()}", data={"delivered_on": row.delivered_on}
+                EventKind.DELIVERED,
+                f"已送达: {delivered_on.isoformat()}",
+                data={"method": row.method, "delivered_on": row.delivered_on},
             )
             self.history.record(session, case.id, [event], actor=actor)
         found = self.delivery(case_no)
@@ -742,14 +753,7 @@ class DocumentService:
             assert case is not None
             bundle = self.runtime.bundle(session, case.definition_id)
             meta = bundle.node(task.bpmn_id)
-            milestone = meta.milestone if meta else None
-            licence = _is_licence(bundle.matter)
-        return {
-            "refused_acceptance": [DocumentKind.REFUSAL_NOTICE.value],
-            "approved": [DocumentKind.RESULT.value] + ([DocumentKind.APPROVAL_DECISION.value] if licence else []),
-            "issued": [DocumentKind.DELIVERY_RECEIPT.value],
-            "rejected": [DocumentKind.DELIVERY_RECEIPT.value],
-        }.get(milestone or "", [])
+            return kinds_for_milestone(meta.milestone if meta else None, bundle.matter)
 
     def preview(self, case_no: str, kind: str) -> bytes:
         """A draft of the kind for the case as it stands, marked 预览, with no number and no signature: what the
@@ -866,6 +870,70 @@ def _view(doc: DocumentRow, case_no: str, seals: tuple[str, ...]) -> DocumentVie
         seals=seals,
         facts=dict(doc.facts or {}),
     )
+
+
+def documents_from_events(events: Sequence[Any], case_no: str) -> builtins.list[DocumentView]:
+    """A case's documents as its history records them (issued, then revoked or cancelled): the case and task
+    pages read them off the history they load anyway, with no further query."""
+    found: dict[str, DocumentView] = {}
+    for e in events:
+        data = e.data if isinstance(e.data, dict) else {}
+        number = str(data.get("number") or "")
+        if e.kind == EventKind.DOCUMENT_ISSUED and number and data.get("code"):
+            found[number] = DocumentView(
+                number=number,
+                kind=str(data.get("kind", "")),
+                title=str(data.get("title", "")),
+                case_no=case_no,
+                code=str(data["code"]),
+                template_version=str(data.get("template_version", "")),
+                sha256=str(data.get("sha256", "")),
+                size=int(data.get("size") or 0),
+                issued_at=e.at,
+                issued_by=e.actor,
+                status="valid",
+                seals=(str(data.get("seal_no", "")),),
+            )
+        elif e.kind == EventKind.DOCUMENT_REVOKED and number in found:
+            old = found[number]
+            found[number] = DocumentView(
+                **{
+                    **old.__dict__,
+                    "status": str(data.get("status", "revoked")),
+                    "status_reason": str(data.get("reason", "")),
+                    "status_at": e.at,
+                }
+            )
+    return builtins.list(found.values())
+
+
+def delivery_from_events(events: Sequence[Any]) -> dict[str, Any] | None:
+    """How the case's result went out, as its history records it (see ``DocumentService.delivery``)."""
+    out: dict[str, Any] | None = None
+    for e in events:
+        data = e.data if isinstance(e.data, dict) else {}
+        if e.kind in (EventKind.DELIVERY_ARRANGED, EventKind.DELIVERED):
+            method = str(data.get("method") or (out or {}).get("method") or "")
+            delivered = data.get("delivered_on") or None
+            out = {
+                "method": method,
+                "method_label": DELIVERY_METHODS.get(method, method),
+                "delivered_on": delivered,
+                "delivered": delivered is not None,
+                "status_label": "已送达" if delivered else "送达中",
+            }
+    return out
+
+
+def kinds_for_milestone(milestone: str | None, matter: Matter) -> builtins.list[str]:
+    """The kinds completing a task with this milestone issues (the task page's preview)."""
+    return {
+        "refused_acceptance": [DocumentKind.REFUSAL_NOTICE.value],
+        "approved": [DocumentKind.RESULT.value]
+        + ([DocumentKind.APPROVAL_DECISION.value] if _is_licence(matter) else []),
+        "issued": [DocumentKind.DELIVERY_RECEIPT.value],
+        "rejected": [DocumentKind.DELIVERY_RECEIPT.value],
+    }.get(milestone or "", [])
 
 
 def verify_offline(data: bytes, public: Any) -> Verification:

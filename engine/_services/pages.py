@@ -26,6 +26,7 @@ from .._time.case_clock import ClockView
 from .._time.clock import Clock
 from .case_clock import CaseClockService
 from .case_queries import materials_from, visible_to
+from .documents import DocumentView, delivery_from_events, documents_from_events, kinds_for_milestone
 from .file_views import MaterialSet
 from .files import material_set_from
 from .history import event_views
@@ -73,6 +74,9 @@ class CasePage:
     # history, so the page needs no further query.
     followups: list[tuple[str, str]] = field(default_factory=list)
     files: MaterialSet | None = None  # the materials as files, from the history already read
+    # The documents issued (and revoked) and the delivery, read off the history as well.
+    documents: list[DocumentView] = field(default_factory=list)
+    delivery: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,8 @@ class TaskPage:
     members: list[Member]
     user_names: dict[str, str]
     files: MaterialSet | None = None
+    documents: list[DocumentView] = field(default_factory=list)  # the case's, from its history
+    issues: list[str] = field(default_factory=list)  # the kinds completing this task issues (its preview)
 
 
 class PageService:
@@ -158,6 +164,8 @@ class PageService:
                     if e.kind == EventKind.FOLLOWUP_STARTED and isinstance(e.data, dict) and e.data.get("case_no")
                 ],
                 files=material_set_from(row.case_no, bundle.matter, events),
+                documents=documents_from_events(events, row.case_no),
+                delivery=delivery_from_events(events),
             )
 
     def task(self, user: UserAccount, task_id: str) -> TaskPage:
@@ -205,6 +213,12 @@ class PageService:
                 members=members,
                 user_names=names,
                 files=material_set_from(case.case_no, bundle.matter, events),
+                documents=documents_from_events(events, case.case_no),
+                issues=kinds_for_milestone(
+                    meta.milestone if (meta := bundle.node(row.bpmn_id)) else None, bundle.matter
+                )
+                if row.state == TaskState.READY
+                else [],
             )
 
 

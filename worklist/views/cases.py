@@ -47,8 +47,8 @@ def show(case_no: str) -> str:
         query_code=page.query_code,
         followups=page.followups,
         **files_context(case_no, url_for("cases.show", case_no=case_no), page.files),
-        documents=get_engine().documents.list(case_no=case_no),
-        delivery=get_engine().documents.delivery(case_no),
+        documents=page.documents,
+        delivery=page.delivery,
         can_confirm_delivery=any(
             s.kind.value == "issuing_window" and s.code in user.sections for s in get_engine().bureau.sections
         ),

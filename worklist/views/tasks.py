@@ -47,7 +47,6 @@ def _render(
 ) -> tuple[str, int]:
     user = current_user()
     task = page.task
-    engine = get_engine()
     remember_names(page.user_names, page.matter)
     html = render_template(
         "tasks/task.html",
@@ -63,10 +62,8 @@ def _render(
         can_complete=task.state == "ready" and task.claimed_by in (None, user.username),
         members=page.members,
         **files_context(task.case_no, url_for("tasks.show", task_id=task.id), page.files),
-        previews=[(k, KIND_TITLES[DocumentKind(k)]) for k in engine.documents.kinds_for_task(task.id)]
-        if task.state == "ready"
-        else [],
-        documents=engine.documents.list(case_no=task.case_no),
+        previews=[(k, KIND_TITLES[DocumentKind(k)]) for k in page.issues],
+        documents=page.documents,
         delivery=None,
     )
     return html, status
