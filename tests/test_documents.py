@@ -39,6 +39,9 @@ from .helpers import (
     run_fi_to_decision,
     start_fi,
 )
+from .helpers import (
+    FI as FI_APPLICANT_KEY,
+)
 
 
 def text_of(pdf: bytes) -> str:
@@ -448,3 +451,14 @@ def test_a_page_renders_to_png(certificate: tuple[Engine, str, Path], tmp_path: 
     assert head[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
     assert abs(height / width - 297 / 210) < 0.02
+
+
+def test_the_supplement_notice_gives_the_windows_reason_per_material(sqlite_engine: Engine) -> None:
+    engine = sqlite_engine
+    check = {"materials_received": ["M01", "M02", "M04", "M06"], "negative_list": False}
+    result = engine.cases.intake(
+        FI_APPLICANT_KEY, FI_APPLICANT, check, actor="lijing", defects={"M03": "公证认证已过期,请重新办理公证认证"}
+    )
+    (notice,) = engine.documents.list(case_no=result.summary.case_no, kind="supplement_notice")
+    text = text_of(engine.documents.pdf(notice.number))
+    assert "公证认证已过期,请重新办理公证认证" in text and "未提交" not in text

@@ -32,10 +32,11 @@ from .._errors import ConfigError, ConflictError, FieldError, NotFoundError, Val
 from .._states import EventKind
 from .._store.db import Database
 from .._store.document_models import DeliveryRow, DocumentRow, SealRecordRow
-from .._store.models import CaseRow, CounterRow, TaskRow
+from .._store.models import CaseRow, CounterRow, EventRow, TaskRow
 from .._time.clock import Clock
 from .._time.workcalendar import CHINA_TZ
 from .case_state import CaseState
+from .files import material_set_from
 from .history import HistoryService, NewEvent
 
 __all__ = [
@@ -216,6 +217,22 @@ class DocumentService:
         self, session: Session, case: CaseState, matter: Matter, step: Any, data: dict[str, Any], task_id: str
     ) -> None:
         missing = [str(m) for m in data.get("missing_materials") or []]
+        # The window's reason per material (a defect marked on its file), as the case's files record it;
+        # a material with an open defect is listed even when it was ticked as received.
+        file_events = session.scalars(
+            select(EventRow)
+            .where(
+                EventRow.case_id == case.id,
+                EventRow.kind.in_((EventKind.MATERIAL_UPLOADED, EventKind.MATERIAL_DEFECT)),
+            )
+            .order_by(EventRow.id)
+        ).all()
+        defects = {
+            m.material.code: m.defect
+            for m in material_set_from(case.case_no, matter, file_events).materials
+            if m.defect
+        }
+        listed = missing + [code for code in defects if code not in missing]
         by_code = {m.code: m for m in matter.materials}
         rows = [
             {
@@ -224,9 +241,9 @@ class DocumentService:
                 "issuer": by_code[code].issuer if code in by_code else "",
                 "originals": by_code[code].originals if code in by_code else 0,
                 "copies": by_code[code].copies if code in by_code else 0,
-                "reason": "未提交",
+                "reason": defects.get(code) or "未提交",
             }
-            for code in missing
+            for code in listed
         ]
         facts = {"materials": rows, "note": str(data.get("intake_remarks") or "")}
         self._issue(session, case, matter, step, DocumentKind.SUPPLEMENT_NOTICE, facts, key=task_id)

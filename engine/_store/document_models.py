@@ -1,5 +1,5 @@
 """Tables of issued documents: the documents themselves (kept as issued, bytes and all), the seal register
-(用印登记) and deliveries (送达). Created by migration 0009."""
+(用印登记) and deliveries (送达). Created by migration 0010."""
 
 from __future__ import annotations
 
