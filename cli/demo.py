@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -193,6 +195,40 @@ def demo_keys() -> Path:
     return folder
 
 
+def _walk_registration(engine: Engine, name: str) -> str:
+    """An enterprise registration from the window to the licence: its result goes to 市场监督管理局 by push."""
+    case_no = engine.cases.intake(
+        ER, {**_example(ER), "enterprise_name": name}, {"materials_received": ER_MATERIALS}, actor="wangfang"
+    ).summary.case_no
+    review = {"name_checked": True, "address_checked": True, "scope_checked": True, "review_opinion": "符合登记条件"}
+    for bpmn_id, user, data in (
+        ("Task_FormalReview", "sunli", review),
+        ("Task_RegistrationDecision", "sunli", {"decision": "approve"}),
+        ("Task_Seal", "sunli", {"seal_no": "510107-04"}),
+        ("Task_IssueLicence", "wangfang", {"delivery": "window", "id_checked": True}),
+    ):
+        engine.tasks.complete(_task(engine, case_no, bpmn_id), user=user, data=data)
+    return case_no
+
+
+def seed_supervision(engine: Engine, clock: FixedClock, now: datetime) -> dict[str, str]:
+    """审管信息共享 at every state: the walked filing's result waits in 武侯区商务局's inbox (past its
+    acknowledgement limit: red); one registration's push to 市场监督管理局 failed until it was dead, another's
+    failed once and waits for its next attempt (the demo's endpoint has nobody listening)."""
+    dispatcher = engine.dispatcher(environ={})  # the demo sets no secret: every push attempt fails
+    clock.set(working_days_ago(engine, now, 3))
+    dead = _walk_registration(engine, "成都锦里茶馆有限公司")
+    for _ in range(engine.bureau.outbox.max_attempts):
+        dispatcher.run_once()
+        clock.advance(timedelta(seconds=engine.bureau.outbox.backoff_max_seconds + 1))
+    clock.set(now - timedelta(minutes=30))
+    pending = _walk_registration(engine, "成都玉林书店有限公司")
+    dispatcher.run_once()
+    dispatcher.close()
+    clock.set(now)
+    return {"dead": dead, "pending": pending}
+
+
 def set_demo_passwords(engine: Engine) -> None:
     for member in engine.bureau.staff:
         engine.users.set_password(member.user, DEMO_PASSWORD)
@@ -202,6 +238,8 @@ def print_logins(engine: Engine) -> None:
     click.echo(f"\ndemo logins (password for all: {DEMO_PASSWORD}):")
     for u in engine.users.list_users():
         sections = ", ".join(s.name for code in u.sections if (s := engine.bureau.section(code))) or "-"
+        if u.department and (department := engine.bureau.department(u.department)):
+            sections = f"{department.name} (审管信息)"
         click.echo(f"  {u.username:<11} {u.display_name:<4} {u.role:<6} {sections}")
 
 
@@ -227,6 +265,7 @@ def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:
     walked, waiting, fresh = seed(engine)
     print_case(engine.cases.show(walked))
     more = seed_worklist(engine, clock, now)
+    shared = seed_supervision(engine, clock, now)
     set_demo_passwords(engine)
     click.echo(f"\n{waiting} is in joint review; {fresh} waits at the intake window; also {', '.join(more)}. Try:")
     click.echo(f"  onewindow --database {url} tasks --section commerce")
@@ -234,10 +273,43 @@ def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:
     click.echo(f"\ndocuments issued (signing key in {keys}; verify one: onewindow documents verify FILE.pdf):")
     for d in engine.documents.list():
         click.echo(f"  {d.number:<32} {d.title:<14} {d.case_no}")
+    counts = engine.outbox.counts()
+    click.echo(
+        f"审管信息: {counts['delivered']} delivered (the filing's in 武侯区商务局's inbox: sign in as qianjun), "
+        f"{counts['pending']} pending ({shared['pending']}), {counts['dead']} dead ({shared['dead']}); "
+        f"onewindow --database {url} outbox list"
+    )
     print_logins(engine)
     engine.close()
     if no_serve:
         return
     from .serve_commands import run_server
 
-    run_server(url, host, port)
+    # The runners are processes of their own beside the server, as in production (README, operators).
+    runners = start_runners(url)
+    try:
+        run_server(url, host, port)
+    finally:
+        stop_runners(runners)
+
+
+def start_runners(url: str) -> list[subprocess.Popen[bytes]]:
+    """``onewindow outbox run`` and ``onewindow timers run`` on the demo database, each its own process."""
+    command = [sys.executable, "-m", "onewindow.cli", "--database", url]
+    runners = [
+        subprocess.Popen([*command, "outbox", "run", "--interval", "5"]),
+        subprocess.Popen([*command, "timers", "run", "--interval", "30"]),
+    ]
+    click.echo(f"runners: outbox dispatcher (pid {runners[0].pid}), timers (pid {runners[1].pid})")
+    return runners
+
+
+def stop_runners(runners: list[subprocess.Popen[bytes]]) -> None:
+    for runner in runners:
+        runner.terminate()
+    for runner in runners:
+        try:
+            runner.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            runner.kill()
+            runner.wait()

@@ -15,6 +15,7 @@ from . import (  # noqa: F401  (they register their commands)
     incident_commands,
     migrate_commands,
     new_commands,
+    outbox_commands,
     render_commands,
     serve_commands,
     simulate_commands,

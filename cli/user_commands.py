@@ -30,6 +30,7 @@ def _row(u: UserAccount) -> dict[str, object]:
         "display_name": u.display_name,
         "role": u.role,
         "sections": list(u.sections),
+        "department": u.department,
         "active": u.active,
         "has_password": u.has_password,
     }
@@ -38,7 +39,10 @@ def _row(u: UserAccount) -> dict[str, object]:
 @users.command("add")
 @click.argument("name")
 @click.option("--section", "sections", multiple=True, help="Section code (repeat for several: 一人多专).")
-@click.option("--role", type=click.Choice(["clerk", "chief", "admin"]), default="clerk", show_default=True)
+@click.option(
+    "--role", type=click.Choice(["clerk", "chief", "admin", "supervisor"]), default="clerk", show_default=True
+)
+@click.option("--department", help="A supervisor's supervising department (code from bureau.toml).")
 @click.option("--display-name", help="Name shown in the worklist (default: NAME).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @click.option("--no-password", is_flag=True, help="Keep the current password (or none): the user cannot sign in.")
@@ -51,6 +55,7 @@ def users_add(
     name: str,
     sections: tuple[str, ...],
     role: str,
+    department: str | None,
     display_name: str | None,
     password_stdin: bool,
     no_password: bool,
@@ -60,13 +65,20 @@ def users_add(
     """Create or update user NAME; prompts for a password unless --password-stdin or --no-password."""
     password = None if no_password else _read_password(password_stdin)
     account = app.engine().users.add(
-        name, sections=sections, role=role, display_name=display_name, password=password, active=not inactive
+        name,
+        sections=sections,
+        role=role,
+        display_name=display_name,
+        password=password,
+        active=not inactive,
+        department=department,
     )
     emit(
         _row(account),
         as_json,
         lambda: click.echo(
-            f"user {account.username} ({account.role}) in {', '.join(account.sections) or 'no section'}"
+            f"user {account.username} ({account.role}) in "
+            f"{account.department or ', '.join(account.sections) or 'no section'}"
         ),
     )
 

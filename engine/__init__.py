@@ -40,6 +40,7 @@ from ._errors import (
 )
 from ._services.access import LockoutPolicy, SecurityEvent, SessionPolicy, SignInResult
 from ._services.applications import ApplicationView, DraftFile
+from ._services.dispatcher import DispatchRound, sign
 from ._services.documents import (
     DELIVERY_METHODS,
     DocumentView,
@@ -48,10 +49,12 @@ from ._services.documents import (
     seal_images,
     verify_offline,
 )
+from ._services.feedback import FeedbackView
 from ._services.file_views import ENTRUSTMENT, FileView, MaterialFiles, MaterialSet, NoticeItem, Upload
 from ._services.files import CONTENT_TYPES, sniff
 from ._services.incidents import IncidentView
 from ._services.migration import CaseMigration, MigrationReport
+from ._services.outbox import MESSAGE_SCHEMA, DepartmentOverview, OutboxMessage, OutboxState
 from ._services.pages import CasePage, Member, TaskPage
 from ._services.rate_counters import RateCounters
 from ._services.repository import CheckReport, DeployOutcome
@@ -92,6 +95,7 @@ __all__ = [
     "FINISHED_STATUSES",
     "KIND_TITLES",
     "MATTER_KEY_PATTERN",
+    "MESSAGE_SCHEMA",
     "PAUSE_KINDS",
     "PRIVATE_KEY_FILE",
     "PUBLIC_KEY_FILE",
@@ -114,10 +118,12 @@ __all__ = [
     "Database",
     "DatabaseError",
     "DeadlineStatus",
+    "DepartmentOverview",
     "DeployOutcome",
     "DeploymentError",
     "Described",
     "DiagramSource",
+    "DispatchRound",
     "DocumentKind",
     "DocumentView",
     "DraftFile",
@@ -125,6 +131,7 @@ __all__ = [
     "Engine",
     "EventKind",
     "EventView",
+    "FeedbackView",
     "FieldError",
     "FileLimits",
     "FileRejectedError",
@@ -147,6 +154,8 @@ __all__ = [
     "NotFoundError",
     "NoticeItem",
     "OnewindowError",
+    "OutboxMessage",
+    "OutboxState",
     "Page",
     "PermissionDeniedError",
     "Problem",
@@ -190,6 +199,7 @@ __all__ = [
     "run_scenario",
     "scaffold_matter",
     "seal_images",
+    "sign",
     "simulate",
     "sniff",
     "summarise",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,14 @@ from ._services.applications import OnlineApplications
 from ._services.calendars import CalendarService
 from ._services.case_clock import CaseClockService
 from ._services.cases import CaseService
+from ._services.dispatcher import Dispatcher
 from ._services.documents import DocumentService
+from ._services.feedback import FeedbackService
 from ._services.files import FileService
 from ._services.history import HistoryService
 from ._services.incidents import IncidentService
 from ._services.migration import MigrationService
+from ._services.outbox import OutboxService
 from ._services.overdue import overdue_report
 from ._services.pages import PageService
 from ._services.rate_counters import RateCounters
@@ -80,11 +84,18 @@ class Engine:
             self.clock,
             Deadlines(self.calendars.current),
             departments={d.code: d.name for d in bureau.departments},
+            sections=[s.code for s in bureau.sections],
             script_limits=bureau.scripts,
             history=self.history,
         )
+        # 审管信息共享: a decision's messages to supervising departments, written in its step's transaction
+        self.outbox = OutboxService(
+            self.db, self.clock, bureau, self.calendars.current, history=self.history, thresholds=bureau.thresholds
+        )
+        self.runtime.outbox = self.outbox
         self.case_clock = CaseClockService(self.db, self.clock, self.runtime, self.calendars.current)
         self.pages = PageService(self.db, self.clock, self.runtime, self.case_clock)
+        self.pages.outbox = self.outbox
         self.incidents = IncidentService(self.db, self.clock, self.runtime, self.history)
         self.tasks = TaskService(self.db, self.clock, self.runtime, pages=self.pages, incidents=self.incidents)
         self.cases = CaseService(
@@ -109,6 +120,8 @@ class Engine:
         self.cases.files = self.files
         self.applications = OnlineApplications(self.db, self.clock, self.cases, self.files)  # 网上申报
         self.users = UserService(self.db, self.clock)
+        # 监管发现审批瑕疵: a department's report opens a linked correction case
+        self.feedback = FeedbackService(self.db, self.clock, self.runtime, self.cases, bureau, self.outbox)
         self.access = AccessService(self.db, self.clock, self.users)  # sessions, lockout, security log
         self.rate_counters = RateCounters(self.db)  # shared sign-in throttling counters
         self.timers = TimerService(self.db, self.clock, self.runtime, self.incidents)
@@ -125,6 +138,11 @@ class Engine:
         self.case_clock.on_extended = lambda session, row, *args: self.documents.extension_notice(
             session, row, self.runtime.bundle(session, row.definition_id).matter, *args
         )
+
+    def dispatcher(self, *, environ: Mapping[str, str] | None = None) -> Dispatcher:
+        """A dispatcher of the outbox's push messages (``onewindow outbox run`` runs one per process); the
+        departments' HMAC secrets are read from ``environ`` (default: the process's environment)."""
+        return Dispatcher(self.db, self.clock, self.bureau, self.outbox, self.history, environ=environ)
 
     @property
     def calendar(self) -> WorkCalendar:

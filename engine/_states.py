@@ -91,7 +91,11 @@ class EventKind(StrEnum):
     TASK_REASSIGNED = "task_reassigned"
     TASK_CANCELLED = "task_cancelled"
     TIMER_FIRED = "timer_fired"
-    RESULT_SHARED = "result_shared"
+    RESULT_SHARED = "result_shared"  # a message per supervising department written to the outbox
+    RESULT_DELIVERED = "result_delivered"  # pushed: the department's system answered 2xx
+    RESULT_UNDELIVERED = "result_undelivered"  # pushing gave up (dead): an operator retries it
+    RESULT_ACKNOWLEDGED = "result_acknowledged"  # 认领 by the department's supervisor
+    SUPERVISION_FEEDBACK = "supervision_feedback"  # 监管发现审批瑕疵: a correction case was opened
     CLOCK_PAUSED = "clock_paused"
     CLOCK_RESUMED = "clock_resumed"
     CLOCK_EXTENDED = "clock_extended"

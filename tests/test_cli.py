@@ -24,7 +24,12 @@ def test_full_walk_through_the_cli(runner: OnewindowRunner, tmp_path: Path) -> N
     assert "unchanged: foreign_investment_filing v1" in runner.run("deploy").output
 
     matters = json.loads(runner.run("matters", "--json").output)
-    assert {m["matter"] for m in matters} == {"foreign_investment_filing", "enterprise_registration"}
+    # the two matters and the internal follow-up matter (processes/internal/) deployed with them
+    assert {m["matter"] for m in matters} == {
+        "foreign_investment_filing",
+        "enterprise_registration",
+        "supervision_correction",
+    }
 
     started = runner.run(
         "case", "start", "foreign_investment_filing", "--data", write_json(tmp_path, "a.json", FI_APPLICANT), "--json"
@@ -81,7 +86,7 @@ def test_missing_schema_is_a_clear_error(runner: OnewindowRunner) -> None:
 def test_deploy_check_writes_nothing(runner: OnewindowRunner, tmp_path: Path) -> None:
     result = runner.run("deploy", "--check")
     assert result.exit_code == 0, result.output
-    assert result.output.count("ok: ") == 2
+    assert result.output.count("ok: ") == 3  # the two matters and processes/internal/supervision_correction
     assert not (tmp_path / "onewindow.db").exists()
     broken = tmp_path / "broken.bpmn"
     broken.write_text((default_processes_dir() / "foreign_investment_filing.bpmn").read_text(encoding="utf-8")[:500])

@@ -99,12 +99,15 @@ def test_bureau_sections_departments_and_staff() -> None:
     assert len({m["user"] for m in staff}) == len(staff)
     for m in staff:
         assert re.fullmatch(r"[a-z][a-z0-9_]*", m["user"])
-        assert m["role"] in {"clerk", "chief", "admin"}
+        assert m["role"] in {"clerk", "chief", "admin", "supervisor"}
         assert set(m["sections"]) <= set(sections), m
+        if m["role"] == "supervisor":  # a supervising department's staff: its department, no section
+            assert m["sections"] == [] and m["department"] in {d["code"] for d in b["departments"]}, m
     covered = {c for m in staff for c in m["sections"]}
     assert covered == set(sections), "every section needs at least one clerk"
     assert any(len(m["sections"]) >= 2 for m in staff), "一人多专: someone works in two sections"
     assert any(m["role"] == "admin" for m in staff)
+    assert any(m["role"] == "supervisor" for m in staff), "an inbox department needs a supervisor"
     for code, s in sections.items():
         if s["kind"] == "approval_section":
             chiefs = [m for m in staff if m["role"] == "chief" and code in m["sections"]]

@@ -98,7 +98,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app)
 
     from . import errors, i18n, input_guard, security, sessions, templating, throttle, transport, uploads
-    from .views import auth, cases, documents, files, guide, hall, intake, tasks, worklist
+    from .views import auth, cases, documents, files, guide, hall, intake, supervision, tasks, worklist
 
     uploads.init_app(app)  # before the input guard: the upload pages take bodies above 1 MB
     input_guard.init_app(app)  # first: everything after it sees checked input only
@@ -109,7 +109,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)  # first: a signed-out POST goes to the sign-in page before the token is checked
     csrf.init_app(app)
     errors.init_app(app)
-    for bp in (auth.bp, worklist.bp, tasks.bp, intake.bp, cases.bp, guide.bp, files.bp, hall.bp, documents.bp):
+    for bp in (
+        auth.bp,
+        worklist.bp,
+        tasks.bp,
+        intake.bp,
+        cases.bp,
+        guide.bp,
+        files.bp,
+        hall.bp,
+        documents.bp,
+        supervision.bp,
+    ):
         app.register_blueprint(bp)
     throttle.init_app(app)  # wraps the sign-in view, so after the blueprints
     return app

@@ -52,7 +52,7 @@ def NP_(context: str, text: str) -> str:
     return text
 
 
-ROLES = {"clerk": N_("经办人"), "chief": N_("科长"), "admin": N_("管理员")}
+ROLES = {"clerk": N_("经办人"), "chief": N_("科长"), "admin": N_("管理员"), "supervisor": N_("监管部门")}
 # 已办结 is "finished" for a case and "completed" for a task: the task's state has a context of its own.
 TASK_STATES = {
     "ready": NP_("task state", "待办理"),

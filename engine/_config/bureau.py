@@ -20,7 +20,7 @@ from .._time.workcalendar import DEFAULT_OFFICE_HOURS, OfficeHours
 from .documents import DocumentsConfig, parse_documents
 from .file_limits import FileLimits, file_limits
 
-__all__ = ["Bureau", "Department", "Section", "SectionKind", "StaffMember", "load_bureau"]
+__all__ = ["Bureau", "Department", "OutboxSettings", "Section", "SectionKind", "StaffMember", "load_bureau"]
 
 
 class SectionKind(StrEnum):
@@ -30,7 +30,8 @@ class SectionKind(StrEnum):
     ISSUING_WINDOW = "issuing_window"
 
 
-ROLES = ("clerk", "chief", "admin")
+# supervisor: a member of a supervising department (its inbox 审管信息, acknowledgements, feedback), no section
+ROLES = ("clerk", "chief", "admin", "supervisor")
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,33 @@ class Section:
 
 @dataclass(frozen=True)
 class Department:
+    """A supervising department (审管信息共享). With an ``endpoint`` its system is pushed each result (signed
+    with the secret in the environment variable ``secret_env``); without one, its supervisors read the
+    results in their inbox in the worklist."""
+
     code: str
     name: str
     name_en: str = ""
+    endpoint: str = ""
+    secret_env: str = ""
+    timeout_seconds: float | None = None  # None: [outbox] timeout_seconds
+
+    @property
+    def pushed(self) -> bool:
+        return bool(self.endpoint)
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    """``[outbox]``: how dispatchers deliver, retry and give up, and the acknowledgement clock."""
+
+    timeout_seconds: float = 10.0  # per push attempt
+    max_attempts: int = 10  # then the message is dead (shown red, ``outbox retry`` sends it again)
+    backoff_seconds: float = 30.0  # the first retry's wait; doubled each time, with jitter
+    backoff_max_seconds: float = 3600.0
+    lease_seconds: float = 120.0  # a claimed batch not reported back by then is claimed again
+    batch_size: int = 20
+    ack_working_days: int = 2  # a result not acknowledged within this many working days turns red
 
 
 @dataclass(frozen=True)
@@ -55,6 +80,7 @@ class StaffMember:
     name: str
     sections: tuple[str, ...]
     role: str = "clerk"
+    department: str = ""  # a supervisor's department
 
 
 @dataclass(frozen=True)
@@ -72,6 +98,7 @@ class Bureau:
     scripts: ScriptLimits = field(default_factory=ScriptLimits)
     files: FileLimits = field(default_factory=FileLimits)
     documents: DocumentsConfig = field(default_factory=DocumentsConfig)
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)
     _by_lane: dict[str, Section] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -147,6 +174,58 @@ def _script_limits(raw: Any, where: str) -> ScriptLimits:
     )
 
 
+def _department(raw: dict[str, Any], where: str) -> Department:
+    """One ``[[departments]]`` entry; a push endpoint must come with the name of its secret's variable."""
+    code = _require(raw, "code", where)
+    endpoint = str(raw.get("endpoint", "")).strip()
+    secret_env = str(raw.get("secret_env", "")).strip()
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        raise ConfigError(f"{where} ({code}): endpoint must be an http:// or https:// URL, got {endpoint!r}")
+    if endpoint and not secret_env:
+        raise ConfigError(
+            f"{where} ({code}): endpoint without secret_env (the environment variable holding its HMAC secret)"
+        )
+    timeout = raw.get("timeout_seconds")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
+        raise ConfigError(f"{where} ({code}): timeout_seconds must be a number of seconds above 0, got {timeout!r}")
+    return Department(
+        code=code,
+        name=_require(raw, "name", where),
+        name_en=str(raw.get("name_en", "")),
+        endpoint=endpoint,
+        secret_env=secret_env,
+        timeout_seconds=float(timeout) if timeout is not None else None,
+    )
+
+
+def _outbox_settings(raw: Any, where: str) -> OutboxSettings:
+    """``[outbox]``: every key optional (the defaults of ``OutboxSettings``)."""
+    if raw is None:
+        return OutboxSettings()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table")
+    defaults = OutboxSettings()
+    known = set(defaults.__dataclass_fields__)
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    values: dict[str, Any] = {}
+    for key in known:
+        default = getattr(defaults, key)
+        value = raw.get(key, default)
+        whole = isinstance(default, int)
+        allowed = int if whole else int | float
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, allowed)
+            or value < (0 if key == "ack_working_days" else 1e-9)
+        ):
+            kind = "a whole number" if whole else "a number of seconds"
+            raise ConfigError(f"{where}: {key} must be {kind} above 0, got {value!r}")
+        values[key] = value if whole else float(value)
+    return OutboxSettings(**values)
+
+
 @names_config_file
 def load_bureau(path: Path) -> Bureau:
     """Read and validate ``bureau.toml``; every problem names the file and the entry."""
@@ -181,14 +260,8 @@ def load_bureau(path: Path) -> Bureau:
         dup = {x for x in seen if seen.count(x) > 1}
         if dup:
             raise ConfigError(f"{path}: duplicate section code or name: {', '.join(sorted(dup))}")
-    departments = [
-        Department(
-            code=_require(d, "code", f"{path} [[departments]] #{i}"),
-            name=_require(d, "name", f"{path} [[departments]] #{i}"),
-            name_en=str(d.get("name_en", "")),
-        )
-        for i, d in enumerate(raw.get("departments", []), 1)
-    ]
+    departments = [_department(d, f"{path} [[departments]] #{i}") for i, d in enumerate(raw.get("departments", []), 1)]
+    department_codes = [d.code for d in departments]
     staff: list[StaffMember] = []
     for i, m in enumerate(raw.get("staff", []), 1):
         where = f"{path} [[staff]] #{i}"
@@ -199,9 +272,18 @@ def load_bureau(path: Path) -> Bureau:
         role = str(m.get("role", "clerk"))
         if role not in ROLES:
             raise ConfigError(f"{where}: role '{role}' is not one of {', '.join(ROLES)}")
+        department = str(m.get("department", ""))
+        if role == "supervisor" and department not in department_codes:
+            raise ConfigError(
+                f"{where}: a supervisor needs department = one of {', '.join(department_codes) or '(none defined)'}"
+            )
         staff.append(
             StaffMember(
-                user=_require(m, "user", where), name=_require(m, "name", where), sections=member_sections, role=role
+                user=_require(m, "user", where),
+                name=_require(m, "name", where),
+                sections=member_sections,
+                role=role,
+                department=department if role == "supervisor" else "",
             )
         )
     clock = raw.get("clock", {})
@@ -214,6 +296,7 @@ def load_bureau(path: Path) -> Bureau:
         scripts=_script_limits(raw.get("scripts"), f"{path} [scripts]"),
         files=file_limits(raw.get("files"), f"{path} [files]"),
         documents=parse_documents(raw.get("documents"), f"{path} [documents]"),
+        outbox=_outbox_settings(raw.get("outbox"), f"{path} [outbox]"),
         name=name,
         name_en=str(head.get("name_en", "")),
         case_prefix=str(head.get("case_prefix", "OW")),

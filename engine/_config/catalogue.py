@@ -80,7 +80,7 @@ class Matter:
     lead_section: str
     co_sections: tuple[str, ...]
     materials: tuple[Material, ...]
-    supervising_department: str
+    supervising_department: str  # the first of ``supervising_departments``
     result_name: str
     application_form: str | None = None
     name_en: str = ""
@@ -89,6 +89,15 @@ class Matter:
     # lane id or lane name in the BPMN -> section code (``[lanes]``), so diagrams keep their own lane names
     lanes: dict[str, str] = field(default_factory=dict)
     applicant_name_fields: tuple[str, ...] = DEFAULT_APPLICANT_NAME_FIELDS
+    # every department the result is shared with (审管信息共享): ``supervising_department = "a"`` or ``["a", "b"]``
+    supervising_departments: tuple[str, ...] = ()
+    # the bureau's own follow-up work (processes/internal/): not applied for, so not in the guide or at the window
+    internal: bool = False
+
+    @property
+    def departments(self) -> tuple[str, ...]:
+        """The supervising departments, in catalogue order (matters deployed before the list: the one)."""
+        return self.supervising_departments or (self.supervising_department,)
 
     @property
     def required_materials(self) -> list[str]:
@@ -123,6 +132,7 @@ class Matter:
                 "materials": tuple(Material(**m) for m in d["materials"]),
                 "lanes": dict(d.get("lanes") or {}),
                 "applicant_name_fields": tuple(d.get("applicant_name_fields") or DEFAULT_APPLICANT_NAME_FIELDS),
+                "supervising_departments": tuple(d.get("supervising_departments") or ()),
             }
         )
 
@@ -178,6 +188,7 @@ def _materials(raw: Any, file: str, problems: list[Problem]) -> tuple[Material, 
 def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Problem]]:
     """Read and check one catalogue file; returns the matter (None if unusable) and every problem found."""
     file = str(path)
+    where_sd = "supervising_department"
     problems: list[Problem] = []
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -213,15 +224,18 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
             problems.append(
                 Problem(file, f"unknown section '{sec}'; known: {bureau.known_sections()}", element="lead_section")
             )
-    if bureau.department(str(raw["supervising_department"])) is None:
-        known = ", ".join(d.code for d in bureau.departments)
+    supervising = raw["supervising_department"]
+    departments = [str(d) for d in supervising] if isinstance(supervising, list) else [str(supervising)]
+    if not departments or (isinstance(supervising, list) and not all(isinstance(d, str) for d in supervising)):
         problems.append(
-            Problem(
-                file,
-                f"unknown supervising department '{raw['supervising_department']}'; known: {known}",
-                element="supervising_department",
-            )
+            Problem(file, "'supervising_department' must be a department code or a list of them", element=where_sd)
         )
+    for department in departments:
+        if bureau.department(department) is None:
+            known = ", ".join(d.code for d in bureau.departments)
+            problems.append(
+                Problem(file, f"unknown supervising department '{department}'; known: {known}", element=where_sd)
+            )
     materials = _materials(raw["materials"], file, problems)
     _special_procedures(raw.get("special_procedures"), file, problems)
     modelled = set(REQUIRED_FIELDS) | {
@@ -231,6 +245,7 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
         "implementation_code",
         "lanes",
         "applicant_name_fields",
+        "internal",
     }
     known = ", ".join([*REQUIRED_FIELDS, *sorted(modelled - set(REQUIRED_FIELDS)), *GUIDE_FIELDS, *CLOCK_FIELDS])
     for key in raw:
@@ -253,7 +268,11 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
             )
         )
         name_fields = list(DEFAULT_APPLICANT_NAME_FIELDS)
+    internal = raw.get("internal", False)
+    if not isinstance(internal, bool):
+        problems.append(Problem(file, "'internal' must be true or false", element="internal"))
     matter = Matter(
+        internal=internal is True,
         key=path.stem,
         code=code,
         name=str(raw["name"]),
@@ -267,7 +286,8 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
         lead_section=str(raw["lead_section"]),
         co_sections=tuple(str(s) for s in co_sections),
         materials=materials,
-        supervising_department=str(raw["supervising_department"]),
+        supervising_department=departments[0] if departments else "",
+        supervising_departments=tuple(dict.fromkeys(departments)),
         result_name=str(raw["result_name"]),
         application_form=raw.get("application_form"),
         extra={k: v for k, v in raw.items() if k not in modelled},

@@ -31,6 +31,7 @@ from .file_views import MaterialSet
 from .files import material_set_from
 from .history import event_views
 from .incidents import incidents_from_events
+from .outbox import OutboxMessage, OutboxService
 from .runtime import Runtime, task_uuid
 from .users import UserAccount
 from .views import (
@@ -77,6 +78,8 @@ class CasePage:
     # The documents issued (and revoked) and the delivery, read off the history as well.
     documents: list[DocumentView] = field(default_factory=list)
     delivery: dict[str, Any] | None = None
+    # 审管信息共享: the messages to supervising departments, read only for a case whose history shared any
+    shared: list[OutboxMessage] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class PageService:
         self.clock = clock
         self.runtime = runtime
         self.case_clock = case_clock
+        self.outbox: OutboxService | None = None  # wired by the engine
 
     def case(self, user: UserAccount, case_no: str) -> CasePage:
         """The case page; NotFoundError for an unknown case and, in the same words, for one outside the
@@ -166,6 +170,11 @@ class PageService:
                 files=material_set_from(row.case_no, bundle.matter, events),
                 documents=documents_from_events(events, row.case_no),
                 delivery=delivery_from_events(events),
+                shared=(
+                    self.outbox.of_case(session, row.id)
+                    if self.outbox is not None and any(e.kind == EventKind.RESULT_SHARED for e in events)
+                    else []
+                ),
             )
 
     def task(self, user: UserAccount, task_id: str) -> TaskPage:

@@ -287,6 +287,8 @@ class RepositoryService:
         for task_file, meta in [(f, m) for f, _, nodes in parts for m in nodes.values()]:
             if meta.tag in HUMAN_TASKS and not meta.lane:
                 where = f"the lead section '{lead}'" if lead else "the lead section"
+                # ... unless the process variable lead_section names another (a follow-up case: its origin's)
+                where += " (or the section its process variable lead_section names)"
                 report.warnings.append(
                     Problem(
                         str(task_file),
@@ -439,7 +441,7 @@ class RepositoryService:
         for m in self.bureau.staff:
             if m.user in known:
                 continue
-            user = UserRow(username=m.user, display_name=m.name, role=m.role)
+            user = UserRow(username=m.user, display_name=m.name, role=m.role, department_code=m.department or None)
             session.add(user)
             session.flush()
             for code in m.sections:

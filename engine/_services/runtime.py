@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -44,7 +44,19 @@ from .._time.deadlines import Deadlines
 from .case_state import CaseState, insert_case, lock_case_state, read_log, update_case
 from .history import HistoryService, NewEvent
 
-__all__ = ["Runtime", "Step"]
+__all__ = ["OutboxWriter", "Runtime", "Step"]
+
+
+class OutboxWriter(Protocol):
+    """What the runtime needs of the outbox (``OutboxService``): a decision's messages, in the step."""
+
+    def write_results(
+        self, session: Session, row: CaseState, matter: Matter, shares: Sequence[dict[str, Any]], at: datetime
+    ) -> list[NewEvent]: ...
+
+    def write_corrections(
+        self, session: Session, row: CaseState, matter: Matter, corrections: Sequence[dict[str, Any]], at: datetime
+    ) -> list[NewEvent]: ...
 
 
 @dataclass
@@ -58,6 +70,10 @@ class Step:
     # READY human tasks before the step: they are the case's open task rows, so no SELECT is needed.
     ready_before: dict[str, Any] = field(default_factory=dict)
     applicant: dict[str, Any] | None = None  # a new case's application, written with its row
+    # ``share_result`` and ``report_correction`` calls of this step: their outbox messages are written with
+    # the step (save)
+    shares: list[dict[str, Any]] = field(default_factory=list)
+    corrections: list[dict[str, Any]] = field(default_factory=list)
 
 
 # Bulk writes go through Core: one executemany per transaction, no ORM unit-of-work bookkeeping.
@@ -86,18 +102,23 @@ class Runtime:
         history: HistoryService | None = None,
         cache_size: int = 2048,
         script_limits: ScriptLimits | None = None,
+        sections: Iterable[str] = (),
     ) -> None:
         self.db = db
+        self.sections = frozenset(sections)  # the bureau's section codes (routing by ``lead_section``)
         self.clock = clock
         self.deadlines = deadlines
         self.history = history or HistoryService(db, clock)
         self.departments = dict(departments or {})  # code -> name, for the history's wording
         self.script_engine = OnewindowScriptEngine(
-            services={"share_result": self._share_result},
+            services={"share_result": self._share_result, "report_correction": self._report_correction},
             clock=clock,
             calendar=lambda: self.deadlines.calendar,
             limits=script_limits,
         )
+        # Writes a decision's messages to supervising departments in the step's transaction (the engine wires
+        # its OutboxService here); without one, a shared result is only recorded in the history.
+        self.outbox: OutboxWriter | None = None
         self._bundles: dict[int, ProcessBundle] = {}
         self._cases: OrderedDict[int, tuple[int, Any]] = OrderedDict()
         self._cache_size = cache_size
@@ -288,6 +309,10 @@ class Runtime:
             opened = [(m, t) for i, t in ready.items() if i not in step.ready_before and (m := _milestone(bundle, t))]
             if done or opened:
                 self.issue_documents(session, row, bundle, step, done=done, opened=opened)
+        if step.shares and self.outbox is not None:
+            step.events.extend(self.outbox.write_results(session, row, bundle.matter, step.shares, step.at))
+        if step.corrections and self.outbox is not None:
+            step.events.extend(self.outbox.write_corrections(session, row, bundle.matter, step.corrections, step.at))
         self.history.record(
             session, row.id, step.events, actor=step.actor, at=step.at, version=row.version, state_delta=delta
         )
@@ -335,6 +360,13 @@ class Runtime:
                 continue
             meta = bundle.node(task.task_spec.bpmn_id or "")
             lane = task.task_spec.lane
+            section = bundle.lane_sections.get(lane or "")
+            if not lane and self.sections:
+                # A task outside every lane goes to the lead section; a follow-up case names its origin's in the
+                # process variable ``lead_section`` (a correction is worked where the case was decided).
+                named = task.data.get("lead_section")
+                if isinstance(named, str) and named in self.sections:
+                    section = named
             new_rows.append(
                 {
                     "id": task_id,
@@ -342,7 +374,7 @@ class Runtime:
                     "bpmn_id": task.task_spec.bpmn_id or task.task_spec.name,
                     "name": _task_name(bundle, task),
                     "lane": lane,
-                    "section_code": bundle.lane_sections.get(lane or ""),
+                    "section_code": section,
                     "form": meta.form if meta else None,
                     "state": TaskRowState.READY,
                     "claimed_by": None,
@@ -415,9 +447,23 @@ class Runtime:
             "case_no": context.get("case_no"),
         }
         if step is not None:
-            department = self.departments.get(str(receipt["department"]), str(receipt["department"]))
-            step.events.append(NewEvent(EventKind.RESULT_SHARED, f"推送审管信息: {department}", data=receipt))
+            if self.outbox is not None:
+                step.shares.append({"outcome": receipt["outcome"], "data": dict(context)})
+            else:
+                department = self.departments.get(str(receipt["department"]), str(receipt["department"]))
+                step.events.append(NewEvent(EventKind.RESULT_SHARED, f"推送审管信息: {department}", data=receipt))
             receipt["shared_at"] = step.at.isoformat()
+        return receipt
+
+    def _report_correction(self, params: Any, context: Any) -> Any:
+        """Service operator ``report_correction``: the outcome of a correction case goes back, through the
+        outbox, to the supervising department whose feedback opened it (``applicant.department``)."""
+        step = _current_step.get()
+        applicant = context.get("applicant", {})
+        receipt = {"department": applicant.get("department"), "case_no": context.get("case_no")}
+        if step is not None and self.outbox is not None:
+            step.corrections.append({"data": dict(context)})
+            receipt["reported_at"] = step.at.isoformat()
         return receipt
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from .._config.bureau import ROLES
 from .._errors import FieldError, NotFoundError, ValidationError
 from .._store.db import Database
-from .._store.models import SectionRow, UserRow, UserSectionRow
+from .._store.models import DepartmentRow, SectionRow, UserRow, UserSectionRow
 from .._time.clock import Clock
 from .security_records import end_user_sessions, record_event
 
@@ -77,12 +77,17 @@ class UserAccount:
     id: int
     username: str
     display_name: str
-    role: str  # clerk | chief | admin
+    role: str  # clerk | chief | admin | supervisor
     active: bool
     sections: tuple[str, ...]
     has_password: bool = False
     # Changes whenever the password does: a web session remembers it, so a new password ends old sessions.
     fingerprint: str = ""
+    department: str | None = None  # a supervisor's supervising department
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor" and self.department is not None
 
     @property
     def is_admin(self) -> bool:
@@ -160,15 +165,20 @@ class UserService:
         display_name: str | None = None,
         password: str | None = None,
         active: bool = True,
+        department: str | None = None,
     ) -> UserAccount:
-        """Create or update an account; its sections are replaced by ``sections``."""
+        """Create or update an account; its sections are replaced by ``sections``. A supervisor belongs to a
+        supervising ``department`` instead of sections."""
         username = username.strip()
         errors: list[FieldError] = []
         if not username or len(username) > 64 or any(c.isspace() for c in username):
             errors.append(FieldError("username", "must be 1-64 characters without spaces"))
         if role not in ROLES:
             errors.append(FieldError("role", f"must be one of {', '.join(ROLES)}"))
-        if role != "admin" and not sections:
+        if role == "supervisor":
+            if not department:
+                errors.append(FieldError("department", "a supervisor needs a supervising department"))
+        elif role != "admin" and not sections:
             errors.append(FieldError("sections", "a clerk or chief needs at least one section"))
         if password is not None:
             errors.extend(_password_problems(password, username))
@@ -184,6 +194,11 @@ class UserService:
                     kind="section",
                     key=", ".join(unknown),
                 )
+            if department is not None and role == "supervisor" and session.get(DepartmentRow, department) is None:
+                known_departments = ", ".join(sorted(session.scalars(select(DepartmentRow.code)))) or "none"
+                raise NotFoundError(
+                    f"unknown department {department}; known: {known_departments}", kind="department", key=department
+                )
             row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
             if row is None:
                 row = UserRow(username=username, display_name=display_name or username, role=role, active=active)
@@ -197,6 +212,7 @@ class UserService:
                 row.role, row.active = role, active
                 if display_name:
                     row.display_name = display_name
+            row.department_code = department if role == "supervisor" else None
             if password is not None:
                 if row.password_hash and end_user_sessions(session, row.id, self.clock.now(), "password changed"):
                     record_event(session, self.clock.now(), "password_changed", username, detail="sessions ended")
@@ -268,6 +284,7 @@ class UserService:
             sections=sections,
             has_password=bool(row.password_hash),
             fingerprint=_fingerprint(row.password_hash),
+            department=row.department_code,
         )
 
 

@@ -118,7 +118,9 @@ class Runner:
         self.calendar = calendar
         self.clock = FixedClock(datetime(2000, 1, 1, tzinfo=UTC))
         self.script_engine = OnewindowScriptEngine(
-            services={"share_result": _share_result}, clock=self.clock, calendar=calendar
+            services={"share_result": _share_result, "report_correction": _share_result},
+            clock=self.clock,
+            calendar=calendar,
         )
         cache = model.caches.setdefault(params.fingerprint, {})
         self.before: Node = cache.setdefault("before", Node((), (), False, ()))

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
@@ -31,7 +32,9 @@ __all__ = [
     "DefinitionRow",
     "DepartmentRow",
     "EventRow",
+    "FeedbackRow",
     "IncidentRow",
+    "OutboxRow",
     "SectionRow",
     "TaskRow",
     "UserRow",
@@ -89,6 +92,9 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(16), default="clerk")
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     active: Mapped[bool] = mapped_column(default=True)
+    # a supervisor's supervising department (审管信息: its inbox, acknowledgements, feedback); checked by the
+    # user service, no foreign key (adding one to SQLite's users would copy the table its sections cascade from)
+    department_code: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class UserSectionRow(Base):
@@ -264,3 +270,55 @@ class IncidentRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     resolved_by: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class OutboxRow(Base):
+    """A message to a supervising department, written in the transaction of the step it reports (the
+    transactional outbox) and delivered afterwards by ``onewindow outbox run``.
+
+    ``id`` is also the ``Idempotency-Key`` the receiver de-duplicates on; ``body`` is the exact JSON sent
+    (and signed), the same bytes on every attempt. A dispatcher claims a message by setting ``lease_until``;
+    one killed before it reports back loses nothing: the lease runs out and the message is claimed again.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        Index("ix_outbox_department", "department_code", "state", "acknowledged_at"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), default=None, index=True)
+    case_no: Mapped[str] = mapped_column(String(32), default="")
+    department_code: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))  # approval_result | correction_outcome
+    channel: Mapped[str] = mapped_column(String(8))  # push | inbox
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))  # pending | delivered | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    leased_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    last_status: Mapped[int | None] = mapped_column(Integer, default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    ack_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class FeedbackRow(Base):
+    """A supervising department's report of a flaw in a result it was sent (监管发现审批瑕疵), and the
+    correction case it opened. ``idem_key`` is unique per department: the same report twice opens one case."""
+
+    __tablename__ = "supervision_feedback"
+    __table_args__ = (UniqueConstraint("department_code", "idem_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_code: Mapped[str] = mapped_column(String(32))
+    idem_key: Mapped[str] = mapped_column(String(100))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    correction_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), default=None)
+    flaw: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(8))  # inbox | api
+    reported_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -52,6 +52,7 @@ def show(case_no: str) -> str:
         can_confirm_delivery=any(
             s.kind.value == "issuing_window" and s.code in user.sections for s in get_engine().bureau.sections
         ),
+        shared=page.shared,  # 审管信息共享: what the departments were sent
     )
 
 

@@ -30,7 +30,8 @@ HANDLING_FORMS = {"1": "窗口办理", "2": "网上办理(PC端)", "3": "移动�
 
 @bp.get("/")
 def index() -> str:
-    return render_template("guide/index.html", matters=list(matters().values()), matter_types=MATTER_TYPES)
+    public = [m for m in matters().values() if not m.internal]  # follow-up work is no matter applied for
+    return render_template("guide/index.html", matters=public, matter_types=MATTER_TYPES)
 
 
 @bp.get("/<matter_key>")

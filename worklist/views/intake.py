@@ -45,7 +45,8 @@ def _window_member(user: UserAccount) -> None:
 @bp.get("/intake")
 def choose() -> str:
     _window_member(current_user())
-    return render_template("intake/choose.html", matters=list(matters().values()))
+    public = [m for m in matters().values() if not m.internal]  # follow-up work starts from its case, not here
+    return render_template("intake/choose.html", matters=public)
 
 
 def _forms(matter_key: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:

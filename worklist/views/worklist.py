@@ -43,4 +43,5 @@ def index() -> str:
         matters=list(matters().values()),
         members=members,
         args=args,
+        supervision_waiting=engine.outbox.waiting_count(user),  # a supervisor's results waiting for 认领
     )
