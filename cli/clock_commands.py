@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import date, datetime
 from pathlib import Path
 
 import click
 
-from onewindow.engine import CHINA_TZ, PAUSE_KINDS, ClockView, FixedClock, Unit
+from onewindow.engine import CHINA_TZ, PAUSE_KINDS, ClockView, FixedClock, Unit, configure_logging
 
 from .app import AppContext, cli, domain_errors, emit, json_option, pass_app
 from .case_commands import case
 from .types import COUNT, DAY, INSTANT, POSITIVE_INT, POSITIVE_NUMBER, day_start
+
+runner_log = logging.getLogger("onewindow.runner")
 
 
 def _print_clock(view: ClockView) -> None:
@@ -222,11 +225,14 @@ def timers_run(app: AppContext, once: bool, interval: float, at: datetime | None
     engine = app.engine()
     if at is not None:
         engine = app.engine_with_clock(FixedClock(at))
+    configure_logging()
     while True:
         fired = engine.timers.run_due()
         engine.case_clock.refresh_paused()
+        engine.health.beat("timers", handled=len(fired))  # /readyz: the timer runner is alive
         for f in fired:
             click.echo(f"fired: {f.case_no} {f.timer_id} ({f.name})")
+            runner_log.info("timer fired", extra={"runner": "timers", "case_no": f.case_no, "timer": f.timer_id})
         if once:
             click.echo(f"{len(fired)} timer(s) fired")
             return

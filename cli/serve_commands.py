@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -67,6 +68,8 @@ def run_gunicorn(
 ) -> None:
     from gunicorn.app.base import BaseApplication
 
+    shared_metrics = _fresh_metrics_dir()
+
     class Server(BaseApplication):  # type: ignore[misc]  # gunicorn has no type information: a base of type Any
         """gunicorn's documented embedding: options from here, not from the command line."""
 
@@ -84,6 +87,8 @@ def run_gunicorn(
                 "loglevel": "warning",
                 "proc_name": "onewindow",
             }
+            if shared_metrics:
+                options["child_exit"] = _forget_worker
             for key, value in options.items():
                 self.cfg.set(key, value)
 
@@ -91,6 +96,26 @@ def run_gunicorn(
             return factory()
 
     Server().run()
+
+
+def _fresh_metrics_dir() -> bool:
+    """With ``PROMETHEUS_MULTIPROC_DIR`` set, the workers keep /metrics' counters in files there, so a scrape
+    answered by any worker counts every worker's requests; the files of an earlier run must go first
+    (prometheus_client's multi-process mode)."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return False
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.glob("*.db"):
+        old.unlink()
+    return True
+
+
+def _forget_worker(_server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 def run_waitress(factory: Callable[[], Any], host: str, port: int, *, threads: int) -> None:

@@ -38,6 +38,7 @@ from ._errors import (
     ValidationError,
     WorkflowError,
 )
+from ._logs import configure_logging, json_formatter
 from ._services.access import LockoutPolicy, SecurityEvent, SessionPolicy, SignInResult
 from ._services.applications import ApplicationView, DraftFile
 from ._services.dispatcher import DispatchRound, sign
@@ -52,6 +53,7 @@ from ._services.documents import (
 from ._services.feedback import FeedbackView
 from ._services.file_views import ENTRUSTMENT, FileView, MaterialFiles, MaterialSet, NoticeItem, Upload
 from ._services.files import CONTENT_TYPES, sniff
+from ._services.health import Gauge, Readiness, ReadinessCheck, RunnerView
 from ._services.incidents import IncidentView
 from ._services.migration import CaseMigration, MigrationReport
 from ._services.outbox import MESSAGE_SCHEMA, DepartmentOverview, OutboxMessage, OutboxState
@@ -139,6 +141,7 @@ __all__ = [
     "FiredTimer",
     "FixedClock",
     "FolderStore",
+    "Gauge",
     "IncidentView",
     "IntakeResult",
     "InvalidXMLError",
@@ -160,7 +163,10 @@ __all__ = [
     "PermissionDeniedError",
     "Problem",
     "RateCounters",
+    "Readiness",
+    "ReadinessCheck",
     "RunConfig",
+    "RunnerView",
     "ScaffoldResult",
     "SealRecordView",
     "Section",
@@ -181,6 +187,7 @@ __all__ = [
     "WorkflowError",
     "WorklistFilter",
     "check_files",
+    "configure_logging",
     "default_files_dir",
     "default_forms_dir",
     "default_keys_dir",
@@ -189,6 +196,7 @@ __all__ = [
     "describe",
     "enum_titles",
     "init_keys",
+    "json_formatter",
     "load_bureau",
     "load_model",
     "load_overrides",

@@ -19,6 +19,7 @@ from ._services.dispatcher import Dispatcher
 from ._services.documents import DocumentService
 from ._services.feedback import FeedbackService
 from ._services.files import FileService
+from ._services.health import HealthService
 from ._services.history import HistoryService
 from ._services.incidents import IncidentService
 from ._services.migration import MigrationService
@@ -125,6 +126,7 @@ class Engine:
         self.access = AccessService(self.db, self.clock, self.users)  # sessions, lockout, security log
         self.rate_counters = RateCounters(self.db)  # shared sign-in throttling counters
         self.timers = TimerService(self.db, self.clock, self.runtime, self.incidents)
+        self.health = HealthService(self.db, self.clock)  # readiness, runners' heartbeats, figures to scrape
         # How a retried incident runs its step again: the same completion, or the case's due timers.
         self.incidents.rerun = {
             "task": lambda s, i: self.tasks._complete_in(s, str(i.task_id), i.actor, dict(i.data or {})),

@@ -19,10 +19,10 @@ from flask.testing import FlaskClient
 from hypothesis import settings
 from sqlalchemy import create_engine, text
 
-from onewindow.engine import Database, Engine, FixedClock, init_keys
+from onewindow.engine import Database, Engine, FixedClock, default_processes_dir, init_keys
 from onewindow.worklist import create_app
 
-from .helpers import PASSWORD, STAFF, T0, AuthActions, OnewindowRunner, make_engine
+from .helpers import PASSWORD, SERVE_PASSWORD, STAFF, T0, AuthActions, OnewindowRunner, make_engine
 
 # Tests never assert wall-clock times: Hypothesis's per-example deadline failed property tests on a busy
 # machine (an example taking 290 ms instead of 50 ms), so it is off for every property test.
@@ -114,6 +114,20 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
+
+
+@pytest.fixture
+def served_db(tmp_path: Path) -> str:
+    """A migrated, deployed SQLite file for real server processes (``onewindow serve``); liuyang signs in
+    with ``helpers.SERVE_PASSWORD``."""
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    engine = Engine(Database(url), clock=FixedClock(T0))
+    engine.db.upgrade()
+    engine.repository.deploy(default_processes_dir(), actor="tester")
+    engine.users.scrypt_n = 2**4  # the hash cost is not what these tests are about
+    engine.users.set_password("liuyang", SERVE_PASSWORD)
+    engine.close()
+    return url
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ FI = "foreign_investment_filing"
 
 # Every staff member of the shipped bureau.toml signs in to the test worklist with this password.
 PASSWORD = "correct horse"
+SERVE_PASSWORD = "serve-test-password"  # the served_db fixture's liuyang, for real server processes
 STAFF = ("wangfang", "lijing", "zhangwei", "liuyang", "chenjie", "zhaomin", "sunli", "zhoutao", "huangqiang")
 
 

@@ -21,13 +21,10 @@ from typing import Any
 import pytest
 
 from onewindow.cli import serve_commands
-from onewindow.engine import Engine, FixedClock
-from onewindow.engine._engine import default_processes_dir
-from onewindow.engine._store.db import Database
 
-from .helpers import T0
+from .helpers import SERVE_PASSWORD
 
-PASSWORD = "serve-test-password"
+PASSWORD = SERVE_PASSWORD
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -35,18 +32,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def served_db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'serve.db'}"
-    engine = Engine(Database(url), clock=FixedClock(T0))
-    engine.db.upgrade()
-    engine.repository.deploy(default_processes_dir(), actor="tester")
-    engine.users.scrypt_n = 2**4  # the hash cost is not what these tests are about
-    engine.users.set_password("liuyang", PASSWORD)
-    engine.close()
-    return url
 
 
 class Server:

@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_wtf.csrf import CSRFProtect
 
-from onewindow.engine import ConfigError, Database, Engine, default_url
+from onewindow.engine import ConfigError, Database, Engine, configure_logging, default_url
 
 __all__ = ["create_app", "get_engine"]
 
@@ -88,6 +88,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
+    if not app.testing:
+        configure_logging()  # one JSON line per request on stderr (ONEWINDOW_LOG_FORMAT=text for people)
     engine = app.config.get("ENGINE")
     if engine is None:
         engine = Engine(Database(app.config["DATABASE_URL"]))
@@ -97,9 +99,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
 
-    from . import errors, i18n, input_guard, security, sessions, templating, throttle, transport, uploads
-    from .views import auth, cases, documents, files, guide, hall, intake, supervision, tasks, worklist
+    from . import (
+        errors,
+        i18n,
+        input_guard,
+        observability,
+        security,
+        sessions,
+        templating,
+        throttle,
+        transport,
+        uploads,
+    )
+    from .views import auth, cases, documents, files, guide, hall, intake, ops, supervision, tasks, worklist
 
+    observability.init_app(app)  # before everything: even a refused request has an id and a log line
     uploads.init_app(app)  # before the input guard: the upload pages take bodies above 1 MB
     input_guard.init_app(app)  # first: everything after it sees checked input only
     transport.init_app(app)
@@ -120,6 +134,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hall.bp,
         documents.bp,
         supervision.bp,
+        ops.bp,
     ):
         app.register_blueprint(bp)
     throttle.init_app(app)  # wraps the sign-in view, so after the blueprints

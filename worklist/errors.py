@@ -26,6 +26,8 @@ from onewindow.engine import (
     WorkflowError,
 )
 
+from .observability import request_id
+
 log = logging.getLogger(__name__)
 
 STATUS = (
@@ -62,7 +64,7 @@ def _http(err: HTTPException) -> tuple[str, int]:
 
 
 def _unexpected(err: Exception) -> tuple[str, int]:
-    log.exception("unexpected error", exc_info=err)
+    log.exception("unexpected error", exc_info=err, extra={"request_id": request_id()})
     return error_page(500)
 
 

@@ -22,12 +22,14 @@ PUBLIC_ENDPOINTS = frozenset(
         "guide.matter",
         "guide.diagram",
         "static",
-        "health",
         "hall.index",
         "hall.matter",
         "hall.track",
         "documents.verify",
         "documents.verify_key",
+        "ops.healthz",
+        "ops.readyz",
+        "ops.metrics",
     }
 )
 
@@ -77,7 +79,3 @@ def _headers(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     app.before_request(_load_user)
     app.after_request(_headers)
-
-    @app.get("/healthz")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}

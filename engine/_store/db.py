@@ -11,6 +11,7 @@ Writers serialise per case: on PostgreSQL with ``SELECT … FOR UPDATE`` on the 
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Iterator
@@ -38,6 +39,16 @@ def database_error(err: DBAPIError) -> DatabaseError:
     if isinstance(err, OperationalError):
         return DatabaseError(f"database unavailable: {reason}", reason=reason)
     return DatabaseError(f"database error: {reason}", reason=reason)
+
+
+@functools.cache
+def _head_revision() -> str | None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    return ScriptDirectory.from_config(cfg).get_current_head()
 
 
 def default_url() -> str:
@@ -180,6 +191,18 @@ class Database:
             command.upgrade(cfg, revision)
         except DBAPIError as err:  # unreachable, locked, or not a database at all
             raise DatabaseError(f"cannot migrate {self.safe_url}: {err.orig}") from None
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at (None: no schema)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    @staticmethod
+    def head_revision() -> str | None:
+        """The revision this code's migrations end at."""
+        return _head_revision()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -322,3 +322,18 @@ class FeedbackRow(Base):
     channel: Mapped[str] = mapped_column(String(8))  # inbox | api
     reported_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RunnerRow(Base):
+    """A runner process (``timers run``, ``outbox run`` …) as it last reported itself: /readyz tells whether
+    each kind of runner the bureau needs was seen lately, on whichever server it runs."""
+
+    __tablename__ = "runners"
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)  # kind:host:pid
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    host: Mapped[str] = mapped_column(String(120))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    rounds: Mapped[int] = mapped_column(Integer, default=0)
+    handled: Mapped[int] = mapped_column(Integer, default=0)  # timers fired, messages delivered …
