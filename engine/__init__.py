@@ -24,6 +24,7 @@ from ._documents.kinds import KIND_TITLES, DocumentKind
 from ._documents.signing import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, default_keys_dir, init_keys, load_public_key
 from ._engine import Engine, default_forms_dir, default_processes_dir
 from ._errors import (
+    BackupError,
     ConfigError,
     ConflictError,
     DatabaseError,
@@ -41,6 +42,7 @@ from ._errors import (
 from ._logs import configure_logging, json_formatter
 from ._services.access import LockoutPolicy, SecurityEvent, SessionPolicy, SignInResult
 from ._services.applications import ApplicationView, DraftFile
+from ._services.backup import BackupReport, RestoreReport
 from ._services.dispatcher import DispatchRound, sign
 from ._services.documents import (
     DELIVERY_METHODS,
@@ -103,6 +105,8 @@ __all__ = [
     "PUBLIC_KEY_FILE",
     "SCAFFOLD_TEMPLATES",
     "ApplicationView",
+    "BackupError",
+    "BackupReport",
     "BlobStore",
     "Bureau",
     "CaseMigration",
@@ -165,6 +169,7 @@ __all__ = [
     "RateCounters",
     "Readiness",
     "ReadinessCheck",
+    "RestoreReport",
     "RunConfig",
     "RunnerView",
     "ScaffoldResult",

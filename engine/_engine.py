@@ -12,6 +12,7 @@ from ._config.bureau import Bureau, load_bureau
 from ._config.file_limits import FileLimits
 from ._services.access import AccessService
 from ._services.applications import OnlineApplications
+from ._services.backup import BackupService
 from ._services.calendars import CalendarService
 from ._services.case_clock import CaseClockService
 from ._services.cases import CaseService
@@ -127,6 +128,10 @@ class Engine:
         self.rate_counters = RateCounters(self.db)  # shared sign-in throttling counters
         self.timers = TimerService(self.db, self.clock, self.runtime, self.incidents)
         self.health = HealthService(self.db, self.clock)  # readiness, runners' heartbeats, figures to scrape
+        # What a backup carries beside the database: the folders the services keep register themselves.
+        self.backup = BackupService(self.db, self.clock)
+        if isinstance(self.files.store, FolderStore):  # another store (S3 …) is backed up by its own means
+            self.backup.add_folder("files", self.files.store.root)
         # How a retried incident runs its step again: the same completion, or the case's due timers.
         self.incidents.rerun = {
             "task": lambda s, i: self.tasks._complete_in(s, str(i.task_id), i.actor, dict(i.data or {})),

@@ -17,7 +17,8 @@ to 404 / 403 / 409 / 400 / 503 / 500 (``worklist/errors.py``).
     ├── PermissionDeniedError  the user may not act on this task (other section, claimed by another)
     ├── ConflictError          the task or case changed meanwhile (completed, claimed, concurrent write)
     ├── WorkflowError          the BPMN itself failed while running (script or condition error)
-    └── DatabaseError          the database is missing, not migrated or unreachable
+    ├── DatabaseError          the database is missing, not migrated or unreachable
+    └── BackupError            a backup target exists, an archive is corrupt, newer, or its passphrase wrong
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 __all__ = [
+    "BackupError",
     "ConfigError",
     "ConflictError",
     "DatabaseError",
@@ -206,3 +208,12 @@ class FileRejectedError(ValidationError):
         self.material = material
         self.limit = limit
         super().__init__(f"file '{filename[:80]}'", [FieldError(f"files.{material}", detail or reason)])
+
+
+class BackupError(OnewindowError):
+    """A backup or restore refused: the target exists or is not empty, the archive is corrupt or from a
+    newer release, the passphrase is wrong; ``file`` names the archive or target concerned."""
+
+    def __init__(self, message: str, *, file: str | None = None) -> None:
+        super().__init__(message)
+        self.file = file

@@ -42,13 +42,18 @@ def database_error(err: DBAPIError) -> DatabaseError:
 
 
 @functools.cache
-def _head_revision() -> str | None:
+def _scripts() -> Any:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    return ScriptDirectory.from_config(cfg)
+
+
+def _head_revision() -> str | None:
+    head: str | None = _scripts().get_current_head()
+    return head
 
 
 def default_url() -> str:
@@ -203,6 +208,11 @@ class Database:
     def head_revision() -> str | None:
         """The revision this code's migrations end at."""
         return _head_revision()
+
+    @staticmethod
+    def known_revisions() -> frozenset[str]:
+        """Every schema revision this code knows (an archive's schema must be one of them to restore)."""
+        return frozenset(script.revision for script in _scripts().walk_revisions())
 
     def dispose(self) -> None:
         self.engine.dispose()
