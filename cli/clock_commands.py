@@ -107,6 +107,13 @@ def calendar_add(app: AppContext, start: date, count: int, unit: str) -> None:
     engine = app.engine()
     due = engine.calendar.due(day_start(start), count, unit)
     click.echo(due.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"))
+    for year in engine.calendar.unknown_years(start, due.astimezone(CHINA_TZ).date()):
+        click.echo(
+            f"warning: {year}: official schedule not published; statutory holidays and their substitutes "
+            "(Art. 6) computed, make-up working days unknown: check before relying on this date "
+            "(onewindow calendar set)",
+            err=True,
+        )
 
 
 # -- the case clock -----------------------------------------------------------------------------------

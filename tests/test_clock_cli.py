@@ -90,3 +90,12 @@ def test_timers_run_once_at_a_given_instant(runner: OnewindowRunner, sqlite_engi
     assert set(open_tasks(sqlite_engine, case_no)) == {"Task_LeadReview"}
     bad = runner.run("timers", "run", "--once", "--now", "yesterday")
     assert bad.exit_code == 2 and "not an ISO 8601 instant" in bad.output  # a usage error
+
+
+def test_calendar_add_warns_for_a_year_without_a_published_schedule(runner: OnewindowRunner) -> None:
+    runner.run("db", "upgrade")
+    published = runner.run("calendar", "add", "2026-09-18", "5")
+    assert published.exit_code == 0 and published.stderr == ""
+    guessed = runner.run("calendar", "add", "2027-09-30", "1")
+    assert guessed.exit_code == 0 and guessed.stdout.strip() == "2027-10-06 17:30"  # after Art. 6's 10-04, 10-05
+    assert guessed.stderr.startswith("warning: 2027: official schedule not published") and "Art. 6" in guessed.stderr

@@ -176,27 +176,48 @@ def test_2027_fallback_with_warning() -> None:
     assert (new_year.working, new_year.kind, new_year.source) == (False, DayKind.HOLIDAY, "computed")
     assert cal.add_working_days(D("2026-12-31"), 1) == D("2027-01-04")
     assert not cal.is_working_day(D("2027-10-01"))
-    # `holidays` invents "observed" days (10-04, 10-05, 02-09, 02-10); only statutory days are used.
-    assert cal.add_working_days(D("2027-09-30"), 1) == D("2027-10-04")
-    assert cal.day_info(D("2027-02-09")).source == "weekday"
+    # 全国年节及纪念日放假办法 Art. 6: National Day's Saturday and Sunday (10-02, 10-03) are made up on the
+    # next working days, 10-04 and 10-05; the Spring Festival's weekend (02-06, 02-07) on 02-09 and 02-10,
+    # after its statutory days 02-05 … 02-08.
+    assert cal.add_working_days(D("2027-09-30"), 1) == D("2027-10-06")
+    substitute = cal.day_info(D("2027-10-04"))
+    assert (substitute.working, substitute.kind, substitute.source) == (False, DayKind.HOLIDAY, "computed")
+    assert substitute.name == "National Day"
     assert not cal.is_working_day(D("2027-02-05")) and not cal.is_working_day(D("2027-02-08"))
+    assert not cal.is_working_day(D("2027-02-09")) and not cal.is_working_day(D("2027-02-10"))
+    assert cal.is_working_day(D("2027-02-11"))
+    assert not cal.is_working_day(D("2027-05-03")) and not cal.is_working_day(D("2027-05-04"))  # Labour Day
     holidays_2027 = [i for i in cal.crossed(D("2026-12-31"), D("2027-12-31"))]
     assert all(i.kind is DayKind.HOLIDAY for i in holidays_2027)  # no make-up days are known
     statutory = sum(cal.day_info(D("2027-01-01") + timedelta(k)).kind is DayKind.HOLIDAY for k in range(365))
-    assert statutory == 13  # 2025 rules: 1 + 4 + 1 + 2 + 1 + 1 + 3 days
+    assert statutory == 13 + 6  # 2025 rules: 1 + 4 + 1 + 2 + 1 + 1 + 3 days, and 6 of them on a weekend
     for _ in range(3):
         cal.add_working_days(D("2027-03-01"), 30)
     assert cal.warnings == [
-        "2027: official schedule not published; statutory holidays computed, make-up working days unknown"
+        "2027: official schedule not published; statutory holidays and their weekday substitutes (Art. 6) "
+        "computed, make-up working days unknown"
     ]
     assert cal.unknown_years(D("2025-06-01"), D("2028-01-10")) == [2027, 2028]
     assert cal.unknown_years(D("2026-01-01"), D("2026-12-31")) == []
 
 
+def test_only_holidays_on_a_weekend_get_a_substitute() -> None:
+    cal = WorkCalendar()
+    # 2030: National Day 10-01 … 10-03 falls Tuesday to Thursday; Friday 10-04 is a working day.
+    assert [cal.is_working_day(D(f"2030-10-0{d}")) for d in range(1, 5)] == [False, False, False, True]
+    # Its Spring Festival does fall on a weekend: the eve (Saturday 02-02) and the first day (Sunday 02-03)
+    # are made up after the statutory days 02-04 and 02-05, on 02-06 and 02-07.
+    days = [cal.is_working_day(D("2030-02-01") + timedelta(k)) for k in range(8)]
+    assert days == [True, False, False, False, False, False, False, True]
+    assert cal.day_info(D("2030-02-06")).name == "Chinese New Year's Eve"
+
+
 def test_administrator_entered_schedule_silences_warning() -> None:
     cal = WorkCalendar({D("2027-02-06"): True, D("2027-02-09"): False})  # a Saturday make-up day
     assert cal.add_working_days(D("2027-02-05"), 1) == D("2027-02-06")
-    assert cal.add_working_days(D("2027-02-06"), 1) == D("2027-02-10")
+    # 02-09 is the administrator's holiday, 02-10 Art. 6's substitute for the Spring Festival's Sunday
+    assert cal.add_working_days(D("2027-02-06"), 1) == D("2027-02-11")
+    assert WorkCalendar({D("2027-02-10"): True}).is_working_day(D("2027-02-10"))  # an override wins
     assert cal.warnings == [] and cal.unknown_years(D("2027-01-01"), D("2027-12-31")) == []
 
 

@@ -122,11 +122,28 @@ _STATUTORY = (
 
 def _statutory_days(year: int) -> dict[date, str]:
     found = holidays.China(years=year, observed=False, language="en_US")
-    return {
+    days = {
         d: name
         for d, name in found.items()
         if any(k in name for k in _STATUTORY) and "observed" not in name and "substitut" not in name
     }
+    return days | _substitutes(days)
+
+
+def _substitutes(days: dict[date, str]) -> dict[date, str]:
+    """全国年节及纪念日放假办法 Art. 6: a holiday of all citizens that falls on a Saturday or Sunday is made
+    up on a working day (补假). The law names no day; the State Council's schedules give the first working
+    day after the holiday period, so that is the day the fallback takes, one per weekend holiday day."""
+    taken: dict[date, str] = {}
+    for d in sorted(days):
+        if not _weekend(d):
+            continue
+        day = d + timedelta(1)
+        while _weekend(day) or day in days or day in taken:
+            day += timedelta(1)
+        if day.year == d.year:  # a New Year's Eve weekend is made up in the next year's schedule, not here
+            taken[day] = days[d]
+    return taken
 
 
 def _official(d: date) -> DayInfo:
@@ -150,7 +167,10 @@ def _base_year(year: int) -> tuple[tuple[DayInfo, ...], str | None]:
     except NotImplementedError:
         pass
     why = "not published" if year >= 2004 else "not available"
-    warning = f"{year}: official schedule {why}; statutory holidays computed, make-up working days unknown"
+    warning = (
+        f"{year}: official schedule {why}; statutory holidays and their weekday substitutes (Art. 6) computed, "
+        "make-up working days unknown"
+    )
     try:
         statutory = _statutory_days(year)
     except Exception as err:  # never crash over a third-party table: weekends alone still give an answer
