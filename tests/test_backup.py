@@ -48,8 +48,9 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 def with_folders(engine: Engine, root: Path) -> Engine:
     engine.backup.add_folder("files", root / "files")
-    engine.backup.add_folder("public-keys", root / "keys" / "public")
-    engine.backup.add_folder("private-keys", root / "keys" / "private", private=True)
+    # One folder holds both keys, as the signing keys' folder does: each part takes its own files.
+    engine.backup.add_folder("public-keys", root / "keys", include="*.pub")
+    engine.backup.add_folder("private-keys", root / "keys", private=True, include="*.key")
     return engine
 
 
@@ -71,10 +72,9 @@ def populate(engine: Engine, root: Path) -> tuple[str, str]:
     walk(engine, running, upto="Task_LeadDecision")
     (root / "files" / "ab").mkdir(parents=True)
     (root / "files" / "ab" / "abcdef.pdf").write_bytes(b"%PDF-1.7 material")
-    (root / "keys" / "public").mkdir(parents=True)
-    (root / "keys" / "public" / "bureau.pub").write_text("public key", "utf-8")
-    (root / "keys" / "private").mkdir(parents=True)
-    (root / "keys" / "private" / "bureau.key").write_text("private key", "utf-8")
+    (root / "keys").mkdir(parents=True)
+    (root / "keys" / "bureau.pub").write_text("public key", "utf-8")
+    (root / "keys" / "bureau.key").write_text("private key", "utf-8")
     return done, running
 
 
@@ -100,8 +100,8 @@ def test_round_trip(kind: str, tmp_path: Path, clock: FixedClock) -> None:
     assert target.cases.show(running).summary.status == "approved"
     root = tmp_path / "target"
     assert (root / "files" / "ab" / "abcdef.pdf").read_bytes() == b"%PDF-1.7 material"
-    assert (root / "keys" / "public" / "bureau.pub").read_text("utf-8") == "public key"
-    private = root / "keys" / "private" / "bureau.key"
+    assert (root / "keys" / "bureau.pub").read_text("utf-8") == "public key"
+    private = root / "keys" / "bureau.key"
     assert private.read_text("utf-8") == "private key" and private.stat().st_mode & 0o777 == 0o600
     target.close()
     for generator in (source_db, target_db):  # drop the PostgreSQL databases
@@ -115,7 +115,8 @@ def test_without_a_passphrase_the_private_keys_stay_out(sqlite_engine: Engine, t
     assert not engine.backup.backup(archive).private_keys
     with tarfile.open(archive) as tar:
         names = tar.getnames()
-    assert "private.enc" not in names and not any("private" in n for n in names)
+    assert "private.enc" not in names and not any("private" in n or n.endswith(".key") for n in names)
+    assert "folders/public-keys/bureau.pub" in names
     assert "folders/files/ab/abcdef.pdf" in names and "database/onewindow.sqlite" in names
 
 

@@ -80,11 +80,14 @@ class BackupService:
         self.clock = clock
         self.folders: dict[str, Path] = {}
         self.private_folders: dict[str, Path] = {}
+        self.patterns: dict[str, str] = {}
 
-    def add_folder(self, name: str, path: Path, *, private: bool = False) -> None:
-        """A folder kept beside the database that a backup carries (``private``: only encrypted, and only
-        when a passphrase is given)."""
+    def add_folder(self, name: str, path: Path, *, private: bool = False, include: str = "*") -> None:
+        """A folder kept beside the database that a backup carries: its files matching ``include`` (a glob on
+        their names; the signing keys' folder holds the public key beside the private one). ``private``: only
+        encrypted, and only when a passphrase is given."""
         (self.private_folders if private else self.folders)[name] = path
+        self.patterns[name] = include
 
     # -- backup -------------------------------------------------------------------------------------
     def backup(self, target: Path, *, passphrase: str | None = None) -> BackupReport:
@@ -102,10 +105,11 @@ class BackupService:
                 member = self._snapshot(snapshot)
                 _add_file(archive, member, snapshot, hashes)
                 for name, folder in sorted(self.folders.items()):
-                    for path in _files(folder):
+                    for path in _files(folder, self.patterns.get(name, "*")):
                         _add_file(archive, f"folders/{name}/{path.relative_to(folder).as_posix()}", path, hashes)
                 if passphrase is not None and self.private_folders:
-                    _add_bytes(archive, PRIVATE, _encrypt(_pack(self.private_folders), passphrase), hashes)
+                    packed = _pack(self.private_folders, self.patterns)
+                    _add_bytes(archive, PRIVATE, _encrypt(packed, passphrase), hashes)
                 manifest = {
                     "format": FORMAT,
                     "created_at": self.clock.now().isoformat(),
@@ -236,7 +240,7 @@ class BackupService:
         wanted = {n: p for n, p in self.folders.items() if n in manifest["folders"]}
         wanted |= {n: p for n, p in self.private_folders.items() if n in manifest.get("private_folders", [])}
         for name, folder in wanted.items():
-            if folder.exists() and any(folder.iterdir()):
+            if folder.exists() and any(_files(folder, self.patterns.get(name, "*"))):
                 raise BackupError(f"target folder {folder} ({name}) is not empty", file=str(folder))
 
     def _restore_database(self, dump: Path) -> None:
@@ -275,9 +279,9 @@ def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes, hashes: dict[st
     archive.addfile(info, io.BytesIO(data))
 
 
-def _files(folder: Path) -> Iterator[Path]:
+def _files(folder: Path, include: str = "*") -> Iterator[Path]:
     if folder.is_dir():
-        yield from sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+        yield from sorted(p for p in folder.rglob(include) if p.is_file() and not p.is_symlink())
 
 
 def _safe(name: str) -> bool:
@@ -294,11 +298,11 @@ def _sha256(path: Path) -> str:
 
 
 # -- private keys -----------------------------------------------------------------------------------------
-def _pack(folders: dict[str, Path]) -> bytes:
+def _pack(folders: dict[str, Path], patterns: dict[str, str]) -> bytes:
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w") as archive:
         for name, folder in sorted(folders.items()):
-            for path in _files(folder):
+            for path in _files(folder, patterns.get(name, "*")):
                 archive.add(str(path), arcname=f"{name}/{path.relative_to(folder).as_posix()}")
     return out.getvalue()
 
