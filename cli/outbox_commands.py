@@ -55,6 +55,7 @@ def outbox_run(app: AppContext, once: bool, interval: float) -> None:
     try:
         while not stop.requested:
             done = dispatcher.run_once()
+            engine.health.beat("outbox", handled=done.delivered)  # /readyz: the dispatcher is alive
             totals["delivered"] += done.delivered
             totals["failed"] += done.failed
             totals["dead"] += done.dead

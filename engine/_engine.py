@@ -10,6 +10,7 @@ from typing import Any
 
 from ._config.bureau import Bureau, load_bureau
 from ._config.file_limits import FileLimits
+from ._documents.signing import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE
 from ._services.access import AccessService
 from ._services.applications import OnlineApplications
 from ._services.backup import BackupService
@@ -128,10 +129,6 @@ class Engine:
         self.rate_counters = RateCounters(self.db)  # shared sign-in throttling counters
         self.timers = TimerService(self.db, self.clock, self.runtime, self.incidents)
         self.health = HealthService(self.db, self.clock)  # readiness, runners' heartbeats, figures to scrape
-        # What a backup carries beside the database: the folders the services keep register themselves.
-        self.backup = BackupService(self.db, self.clock)
-        if isinstance(self.files.store, FolderStore):  # another store (S3 …) is backed up by its own means
-            self.backup.add_folder("files", self.files.store.root)
         # How a retried incident runs its step again: the same completion, or the case's due timers.
         self.incidents.rerun = {
             "task": lambda s, i: self.tasks._complete_in(s, str(i.task_id), i.actor, dict(i.data or {})),
@@ -140,6 +137,13 @@ class Engine:
         self.migration = MigrationService(self.db, self.clock, self.runtime)
         # Documents are issued by the steps that reach their milestones, in the step's transaction.
         self.documents = DocumentService(self.db, self.clock, bureau, self.history, keys_dir=keys_dir)
+        # What a backup carries beside the database: the folders the services keep register themselves.
+        self.backup = BackupService(self.db, self.clock)
+        if isinstance(self.files.store, FolderStore):  # another store (S3 …) is backed up by its own means
+            self.backup.add_folder("files", self.files.store.root)
+        # The signing keys' folder: the public key always, the private key only encrypted (--include-private-keys).
+        self.backup.add_folder("public-keys", self.documents.keys_dir, include=PUBLIC_KEY_FILE)
+        self.backup.add_folder("private-keys", self.documents.keys_dir, private=True, include=PRIVATE_KEY_FILE)
         self.runtime.issue_documents = self.documents.issue_for_step
         self.documents.runtime = self.runtime
         self.case_clock.on_extended = lambda session, row, *args: self.documents.extension_notice(

@@ -198,11 +198,17 @@ def test_the_cli_backs_up_and_restores(sqlite_url: str, tmp_path: Path, clock: F
     again = runner.run("backup", "-o", str(archive))
     assert again.exit_code == 1 and again.stderr.strip() == f"error: {archive} exists: a backup never overwrites a file"
     restored_url = f"sqlite:///{tmp_path / 'restored.db'}"
-    done = OnewindowRunner(restored_url).run("restore", str(archive))
+    restorer = OnewindowRunner(restored_url)
+    restorer.env = {  # empty folders for the files and the public key
+        **restorer.env,
+        "ONEWINDOW_KEYS": str(tmp_path / "restored-keys"),
+        "ONEWINDOW_FILES": str(tmp_path / "restored-files"),
+    }
+    done = restorer.run("restore", str(archive))
     assert done.exit_code == 0 and done.stdout.startswith(f"restored {archive}: sqlite at schema")
     shown = OnewindowRunner(restored_url).run("case", "show", case_no)
     assert shown.exit_code == 0 and case_no in shown.stdout
-    refused = OnewindowRunner(restored_url).run("restore", str(archive))
+    refused = restorer.run("restore", str(archive))
     assert refused.exit_code == 1 and "is not empty" in refused.stderr
 
 
@@ -222,9 +228,13 @@ def test_uploaded_materials_come_back_readable(
     source.backup.backup(archive)
     source.close()
     monkeypatch.setenv("ONEWINDOW_FILES", str(tmp_path / "b-files"))
+    monkeypatch.setenv("ONEWINDOW_KEYS", str(tmp_path / "b-keys"))  # the restored bureau's own key folder
     target = Engine(Database(f"sqlite:///{tmp_path / 'b' / 'onewindow.db'}"), clock=clock)
-    assert target.backup.restore(archive).folders == ["files"]
+    assert target.backup.restore(archive).folders == ["files", "public-keys"]
     shown, data = target.files.read(case_no, view.id)
     assert data == scan and shown.filename == "licence.pdf"
     assert any((tmp_path / "b-files").rglob("*"))  # into the target's own file store
+    assert [p.name for p in (tmp_path / "b-keys").iterdir()] == [
+        "signing-ed25519.pub.pem"
+    ]  # no private key without a passphrase
     target.close()

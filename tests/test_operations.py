@@ -72,14 +72,17 @@ def test_healthz_answers_without_sign_in_and_every_answer_has_a_request_id(clien
     assert forged.isalnum() and len(forged) == 16
 
 
-def test_readyz_needs_a_live_timer_runner(client: FlaskClient, sqlite_engine: Engine, clock: FixedClock) -> None:
+def test_readyz_needs_live_runners(client: FlaskClient, sqlite_engine: Engine, clock: FixedClock) -> None:
     response = client.get("/readyz")
     body = response.get_json()
     assert response.status_code == 503 and body["ready"] is False
     checks = {c["name"]: c for c in body["checks"]}
     assert checks["database"]["ok"] and checks["migrations"]["ok"]
     assert not checks["runner:timers"]["ok"] and "no 'timers run' has reported" in checks["runner:timers"]["detail"]
+    assert not checks["runner:outbox"]["ok"]
     sqlite_engine.health.beat("timers", handled=2)
+    assert client.get("/readyz").status_code == 503  # the outbox's dispatcher has not reported yet
+    sqlite_engine.health.beat("outbox")
     assert client.get("/readyz").status_code == 200
     clock.advance(timedelta(minutes=4))  # three missed rounds: the runner is taken for dead
     late = client.get("/readyz")

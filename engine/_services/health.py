@@ -81,7 +81,7 @@ class HealthService:
         db: Database,
         clock: Clock,
         *,
-        required_runners: tuple[str, ...] = ("timers",),
+        required_runners: tuple[str, ...] = ("timers", "outbox"),
         stale_after: timedelta = DEFAULT_STALE_AFTER,
     ) -> None:
         self.db = db
