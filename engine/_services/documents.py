@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from .._bpmn.definitions import ProcessBundle
@@ -592,7 +592,7 @@ class DocumentService:
     def get(self, number: str) -> DocumentView:
         with self.db.reading() as session:
             doc, case_no = self._by_number(session, number)
-            return _view(doc, case_no, self._seals_of(session, [doc.id]).get(doc.id, ()))
+            return self._view_in(session, doc, case_no)
 
     def pdf(self, number: str) -> bytes:
         """The document's file as issued (a reprint is these bytes)."""
@@ -606,24 +606,24 @@ class DocumentService:
         if not code or len(code) > 16:
             return None
         with self.db.reading() as session:
-            found = session.execute(
-                select(DocumentRow, CaseRow.case_no)
-                .join(CaseRow, CaseRow.id == DocumentRow.case_id)
-                .where(DocumentRow.code == code)
-            ).first()
-            if found is None:
-                return None
-            return _view(found[0], found[1], self._seals_of(session, [found[0].id]).get(found[0].id, ()))
+            found = self._find(session, DocumentRow.code == code)
+            return None if found is None else self._view_in(session, *found)
+
+    def _find(self, session: Session, where: ColumnElement[bool]) -> tuple[DocumentRow, str] | None:
+        """The document matching ``where`` (by number, verification code or hash) with its case number."""
+        found = session.execute(
+            select(DocumentRow, CaseRow.case_no).join(CaseRow, CaseRow.id == DocumentRow.case_id).where(where)
+        ).first()
+        return None if found is None else (found[0], found[1])
+
+    def _view_in(self, session: Session, doc: DocumentRow, case_no: str) -> DocumentView:
+        return _view(doc, case_no, self._seals_of(session, [doc.id]).get(doc.id, ()))
 
     def _by_number(self, session: Session, number: str) -> tuple[DocumentRow, str]:
-        found = session.execute(
-            select(DocumentRow, CaseRow.case_no)
-            .join(CaseRow, CaseRow.id == DocumentRow.case_id)
-            .where(DocumentRow.number == number.strip())
-        ).first()
+        found = self._find(session, DocumentRow.number == number.strip())
         if found is None:
             raise NotFoundError.unknown("document", number)
-        return found[0], found[1]
+        return found
 
     def _seals_of(self, session: Session, ids: builtins.list[int]) -> dict[int, tuple[str, ...]]:
         out: dict[int, builtins.list[str]] = {}
@@ -647,14 +647,10 @@ class DocumentService:
             return Verification(False, signed.reason)
         digest = hashlib.sha256(data).hexdigest()
         with self.db.reading() as session:
-            found = session.execute(
-                select(DocumentRow, CaseRow.case_no)
-                .join(CaseRow, CaseRow.id == DocumentRow.case_id)
-                .where(DocumentRow.sha256 == digest)
-            ).first()
+            found = self._find(session, DocumentRow.sha256 == digest)
             if found is None:
                 return Verification(False, "signature valid, but this bureau's register holds no such document")
-            view = _view(found[0], found[1], self._seals_of(session, [found[0].id]).get(found[0].id, ()))
+            view = self._view_in(session, *found)
         if view.status != "valid":
             when = _cn_date(view.status_at)
             return Verification(False, f"{view.number} {view.status_label} ({when}): {view.status_reason}", view)
@@ -679,7 +675,7 @@ class DocumentService:
             )
             self.history.record(session, doc.case_id, [event], actor=actor, at=now)
             session.flush()
-            return _view(doc, case_no, self._seals_of(session, [doc.id]).get(doc.id, ()))
+            return self._view_in(session, doc, case_no)
 
     # -- the seal register ------------------------------------------------------------------------------
     def seal_log(self, *, section: str | None = None, limit: int = 1000) -> builtins.list[SealRecordView]:
