@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import asdict
 from datetime import date, datetime
@@ -137,6 +138,67 @@ def documents_deliver(app: AppContext, case_no: str, delivered_on: datetime, use
     day: date = delivered_on.date()
     found = app.engine().documents.confirm_delivery(case_no, delivered_on=day, actor=user)
     click.echo(f"{case_no} {found['status_label']} {found['delivered_on']}")
+
+
+@documents.group("delivered")
+def documents_delivered() -> None:
+    """Couriers' delivered dates (妥投) of express deliveries."""
+
+
+@documents_delivered.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--check", is_flag=True, help="Check every row and report; write nothing.")
+@click.option("--user", default="", envvar="ONEWINDOW_USER", help="Who imports it.")
+@json_option
+@pass_app
+@domain_errors
+def documents_delivered_import(app: AppContext, file: Path, check: bool, user: str, as_json: bool) -> None:
+    """Mark the express deliveries in FILE (CSV: tracking_no,delivered_on[,signer]) as 已送达.
+
+    Every bad row is reported (file:line: column: why) and then nothing is imported; a parcel already recorded
+    as delivered on the same date is left unchanged, so importing a file again is harmless."""
+    try:
+        data = file.read_bytes()
+    except OSError as err:
+        raise OnewindowError(f"{file}: cannot read: {err.strerror}") from None
+    report = app.engine().documents.import_delivered(data, source=str(file), actor=user, check=check)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "checked_only": report.checked_only,
+                    "marked": [
+                        dict(zip(("case_no", "tracking_no", "delivered_on"), m, strict=True)) for m in report.marked
+                    ],
+                    "unchanged": [
+                        dict(zip(("case_no", "tracking_no", "delivered_on"), m, strict=True)) for m in report.unchanged
+                    ],
+                    "problems": [
+                        {
+                            "line": p.line,
+                            "column": (p.element or "").removeprefix("column ") or None,
+                            "message": p.message,
+                        }
+                        for p in report.problems
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        for p in report.problems:
+            click.echo(str(p), err=True)
+        if report.ok:
+            verb = "would be marked" if check else "marked"
+            for case_no, tracking, day in report.marked:
+                click.echo(f"{case_no}\t{tracking}\t已送达 {day}")
+            click.echo(f"{len(report.marked)} {verb} 已送达, {len(report.unchanged)} already delivered (unchanged)")
+        else:
+            click.echo(f"{len(report.problems)} bad row(s): nothing imported", err=True)
+    if not report.ok:
+        sys.exit(1)
 
 
 @cli.group()

@@ -36,6 +36,7 @@ from .._store.models import CaseRow, CounterRow, EventRow, TaskRow
 from .._time.clock import Clock
 from .._time.workcalendar import CHINA_TZ
 from .case_state import CaseState
+from .delivery_import import DeliveryImport, apply_delivered, parse_delivered_csv
 from .files import material_set_from
 from .history import HistoryService, NewEvent
 
@@ -749,6 +750,20 @@ class DocumentService:
         found = self.delivery(case_no)
         assert found is not None
         return found
+
+    def import_delivered(self, data: bytes, *, source: str, actor: str, check: bool = False) -> DeliveryImport:
+        """The courier's delivered dates from a CSV file (see ``delivery_import``): all rows or none."""
+        rows, problems = parse_delivered_csv(data, source)
+        report = DeliveryImport(problems=problems, checked_only=check)
+        if problems:
+            return report
+        with self.db.writing() as session:
+            now = self.clock.now()
+            today = now.astimezone(CHINA_TZ).date()
+            apply_delivered(
+                session, self.history, rows, source=source, actor=actor, today=today, now=now, report=report
+            )
+        return report
 
     # -- preview on the task page -------------------------------------------------------------------------
     def kinds_for_task(self, task_id: str) -> builtins.list[str]:
