@@ -19,6 +19,8 @@ from onewindow.engine import (
     default_keys_dir,
     init_keys,
     load_public_key,
+    public_keys_in,
+    signature_key_id,
     verify_offline,
 )
 
@@ -98,8 +100,10 @@ def documents_verify(app: AppContext, file: Path, key_file: Path | None, offline
     try:
         public = load_public_key(key_file) if key_file else None
         if offline:  # no database and no private key: the published public key is enough
-            if public is None:
-                public = load_public_key(default_keys_dir() / PUBLIC_KEY_FILE)
+            if public is None:  # the folder's keys, current and rotated out: the one the file names
+                public = public_keys_in(default_keys_dir()).get(signature_key_id(data) or "") or load_public_key(
+                    default_keys_dir() / PUBLIC_KEY_FILE
+                )
             result = verify_offline(data, public)
         else:
             result = app.engine().documents.verify(data, public_key=public)
@@ -229,7 +233,7 @@ def seals_log(app: AppContext, section: str | None, as_json: bool) -> None:
 
 @cli.group()
 def keys() -> None:
-    """The bureau's signing key (Ed25519)."""
+    """The bureau's signing keys (Ed25519): init, rotate, revoke, list."""
 
 
 @keys.command("init")
@@ -247,3 +251,44 @@ def keys_init(folder: Path | None, force: bool) -> None:
     target = folder or default_keys_dir()
     pair = init_keys(target, force=force)
     click.echo(f"key {pair.key_id} written to {target} (private key 0600)")
+
+
+@keys.command("rotate")
+@pass_app
+@domain_errors
+def keys_rotate(app: AppContext) -> None:
+    """Make a new current signing key; documents signed with older keys still verify."""
+    old, new = app.engine().signing_keys.rotate()
+    click.echo(f"key {new.key_id} is current; {old.key_id} signs no more and still verifies (kept in retired/)")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@click.option("--reason", required=True, help="Why (shown wherever a document it signed is verified).")
+@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Compromised on (default today).")
+@click.option("--user", default="", envvar="ONEWINDOW_USER", help="Who revokes it.")
+@pass_app
+@domain_errors
+def keys_revoke(app: AppContext, key_id: str, reason: str, on: datetime | None, user: str) -> None:
+    """Revoke rotated-out key KEY_ID (compromise): every document it signed verifies as 已撤销密钥."""
+    view = app.engine().signing_keys.revoke(key_id, reason=reason, on=on.date() if on else None, actor=user)
+    click.echo(f"key {view.key_id} 已撤销 ({view.revoked_on}): {view.revoked_reason}")
+
+
+@keys.command("list")
+@json_option
+@pass_app
+@domain_errors
+def keys_list(app: AppContext, as_json: bool) -> None:
+    """Every signing key: current, retired or revoked, valid from/until, documents signed."""
+    engine = app.engine()
+    engine.signing_keys.current()  # registers the folder's key on a bureau that has not issued since upgrading
+    found = engine.signing_keys.list()
+
+    def text() -> None:
+        for k in found:
+            until = _when(k.valid_until) if k.valid_until else "-"
+            revoked = f"\trevoked {k.revoked_on}: {k.revoked_reason}" if k.revoked_at else ""
+            click.echo(f"{k.key_id}\t{k.status}\t{_when(k.valid_from)}\t{until}\t{k.documents} documents{revoked}")
+
+    emit([{**k.to_dict(), "documents": k.documents} for k in found], as_json, text)

@@ -21,7 +21,15 @@ from ._config.forms import validate_data
 from ._config.scaffold import KEY_PATTERN as MATTER_KEY_PATTERN
 from ._config.scaffold import SCAFFOLD_TEMPLATES, ScaffoldResult, scaffold_matter
 from ._documents.kinds import KIND_TITLES, DocumentKind
-from ._documents.signing import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, default_keys_dir, init_keys, load_public_key
+from ._documents.signing import (
+    PRIVATE_KEY_FILE,
+    PUBLIC_KEY_FILE,
+    default_keys_dir,
+    init_keys,
+    load_public_key,
+    public_keys_in,
+    signature_key_id,
+)
 from ._engine import Engine, default_forms_dir, default_processes_dir
 from ._errors import (
     BackupError,
@@ -43,6 +51,7 @@ from ._logs import configure_logging, json_formatter
 from ._services.access import LockoutPolicy, SecurityEvent, SessionPolicy, SignInResult
 from ._services.applications import ApplicationView, DraftFile
 from ._services.backup import BackupReport, RestoreReport
+from ._services.delivery_import import DeliveryImport
 from ._services.dispatcher import DispatchRound, sign
 from ._services.documents import (
     DELIVERY_METHODS,
@@ -62,6 +71,7 @@ from ._services.outbox import MESSAGE_SCHEMA, DepartmentOverview, OutboxMessage,
 from ._services.pages import CasePage, Member, TaskPage
 from ._services.rate_counters import RateCounters
 from ._services.repository import CheckReport, DeployOutcome
+from ._services.signing_keys import SigningKeyView
 from ._services.timer_service import FiredTimer
 from ._services.users import UserAccount
 from ._services.views import (
@@ -124,6 +134,7 @@ __all__ = [
     "Database",
     "DatabaseError",
     "DeadlineStatus",
+    "DeliveryImport",
     "DepartmentOverview",
     "DeployOutcome",
     "DeploymentError",
@@ -178,6 +189,7 @@ __all__ = [
     "SecurityEvent",
     "SessionPolicy",
     "SignInResult",
+    "SigningKeyView",
     "SimulationResult",
     "SystemClock",
     "TaskPage",
@@ -208,11 +220,13 @@ __all__ = [
     "load_params",
     "load_public_key",
     "load_scenario",
+    "public_keys_in",
     "render_svg",
     "run_scenario",
     "scaffold_matter",
     "seal_images",
     "sign",
+    "signature_key_id",
     "simulate",
     "sniff",
     "summarise",

@@ -10,7 +10,7 @@ from typing import Any
 
 from ._config.bureau import Bureau, load_bureau
 from ._config.file_limits import FileLimits
-from ._documents.signing import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE
+from ._documents.signing import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, RETIRED_DIR
 from ._services.access import AccessService
 from ._services.applications import OnlineApplications
 from ._services.backup import BackupService
@@ -141,9 +141,14 @@ class Engine:
         self.backup = BackupService(self.db, self.clock)
         if isinstance(self.files.store, FolderStore):  # another store (S3 …) is backed up by its own means
             self.backup.add_folder("files", self.files.store.root)
-        # The signing keys' folder: the public key always, the private key only encrypted (--include-private-keys).
-        self.backup.add_folder("public-keys", self.documents.keys_dir, include=PUBLIC_KEY_FILE)
-        self.backup.add_folder("private-keys", self.documents.keys_dir, private=True, include=PRIVATE_KEY_FILE)
+        # The signing keys' folder, the current key and every rotated-out one: the public keys always, the
+        # private keys only encrypted (--include-private-keys).
+        self.signing_keys = self.documents.registry
+        retired = f"{RETIRED_DIR}/{'[0-9a-f]' * 16}"
+        self.backup.add_folder("public-keys", self.documents.keys_dir, include=(PUBLIC_KEY_FILE, f"{retired}.pub.pem"))
+        self.backup.add_folder(
+            "private-keys", self.documents.keys_dir, private=True, include=(PRIVATE_KEY_FILE, f"{retired}.pem")
+        )
         self.runtime.issue_documents = self.documents.issue_for_step
         self.documents.runtime = self.runtime
         self.case_clock.on_extended = lambda session, row, *args: self.documents.extension_notice(

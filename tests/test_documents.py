@@ -17,10 +17,12 @@ from sqlalchemy import select
 from onewindow.engine import (
     ConfigError,
     ConflictError,
+    Database,
     Engine,
     FixedClock,
     NotFoundError,
     ValidationError,
+    default_processes_dir,
     init_keys,
 )
 from onewindow.engine._services.case_state import CaseState
@@ -286,9 +288,9 @@ def test_documents_of_a_case_that_has_not_reached_the_step(sqlite_engine: Engine
 
 
 def test_without_the_key_nothing_is_issued_and_the_step_rolls_back(sqlite_url: str, tmp_path: Path) -> None:
-    engine = make_engine(sqlite_url, FixedClock(T0))
-    engine.documents.keys_dir = tmp_path / "no-keys"
-    engine.documents._keys = None
+    engine = Engine(Database(sqlite_url), clock=FixedClock(T0), keys_dir=tmp_path / "no-keys")
+    engine.db.upgrade()
+    engine.repository.deploy(default_processes_dir(), actor="tester")
     try:
         with pytest.raises(ConfigError, match="onewindow keys init"):
             engine.documents.check_key()

@@ -27,6 +27,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "hall.track",
         "documents.verify",
         "documents.verify_key",
+        "documents.verify_key_by_id",
         "ops.healthz",
         "ops.readyz",
         "ops.metrics",

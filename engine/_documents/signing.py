@@ -27,6 +27,7 @@ from .._errors import ConfigError
 __all__ = [
     "PRIVATE_KEY_FILE",
     "PUBLIC_KEY_FILE",
+    "RETIRED_DIR",
     "KeyPair",
     "Signed",
     "default_keys_dir",
@@ -34,12 +35,17 @@ __all__ = [
     "key_id",
     "load_keys",
     "load_public_key",
+    "public_keys_in",
     "read_signature",
+    "retire_copy",
     "sign_pdf",
+    "signature_key_id",
+    "write_current",
 ]
 
 PRIVATE_KEY_FILE = "signing-ed25519.pem"
 PUBLIC_KEY_FILE = "signing-ed25519.pub.pem"
+RETIRED_DIR = "retired"  # keys rotated out: <key id>.pem (0600) and <key id>.pub.pem, kept with the folder
 _MARK = b"%onewindow-signature v1 "
 _LINE = re.compile(rb"%onewindow-signature v1 ([0-9a-f]{16}) ([A-Za-z0-9+/=]+)\n")
 
@@ -70,22 +76,65 @@ class KeyPair:
 
 def init_keys(folder: Path, *, force: bool = False) -> KeyPair:
     """Generate the key pair into ``folder``: the private key readable by its owner only (0600)."""
-    private_path, public_path = folder / PRIVATE_KEY_FILE, folder / PUBLIC_KEY_FILE
+    private_path = folder / PRIVATE_KEY_FILE
     if private_path.exists() and not force:
-        raise ConfigError(f"{private_path}: a signing key exists already (keep it: documents signed with it verify)")
-    folder.mkdir(parents=True, exist_ok=True)
-    private = Ed25519PrivateKey.generate()
+        raise ConfigError(
+            f"{private_path}: a signing key exists already (keep it: documents signed with it verify; "
+            "'onewindow keys rotate' makes a new one)"
+        )
+    return write_current(folder, Ed25519PrivateKey.generate())
+
+
+def _write_private(path: Path, private: Ed25519PrivateKey) -> None:
     pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     # Created 0600 from the start: the key is never readable by others, not even for an instant.
-    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(pem)
-    os.chmod(private_path, 0o600)
+    os.chmod(path, 0o600)
+
+
+def write_current(folder: Path, private: Ed25519PrivateKey) -> KeyPair:
+    """Make ``private`` the folder's current key. Each file is written beside its place and renamed over it,
+    so a server reading the folder meanwhile sees the old key or the new one, never half of one."""
+    folder.mkdir(parents=True, exist_ok=True)
     pair = KeyPair(private, private.public_key(), folder)
-    public_path.write_bytes(pair.public_pem())
+    for name, write in (
+        (PRIVATE_KEY_FILE, lambda p: _write_private(p, private)),
+        (PUBLIC_KEY_FILE, lambda p: p.write_bytes(pair.public_pem())),
+    ):
+        partial = folder / f".{name}.partial"
+        write(partial)
+        os.replace(partial, folder / name)
     return pair
+
+
+def retire_copy(pair: KeyPair) -> None:
+    """Keep a copy of a key being rotated out under ``retired/`` (its public half verifies its documents; the
+    private half stays 0600 and signs nothing more)."""
+    retired = pair.folder / RETIRED_DIR
+    retired.mkdir(exist_ok=True)
+    _write_private(retired / f"{pair.key_id}.pem", pair.private)
+    (retired / f"{pair.key_id}.pub.pem").write_bytes(pair.public_pem())
+
+
+def public_keys_in(folder: Path) -> dict[str, Ed25519PublicKey]:
+    """Every public key the folder holds (the current one and the retired ones), by key id."""
+    found: dict[str, Ed25519PublicKey] = {}
+    for path in [folder / PUBLIC_KEY_FILE, *sorted((folder / RETIRED_DIR).glob("*.pub.pem"))]:
+        if path.is_file():
+            key = load_public_key(path)
+            found[key_id(key)] = key
+    return found
+
+
+def signature_key_id(data: bytes) -> str | None:
+    """The key id on the file's signature line, or None when there is no readable one."""
+    at = data.rfind(_MARK)
+    match = _LINE.match(data, at) if at >= 0 else None
+    return match.group(1).decode() if match else None
 
 
 def load_keys(folder: Path) -> KeyPair:

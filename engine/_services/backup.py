@@ -80,9 +80,9 @@ class BackupService:
         self.clock = clock
         self.folders: dict[str, Path] = {}
         self.private_folders: dict[str, Path] = {}
-        self.patterns: dict[str, str] = {}
+        self.patterns: dict[str, str | tuple[str, ...]] = {}
 
-    def add_folder(self, name: str, path: Path, *, private: bool = False, include: str = "*") -> None:
+    def add_folder(self, name: str, path: Path, *, private: bool = False, include: str | tuple[str, ...] = "*") -> None:
         """A folder kept beside the database that a backup carries: its files matching ``include`` (a glob on
         their names; the signing keys' folder holds the public key beside the private one). ``private``: only
         encrypted, and only when a passphrase is given."""
@@ -279,9 +279,11 @@ def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes, hashes: dict[st
     archive.addfile(info, io.BytesIO(data))
 
 
-def _files(folder: Path, include: str = "*") -> Iterator[Path]:
+def _files(folder: Path, include: str | tuple[str, ...] = "*") -> Iterator[Path]:
     if folder.is_dir():
-        yield from sorted(p for p in folder.rglob(include) if p.is_file() and not p.is_symlink())
+        patterns = (include,) if isinstance(include, str) else include
+        found = {p for pattern in patterns for p in folder.rglob(pattern)}
+        yield from sorted(p for p in found if p.is_file() and not p.is_symlink())
 
 
 def _safe(name: str) -> bool:
@@ -298,7 +300,7 @@ def _sha256(path: Path) -> str:
 
 
 # -- private keys -----------------------------------------------------------------------------------------
-def _pack(folders: dict[str, Path], patterns: dict[str, str]) -> bytes:
+def _pack(folders: dict[str, Path], patterns: dict[str, str | tuple[str, ...]]) -> bytes:
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w") as archive:
         for name, folder in sorted(folders.items()):

@@ -27,18 +27,20 @@ from .._config.catalogue import Limit, Matter
 from .._documents.kinds import KINDS, LICENCE_TYPE, DocumentKind
 from .._documents.render import TEMPLATE_VERSION, RenderedSeal, qr_image, render_pdf, seal_image
 from .._documents.seal import SealFace
-from .._documents.signing import KeyPair, default_keys_dir, load_keys, read_signature
+from .._documents.signing import KeyPair, default_keys_dir, read_signature, signature_key_id
 from .._errors import ConfigError, ConflictError, FieldError, NotFoundError, ValidationError
 from .._states import EventKind
 from .._store.db import Database
 from .._store.document_models import DeliveryRow, DocumentRow, SealRecordRow
 from .._store.models import CaseRow, CounterRow, EventRow, TaskRow
+from .._store.seal_key_models import SigningKeyRow
 from .._time.clock import Clock
 from .._time.workcalendar import CHINA_TZ
 from .case_state import CaseState
 from .delivery_import import DeliveryImport, apply_delivered, parse_delivered_csv
 from .files import material_set_from
 from .history import HistoryService, NewEvent
+from .signing_keys import KeyRegistry
 
 __all__ = [
     "DELIVERY_METHODS",
@@ -59,6 +61,7 @@ DELIVERY_METHODS = {
     "door": "上门送达",
 }
 STATUS_LABELS = {"valid": "有效", "revoked": "已撤销", "cancelled": "已注销"}
+KEY_REVOKED = "已撤销密钥"
 
 
 @dataclass(frozen=True)
@@ -78,9 +81,18 @@ class DocumentView:
     status_at: datetime | None = None
     seals: tuple[str, ...] = ()
     facts: dict[str, Any] = field(default_factory=dict)
+    key_id: str = ""
+    key_revoked_on: str = ""  # the signing key was revoked (compromise): the document is no longer valid
+    key_revoked_reason: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return self.status == "valid" and not self.key_revoked_on
 
     @property
     def status_label(self) -> str:
+        if self.status == "valid" and self.key_revoked_on:
+            return KEY_REVOKED
         return STATUS_LABELS.get(self.status, self.status)
 
 
@@ -143,26 +155,25 @@ class DocumentService:
         self.bureau = bureau
         self.config = bureau.documents
         self.keys_dir = keys_dir or default_keys_dir()
-        self._keys: KeyPair | None = None
+        self.registry = KeyRegistry(db, clock, self.keys_dir)
         self.runtime: Any = None  # set by the Engine: reads a task's milestone for ``kinds_for_task``
 
     # -- the key ------------------------------------------------------------------------------------
     def keys(self) -> KeyPair:
-        """The signing key pair (read once); ``ConfigError`` naming the file when it is missing."""
-        if self._keys is None:
-            self._keys = load_keys(self.keys_dir)
-        return self._keys
+        """The folder's signing key pair (read once); ``ConfigError`` naming the file when it is missing."""
+        return self.registry.folder_pair()
 
     def warm_up(self) -> None:
         """Load the PDF renderer now (seconds on a busy machine), not in the first step that issues."""
         import weasyprint  # noqa: F401
 
     def check_key(self) -> str:
-        """Start-up check of servers and runners: the key is there and usable; its id."""
-        return self.keys().key_id
+        """Start-up check of servers and runners: the key is there, usable and the bureau's current one; its id."""
+        return self.registry.check()
 
     def public_key_pem(self) -> bytes:
-        return self.keys().public_pem()
+        """The current key's public half (PEM)."""
+        return self.registry.current().public_pem.encode()
 
     # -- seals ----------------------------------------------------------------------------------------
     def _seal_for(self, kind: DocumentKind, matter: Matter) -> _Seal:
@@ -377,7 +388,7 @@ class DocumentService:
         issue_key = f"{case.id}:{kind}" + (f":{key}" if key or not spec.once_per_case else "")
         if session.scalar(select(DocumentRow.number).where(DocumentRow.issue_key == issue_key)) is not None:
             raise ConflictError(f"{spec.title} of case {case.case_no} has been issued already", case_no=case.case_no)
-        keys = self.keys()  # before the number: without a key nothing is numbered, nothing is issued
+        keys = self.registry.signing_pair(session)  # before the number: without a key nothing is issued
         at: datetime = step.at
         number = self._next_number(session, kind, matter, at)
         code = self._new_code(session)
@@ -588,7 +599,8 @@ class DocumentService:
                 query = query.where(DocumentRow.kind == kind)
             rows = session.execute(query.order_by(DocumentRow.id).limit(limit)).all()
             seals = self._seals_of(session, [r[0].id for r in rows])
-            return [_view(doc, no, seals.get(doc.id, ())) for doc, no in rows]
+            revoked = self._revoked_keys(session)
+            return [_view(doc, no, seals.get(doc.id, ()), revoked.get(doc.key_id)) for doc, no in rows]
 
     def get(self, number: str) -> DocumentView:
         with self.db.reading() as session:
@@ -618,7 +630,17 @@ class DocumentService:
         return None if found is None else (found[0], found[1])
 
     def _view_in(self, session: Session, doc: DocumentRow, case_no: str) -> DocumentView:
-        return _view(doc, case_no, self._seals_of(session, [doc.id]).get(doc.id, ()))
+        key = session.get(SigningKeyRow, doc.key_id)
+        revoked = (key.revoked_on or "", key.revoked_reason) if key is not None and key.revoked_at else None
+        return _view(doc, case_no, self._seals_of(session, [doc.id]).get(doc.id, ()), revoked)
+
+    def _revoked_keys(self, session: Session) -> dict[str, tuple[str, str]]:
+        rows = session.execute(
+            select(SigningKeyRow.key_id, SigningKeyRow.revoked_on, SigningKeyRow.revoked_reason).where(
+                SigningKeyRow.revoked_at.is_not(None)
+            )
+        ).all()
+        return {kid: (on or "", reason) for kid, on, reason in rows}
 
     def _by_number(self, session: Session, number: str) -> tuple[DocumentRow, str]:
         found = self._find(session, DocumentRow.number == number.strip())
@@ -640,9 +662,22 @@ class DocumentService:
     # -- verifying and revoking -------------------------------------------------------------------------
     def verify(self, data: bytes, *, public_key: Any = None, offline: bool = False) -> Verification:
         """Is ``data`` an authentic, unaltered document of this bureau, and (unless offline) still current?"""
-        public = public_key if public_key is not None else self.keys().public
         if offline:
-            return verify_offline(data, public)
+            return verify_offline(data, public_key if public_key is not None else self.keys().public)
+        kid = signature_key_id(data)
+        with self.db.reading() as session:
+            known = self.registry.public_keys(session)
+        key_row = known.get(kid or "")
+        if public_key is not None:
+            public = public_key
+        elif key_row is not None:
+            public = key_row_public(key_row)
+        else:
+            # not in the registry: the folder's key (a bureau upgraded and not started since), else another's
+            public = self.keys().public
+            if kid and kid != self.keys().key_id and known:
+                ids = ", ".join(sorted(known))
+                return Verification(False, f"signed with another key ({kid}), not one of this bureau's ({ids})")
         signed = read_signature(data, public)
         if not signed.ok:
             return Verification(False, signed.reason)
@@ -652,6 +687,12 @@ class DocumentService:
             if found is None:
                 return Verification(False, "signature valid, but this bureau's register holds no such document")
             view = self._view_in(session, *found)
+        if view.key_revoked_on:
+            return Verification(
+                False,
+                f"{view.number} {KEY_REVOKED} {view.key_id} ({view.key_revoked_on}): {view.key_revoked_reason}",
+                view,
+            )
         if view.status != "valid":
             when = _cn_date(view.status_at)
             return Verification(False, f"{view.number} {view.status_label} ({when}): {view.status_reason}", view)
@@ -880,7 +921,9 @@ def _short(matter: Matter) -> str:
     return "备案" if "备案" in matter.name else matter.name
 
 
-def _view(doc: DocumentRow, case_no: str, seals: tuple[str, ...]) -> DocumentView:
+def _view(
+    doc: DocumentRow, case_no: str, seals: tuple[str, ...], key_revoked: tuple[str, str] | None = None
+) -> DocumentView:
     return DocumentView(
         number=doc.number,
         kind=doc.kind,
@@ -897,6 +940,9 @@ def _view(doc: DocumentRow, case_no: str, seals: tuple[str, ...]) -> DocumentVie
         status_at=doc.status_at,
         seals=seals,
         facts=dict(doc.facts or {}),
+        key_id=doc.key_id,
+        key_revoked_on=key_revoked[0] if key_revoked else "",
+        key_revoked_reason=key_revoked[1] if key_revoked else "",
     )
 
 
@@ -982,3 +1028,9 @@ def seal_images(bureau: Bureau) -> list[RenderedSeal]:
         if s.seal_no:
             out.append(seal_image(SealFace(bureau.name, "行政审批专用章", s.seal_no, specimen)))
     return out
+
+
+def key_row_public(public_pem: str) -> Any:
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_pem_public_key(public_pem.encode())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from onewindow.engine import KIND_TITLES, ConflictError, DocumentKind, PermissionDeniedError, ValidationError
@@ -74,9 +74,27 @@ def preview(task_id: str, kind: str) -> Response:
 
 @bp.get("/verify/key")
 def verify_key() -> Response:
-    """The bureau's public key (PEM): with it anyone verifies a document offline."""
-    response = Response(get_engine().documents.public_key_pem(), mimetype="text/plain")
+    """The bureau's current public key (PEM), as before key rotation; with ``?format=json`` (or ``Accept:
+    application/json``) every key the bureau signed with, with its id and validity (from, until, revoked)."""
+    registry = get_engine().signing_keys
+    current = registry.current()
+    if request.args.get("format") == "json" or request.accept_mimetypes.best == "application/json":
+        return jsonify({"current": current.key_id, "keys": [k.to_dict() for k in registry.list()]})
+    response = Response(current.public_pem, mimetype="text/plain")
     response.headers["Content-Disposition"] = 'inline; filename="onewindow-signing-ed25519.pub.pem"'
+    response.headers["X-Onewindow-Key-Id"] = current.key_id
+    return response
+
+
+@bp.get("/verify/key/<key_id>")
+def verify_key_by_id(key_id: str) -> Response:
+    """One key's public half (PEM), current, rotated out or revoked (its validity in the headers)."""
+    found = get_engine().signing_keys.get(key_id[:16])
+    if found is None:
+        abort(404)
+    response = Response(found.public_pem, mimetype="text/plain")
+    response.headers["Content-Disposition"] = f'inline; filename="onewindow-{found.key_id}.pub.pem"'
+    response.headers["X-Onewindow-Key-Status"] = found.status
     return response
 
 
