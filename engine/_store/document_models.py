@@ -54,7 +54,7 @@ class SealRecordRow(Base):
     seal_name: Mapped[str] = mapped_column(String(200))
     applied_by: Mapped[str] = mapped_column(String(64), default="")
     approved_by: Mapped[str] = mapped_column(String(64), default="")
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)  # migration 0015
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)  # migration 0013
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -1,5 +1,5 @@
 """The registry of signing keys (shared by every server on one database) and second seals awaited from
-functional departments (出省双章). Created by migration 0015."""
+functional departments (出省双章). Created by migration 0013."""
 
 from __future__ import annotations
 

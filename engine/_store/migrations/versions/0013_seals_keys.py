@@ -1,7 +1,7 @@
 """seals and keys: the registry of signing keys (rotation, revocation), second seals of documents used outside
 the province (出省双章) and when a seal's use was approved
 
-Revision ID: 0015
+Revision ID: 0013
 Revises: 0012
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
