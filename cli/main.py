@@ -17,6 +17,7 @@ from . import (  # noqa: F401  (they register their commands)
     migrate_commands,
     new_commands,
     outbox_commands,
+    rating_commands,
     render_commands,
     serve_commands,
     simulate_commands,

@@ -140,7 +140,24 @@ class StaffType(click.ParamType[dict[str, int]]):
         return staff
 
 
+class MonthType(click.ParamType[str]):
+    """``YYYY-MM``, a calendar month (the ratings report's)."""
+
+    name = "YYYY-MM"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        try:
+            year, month = (int(part) for part in text.split("-"))
+            if len(text) != 7 or not 1 <= month <= 12 or year < 1900:
+                raise ValueError
+        except ValueError:
+            self.fail(f"'{text}' is not a month like 2026-03", param, ctx)
+        return text
+
+
 DAY = DayType()
+MONTH = MonthType()
 INSTANT = InstantType()
 POSITIVE_NUMBER = PositiveNumber()
 POSITIVE_INT = WholeNumber()

@@ -18,6 +18,7 @@ from ._config.catalogue import Limit, Material, Matter
 from ._config.describe import Described, describe, enum_titles
 from ._config.file_limits import FileLimits
 from ._config.forms import validate_data
+from ._config.ratings import RatingSettings
 from ._config.scaffold import KEY_PATTERN as MATTER_KEY_PATTERN
 from ._config.scaffold import SCAFFOLD_TEMPLATES, ScaffoldResult, scaffold_matter
 from ._documents.kinds import KIND_TITLES, DocumentKind
@@ -32,6 +33,7 @@ from ._documents.signing import (
 )
 from ._engine import Engine, default_forms_dir, default_processes_dir
 from ._errors import (
+    AuthenticationError,
     BackupError,
     ConfigError,
     ConflictError,
@@ -49,6 +51,7 @@ from ._errors import (
 )
 from ._logs import configure_logging, json_formatter
 from ._services.access import LockoutPolicy, SecurityEvent, SessionPolicy, SignInResult
+from ._services.applicants import APPLICANT_KINDS, ApplicantView, id_number_problem, mask_id, mask_mobile
 from ._services.applications import ApplicationView, DraftFile
 from ._services.backup import BackupReport, RestoreReport
 from ._services.delivery_import import DeliveryImport
@@ -70,6 +73,8 @@ from ._services.migration import CaseMigration, MigrationReport
 from ._services.outbox import MESSAGE_SCHEMA, DepartmentOverview, OutboxMessage, OutboxState
 from ._services.pages import CasePage, Member, TaskPage
 from ._services.rate_counters import RateCounters
+from ._services.ratings import LEVELS as RATING_LEVELS
+from ._services.ratings import RatingGroup, RatingReport, RatingView
 from ._services.repository import CheckReport, DeployOutcome
 from ._services.signing_keys import SigningKeyView
 from ._services.timer_service import FiredTimer
@@ -99,6 +104,7 @@ from ._time.deadline_levels import DeadlineStatus
 from ._time.workcalendar import CHINA_TZ, Unit, WorkCalendar, load_overrides
 
 __all__ = [
+    "APPLICANT_KINDS",
     "ARRIVAL_PROCESSES",
     "CASE_STATUS_LABELS",
     "CHANNEL_LABELS",
@@ -113,8 +119,11 @@ __all__ = [
     "PAUSE_KINDS",
     "PRIVATE_KEY_FILE",
     "PUBLIC_KEY_FILE",
+    "RATING_LEVELS",
     "SCAFFOLD_TEMPLATES",
+    "ApplicantView",
     "ApplicationView",
+    "AuthenticationError",
     "BackupError",
     "BackupReport",
     "BlobStore",
@@ -178,6 +187,10 @@ __all__ = [
     "PermissionDeniedError",
     "Problem",
     "RateCounters",
+    "RatingGroup",
+    "RatingReport",
+    "RatingSettings",
+    "RatingView",
     "Readiness",
     "ReadinessCheck",
     "RestoreReport",
@@ -212,6 +225,7 @@ __all__ = [
     "default_url",
     "describe",
     "enum_titles",
+    "id_number_problem",
     "init_keys",
     "json_formatter",
     "load_bureau",
@@ -220,6 +234,8 @@ __all__ = [
     "load_params",
     "load_public_key",
     "load_scenario",
+    "mask_id",
+    "mask_mobile",
     "public_keys_in",
     "render_svg",
     "run_scenario",

@@ -12,6 +12,7 @@ from ._config.bureau import Bureau, load_bureau
 from ._config.file_limits import FileLimits
 from ._documents.signing import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, RETIRED_DIR
 from ._services.access import AccessService
+from ._services.applicants import ApplicantService
 from ._services.applications import OnlineApplications
 from ._services.backup import BackupService
 from ._services.calendars import CalendarService
@@ -29,6 +30,7 @@ from ._services.outbox import OutboxService
 from ._services.overdue import overdue_report
 from ._services.pages import PageService
 from ._services.rate_counters import RateCounters
+from ._services.ratings import RatingService
 from ._services.repository import RepositoryService
 from ._services.runtime import Runtime
 from ._services.tasks import TaskService
@@ -127,6 +129,11 @@ class Engine:
         self.feedback = FeedbackService(self.db, self.clock, self.runtime, self.cases, bureau, self.outbox)
         self.access = AccessService(self.db, self.clock, self.users)  # sessions, lockout, security log
         self.rate_counters = RateCounters(self.db)  # shared sign-in throttling counters
+        # The hall's accounts (applicants and agents) and 好差评, whose bad ratings open a linked 回访整改 case
+        self.applicants = ApplicantService(self.db, self.clock, self.applications, self.rate_counters)
+        self.ratings = RatingService(
+            self.db, self.clock, self.runtime, self.cases, followup_days=bureau.ratings.followup_days
+        )
         self.timers = TimerService(self.db, self.clock, self.runtime, self.incidents)
         self.health = HealthService(self.db, self.clock)  # readiness, runners' heartbeats, figures to scrape
         # How a retried incident runs its step again: the same completion, or the case's due timers.

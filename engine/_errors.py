@@ -15,6 +15,7 @@ to 404 / 403 / 409 / 400 / 503 / 500 (``worklist/errors.py``).
     ├── ValidationError        form or case data fails its JSON Schema (carries field errors)
     │   └── FileRejectedError  an uploaded material is empty, too large, not PDF/JPEG/PNG or badly named
     ├── PermissionDeniedError  the user may not act on this task (other section, claimed by another)
+    ├── AuthenticationError    a hall sign-in refused: wrong login or password (alike), or locked for a while
     ├── ConflictError          the task or case changed meanwhile (completed, claimed, concurrent write)
     ├── WorkflowError          the BPMN itself failed while running (script or condition error)
     ├── DatabaseError          the database is missing, not migrated or unreachable
@@ -26,9 +27,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ParamSpec, TypeVar
 
 __all__ = [
+    "AuthenticationError",
     "BackupError",
     "ConfigError",
     "ConflictError",
@@ -164,6 +167,15 @@ class PermissionDeniedError(OnewindowError):
         super().__init__(message)
         self.user = user
         self.what = what
+
+
+class AuthenticationError(OnewindowError):
+    """A sign-in to the hall refused. A wrong password and an unknown login get the same message, so an answer
+    never tells whether an account exists; ``locked_until`` is set while too many failures lock the login."""
+
+    def __init__(self, message: str, *, locked_until: datetime | None = None) -> None:
+        super().__init__(message)
+        self.locked_until = locked_until
 
 
 class ConflictError(OnewindowError):

@@ -109,3 +109,5 @@ class EventKind(StrEnum):
     DOCUMENT_REVOKED = "document_revoked"  # 撤销 / 注销 of an issued document
     DELIVERY_ARRANGED = "delivery_arranged"  # sent by express, not yet confirmed
     DELIVERED = "delivered"  # 已送达: handed over, or the courier's delivered date entered
+    RATED = "rated"  # 好差评 of the ended case (engine/_services/ratings.py)
+    RATING_REPLIED = "rating_replied"  # the chief's reply to a bad rating, from its 回访整改 case

@@ -24,11 +24,12 @@ def test_full_walk_through_the_cli(runner: OnewindowRunner, tmp_path: Path) -> N
     assert "unchanged: foreign_investment_filing v1" in runner.run("deploy").output
 
     matters = json.loads(runner.run("matters", "--json").output)
-    # the two matters and the internal follow-up matter (processes/internal/) deployed with them
+    # the two matters and the internal follow-up matters (processes/internal/) deployed with them
     assert {m["matter"] for m in matters} == {
         "foreign_investment_filing",
         "enterprise_registration",
         "supervision_correction",
+        "rating_followup",
     }
 
     started = runner.run(
@@ -86,7 +87,7 @@ def test_missing_schema_is_a_clear_error(runner: OnewindowRunner) -> None:
 def test_deploy_check_writes_nothing(runner: OnewindowRunner, tmp_path: Path) -> None:
     result = runner.run("deploy", "--check")
     assert result.exit_code == 0, result.output
-    assert result.output.count("ok: ") == 3  # the two matters and processes/internal/supervision_correction
+    assert result.output.count("ok: ") == 4  # the two matters and processes/internal/ (correction, rating follow-up)
     assert not (tmp_path / "onewindow.db").exists()
     broken = tmp_path / "broken.bpmn"
     broken.write_text((default_processes_dir() / "foreign_investment_filing.bpmn").read_text(encoding="utf-8")[:500])

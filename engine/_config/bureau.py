@@ -19,6 +19,7 @@ from .._time.deadline_levels import Thresholds
 from .._time.workcalendar import DEFAULT_OFFICE_HOURS, OfficeHours
 from .documents import DocumentsConfig, parse_documents
 from .file_limits import FileLimits, file_limits
+from .ratings import RatingSettings, rating_settings
 
 __all__ = ["Bureau", "Department", "OutboxSettings", "Section", "SectionKind", "StaffMember", "load_bureau"]
 
@@ -99,6 +100,7 @@ class Bureau:
     files: FileLimits = field(default_factory=FileLimits)
     documents: DocumentsConfig = field(default_factory=DocumentsConfig)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    ratings: RatingSettings = field(default_factory=RatingSettings)
     _by_lane: dict[str, Section] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -297,6 +299,7 @@ def load_bureau(path: Path) -> Bureau:
         files=file_limits(raw.get("files"), f"{path} [files]"),
         documents=parse_documents(raw.get("documents"), f"{path} [documents]"),
         outbox=_outbox_settings(raw.get("outbox"), f"{path} [outbox]"),
+        ratings=rating_settings(raw.get("ratings"), f"{path} [ratings]"),
         name=name,
         name_en=str(head.get("name_en", "")),
         case_prefix=str(head.get("case_prefix", "OW")),

@@ -127,6 +127,9 @@ class Runtime:
         self.snapshot_ratio = 4.0
         # Issues the documents a step's milestones call for, in the step's transaction (DocumentService).
         self.issue_documents: Callable[..., None] | None = None
+        # Other services' reactions to a step, in its transaction before its history is written (a 回访整改's
+        # reply stored on its rating): each gets the session, the case, its bundle and the step.
+        self.after_step: list[Callable[[Session, CaseState, ProcessBundle, Step], None]] = []
 
     # -- process definitions ------------------------------------------------------------------------
     def bundle(self, session: Session, definition_id: int) -> ProcessBundle:
@@ -313,6 +316,8 @@ class Runtime:
             step.events.extend(self.outbox.write_results(session, row, bundle.matter, step.shares, step.at))
         if step.corrections and self.outbox is not None:
             step.events.extend(self.outbox.write_corrections(session, row, bundle.matter, step.corrections, step.at))
+        for react in self.after_step:
+            react(session, row, bundle, step)
         self.history.record(
             session, row.id, step.events, actor=step.actor, at=step.at, version=row.version, state_delta=delta
         )
