@@ -51,6 +51,7 @@ from ._errors import (
 )
 from ._logs import configure_logging, json_formatter
 from ._services.access import LockoutPolicy, SecurityEvent, SessionPolicy, SignInResult
+from ._services.api_keys import API_SCOPES, ApiCaller, ApiKeyView, IssuedKey
 from ._services.applicants import APPLICANT_KINDS, ApplicantView, id_number_problem, mask_id, mask_mobile
 from ._services.applications import ApplicationView, DraftFile
 from ._services.backup import BackupReport, RestoreReport
@@ -104,6 +105,7 @@ from ._time.deadline_levels import DeadlineStatus
 from ._time.workcalendar import CHINA_TZ, Unit, WorkCalendar, load_overrides
 
 __all__ = [
+    "API_SCOPES",
     "APPLICANT_KINDS",
     "ARRIVAL_PROCESSES",
     "CASE_STATUS_LABELS",
@@ -121,6 +123,8 @@ __all__ = [
     "PUBLIC_KEY_FILE",
     "RATING_LEVELS",
     "SCAFFOLD_TEMPLATES",
+    "ApiCaller",
+    "ApiKeyView",
     "ApplicantView",
     "ApplicationView",
     "AuthenticationError",
@@ -169,6 +173,7 @@ __all__ = [
     "IncidentView",
     "IntakeResult",
     "InvalidXMLError",
+    "IssuedKey",
     "Limit",
     "LockoutPolicy",
     "Material",

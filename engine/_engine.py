@@ -12,6 +12,7 @@ from ._config.bureau import Bureau, load_bureau
 from ._config.file_limits import FileLimits
 from ._documents.signing import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, RETIRED_DIR
 from ._services.access import AccessService
+from ._services.api_keys import ApiKeyService
 from ._services.applicants import ApplicantService
 from ._services.applications import OnlineApplications
 from ._services.backup import BackupService
@@ -125,6 +126,7 @@ class Engine:
         self.cases.files = self.files
         self.applications = OnlineApplications(self.db, self.clock, self.cases, self.files)  # 网上申报
         self.users = UserService(self.db, self.clock)
+        self.api_keys = ApiKeyService(self.db, self.clock, self.users, bureau)  # systems' keys of /api/v1/
         # 监管发现审批瑕疵: a department's report opens a linked correction case
         self.feedback = FeedbackService(self.db, self.clock, self.runtime, self.cases, bureau, self.outbox)
         self.access = AccessService(self.db, self.clock, self.users)  # sessions, lockout, security log

@@ -143,14 +143,27 @@ class CaseQueries:
             if not session.scalar(select(exists().where(CaseRow.id == row.id, visible_to(user)))):
                 raise NotFoundError.unknown("case", case_no)
 
-    def page_for(self, user: UserAccount, *, search: str = "", page: int = 1, per_page: int = 20) -> Page[CaseSummary]:
-        """The cases a user may open, newest first, one page of them."""
+    def page_for(
+        self,
+        user: UserAccount,
+        *,
+        search: str = "",
+        matter: str | None = None,
+        status: str | None = None,
+        page: int = 1,
+        per_page: int = 20,
+    ) -> Page[CaseSummary]:
+        """The cases a user may open, newest first, one page of them (of one matter and status when given)."""
         page, per_page = max(1, page), min(max(1, per_page), 200)
         query = (
             select(CaseRow, DefinitionRow.name, DefinitionRow.version)
             .join(DefinitionRow, DefinitionRow.id == CaseRow.definition_id)
             .where(visible_to(user))
         )
+        if matter:
+            query = query.where(CaseRow.matter_key == matter)
+        if status:
+            query = query.where(CaseRow.status == status)
         if search.strip():
             pattern = like_pattern(search.strip())
             query = query.where(
