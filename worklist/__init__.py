@@ -100,6 +100,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app)
 
     from . import (
+        api,
         errors,
         i18n,
         input_guard,
@@ -137,5 +138,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ops.bp,
     ):
         app.register_blueprint(bp)
+    api.init_app(app)  # /api/v1/: bearer tokens, no cookies, exempt from CSRF
     throttle.init_app(app)  # wraps the sign-in view, so after the blueprints
     return app

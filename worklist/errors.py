@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -26,6 +26,7 @@ from onewindow.engine import (
     WorkflowError,
 )
 
+from .api.problems import ApiProblem, from_error, from_http, from_problem, is_api_request, problem
 from .observability import request_id
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,9 @@ def error_page(status: int, detail: str = "") -> tuple[str, int]:
     return render_template("errors/error.html", status=status, detail=detail), status
 
 
-def _domain(err: OnewindowError) -> tuple[str, int]:
+def _domain(err: OnewindowError) -> tuple[str, int] | Response:
+    if is_api_request():
+        return from_error(err)
     if isinstance(err, WorkflowError) and err.incident is not None:
         # A step failed in the process and was rolled back, its incident recorded: not the server's fault
         # nor the clerk's, and nothing to retry until an administrator fixes the process.
@@ -57,18 +60,23 @@ def _domain(err: OnewindowError) -> tuple[str, int]:
     return error_page(status, str(err))
 
 
-def _http(err: HTTPException) -> tuple[str, int]:
+def _http(err: HTTPException) -> tuple[str, int] | Response:
+    if is_api_request():
+        return from_http(err)
     if isinstance(err, CSRFError):
         return render_template("errors/error.html", status=400, csrf=True, detail=""), 400
     return error_page(err.code or 500)
 
 
-def _unexpected(err: Exception) -> tuple[str, int]:
+def _unexpected(err: Exception) -> tuple[str, int] | Response:
     log.exception("unexpected error", exc_info=err, extra={"request_id": request_id()})
+    if is_api_request():
+        return problem("internal_error", f"服务器内部错误,请求编号 {request_id()}。")
     return error_page(500)
 
 
 def init_app(app: Flask) -> None:
+    app.register_error_handler(ApiProblem, from_problem)
     app.register_error_handler(OnewindowError, _domain)
     app.register_error_handler(HTTPException, _http)
     if not app.config.get("TESTING"):

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import BadRequest
 
+from .api.problems import is_api_request, problem
 from .i18n import gettext as _
 
 __all__ = ["MAX_PAGE", "InvalidInput", "bounded_int", "init_app"]
@@ -67,7 +68,9 @@ def _guard() -> None:
         _check((name, f.filename or "") for name, f in request.files.items(multi=True))
 
 
-def _page(err: InvalidInput) -> tuple[str, int]:
+def _page(err: InvalidInput) -> tuple[str, int] | Response:
+    if is_api_request():
+        return problem("bad_request", err.message, errors=[{"field": err.field, "message": err.message}])
     return render_template("errors/error.html", status=400, detail=err.message), 400
 
 

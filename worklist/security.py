@@ -52,6 +52,9 @@ def safe_next(target: str | None, default: str) -> str:
 
 
 def _load_user() -> BaseResponse | None:
+    if request.path.startswith("/api/"):
+        g.user = None  # the API reads bearer tokens only, never the session cookie (worklist/api/auth.py)
+        return None
     # The session is a server-side record (sessions.py): sign-out, a new password, deactivation and the
     # idle and absolute timeouts end it there, whatever cookie is replayed.
     g.user = current_account()

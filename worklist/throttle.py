@@ -27,6 +27,7 @@ from limits.storage import Storage
 from onewindow.engine import DatabaseError, RateCounters
 
 from . import get_engine
+from .api.problems import is_api_request, problem
 from .i18n import gettext as _
 from .sessions import client_address
 
@@ -83,7 +84,9 @@ def _setting(app: Flask, key: str, env: str, default: str) -> str:
     return str(value)
 
 
-def _too_many(err: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
+def _too_many(err: RateLimitExceeded) -> tuple[str, int, dict[str, str]] | Response:
+    if is_api_request():
+        return problem("rate_limited", "失败次数过多,请稍后再试。", headers={"Retry-After": "600"})
     if request.endpoint == "hall.track":
         from .views.hall import too_many_lookups
 

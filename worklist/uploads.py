@@ -20,6 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from onewindow.engine import FileRejectedError, FileView, Upload
 
 from . import get_engine
+from .api.problems import is_api_request, problem
 from .i18n import gettext as _
 
 __all__ = ["UPLOAD_ENDPOINTS", "file_response", "init_app", "refusal", "uploads_from"]
@@ -45,13 +46,15 @@ def _raise_limit() -> None:
         request.max_content_length = get_engine().files.limits.max_case_bytes + FORM_ROOM
 
 
-def _too_large(_err: RequestEntityTooLarge) -> tuple[str, int]:
+def _too_large(_err: RequestEntityTooLarge) -> tuple[str, int] | Response:
     limits = get_engine().files.limits
     detail = _(
         "上传的内容过大:每个文件不超过 {file} MB,每件办件的材料合计不超过 {case} MB。",
         file=_mb(limits.max_file_bytes),
         case=_mb(limits.max_case_bytes),
     )
+    if is_api_request():
+        return problem("too_large", detail)
     return render_template("errors/error.html", status=413, detail=detail), 413
 
 
