@@ -243,6 +243,20 @@ def print_logins(engine: Engine) -> None:
         click.echo(f"  {u.username:<11} {u.display_name:<4} {u.role:<6} {sections}")
 
 
+def print_api_key(engine: Engine, case_no: str, base: str) -> None:
+    """One API key of the demo's inbox department, with the call that reports a flaw in its result."""
+    issued = engine.api_keys.issue(
+        "演示:武侯区商务局监管系统", ["supervision:feedback"], department="commerce_bureau", actor="demo"
+    )
+    click.echo("\ndemo API key of 武侯区商务局 (scope supervision:feedback; README: API for integrators):")
+    click.echo(f"  {issued.token}")
+    body = json.dumps({"case_no": case_no, "flaw": "决定书未载明备案依据条款"}, ensure_ascii=False)
+    click.echo(
+        f"  curl -X POST {base}/api/v1/supervision/feedback -H 'Authorization: Bearer {issued.token}' "
+        f"-H 'Idempotency-Key: demo-1' -H 'Content-Type: application/json' -d '{body}'"
+    )
+
+
 @cli.command()
 @click.option("--database-file", type=click.Path(path_type=Path), default=Path("onewindow-demo.db"), show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="ONEWINDOW_HOST")
@@ -280,6 +294,7 @@ def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:
         f"onewindow --database {url} outbox list"
     )
     print_logins(engine)
+    print_api_key(engine, walked, f"http://{host}:{port}")
     engine.close()
     if no_serve:
         return

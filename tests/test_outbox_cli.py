@@ -4,6 +4,7 @@ inbox supervisor, and the runners started beside the server as processes of thei
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,9 @@ def test_demo_shows_delivered_pending_and_dead_messages(tmp_path: Path, monkeypa
         assert waiting.level == "red"  # decided 12 working days ago, never acknowledged
         [dead] = engine.outbox.messages(state="dead")
         assert dead.department == "market_regulation" and dead.attempts == engine.bureau.outbox.max_attempts
+        [token] = set(re.findall(r"owk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}", result.output))  # the demo's API key
+        found = engine.api_keys.authenticate(token)
+        assert found is not None and found.department == "commerce_bureau" and found.allows("supervision:feedback")
     finally:
         engine.close()
 
