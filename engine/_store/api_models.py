@@ -1,4 +1,5 @@
-"""Tables of the JSON API (/api/v1/): systems' API keys. Created by migration 0014.
+"""Tables of the JSON API (/api/v1/): systems' API keys and applicants' bearer tokens. Created by migration
+0015.
 
 Only a hash of each secret is stored, so a copy of the database (a backup, a replica) opens nothing.
 """
@@ -8,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base, UTCDateTime
 
-__all__ = ["ApiKeyRow"]
+__all__ = ["ApiKeyRow", "ApiTokenRow"]
 
 
 class ApiKeyRow(Base):
@@ -40,3 +41,18 @@ class ApiKeyRow(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class ApiTokenRow(Base):
+    """An applicant's bearer token, issued at sign-in (``POST /api/v1/auth/token``) for the apps. Like the
+    keys, a random token of which only the SHA-256 is kept; it ends at ``expires_at`` or when revoked."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("applicants.id", ondelete="CASCADE"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    __table_args__ = (Index("ix_api_tokens_applicant", "applicant_id"),)

@@ -1,7 +1,7 @@
-"""api_keys: systems' keys of the JSON API (/api/v1/)
+"""api_keys and api_tokens: systems' keys and applicants' bearer tokens of the JSON API (/api/v1/)
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
@@ -32,7 +32,19 @@ def upgrade() -> None:
         sa.Column("revoked_at", WHEN, nullable=True),
         sa.Column("last_used_at", WHEN, nullable=True),
     )
+    op.create_table(
+        "api_tokens",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("applicant_id", sa.Integer(), sa.ForeignKey("applicants.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("issued_at", WHEN, nullable=False),
+        sa.Column("expires_at", WHEN, nullable=False),
+        sa.Column("revoked_at", WHEN, nullable=True),
+    )
+    op.create_index("ix_api_tokens_applicant", "api_tokens", ["applicant_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_api_tokens_applicant", table_name="api_tokens")
+    op.drop_table("api_tokens")
     op.drop_table("api_keys")
