@@ -111,3 +111,4 @@ class EventKind(StrEnum):
     DELIVERED = "delivered"  # 已送达: handed over, or the courier's delivered date entered
     RATED = "rated"  # 好差评 of the ended case (engine/_services/ratings.py)
     RATING_REPLIED = "rating_replied"  # the chief's reply to a bad rating, from its 回访整改 case
+    SEAL_REQUESTED = "seal_requested"  # a result used outside the province waits for its department's seal

@@ -56,6 +56,12 @@ class Department:
     endpoint: str = ""
     secret_env: str = ""
     timeout_seconds: float | None = None  # None: [outbox] timeout_seconds
+    # its own seal, applied by its supervisors as the second seal on results used outside the province (出省)
+    seal_no: str = ""
+
+    @property
+    def seal_name(self) -> str:
+        return f"{self.name}印章({self.seal_no})"
 
     @property
     def pushed(self) -> bool:
@@ -197,6 +203,7 @@ def _department(raw: dict[str, Any], where: str) -> Department:
         endpoint=endpoint,
         secret_env=secret_env,
         timeout_seconds=float(timeout) if timeout is not None else None,
+        seal_no=str(raw.get("seal_no", "")).strip(),
     )
 
 

@@ -22,18 +22,18 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from .._bpmn.definitions import ProcessBundle
-from .._config.bureau import Bureau
+from .._config.bureau import Bureau, Department
 from .._config.catalogue import Limit, Matter
 from .._documents.kinds import KINDS, LICENCE_TYPE, DocumentKind
 from .._documents.render import TEMPLATE_VERSION, RenderedSeal, qr_image, render_pdf, seal_image
 from .._documents.seal import SealFace
 from .._documents.signing import KeyPair, default_keys_dir, read_signature, signature_key_id
-from .._errors import ConfigError, ConflictError, FieldError, NotFoundError, ValidationError
+from .._errors import ConfigError, ConflictError, FieldError, NotFoundError, PermissionDeniedError, ValidationError
 from .._states import EventKind
 from .._store.db import Database
 from .._store.document_models import DeliveryRow, DocumentRow, SealRecordRow
 from .._store.models import CaseRow, CounterRow, EventRow, TaskRow
-from .._store.seal_key_models import SigningKeyRow
+from .._store.seal_key_models import SealRequestRow, SigningKeyRow
 from .._time.clock import Clock
 from .._time.workcalendar import CHINA_TZ
 from .case_state import CaseState
@@ -41,6 +41,7 @@ from .delivery_import import DeliveryImport, apply_delivered, parse_delivered_cs
 from .files import material_set_from
 from .history import HistoryService, NewEvent
 from .signing_keys import KeyRegistry
+from .users import UserAccount
 
 __all__ = [
     "DELIVERY_METHODS",
@@ -60,7 +61,7 @@ DELIVERY_METHODS = {
     "express": "邮寄(快递)送达",
     "door": "上门送达",
 }
-STATUS_LABELS = {"valid": "有效", "revoked": "已撤销", "cancelled": "已注销"}
+STATUS_LABELS = {"valid": "有效", "revoked": "已撤销", "cancelled": "已注销", "awaiting_seal": "待职能部门用印"}
 KEY_REVOKED = "已撤销密钥"
 
 
@@ -119,13 +120,36 @@ class Verification:
 
 
 @dataclass(frozen=True)
+class SealRequestView:
+    """A result used outside the province (出省) waiting for, or sealed with, its functional department's seal."""
+
+    id: int
+    case_no: str
+    matter: str
+    applicant: str
+    title: str
+    number: str
+    department: str
+    department_name: str
+    seal_no: str  # the department's
+    lead_seal_no: str
+    requested_at: datetime
+    requested_by: str
+    state: str  # pending | sealed
+    sealed_at: datetime | None = None
+    sealed_by: str | None = None
+
+
+@dataclass(frozen=True)
 class _Seal:
-    owner: str  # "bureau" or a section code
+    owner: str  # "bureau", a section code or a department code
     seal_no: str
     name: str
+    body: str = ""  # the name along the arc; the bureau's when empty
+    purpose: str = "行政审批专用章"
 
     def face(self, bureau: Bureau, specimen: bool) -> SealFace:
-        return SealFace(bureau.name, "行政审批专用章", self.seal_no, specimen)
+        return SealFace(self.body or bureau.name, self.purpose, self.seal_no, specimen)
 
 
 def _cn_date(at: datetime | date | None) -> str:
@@ -290,12 +314,195 @@ class DocumentService:
             )
         approver = self._decided_by(session, case)
         result_facts = {"fields": [("事项类型", "行政许可" if _is_licence(matter) else "备案")]}
-        result = self._issue(
-            session, case, matter, step, DocumentKind.RESULT, result_facts, title=matter.result_name, approver=approver
-        )
+        if data.get("out_of_province") is True:
+            result_number = self._request_second_seal(session, case, matter, step, lead, result_facts, approver)
+        else:
+            result_number = self._issue(
+                session,
+                case,
+                matter,
+                step,
+                DocumentKind.RESULT,
+                result_facts,
+                title=matter.result_name,
+                approver=approver,
+            ).number
         if _is_licence(matter):
-            facts = {"accepted_on": _cn_date(case.accepted_at), "result_number": result.number}
+            facts = {"accepted_on": _cn_date(case.accepted_at), "result_number": result_number}
             self._issue(session, case, matter, step, DocumentKind.APPROVAL_DECISION, facts, approver=approver)
+
+    # -- 出省: the second seal, of the functional department the power came from ---------------------------
+    def _department_for(self, case: CaseState, matter: Matter) -> Department:
+        department = self.bureau.department(matter.supervising_department) if matter.supervising_department else None
+        if department is None:
+            raise ValidationError(
+                f"用印 ({case.case_no})",
+                [
+                    FieldError(
+                        "out_of_province", f"事项 {matter.key} 未配置职能部门(supervising_department),不能出省双章"
+                    )
+                ],
+            )
+        if not department.seal_no:
+            raise ConfigError(
+                f"bureau.toml [[departments]] {department.code}: no seal_no "
+                "(its seal on results used outside the province)"
+            )
+        return department
+
+    def _request_second_seal(
+        self,
+        session: Session,
+        case: CaseState,
+        matter: Matter,
+        step: Any,
+        lead: _Seal,
+        facts: dict[str, Any],
+        approver: str,
+    ) -> str:
+        """The result's number and code now (the decision may cite the number); the document itself when the
+        department's seal comes back (``apply_second_seal``). Its number."""
+        department = self._department_for(case, matter)
+        assert case.id is not None
+        issue_key = f"{case.id}:{DocumentKind.RESULT}"
+        taken = session.scalar(select(DocumentRow.id).where(DocumentRow.issue_key == issue_key)) or session.scalar(
+            select(SealRequestRow.id).where(SealRequestRow.issue_key == issue_key)
+        )
+        if taken is not None:
+            raise ConflictError(
+                f"{matter.result_name} of case {case.case_no} has been issued already", case_no=case.case_no
+            )
+        self.registry.signing_pair(session)  # without a key nothing is numbered
+        number = self._next_number(session, DocumentKind.RESULT, matter, step.at)
+        session.add(
+            SealRequestRow(
+                case_id=case.id,
+                issue_key=issue_key,
+                kind=DocumentKind.RESULT.value,
+                number=number,
+                code=self._new_code(session),
+                title=matter.result_name,
+                facts=facts,
+                department_code=department.code,
+                lead_seal_no=lead.seal_no,
+                lead_section=lead.owner,
+                lead_seal_name=lead.name,
+                lead_applied_by=step.actor,
+                lead_approved_by=approver or step.actor,
+                lead_applied_at=step.at,
+                state="pending",
+            )
+        )
+        step.events.append(
+            NewEvent(
+                EventKind.SEAL_REQUESTED,
+                f"出省使用: {matter.result_name} {number} 待{department.name}加盖印章",
+                data={
+                    "number": number,
+                    "kind": DocumentKind.RESULT.value,
+                    "title": matter.result_name,
+                    "department": department.code,
+                    "seal_no": lead.seal_no,
+                },
+            )
+        )
+        return number
+
+    def seal_requests(self, user: UserAccount, *, state: str = "pending") -> builtins.list[SealRequestView]:
+        """The results waiting for the seal of the user's department (an administrator sees every department's)."""
+        if not (user.is_supervisor or user.is_admin):
+            raise PermissionDeniedError("only a functional department's staff apply its seal", user=user.username)
+        with self.db.reading() as session:
+            query = select(SealRequestRow).where(SealRequestRow.state == state).order_by(SealRequestRow.id)
+            if not user.is_admin:
+                query = query.where(SealRequestRow.department_code == user.department)
+            return [self._request_view(session, r) for r in session.scalars(query)]
+
+    def _request_view(self, session: Session, row: SealRequestRow) -> SealRequestView:
+        case = session.get(CaseRow, row.case_id)
+        assert case is not None
+        department = self.bureau.department(row.department_code)
+        return SealRequestView(
+            id=row.id,
+            case_no=case.case_no,
+            matter=case.matter_key,
+            applicant=case.applicant_name or "",
+            title=row.title,
+            number=row.number,
+            department=row.department_code,
+            department_name=department.name if department else row.department_code,
+            seal_no=department.seal_no if department else "",
+            lead_seal_no=row.lead_seal_no,
+            requested_at=row.lead_applied_at,
+            requested_by=row.lead_applied_by,
+            state=row.state,
+            sealed_at=row.sealed_at,
+            sealed_by=row.sealed_by,
+        )
+
+    def apply_second_seal(self, user: UserAccount, request_id: int, *, seal_no: str = "") -> DocumentView:
+        """The department's supervisor applies its seal (the one bureau.toml gives it): the result is issued now,
+        with both seals on it and in the register, and may be delivered."""
+        with self.db.writing() as session:
+            row = session.get(SealRequestRow, request_id, with_for_update=True)
+            if row is None:
+                raise NotFoundError.unknown("seal request", str(request_id))
+            department = self.bureau.department(row.department_code)
+            assert department is not None, row.department_code
+            if not (user.is_supervisor and user.department == department.code):
+                raise PermissionDeniedError(
+                    f"{user.username} is not of {department.name}: only its staff apply its seal",
+                    user=user.username,
+                    what=f"seal request {request_id}",
+                )
+            case_row = session.get(CaseRow, row.case_id)
+            assert case_row is not None
+            if row.state != "pending":
+                when = _cn_date(row.sealed_at)
+                raise ConflictError(
+                    f"{row.title} {row.number}: {department.name} applied its seal already ({when}, {row.sealed_by})",
+                    case_no=case_row.case_no,
+                    state=row.state,
+                )
+            typed = seal_no.strip()
+            if typed and typed != department.seal_no:
+                raise ValidationError(
+                    f"用印 ({case_row.case_no})",
+                    [
+                        FieldError(
+                            "seal_no", f"{typed} 不是{department.name}的印章;应为 {department.seal_no}", "印章编号"
+                        )
+                    ],
+                )
+            from .._store.models import DefinitionRow
+
+            definition = session.get(DefinitionRow, case_row.definition_id)
+            assert definition is not None
+            matter = Matter.from_dict(definition.catalogue)
+            lead = _Seal(row.lead_section, row.lead_seal_no, row.lead_seal_name)
+            second = _Seal(department.code, department.seal_no, department.seal_name, body=department.name, purpose="")
+            step = _LooseStep(actor=user.username, at=self.clock.now(), events=[])
+            doc = self._store(
+                session,
+                _state_of(case_row),
+                matter,
+                step,
+                DocumentKind.RESULT,
+                dict(row.facts or {}),
+                issue_key=row.issue_key,
+                number=row.number,
+                code=row.code,
+                title=row.title,
+                seals=[
+                    (lead, row.lead_applied_by, row.lead_approved_by, row.lead_applied_at),
+                    (second, user.username, user.username, step.at),
+                ],
+                signer=f"{self.bureau.name}\n{department.name}",  # joint issue: both names, both seals
+            )
+            row.state, row.sealed_at, row.sealed_by, row.document_id = "sealed", step.at, user.username, doc.id
+            self.history.record(session, case_row.id, step.events, actor=user.username, at=step.at)
+            session.flush()
+            return self._view_in(session, doc, case_row.case_no)
 
     def _decided_by(self, session: Session, case: CaseState) -> str:
         """Who approved the sealing: the one who completed the case's decision step."""
@@ -310,6 +517,17 @@ class DocumentService:
         )
 
     def _deliver(self, session: Session, case: CaseState, matter: Matter, step: Any, data: dict[str, Any]) -> None:
+        waiting = session.scalar(
+            select(SealRequestRow).where(SealRequestRow.case_id == case.id, SealRequestRow.state == "pending")
+        )
+        if waiting is not None:
+            department = self.bureau.department(waiting.department_code)
+            name = department.name if department else waiting.department_code
+            raise ConflictError(
+                f"{waiting.title} {waiting.number} 待{name}加盖印章(出省双章),加盖前不能送达",
+                case_no=case.case_no,
+                state="awaiting_seal",
+            )
         method = str(data.get("delivery") or "window")
         if method not in DELIVERY_METHODS:
             raise ValidationError("送达", [FieldError("delivery", f"unknown delivery method '{method}'")])
@@ -388,16 +606,58 @@ class DocumentService:
         issue_key = f"{case.id}:{kind}" + (f":{key}" if key or not spec.once_per_case else "")
         if session.scalar(select(DocumentRow.number).where(DocumentRow.issue_key == issue_key)) is not None:
             raise ConflictError(f"{spec.title} of case {case.case_no} has been issued already", case_no=case.case_no)
-        keys = self.registry.signing_pair(session)  # before the number: without a key nothing is issued
-        at: datetime = step.at
-        number = self._next_number(session, kind, matter, at)
-        code = self._new_code(session)
+        self.registry.signing_pair(session)  # before the number: without a key nothing is numbered, nothing issued
+        number = self._next_number(session, kind, matter, step.at)
         seal = self._seal_for(kind, matter)
-        title = title or spec.title
-        pdf = self._render(kind, case, matter, facts, number=number, code=code, title=title, seals=[seal], at=at)
+        return self._store(
+            session,
+            case,
+            matter,
+            step,
+            kind,
+            facts,
+            issue_key=issue_key,
+            number=number,
+            code=self._new_code(session),
+            title=title or spec.title,
+            seals=[(seal, step.actor, approver or step.actor, step.at)],
+        )
+
+    def _store(
+        self,
+        session: Session,
+        case: CaseState,
+        matter: Matter,
+        step: Any,
+        kind: DocumentKind,
+        facts: dict[str, Any],
+        *,
+        issue_key: str,
+        number: str,
+        code: str,
+        title: str,
+        seals: builtins.list[tuple[_Seal, str, str, datetime]],  # (seal, applied by, approved by, applied at)
+        signer: str = "",
+    ) -> DocumentRow:
+        """Render, sign and keep the document, with a row of the seal register for each of its seals."""
+        keys = self.registry.signing_pair(session)
+        at: datetime = step.at
+        pdf = self._render(
+            kind,
+            case,
+            matter,
+            facts,
+            number=number,
+            code=code,
+            title=title,
+            seals=[s[0] for s in seals],
+            at=at,
+            signer=signer,
+        )
         from .._documents.signing import sign_pdf
 
         signed = sign_pdf(pdf, keys)
+        assert case.id is not None
         row = DocumentRow(
             number=number,
             kind=kind.value,
@@ -418,17 +678,19 @@ class DocumentService:
         )
         session.add(row)
         session.flush()
-        session.add(
-            SealRecordRow(
-                document_id=row.id,
-                seal_no=seal.seal_no,
-                section_code=seal.owner,
-                seal_name=seal.name,
-                applied_by=step.actor,
-                approved_by=approver or step.actor,
-                applied_at=at,
+        for seal, applied_by, approved_by, applied_at in seals:
+            session.add(
+                SealRecordRow(
+                    document_id=row.id,
+                    seal_no=seal.seal_no,
+                    section_code=seal.owner,
+                    seal_name=seal.name,
+                    applied_by=applied_by,
+                    approved_by=approved_by,
+                    approved_at=applied_at,
+                    applied_at=applied_at,
+                )
             )
-        )
         step.events.append(
             NewEvent(
                 EventKind.DOCUMENT_ISSUED,
@@ -438,7 +700,8 @@ class DocumentService:
                     "kind": kind.value,
                     "title": title,
                     "code": code,
-                    "seal_no": seal.seal_no,
+                    "seal_no": seals[0][0].seal_no,
+                    "seals": [s[0].seal_no for s in seals],
                     "sha256": row.sha256,
                     "size": row.size,
                     "template_version": TEMPLATE_VERSION,
@@ -472,6 +735,7 @@ class DocumentService:
         seals: list[_Seal],
         at: datetime,
         draft: bool = False,
+        signer: str = "",
     ) -> bytes:
         verify_url = f"{self.config.verify_url}/{code}"
         context = {
@@ -482,7 +746,7 @@ class DocumentService:
             "verify_url": verify_url,
             "qr": qr_image(verify_url),
             "seals": [seal_image(s.face(self.bureau, self.config.specimen)) for s in seals],
-            "signer": self.bureau.name,
+            "signer": signer or self.bureau.name,
             "issued_on": _cn_date(at),
             "draft": draft,
             "case": {
@@ -545,7 +809,9 @@ class DocumentService:
     def _new_code(self, session: Session) -> str:
         while True:
             code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
-            if session.scalar(select(DocumentRow.id).where(DocumentRow.code == code)) is None:
+            if session.scalar(select(DocumentRow.id).where(DocumentRow.code == code)) is None and (
+                session.scalar(select(SealRequestRow.id).where(SealRequestRow.code == code)) is None
+            ):
                 return code
 
     # -- extensions (延期, Art. 42) ---------------------------------------------------------------------
@@ -721,8 +987,16 @@ class DocumentService:
 
     # -- the seal register ------------------------------------------------------------------------------
     def seal_log(self, *, section: str | None = None, limit: int = 1000) -> builtins.list[SealRecordView]:
-        if section is not None and section != "bureau" and self.bureau.section(section) is None:
-            raise NotFoundError.unknown("section", section, f"known: bureau, {self.bureau.known_sections()}")
+        if (
+            section is not None
+            and section != "bureau"
+            and self.bureau.section(section) is None
+            and self.bureau.department(section) is None
+        ):
+            departments = ", ".join(d.code for d in self.bureau.departments)
+            raise NotFoundError.unknown(
+                "section", section, f"known: bureau, {self.bureau.known_sections()}; departments: {departments}"
+            )
         with self.db.reading() as session:
             query = (
                 select(SealRecordRow, DocumentRow.number, DocumentRow.title, CaseRow.case_no)
@@ -966,7 +1240,24 @@ def documents_from_events(events: Sequence[Any], case_no: str) -> builtins.list[
                 issued_at=e.at,
                 issued_by=e.actor,
                 status="valid",
+                seals=tuple(str(x) for x in data.get("seals") or [data.get("seal_no", "")]),
+            )
+        elif e.kind == EventKind.SEAL_REQUESTED and number:
+            # numbered at 用印, issued when the department's seal comes back: listed without a file meanwhile
+            found[number] = DocumentView(
+                number=number,
+                kind=str(data.get("kind", "")),
+                title=str(data.get("title", "")),
+                case_no=case_no,
+                code="",
+                template_version="",
+                sha256="",
+                size=0,
+                issued_at=e.at,
+                issued_by=e.actor,
+                status="awaiting_seal",
                 seals=(str(data.get("seal_no", "")),),
+                facts={"department": str(data.get("department", ""))},
             )
         elif e.kind == EventKind.DOCUMENT_REVOKED and number in found:
             old = found[number]

@@ -25,7 +25,30 @@ def inbox() -> str:
     engine = get_engine()
     messages = engine.outbox.inbox(user)
     department = engine.bureau.department(user.department or "")
-    return render_template("supervision/inbox.html", messages=messages, department=department)
+    seal_requests = engine.documents.seal_requests(user)
+    return render_template(
+        "supervision/inbox.html", messages=messages, department=department, seal_requests=seal_requests
+    )
+
+
+@bp.post("/seals/<int:request_id>")
+def apply_seal(request_id: int) -> Response:
+    """出省双章: the department's supervisor applies its seal (the one bureau.toml gives the department)."""
+    user = current_user()
+    if not user.is_supervisor:
+        abort(404)
+    doc = get_engine().documents.apply_second_seal(user, request_id)
+    department = get_engine().bureau.department(user.department or "")
+    flash(
+        _(
+            "已加盖{department}印章:{title} {number}",
+            department=department.name if department else "",
+            title=doc.title,
+            number=doc.number,
+        ),
+        "ok",
+    )
+    return redirect(url_for("supervision.inbox"))
 
 
 def _message_page(message_id: str, *, flaw: str = "", error: str = "", key: str = "") -> str:
