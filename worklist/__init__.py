@@ -112,7 +112,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         transport,
         uploads,
     )
-    from .views import auth, cases, documents, files, guide, hall, intake, ops, supervision, tasks, worklist
+    from .views import (
+        auth,
+        cases,
+        documents,
+        files,
+        guide,
+        hall,
+        hall_account,
+        intake,
+        ops,
+        rating_terminal,
+        supervision,
+        tasks,
+        worklist,
+    )
 
     observability.init_app(app)  # before everything: even a refused request has an id and a log line
     uploads.init_app(app)  # before the input guard: the upload pages take bodies above 1 MB
@@ -133,6 +147,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         guide.bp,
         files.bp,
         hall.bp,
+        hall_account.bp,
+        rating_terminal.bp,
         documents.bp,
         supervision.bp,
         ops.bp,

@@ -52,10 +52,10 @@ def client_address() -> str:
 
 
 def _keep_language_only() -> None:
-    lang = session.get("lang")
+    # The hall's session (hall_sessions.py) is another person's sign-in on a shared browser: kept as it is.
+    kept = {k: session[k] for k in ("lang", "hall_sid") if session.get(k)}
     session.clear()
-    if lang:
-        session["lang"] = lang
+    session.update(kept)
 
 
 def sign_in(username: str, password: str) -> SignInResult:

@@ -10,6 +10,9 @@ on top: it stops guessing at one account even when it is spread over many addres
 
     ONEWINDOW_LOGIN_LIMIT_ADDRESS   failed sign-ins per client address   (default "30 per 10 minutes")
     ONEWINDOW_LOGIN_LIMIT_ACCOUNT   failed sign-ins per account name     (default "10 per 10 minutes")
+
+The hall's sign-in (``/hall/login``, applicants and agents) is limited the same way, per address and per
+login typed (mobile or ID number); its own lockout is the engine's ``applicants.authenticate``.
 """
 
 from __future__ import annotations
@@ -94,6 +97,11 @@ def _too_many(err: RateLimitExceeded) -> tuple[str, int, dict[str, str]] | Respo
     limiter: Limiter = current_app.extensions[LIMITER_KEY]
     current = limiter.current_limit
     wait = max(1, math.ceil(((current.reset_at if current else time.time() + 60) - time.time()) / 60))
+    if request.endpoint == "applicant.login":
+        from .views.hall_account import too_many_sign_ins
+
+        get_engine().access.record("hall_sign_in_throttled", client=client_address(), detail=str(err.limit.limit))
+        return (*too_many_sign_ins(wait), {"Retry-After": str(wait * 60)})
     get_engine().access.record(
         "sign_in_throttled",
         username=request.form.get("username", "").strip()[:64],
@@ -126,6 +134,12 @@ def init_app(app: Flask) -> None:
     per_address = limiter.limit(by_address, methods=["POST"], deduct_when=_failed)
     app.view_functions["auth.login"] = cast(Any, per_address(per_account(view)))
     app.register_error_handler(RateLimitExceeded, _too_many)
+    if "applicant.login" in app.view_functions:  # the hall's sign-in: the same limits, keyed by the login typed
+        from .views.hall_account import login_key
+
+        hall_view = app.view_functions["applicant.login"]
+        per_login = limiter.limit(by_account, key_func=login_key, methods=["POST"], deduct_when=_failed)
+        app.view_functions["applicant.login"] = cast(Any, per_address(per_login(hall_view)))
     if "hall.track" in app.view_functions:
         from .views.hall import throttle_lookups
 

@@ -25,7 +25,7 @@ from .i18n import gettext as _
 
 __all__ = ["UPLOAD_ENDPOINTS", "file_response", "init_app", "refusal", "uploads_from"]
 
-UPLOAD_ENDPOINTS: set[str] = {"intake.register", "files.upload"}
+UPLOAD_ENDPOINTS: set[str] = {"intake.register", "files.upload", "applicant.save", "applicant.supplement"}
 FORM_ROOM = 1024 * 1024  # the form's other fields beside the files
 
 # Served files may be shown in a frame of this site's pages (the viewer), never elsewhere; nothing in them
