@@ -52,6 +52,7 @@ from ._errors import (
 from ._logs import configure_logging, json_formatter
 from ._services.access import LockoutPolicy, SecurityEvent, SessionPolicy, SignInResult
 from ._services.api_keys import API_SCOPES, ApiCaller, ApiKeyView, IssuedKey
+from ._services.api_tokens import ApplicantToken
 from ._services.applicants import APPLICANT_KINDS, ApplicantView, id_number_problem, mask_id, mask_mobile
 from ._services.applications import ApplicationView, DraftFile
 from ._services.backup import BackupReport, RestoreReport
@@ -125,6 +126,7 @@ __all__ = [
     "SCAFFOLD_TEMPLATES",
     "ApiCaller",
     "ApiKeyView",
+    "ApplicantToken",
     "ApplicantView",
     "ApplicationView",
     "AuthenticationError",

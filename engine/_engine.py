@@ -13,6 +13,7 @@ from ._config.file_limits import FileLimits
 from ._documents.signing import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, RETIRED_DIR
 from ._services.access import AccessService
 from ._services.api_keys import ApiKeyService
+from ._services.api_tokens import ApiTokenService
 from ._services.applicants import ApplicantService
 from ._services.applications import OnlineApplications
 from ._services.backup import BackupService
@@ -133,6 +134,7 @@ class Engine:
         self.rate_counters = RateCounters(self.db)  # shared sign-in throttling counters
         # The hall's accounts (applicants and agents) and 好差评, whose bad ratings open a linked 回访整改 case
         self.applicants = ApplicantService(self.db, self.clock, self.applications, self.rate_counters)
+        self.api_tokens = ApiTokenService(self.db, self.clock)  # applicants' bearer tokens of /api/v1/
         self.ratings = RatingService(
             self.db, self.clock, self.runtime, self.cases, followup_days=bureau.ratings.followup_days
         )

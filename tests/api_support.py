@@ -8,6 +8,7 @@ real-HTTP test (httpx) is checked the same way.
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 from flask.testing import FlaskClient
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
-from werkzeug.datastructures import Headers, ImmutableMultiDict
+from werkzeug.datastructures import FileStorage, Headers, ImmutableMultiDict, MultiDict
+from werkzeug.test import encode_multipart
 
 from onewindow.worklist.api.openapi import document
 
@@ -93,6 +95,7 @@ class ApiClient:
         *,
         token: str | None = None,
         json_body: Any = None,
+        form: dict[str, str | tuple[str, bytes]] | None = None,
         raw: bytes | None = None,
         content_type: str = "",
         headers: dict[str, str] | None = None,
@@ -106,6 +109,15 @@ class ApiClient:
         if json_body is not None:
             body = json.dumps(json_body, ensure_ascii=False).encode()
             content_type = content_type or "application/json"
+        if form is not None:  # multipart/form-data: text fields and (filename, bytes) files
+            values = MultiDict(
+                [
+                    (k, v if isinstance(v, str) else FileStorage(io.BytesIO(v[1]), filename=v[0], name=k))
+                    for k, v in form.items()
+                ]
+            )
+            boundary, body = encode_multipart(values)
+            content_type = f"multipart/form-data; boundary={boundary}"
         if content_type:
             sent_headers["Content-Type"] = content_type
         url = BASE + "/api/v1" + path
@@ -127,6 +139,9 @@ class ApiClient:
 
     def put(self, path: str, **kw: Any) -> Answer:
         return self.call("put", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Answer:
+        return self.call("delete", path, **kw)
 
     def problem(self, method: str, path: str, status: int, code: str, **kw: Any) -> dict[str, Any]:
         """A call that must be refused with ``status`` and ``code``; the problem's body."""

@@ -8,6 +8,7 @@ document."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -266,7 +267,7 @@ def test_the_openapi_document_is_public_valid_and_covers_every_route(app: Flask,
     assert got.json["openapi"] == "3.1.0"
     documented = {(path, method) for path, ops in got.json["paths"].items() for method in ops if method != "parameters"}
     routes = {
-        (rule.rule.removeprefix("/api/v1").replace("<", "{").replace(">", "}"), method.lower())
+        (re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1")), method.lower())
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/v1/")
         for method in rule.methods or ()

@@ -140,6 +140,10 @@ def init_app(app: Flask) -> None:
         hall_view = app.view_functions["applicant.login"]
         per_login = limiter.limit(by_account, key_func=login_key, methods=["POST"], deduct_when=_failed)
         app.view_functions["applicant.login"] = cast(Any, per_address(per_login(hall_view)))
+    if "api.sign_in" in app.view_functions:  # the apps' sign-in and 办件查询: the hall's limits
+        from .api.applicants import throttle as throttle_api
+
+        throttle_api(app, limiter, by_address=by_address, by_login=by_account)
     if "hall.track" in app.view_functions:
         from .views.hall import throttle_lookups
 

@@ -60,7 +60,9 @@ class ApplicationView:
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "files"}
-        out["files"] = [f.__dict__ for f in self.files]
+        out["files"] = [
+            {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in f.__dict__.items()} for f in self.files
+        ]
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in out.items()}
 
 
@@ -186,8 +188,9 @@ class OnlineApplications:
             return found is not None
 
     # -- submitting ---------------------------------------------------------------------------------
-    def submit(self, owner_id: int, application_id: int, *, actor: str) -> CaseSummary:
-        """Register the case from the draft, once: a second submit returns the same case."""
+    def submit(self, owner_id: int, application_id: int, *, actor: str, channel: Channel | None = None) -> CaseSummary:
+        """Register the case from the draft, once: a second submit returns the same case. The case's channel
+        is ``channel`` (``api`` for the apps), else online, or agent for an agent's draft."""
         with self.cases.runtime.transaction() as session:
             row = self._mine(session, owner_id, application_id)
             result = session.execute(
@@ -212,7 +215,7 @@ class OnlineApplications:
                     "online application",
                     [FieldError(f"files.{ENTRUSTMENT.code}", "an agent applies only with the letter of entrustment")],
                 )
-            channel = Channel.AGENT if row.by_agent else Channel.ONLINE
+            channel = channel or (Channel.AGENT if row.by_agent else Channel.ONLINE)
             summary = self.cases._start_in(session, row.matter_key, dict(row.data or {}), actor, channel=channel)
             case = self.cases._row(session, summary.case_no)
             matter = self.cases.runtime.bundle(session, case.definition_id).matter

@@ -15,7 +15,7 @@ __all__ = ["bp", "init_app"]
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import auth, openapi, supervision, systems  # noqa: E402, F401  (they add their routes to bp)
+from . import applicants, auth, openapi, supervision, systems  # noqa: E402, F401  (they add their routes to bp)
 
 
 def init_app(app: Flask) -> None:

@@ -12,16 +12,17 @@ from typing import Any
 
 from flask import Response, g, request
 
-from onewindow.engine import ApiCaller, UserAccount
+from onewindow.engine import ApiCaller, ApplicantView, UserAccount
 
 from .. import get_engine
 from . import bp
 from .problems import ApiProblem
 
-__all__ = ["PUBLIC", "caller", "department_of", "json_body", "staff"]
+__all__ = ["PUBLIC", "applicant", "bearer_token", "caller", "department_of", "json_body", "staff"]
 
 # Endpoints of the API that need no token.
-PUBLIC = {"api.openapi"}
+PUBLIC = {"api.openapi", "api.sign_in", "api.track"}
+APPLICANT_PREFIX = "owa_"
 
 
 def _bearer() -> str | None:
@@ -35,12 +36,19 @@ def _bearer() -> str | None:
 @bp.before_request
 def _authenticate() -> None:
     g.api_caller = None
+    g.api_applicant = None
     if request.endpoint in PUBLIC:
         return
     token = _bearer()
     if token is None:
         raise ApiProblem("token_missing", "请在请求头 Authorization 中提供 Bearer 访问令牌。")
-    found = get_engine().api_keys.authenticate(token)
+    engine = get_engine()
+    if token.startswith(APPLICANT_PREFIX):  # an applicant's token from POST /auth/token
+        g.api_applicant = engine.api_tokens.authenticate(token)
+        if g.api_applicant is None:
+            raise ApiProblem("token_invalid", "访问令牌无效、已吊销或已过期。")
+        return
+    found = engine.api_keys.authenticate(token)
     if found is None:
         raise ApiProblem("token_invalid", "访问令牌无效、已吊销或已过期。")
     g.api_caller = found
@@ -48,11 +56,15 @@ def _authenticate() -> None:
         g.user = found.user  # the request log names the user the key acts as
 
 
+def bearer_token() -> str:
+    return _bearer() or ""
+
+
 def caller(scope: str) -> ApiCaller:
     """The system's key, if it carries ``scope``."""
     found: ApiCaller | None = g.get("api_caller")
     if found is None:
-        raise ApiProblem("token_missing", "请在请求头 Authorization 中提供 Bearer 访问令牌。")
+        raise ApiProblem("scope_missing", f"该接口供系统的 API 密钥({scope})使用,申请人的令牌不能访问。", scope=scope)
     if not found.allows(scope):
         raise ApiProblem("scope_missing", f"该访问令牌没有 {scope} 权限范围。", scope=scope)
     return found
@@ -64,6 +76,16 @@ def staff(scope: str) -> UserAccount:
     if found.user is None:
         raise ApiProblem("scope_missing", f"该访问令牌不代表工作人员,不能使用 {scope}。", scope=scope)
     return found.user
+
+
+def applicant() -> ApplicantView:
+    """The signed-in applicant (or agent) of an applicant's token."""
+    found: ApplicantView | None = g.get("api_applicant")
+    if found is None:
+        raise ApiProblem(
+            "scope_missing", "该接口需要申请人登录后取得的令牌(POST /api/v1/auth/token)。", scope="applicant"
+        )
+    return found
 
 
 def department_of(found: ApiCaller) -> str:

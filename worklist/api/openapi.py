@@ -193,6 +193,108 @@ SCHEMAS: dict[str, Any] = {
             "created": {"type": "boolean", "description": "false: the answer to a repeated Idempotency-Key"},
         }
     ),
+    "SignIn": _object(
+        {
+            "login": {"type": "string", "description": "mobile number or ID number (手机号或身份证号)"},
+            "password": {"type": "string"},
+        }
+    ),
+    "Applicant": _object(
+        {
+            "id": {"type": "integer"},
+            "kind": {"type": "string", "enum": ["applicant", "agent"]},
+            "name": {"type": "string"},
+            "id_number": {"type": "string"},
+            "mobile": {"type": "string"},
+            "created_at": WHEN,
+            "disabled": {"type": "boolean"},
+        }
+    ),
+    "Token": _object(
+        {
+            "access_token": {"type": "string", "description": "send as Authorization: Bearer <access_token>"},
+            "token_type": {"type": "string", "const": "Bearer"},
+            "expires_at": WHEN,
+            "applicant": _ref("Applicant"),
+        }
+    ),
+    "DraftFile": _object(
+        {
+            "id": {"type": "integer"},
+            "material": {"type": "string"},
+            "filename": {"type": "string"},
+            "content_type": {"type": "string", "enum": ["application/pdf", "image/jpeg", "image/png"]},
+            "size": {"type": "integer"},
+            "uploaded_at": WHEN,
+        }
+    ),
+    "Application": _object(
+        {
+            "id": {"type": "integer"},
+            "owner_id": {"type": "integer"},
+            "by_agent": {"type": "boolean"},
+            "matter": {"type": "string"},
+            "data": {"type": "object"},
+            "status": {"type": "string", "enum": ["draft", "submitted"]},
+            "case_no": TEXT_OR_NULL,
+            "files": {"type": "array", "items": _ref("DraftFile")},
+            "created_at": WHEN,
+            "updated_at": WHEN,
+            "submitted_at": WHEN_OR_NULL,
+        }
+    ),
+    "ApplicationList": _object({"items": {"type": "array", "items": _ref("Application")}}),
+    "NewApplication": _object({"matter": {"type": "string", "description": "a matter's key (online ones)"}}),
+    "Draft": _object({"data": {"type": "object", "description": "the application's data so far"}}),
+    "Upload": _object(
+        {
+            "material": {"type": "string", "description": "the material's code (M01 …; POA: 委托书)"},
+            "file": {"type": "string", "contentMediaType": "application/octet-stream"},
+        }
+    ),
+    "CaseList": _object({"items": {"type": "array", "items": _ref("CaseSummary")}}),
+    "RatingRequest": _object(
+        {
+            "level": {"type": "integer", "minimum": 1, "maximum": 5, "description": "5 非常满意 … 1 非常不满意"},
+            "comment": {"type": "string", "maxLength": 500},
+        },
+        required=["level"],
+    ),
+    "Rating": _object(
+        {
+            "case_no": {"type": "string"},
+            "level": {"type": "integer"},
+            "label": {"type": "string"},
+            "comment": {"type": "string"},
+            "channel": {"type": "string"},
+            "section": {"type": "string"},
+            "clerk": {"type": "string"},
+            "rated_at": WHEN,
+            "applicant_id": _nullable("integer"),
+            "followup_case_no": TEXT_OR_NULL,
+            "followup_status": TEXT_OR_NULL,
+            "reply": TEXT_OR_NULL,
+            "replied_at": WHEN_OR_NULL,
+        }
+    ),
+    "Progress": _object(
+        {
+            "case_no": {"type": "string"},
+            "matter_name": {"type": "string"},
+            "status": {"type": "string", "enum": [s.value for s in CaseStatus]},
+            "status_label": {"type": "string"},
+            "status_words": {"type": "string", "description": "the status in plain words"},
+            "steps": {
+                "type": "array",
+                "items": _object({"section": {"type": "string"}, "name": {"type": "string"}}),
+            },
+            "created_at": WHEN,
+            "accepted_at": WHEN_OR_NULL,
+            "committed_due_at": WHEN_OR_NULL,
+            "finished_at": WHEN_OR_NULL,
+            "paused": {"type": "boolean"},
+        }
+    ),
 }
 
 
@@ -231,8 +333,8 @@ def _query(name: str, description: str, schema: dict[str, Any] | None = None) ->
     }
 
 
-def _path(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+def _path(name: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema or {"type": "string"}}
 
 
 PAGING = [
@@ -243,7 +345,9 @@ PAGING = [
 
 def _op(summary: str, scope: str | None, responses: dict[str, Any], **more: Any) -> dict[str, Any]:
     op = {"summary": summary, "responses": responses, **more}
-    if scope is not None:
+    if scope == "applicant":
+        op["description"] = (op.get("description", "") + "\n\nAn applicant's token (POST /auth/token).").strip()
+    elif scope is not None:
         op["security"] = [{"bearer": [scope]}]
         op["description"] = (op.get("description", "") + f"\n\nScope: `{scope}`.").strip()
     return op
@@ -334,6 +438,112 @@ def _paths() -> dict[str, Any]:
                 {**_ok("Completed"), **_errors("Unauthorized", "Forbidden", "NotFound", "Conflict", "Unprocessable")},
                 requestBody={"required": True, "content": {JSON: {"schema": _ref("Completion")}}},
             ),
+        },
+        "/auth/token": {
+            "post": {
+                "summary": "An applicant's (or agent's) token: sign in with mobile or ID number and password",
+                "security": [],
+                "requestBody": {"required": True, "content": {JSON: {"schema": _ref("SignIn")}}},
+                "responses": {
+                    **_ok("Token", "signed in", "201"),
+                    "401": _problem("sign_in_failed: wrong login or password (alike for unknown logins)"),
+                    "429": _problem("rate_limited: too many failures; Retry-After"),
+                    **_errors("Unprocessable"),
+                },
+            },
+            "delete": _op(
+                "Sign out: the token sent ends",
+                "applicant",
+                {"204": {"description": "ended"}, **_errors("Unauthorized", "Forbidden")},
+            ),
+        },
+        "/applications": {
+            "get": _op(
+                "The account's applications, newest first",
+                "applicant",
+                {**_ok("ApplicationList"), **_errors("Unauthorized", "Forbidden")},
+            ),
+            "post": _op(
+                "A new draft of a matter applied for online",
+                "applicant",
+                {**_ok("Application", "the draft", "201"), **_errors("Unauthorized", "Forbidden", "Unprocessable")},
+                requestBody={"required": True, "content": {JSON: {"schema": _ref("NewApplication")}}},
+            ),
+        },
+        "/applications/{application_id}": {
+            "parameters": [_path("application_id", {"type": "integer"})],
+            "get": _op(
+                "One of the account's applications (another's is 404)",
+                "applicant",
+                {**_ok("Application"), **_errors("Unauthorized", "Forbidden", "NotFound")},
+            ),
+            "put": _op(
+                "Keep the application's data so far",
+                "applicant",
+                {**_ok("Application"), **_errors("Unauthorized", "Forbidden", "NotFound", "Conflict", "Unprocessable")},
+                requestBody={"required": True, "content": {JSON: {"schema": _ref("Draft")}}},
+            ),
+        },
+        "/applications/{application_id}/files": {
+            "parameters": [_path("application_id", {"type": "integer"})],
+            "post": _op(
+                "Upload a material's files (PDF, JPEG, PNG, checked by their bytes)",
+                "applicant",
+                {
+                    **_ok("Application", "the draft with its files", "201"),
+                    **_errors("Unauthorized", "Forbidden", "NotFound", "Conflict", "Unprocessable"),
+                },
+                requestBody={"required": True, "content": {"multipart/form-data": {"schema": _ref("Upload")}}},
+            ),
+        },
+        "/applications/{application_id}/submit": {
+            "parameters": [_path("application_id", {"type": "integer"})],
+            "post": _op(
+                "Register the case once (channel api); the same case when sent again",
+                "applicant",
+                {
+                    **_ok("CaseSummary", "the case registered", "201"),
+                    **_ok("CaseSummary", "submitted before: the same case"),
+                    **_errors("Unauthorized", "Forbidden", "NotFound", "Unprocessable"),
+                },
+            ),
+        },
+        "/me/cases": {
+            "get": _op(
+                "The account's cases, newest first",
+                "applicant",
+                {**_ok("CaseList"), **_errors("Unauthorized", "Forbidden")},
+            )
+        },
+        "/cases/{case_no}/rating": {
+            "parameters": [_path("case_no")],
+            "post": _op(
+                "好差评 of one's own ended case, once",
+                "applicant",
+                {
+                    **_ok("Rating", "rated", "201"),
+                    **_errors("Unauthorized", "Unprocessable"),
+                    "403": _problem("not_your_case (an unknown case alike), scope_missing"),
+                    "409": _problem("conflict: rated already (state rated), or not ended yet"),
+                },
+                requestBody={"required": True, "content": {JSON: {"schema": _ref("RatingRequest")}}},
+            ),
+        },
+        "/track": {
+            "get": {
+                "summary": "办件查询 by case number and query code, no token",
+                "security": [],
+                "parameters": [
+                    {"name": "case_no", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "query_code", "in": "query", "required": True, "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    **_ok("Progress"),
+                    "404": _problem("not_found: a wrong code and an unknown case alike"),
+                    "429": _problem("rate_limited: too many failed lookups"),
+                    "default": {"$ref": "#/components/responses/Problem"},
+                },
+            }
         },
         "/supervision/feedback": {
             "post": _op(

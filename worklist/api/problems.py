@@ -47,6 +47,7 @@ PROBLEM_TYPE = "urn:onewindow:problem:"  # + code: a stable URI per problem type
 CODES: dict[str, tuple[int, str]] = {
     "token_missing": (401, "需要访问令牌"),
     "token_invalid": (401, "访问令牌无效"),
+    "sign_in_failed": (401, "登录失败"),
     "scope_missing": (403, "权限范围不足"),
     "forbidden": (403, "无权操作"),
     "not_your_case": (403, "不是本人的办件"),
