@@ -124,6 +124,9 @@ def test_a_clerks_key_works_the_clerks_worklist(app: Flask, api: ApiClient) -> N
 
     claimed = api.post(f"/tasks/{intake.id}/claim", token=window, expect=200).json
     assert claimed["claimed_by"] == "lijing"
+    assert api.post(f"/tasks/{intake.id}/unclaim", token=window, expect=200).json["claimed_by"] is None
+    api.problem("post", f"/tasks/{intake.id}/unclaim", 409, "conflict", token=window)  # not claimed by him now
+    api.post(f"/tasks/{intake.id}/claim", token=window, expect=200)
     assert [t["id"] for t in api.get("/tasks?mine=true", token=window, expect=200).json["items"]] == [intake.id]
     bad = api.problem(
         "post",
@@ -181,7 +184,8 @@ def test_refusals_are_problems_with_stable_codes(app: Flask, api: ApiClient, cli
     api.problem("get", f"/tasks/{intake.id}", 404, "not_found", token=commerce)
     api.problem("post", f"/tasks/{intake.id}/claim", 404, "not_found", token=commerce)
     api.problem("get", f"/cases/{case_no}", 404, "not_found", token=commerce)
-    api.problem("get", "/cases/WH-2026-999999", 404, "not_found", token=window)
+    unknown_case = api.problem("get", "/cases/WH-2026-999999", 404, "not_found", token=window)
+    assert unknown_case["detail"] == "未找到办件“WH-2026-999999”。"
     assert open_tasks(engine, case_no)["Task_Intake"].claimed_by is None
     # Claimed by another clerk: a second window clerk may neither claim nor complete it.
     engine.users.add("wuxia", sections=["window"], role="clerk")

@@ -430,6 +430,14 @@ def _paths() -> dict[str, Any]:
                 {**_ok("Task"), **_errors("Unauthorized", "Forbidden", "NotFound", "Conflict")},
             ),
         },
+        "/tasks/{task_id}/unclaim": {
+            "parameters": [_path("task_id")],
+            "post": _op(
+                "Give a task the key's user claimed back to its section",
+                "tasks:write",
+                {**_ok("Task"), **_errors("Unauthorized", "Forbidden", "NotFound", "Conflict")},
+            ),
+        },
         "/tasks/{task_id}/complete": {
             "parameters": [_path("task_id")],
             "post": _op(

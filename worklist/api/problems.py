@@ -102,6 +102,18 @@ def from_problem(err: ApiProblem) -> Response:
     return problem(err.code, err.detail, headers=err.headers, **err.extra)
 
 
+# What a NotFoundError's ``kind`` names, in the detail's words; another's task or case reads the same.
+KINDS = {
+    "case": "办件",
+    "task": "任务",
+    "matter": "事项",
+    "application": "申请",
+    "file": "文件",
+    "user": "用户",
+    "applicant": "账号",
+}
+
+
 def _field_errors(err: ValidationError) -> list[dict[str, str]]:
     return [{"field": e.field, "message": e.message} for e in err.errors]
 
@@ -115,7 +127,8 @@ def from_error(err: OnewindowError) -> Response:
     if isinstance(err, ValidationError):
         return problem("validation_failed", f"数据校验未通过:{err}", errors=_field_errors(err))
     if isinstance(err, NotFoundError):
-        return problem("not_found", f"未找到:{err}")
+        what = KINDS.get(err.kind, "")
+        return problem("not_found", f"未找到{what}“{err.key[:80]}”。" if what and err.key else "未找到。")
     if isinstance(err, PermissionDeniedError):
         return problem("forbidden", f"无权操作:{err}")
     if isinstance(err, ConflictError):

@@ -162,6 +162,15 @@ def claim(task_id: str) -> Response:
     return jsonify(engine.tasks.claim(task_id, user=user.username).to_dict())
 
 
+@bp.post("/tasks/<task_id>/unclaim")
+def unclaim(task_id: str) -> Response:
+    """Give a task the user claimed back to the section (待认领)."""
+    user = staff("tasks:write")
+    engine = get_engine()
+    engine.tasks.get_for(user, task_id)
+    return jsonify(engine.tasks.unclaim(task_id, user=user.username).to_dict())
+
+
 @bp.post("/tasks/<task_id>/complete")
 def complete(task_id: str) -> Response:
     """Complete with ``{"data": {…}}``, checked against the task's form; the case runs on to its next step."""
