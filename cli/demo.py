@@ -229,6 +229,31 @@ def seed_supervision(engine: Engine, clock: FixedClock, now: datetime) -> dict[s
     return {"dead": dead, "pending": pending}
 
 
+# The hall's demo accounts: valid 居民身份证号 (the first is GB 11643's own example), invented mobiles.
+HALL_ACCOUNTS = (
+    ("applicant", "王小明", "11010519491231002X", "13800138000"),
+    ("agent", "陈代办", "510107199003071236", "13900139000"),
+)
+
+
+def seed_hall(engine: Engine) -> str:
+    """The hall's applicant and agent accounts; the applicant's online application waits at the window
+    (网上申报, 待预审). Its case number."""
+    ids = [engine.applicants.register(kind, name, id_number, mobile, DEMO_PASSWORD).id
+           for kind, name, id_number, mobile in HALL_ACCOUNTS]  # fmt: skip
+    draft = engine.applications.create(ids[0], "enterprise_registration")
+    engine.applications.save(ids[0], draft.id, _example("enterprise_registration"))
+    return engine.applications.submit(ids[0], draft.id, actor=f"hall:{ids[0]}").case_no
+
+
+def print_hall_logins(online_case: str, base: str) -> None:
+    click.echo(f"\nhall accounts ({base}/hall/login, mobile or ID number, password {DEMO_PASSWORD}):")
+    notes = {"applicant": f"applied online: {online_case} waits for the window's pre-check",
+             "agent": "帮办代办: uploads the applicant's 授权委托书 with each application"}  # fmt: skip
+    for kind, name, id_number, mobile in HALL_ACCOUNTS:
+        click.echo(f"  {kind:<9} {name:<4} {mobile} / {id_number}   {notes[kind]}")
+
+
 def set_demo_passwords(engine: Engine) -> None:
     for member in engine.bureau.staff:
         engine.users.set_password(member.user, DEMO_PASSWORD)
@@ -281,6 +306,7 @@ def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:
     more = seed_worklist(engine, clock, now)
     shared = seed_supervision(engine, clock, now)
     set_demo_passwords(engine)
+    online = seed_hall(engine)
     click.echo(f"\n{waiting} is in joint review; {fresh} waits at the intake window; also {', '.join(more)}. Try:")
     click.echo(f"  onewindow --database {url} tasks --section commerce")
     click.echo(f"  onewindow --database {url} case show {waiting}")
@@ -294,6 +320,7 @@ def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:
         f"onewindow --database {url} outbox list"
     )
     print_logins(engine)
+    print_hall_logins(online, f"http://{host}:{port}")
     print_api_key(engine, walked, f"http://{host}:{port}")
     engine.close()
     if no_serve:

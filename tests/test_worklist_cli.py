@@ -24,6 +24,10 @@ def test_demo_seeds_users_and_cases_at_every_step(tmp_path: Path, monkeypatch: p
     engine = Engine(Database(f"sqlite:///{tmp_path / 'demo.db'}"))
     try:
         assert engine.users.authenticate("lijing", "onewindow") is not None
+        assert "hall accounts" in result.output and "13800138000 / 11010519491231002X" in result.output
+        applicant = engine.applicants.authenticate("13800138000", "onewindow")
+        [online] = engine.applicants.cases_of(applicant.id)
+        assert online.channel == "online" and engine.applicants.authenticate("13900139000", "onewindow").is_agent
         admin = engine.users.get("huangqiang")
         statuses = {c.status for c in engine.cases.page_for(admin, per_page=50).rows}
         assert statuses >= {"approved", "accepted", "supplement", "received"}
