@@ -310,6 +310,19 @@ def _documents(case_no: str, matter: Any) -> list[Any]:
     ]
 
 
+def _notice(case_no: str, found: Any) -> list[tuple[Any, Any]]:
+    """The 一次性告知's items, each with the file handed in since the 补正 was asked for (None: still to do)."""
+    engine = get_engine()
+    asked = min((t.created_at for t in found.open_tasks), default=None)
+    files = engine.files.material_set(case_no)
+    out = []
+    for item in engine.files.notice_items(case_no):
+        latest = m.latest if (m := files.of(item.material.code)) is not None else None
+        answered = latest if latest is not None and asked is not None and latest.uploaded_at > asked else None
+        out.append((item, answered))
+    return out
+
+
 @bp.get("/cases/<case_no>")
 @signed_in
 def case(case_no: str) -> str:
@@ -322,7 +335,7 @@ def case(case_no: str) -> str:
         progress=_progress(found),
         query_code=found.query_code,
         channel=found.summary.channel_label,
-        notice=engine.files.notice_items(case_no) if found.summary.status == CaseStatus.SUPPLEMENT else [],
+        notice=_notice(case_no, found) if found.summary.status == CaseStatus.SUPPLEMENT else [],
         documents=_documents(case_no, matter),
         ended=found.summary.status in FINISHED_STATUSES,
         rating=engine.ratings.of_case(case_no),
