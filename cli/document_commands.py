@@ -223,12 +223,24 @@ def seals_log(app: AppContext, section: str | None, as_json: bool) -> None:
         for s in found:
             click.echo(
                 f"{_when(s.applied_at)}\t{s.seal_no}\t{s.number}\t{s.title}\t{s.case_no}\t"
-                f"applied: {s.applied_by}\tapproved: {s.approved_by}"
+                f"applied: {s.applied_by}\tapproved: {s.approved_by} {_when(s.approved_at)}"
             )
         if not found:
             click.echo("no seal applied")
 
     emit([asdict(s) for s in found], as_json, text)
+
+
+@seals.command("approve")
+@click.argument("case_no")
+@click.option("--user", required=True, envvar="ONEWINDOW_USER", help="The chief of the seal's section who approves.")
+@pass_app
+@domain_errors
+def seals_approve(app: AppContext, case_no: str, user: str) -> None:
+    """批准用印: a chief approves the seal on CASE_NO's decision and result (when a non-chief decided)."""
+    engine = app.engine()
+    found = engine.documents.approve_seal(engine.users.get(user), case_no)
+    click.echo(f"{case_no}: seal {found['seal_no']} approved by {found['approved_by']}")
 
 
 @cli.group()

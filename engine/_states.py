@@ -112,3 +112,4 @@ class EventKind(StrEnum):
     RATED = "rated"  # 好差评 of the ended case (engine/_services/ratings.py)
     RATING_REPLIED = "rating_replied"  # the chief's reply to a bad rating, from its 回访整改 case
     SEAL_REQUESTED = "seal_requested"  # a result used outside the province waits for its department's seal
+    SEAL_APPROVED = "seal_approved"  # 批准用印: a chief approved the seal on a decision not made by a chief

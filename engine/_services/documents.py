@@ -108,6 +108,7 @@ class SealRecordView:
     applied_by: str
     approved_by: str
     applied_at: datetime
+    approved_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -312,9 +313,10 @@ class DocumentService:
                     )
                 ],
             )
-        approver = self._decided_by(session, case)
-        result_facts = {"fields": [("事项类型", "行政许可" if _is_licence(matter) else "备案")]}
+        approver, approved_at = self._approver(session, case, lead, step)
+        result_facts: dict[str, Any] = {"fields": [("事项类型", "行政许可" if _is_licence(matter) else "备案")]}
         if data.get("out_of_province") is True:
+            result_facts["_lead_approved_at"] = approved_at.isoformat()  # kept for the register, not printed
             result_number = self._request_second_seal(session, case, matter, step, lead, result_facts, approver)
         else:
             result_number = self._issue(
@@ -326,10 +328,20 @@ class DocumentService:
                 result_facts,
                 title=matter.result_name,
                 approver=approver,
+                approved_at=approved_at,
             ).number
         if _is_licence(matter):
             facts = {"accepted_on": _cn_date(case.accepted_at), "result_number": result_number}
-            self._issue(session, case, matter, step, DocumentKind.APPROVAL_DECISION, facts, approver=approver)
+            self._issue(
+                session,
+                case,
+                matter,
+                step,
+                DocumentKind.APPROVAL_DECISION,
+                facts,
+                approver=approver,
+                approved_at=approved_at,
+            )
 
     # -- 出省: the second seal, of the functional department the power came from ---------------------------
     def _department_for(self, case: CaseState, matter: Matter) -> Department:
@@ -482,20 +494,23 @@ class DocumentService:
             lead = _Seal(row.lead_section, row.lead_seal_no, row.lead_seal_name)
             second = _Seal(department.code, department.seal_no, department.seal_name, body=department.name, purpose="")
             step = _LooseStep(actor=user.username, at=self.clock.now(), events=[])
+            facts = dict(row.facts or {})
+            lead_approved = facts.pop("_lead_approved_at", None)
+            lead_approved_at = datetime.fromisoformat(lead_approved) if lead_approved else row.lead_applied_at
             doc = self._store(
                 session,
                 _state_of(case_row),
                 matter,
                 step,
                 DocumentKind.RESULT,
-                dict(row.facts or {}),
+                facts,
                 issue_key=row.issue_key,
                 number=row.number,
                 code=row.code,
                 title=row.title,
                 seals=[
-                    (lead, row.lead_applied_by, row.lead_approved_by, row.lead_applied_at),
-                    (second, user.username, user.username, step.at),
+                    (lead, row.lead_applied_by, row.lead_approved_by, lead_approved_at, row.lead_applied_at),
+                    (second, user.username, user.username, step.at, step.at),
                 ],
                 signer=f"{self.bureau.name}\n{department.name}",  # joint issue: both names, both seals
             )
@@ -504,17 +519,114 @@ class DocumentService:
             session.flush()
             return self._view_in(session, doc, case_row.case_no)
 
-    def _decided_by(self, session: Session, case: CaseState) -> str:
-        """Who approved the sealing: the one who completed the case's decision step."""
-        return (
-            session.scalar(
-                select(TaskRow.completed_by)
-                .where(TaskRow.case_id == case.id, TaskRow.form == "decision.json", TaskRow.completed_by.is_not(None))
-                .order_by(TaskRow.completed_at.desc())
-                .limit(1)
-            )
-            or ""
+    # -- 用印审批: who approved the lead section's seal -----------------------------------------------------
+    def _approval_in(self, session: Session, case_id: int) -> tuple[str, datetime] | None:
+        """The approval of the lead section's seal on this case's decision and result, or None yet.
+
+        A chief's 准予 is his 签发: the decision step completed by a chief of its section approves the seal.
+        A decision made by anyone else needs a chief of the seal's section to approve the seal explicitly
+        (``approve_seal``, after that decision)."""
+        decision = session.execute(
+            select(TaskRow.completed_by, TaskRow.completed_at, TaskRow.section_code)
+            .where(TaskRow.case_id == case_id, TaskRow.form == "decision.json", TaskRow.completed_by.is_not(None))
+            .order_by(TaskRow.completed_at.desc())
+            .limit(1)
+        ).first()
+        decided_by, decided_at = (decision[0] or "", decision[1]) if decision is not None else ("", None)
+        if decided_at is not None and self._is_chief_of(session, decided_by, decision[2] if decision else None):
+            return decided_by, decided_at
+        approval = session.execute(
+            select(EventRow.actor, EventRow.at)
+            .where(EventRow.case_id == case_id, EventRow.kind == EventKind.SEAL_APPROVED)
+            .order_by(EventRow.id.desc())
+            .limit(1)
+        ).first()
+        if approval is not None and (decided_at is None or approval[1] >= decided_at):
+            return approval[0], approval[1]
+        return None
+
+    def _is_chief_of(self, session: Session, username: str, section: str | None) -> bool:
+        if not section:
+            return False
+        from .._store.models import UserRow, UserSectionRow
+
+        found = session.scalar(
+            select(UserRow.id)
+            .join(UserSectionRow, UserSectionRow.user_id == UserRow.id)
+            .where(UserRow.username == username, UserRow.role == "chief", UserSectionRow.section_code == section)
         )
+        return found is not None
+
+    def _approver(self, session: Session, case: CaseState, seal: _Seal, step: Any) -> tuple[str, datetime]:
+        """Who approved the seal going on now, and when; a chief of the seal's section applying it approves it
+        himself. Nobody: the 用印 step is refused until a chief approves (批准用印)."""
+        assert case.id is not None
+        found = self._approval_in(session, case.id)
+        if found is not None:
+            return found
+        if self._is_chief_of(session, step.actor, seal.owner):
+            return step.actor, step.at
+        raise ConflictError(
+            f"用印 ({case.case_no}): {seal.name} 须经科长批准;决定不是科长作出的,"
+            f"请主办科室({seal.owner})科长批准用印 (onewindow seals approve {case.case_no})",
+            case_no=case.case_no,
+            state="awaiting_approval",
+        )
+
+    def seal_approval(self, case_no: str) -> dict[str, Any]:
+        """For the 用印 task's page: the seal's section, and who approved it when (empty while nobody has)."""
+        with self.db.reading() as session:
+            case, matter = self._case_and_matter(session, case_no)
+            seal = self._seal_for(DocumentKind.RESULT, matter)
+            found = self._approval_in(session, case.id)
+            return {
+                "section": seal.owner,
+                "seal_no": seal.seal_no,
+                "approved_by": found[0] if found else "",
+                "approved_at": found[1] if found else None,
+            }
+
+    def approve_seal(self, user: UserAccount, case_no: str) -> dict[str, Any]:
+        """批准用印: a chief of the seal's section approves the seal on the case's decision and result (needed
+        when the decision was not made by a chief). Refused before the 用印 step is reached or once approved."""
+        with self.db.writing() as session:
+            case, matter = self._case_and_matter(session, case_no)
+            seal = self._seal_for(DocumentKind.RESULT, matter)
+            if not user.chief_of(seal.owner):
+                raise PermissionDeniedError(
+                    f"only a chief of section '{seal.owner}' approves its seal ({seal.seal_no})",
+                    user=user.username,
+                    what=f"seal of {case_no}",
+                )
+            bundle = self.runtime.bundle(session, case.definition_id)
+            at_seal = any(
+                (meta := bundle.node(bpmn_id)) is not None and meta.milestone == "approved"
+                for bpmn_id in session.scalars(
+                    select(TaskRow.bpmn_id).where(TaskRow.case_id == case.id, TaskRow.completed_at.is_(None))
+                )
+            )
+            if not at_seal:
+                raise ConflictError(f"case {case_no} is not at its 用印 step", case_no=case_no, state=case.status)
+            found = self._approval_in(session, case.id)
+            if found is not None:
+                raise ConflictError(f"the seal of case {case_no} was approved by {found[0]} already", case_no=case_no)
+            event = NewEvent(
+                EventKind.SEAL_APPROVED,
+                f"批准用印: {seal.name}",
+                data={"seal_no": seal.seal_no, "section": seal.owner},
+            )
+            self.history.record(session, case.id, [event], actor=user.username)
+        return self.seal_approval(case_no)
+
+    def _case_and_matter(self, session: Session, case_no: str) -> tuple[CaseRow, Matter]:
+        from .._store.models import DefinitionRow
+
+        case = session.scalar(select(CaseRow).where(CaseRow.case_no == case_no))
+        if case is None:
+            raise NotFoundError.unknown("case", case_no)
+        definition = session.get(DefinitionRow, case.definition_id)
+        assert definition is not None
+        return case, Matter.from_dict(definition.catalogue)
 
     def _deliver(self, session: Session, case: CaseState, matter: Matter, step: Any, data: dict[str, Any]) -> None:
         waiting = session.scalar(
@@ -600,6 +712,7 @@ class DocumentService:
         key: str = "",
         title: str = "",
         approver: str = "",
+        approved_at: datetime | None = None,
     ) -> DocumentRow:
         spec = KINDS[kind]
         assert case.id is not None
@@ -620,7 +733,7 @@ class DocumentService:
             number=number,
             code=self._new_code(session),
             title=title or spec.title,
-            seals=[(seal, step.actor, approver or step.actor, step.at)],
+            seals=[(seal, step.actor, approver or step.actor, approved_at or step.at, step.at)],
         )
 
     def _store(
@@ -636,7 +749,8 @@ class DocumentService:
         number: str,
         code: str,
         title: str,
-        seals: builtins.list[tuple[_Seal, str, str, datetime]],  # (seal, applied by, approved by, applied at)
+        # (seal, applied by, approved by, approved at, applied at)
+        seals: builtins.list[tuple[_Seal, str, str, datetime, datetime]],
         signer: str = "",
     ) -> DocumentRow:
         """Render, sign and keep the document, with a row of the seal register for each of its seals."""
@@ -678,7 +792,7 @@ class DocumentService:
         )
         session.add(row)
         session.flush()
-        for seal, applied_by, approved_by, applied_at in seals:
+        for seal, applied_by, approved_by, approved_at, applied_at in seals:
             session.add(
                 SealRecordRow(
                     document_id=row.id,
@@ -687,7 +801,7 @@ class DocumentService:
                     seal_name=seal.name,
                     applied_by=applied_by,
                     approved_by=approved_by,
-                    approved_at=applied_at,
+                    approved_at=approved_at,
                     applied_at=applied_at,
                 )
             )
@@ -1017,6 +1131,7 @@ class DocumentService:
                     applied_by=s.applied_by,
                     approved_by=s.approved_by,
                     applied_at=s.applied_at,
+                    approved_at=s.approved_at,
                 )
                 for s, number, title, case_no in rows
             ]

@@ -63,6 +63,8 @@ def _render(
         members=page.members,
         **files_context(task.case_no, url_for("tasks.show", task_id=task.id), page.files),
         previews=[(k, KIND_TITLES[DocumentKind(k)]) for k in page.issues],
+        # 用印审批 on the step that seals a result: who approved, or the chief's button
+        seal_approval=get_engine().documents.seal_approval(task.case_no) if "result" in page.issues else None,
         documents=page.documents,
         delivery=None,
     )
@@ -170,3 +172,18 @@ def reassign(task_id: str) -> Response:
         "ok",
     )
     return redirect(_back())
+
+
+@bp.post("/<task_id>/approve-seal")
+def approve_seal(task_id: str) -> Response:
+    """批准用印: a chief of the seal's section approves the seal the task will apply."""
+    engine = get_engine()
+    user = current_user()
+    task = engine.tasks.get_for(user, task_id)
+    try:
+        engine.documents.approve_seal(user, task.case_no)
+    except ConflictError as err:
+        flash(str(err), "error")
+    else:
+        flash(_("已批准用印。"), "ok")
+    return redirect(url_for("tasks.show", task_id=task_id))
