@@ -71,6 +71,7 @@ def test_register_apply_supplement_track_rate_and_read_the_reply(
                 followup = sqlite_engine.ratings.of_case(case_no)
                 assert followup is not None and followup.followup_case_no
                 _chief_replies(window, followup.followup_case_no)
+                _window_terminal(window, case_no)
                 _applicant_reads_the_reply(applicant, case_no)
                 # the refused registration is a 400, which the browser reports twice
                 refused = [p for p in applicant.problems if "400" in p and p.rstrip(")").endswith("/hall/register")]
@@ -135,6 +136,8 @@ def _register_and_apply(walk: Walk, files: Path) -> str:
     walk.shot("phone-draft-saved")
 
     page.goto(f"{base}/hall/me")  # later: the draft is listed, and opens where it was left
+    no_sideways_scroll(walk)
+    walk.shot("phone-my-drafts")
     with page.expect_navigation():
         page.click("#my-drafts li a")
     assert page.locator('[name="applicant.enterprise_name"]').input_value() == ER_APPLICANT["enterprise_name"]
@@ -250,6 +253,18 @@ def _chief_replies(walk: Walk, followup_case_no: str) -> None:
     page.fill('[name="measures"]', "窗口预审当日办结")
     walk.submit_task("chief-replied")
     walk.logout()
+
+
+def _window_terminal(walk: Walk, case_no: str) -> None:
+    """The window's rating terminal of the same case: rated online already, it only thanks."""
+    page = walk.page
+    walk.login("lijing")
+    page.goto(f"{walk.base}/cases/{case_no}")
+    with page.expect_navigation():
+        page.click("#rating-terminal-link")
+    assert "不满意" in page.locator("#terminal-thanks").inner_text()
+    assert page.locator("#terminal-form").count() == 0
+    walk.shot("window-rating-terminal")
 
 
 def _applicant_reads_the_reply(walk: Walk, case_no: str) -> None:

@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from onewindow.engine import Engine
+from onewindow.worklist import create_app
 
 from .file_samples import pdf
 from .hall_support import ALICE_ID, BOB_ID, refuse_acceptance, register
@@ -133,3 +134,20 @@ def test_rating_online_once_and_at_the_windows_terminal(app: Flask, client: Flas
     rated = engine.ratings.of_case(window_case)
     assert rated is not None and (rated.level, rated.channel, rated.followup_case_no is not None) == (2, "window", True)
     assert 'id="terminal-thanks"' in text(client.get(f"/cases/{window_case}/rating-terminal"))
+
+
+def test_failed_hall_sign_ins_are_throttled_per_login_with_a_message_in_chinese(sqlite_engine: Engine) -> None:
+    register(sqlite_engine)
+    config = {"ENGINE": sqlite_engine, "TESTING": True, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False,
+              "LOGIN_LIMIT_ACCOUNT": "3 per 10 minutes"}  # fmt: skip
+    browser = create_app(config).test_client()
+
+    def attempt(password: str, address: str) -> Any:
+        data = {"login": "13800138000", "password": password}
+        return browser.post("/hall/login", data=data, environ_base={"REMOTE_ADDR": address})
+
+    statuses = [attempt(f"guess-{i}", f"192.0.2.{i}").status_code for i in range(4)]  # spread over addresses
+    assert statuses == [401, 401, 401, 429]
+    refused = attempt(PASSWORD, "192.0.2.99")
+    assert refused.status_code == 429 and "登录失败次数过多" in text(refused) and refused.headers["Retry-After"]
+    assert any(e.kind == "hall_sign_in_throttled" for e in sqlite_engine.access.events())
