@@ -225,8 +225,26 @@ def seed_supervision(engine: Engine, clock: FixedClock, now: datetime) -> dict[s
     pending = _walk_registration(engine, "成都玉林书店有限公司")
     dispatcher.run_once()
     dispatcher.close()
+    clock.set(now - timedelta(hours=2))
+    dual = _seal_out_of_province(engine)
     clock.set(now)
-    return {"dead": dead, "pending": pending}
+    return {"dead": dead, "pending": pending, "dual_seal": dual}
+
+
+def _seal_out_of_province(engine: Engine) -> str:
+    """A filing sealed for use outside the province (出省): its result waits for 武侯区商务局's seal (qianjun)."""
+    applicant = {**applicants()[1], "enterprise_name": "成都锦城跨境贸易有限公司", "investor_name": "Harbour Trade Ltd"}
+    case_no = engine.cases.start(FI, applicant, actor="lijing").case_no
+    for bpmn_id, user, data in (
+        ("Task_Intake", "lijing", {"materials_received": FI_MATERIALS, "negative_list": False}),
+        ("Task_LeadReview", "zhangwei", LEAD_REVIEW),
+        ("Task_InvestmentCoReview", "chenjie", {"co_opinion": "项目不涉及负面清单", "co_agree": True}),
+        ("Task_FinanceCoReview", "zhaomin", {"co_opinion": "出资方式无异议", "co_agree": True}),
+        ("Task_LeadDecision", "zhangwei", {"decision": "approve"}),
+        ("Task_Seal", "liuyang", {"seal_no": "510107-01", "out_of_province": True}),
+    ):
+        engine.tasks.complete(_task(engine, case_no, bpmn_id), user=user, data=data)
+    return case_no
 
 
 # The hall's demo accounts: valid 居民身份证号 (the first is GB 11643's own example), invented mobiles.
@@ -318,6 +336,9 @@ def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:
         f"审管信息: {counts['delivered']} delivered (the filing's in 武侯区商务局's inbox: sign in as qianjun), "
         f"{counts['pending']} pending ({shared['pending']}), {counts['dead']} dead ({shared['dead']}); "
         f"onewindow --database {url} outbox list"
+    )
+    click.echo(
+        f"出省双章: the result of {shared['dual_seal']} waits for 武侯区商务局's seal (sign in as qianjun: 审管信息)"
     )
     print_logins(engine)
     print_hall_logins(online, f"http://{host}:{port}")
