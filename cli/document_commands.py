@@ -22,6 +22,7 @@ from onewindow.engine import (
     public_keys_in,
     signature_key_id,
     verify_offline,
+    verify_published,
 )
 
 from .app import AppContext, cli, domain_errors, emit, json_option, pass_app
@@ -86,7 +87,8 @@ def documents_export(app: AppContext, number: str, output: Path) -> None:
     "key_file",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="The bureau's public key (PEM, as published at /verify/key); default: the key folder's.",
+    help="The bureau's public key (PEM, as published at /verify/key) or its key list (JSON, "
+    "/verify/key?format=json: revoked keys are known offline); default: the key folder's.",
 )
 @click.option("--offline", is_flag=True, help="Check the signature only (no database: revocation not checked).")
 @pass_app
@@ -98,8 +100,11 @@ def documents_verify(app: AppContext, file: Path, key_file: Path | None, offline
         click.echo(f"invalid: {file}: cannot read: {err.strerror}", err=True)
         sys.exit(1)
     try:
-        public = load_public_key(key_file) if key_file else None
-        if offline:  # no database and no private key: the published public key is enough
+        published = _published_keys(key_file) if key_file else None
+        public = load_public_key(key_file) if key_file and published is None else None
+        if published is not None:  # the key list of /verify/key?format=json: revoked keys known offline
+            result = verify_published(data, published)
+        elif offline:  # no database and no private key: the published public key is enough
             if public is None:  # the folder's keys, current and rotated out: the one the file names
                 public = public_keys_in(default_keys_dir()).get(signature_key_id(data) or "") or load_public_key(
                     default_keys_dir() / PUBLIC_KEY_FILE
@@ -115,6 +120,23 @@ def documents_verify(app: AppContext, file: Path, key_file: Path | None, offline
         return
     click.echo(f"invalid: {result.reason}", err=True)
     sys.exit(1)
+
+
+def _published_keys(path: Path) -> dict[str, object] | None:
+    """The JSON key list /verify/key?format=json publishes, or None for a PEM file."""
+    try:
+        text = path.read_text(encoding="utf-8").lstrip()
+    except (OSError, UnicodeDecodeError):
+        return None  # load_public_key says what is wrong with it
+    if not text.startswith("{"):
+        return None
+    try:
+        found = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise OnewindowError(f"{path}: not the JSON of /verify/key?format=json: {err}") from None
+    if not isinstance(found, dict) or not isinstance(found.get("keys"), list):
+        raise OnewindowError(f"{path}: not the JSON of /verify/key?format=json (no 'keys' list)")
+    return found
 
 
 @documents.command("revoke")

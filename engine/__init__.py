@@ -65,6 +65,7 @@ from ._services.documents import (
     Verification,
     seal_images,
     verify_offline,
+    verify_published,
 )
 from ._services.feedback import FeedbackView
 from ._services.file_views import ENTRUSTMENT, FileView, MaterialFiles, MaterialSet, NoticeItem, Upload
@@ -255,6 +256,7 @@ __all__ = [
     "summarise",
     "validate_data",
     "verify_offline",
+    "verify_published",
     "write_csv",
     "write_plot",
     "write_xes",

@@ -125,6 +125,19 @@ def test_cli_web_and_backup_of_rotated_keys(sqlite_url: str, tmp_path: Path) -> 
         by_id = {k["key_id"]: k for k in published["keys"]}
         assert by_id[first_key]["status"] == "revoked" and by_id[first_key]["revoked_on"] == "2026-03-01"
         assert by_id[first_key]["valid_until"] is not None and by_id[new_key]["valid_until"] is None
+        # the published key list verifies without the database, and knows the revoked key
+        published_file = tmp_path / "keys.json"
+        published_file.write_bytes(client.get("/verify/key?format=json").get_data())
+        offline_revoked = runner.run("documents", "verify", "--key", str(published_file), str(pdf))
+        assert offline_revoked.exit_code == 1 and f"已撤销密钥 {first_key} (2026-03-01)" in offline_revoked.output
+        fresh_pdf = tmp_path / "fresh.pdf"
+        fresh_pdf.write_bytes(engine.documents.pdf(_accept(engine)))
+        offline_ok = runner.run("documents", "verify", "--offline", "--key", str(published_file), str(fresh_pdf))
+        assert offline_ok.exit_code == 0, offline_ok.output
+        broken = tmp_path / "broken.json"
+        broken.write_text('{"keys": ', encoding="utf-8")
+        bad_list = runner.run("documents", "verify", "--key", str(broken), str(fresh_pdf))
+        assert bad_list.exit_code == 1 and "not the JSON of /verify/key?format=json" in bad_list.output
         old_pem = client.get(f"/verify/key/{first_key}")
         assert old_pem.status_code == 200 and old_pem.headers["X-Onewindow-Key-Status"] == "revoked"
         assert client.get("/verify/key/0000000000000000").status_code == 404

@@ -51,6 +51,7 @@ __all__ = [
     "Verification",
     "seal_images",
     "verify_offline",
+    "verify_published",
 ]
 
 # 验证码: no 0/O, 1/I/L, so a code read off paper is typed right.
@@ -1422,6 +1423,27 @@ def verify_offline(data: bytes, public: Any) -> Verification:
     if not signed.ok:
         return Verification(False, signed.reason)
     return Verification(True, "authentic: signature valid (offline; revocation not checked)")
+
+
+def verify_published(data: bytes, published: dict[str, Any]) -> Verification:
+    """The file checked against the key list ``/verify/key?format=json`` publishes, without the database: the
+    key the file names must be there and not revoked (a revoked key's documents are 已撤销密钥 offline too)."""
+    kid = signature_key_id(data) or ""
+    keys = {str(k.get("key_id")): k for k in published.get("keys") or [] if isinstance(k, dict)}
+    entry = keys.get(kid)
+    if entry is None:
+        known = ", ".join(sorted(keys)) or "none"
+        return Verification(
+            False, f"signed with another key ({kid or 'none'}), not one of the published keys ({known})"
+        )
+    try:
+        public = key_row_public(str(entry.get("public_key_pem") or ""))
+    except ValueError:
+        return Verification(False, f"the published key {kid} is not a PEM public key")
+    found = verify_offline(data, public)
+    if found.ok and entry.get("revoked_on"):
+        return Verification(False, f"{KEY_REVOKED} {kid} ({entry['revoked_on']}): {entry.get('revoked_reason') or ''}")
+    return found
 
 
 def seal_images(bureau: Bureau) -> list[RenderedSeal]:

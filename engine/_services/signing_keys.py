@@ -138,15 +138,18 @@ class KeyRegistry:
             )
         # Documents signed before the registry existed (an upgraded bureau) count from the first of them.
         first = session.scalar(select(func.min(DocumentRow.issued_at)).where(DocumentRow.key_id == pair.key_id))
-        session.add(
-            SigningKeyRow(
-                key_id=pair.key_id,
-                public_pem=pair.public_pem().decode(),
-                valid_from=first or self.clock.now(),
-                revoked_reason="",
-            )
-        )
-        session.flush()
+        # Servers starting together on a new registry register the same key: the second insert does nothing.
+        if session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+        values = {
+            "key_id": pair.key_id,
+            "public_pem": pair.public_pem().decode(),
+            "valid_from": first or self.clock.now(),
+            "revoked_reason": "",
+        }
+        session.execute(upsert(SigningKeyRow).values(**values).on_conflict_do_nothing(index_elements=["key_id"]))
 
     # -- reading ----------------------------------------------------------------------------------------
     def list(self) -> list[SigningKeyView]:
