@@ -149,14 +149,16 @@ def test_cli_web_and_backup_of_rotated_keys(sqlite_url: str, tmp_path: Path) -> 
         assert f"folders/public-keys/retired/{first_key}.pub.pem" in names
         assert "folders/public-keys/signing-ed25519.pub.pem" in names
         assert not any(n.endswith(f"retired/{first_key}.pem") for n in names)  # private keys only encrypted
-        from onewindow.engine._services.backup import _pack
-
-        packed = _pack(engine.backup.private_folders, engine.backup.patterns)
-        with tarfile.open(fileobj=__import__("io").BytesIO(packed)) as tar:
-            assert sorted(tar.getnames()) == [
-                f"private-keys/retired/{first_key}.pem",
-                "private-keys/signing-ed25519.pem",
-            ]
+        # restored into an empty database and key folder: every key is back, old documents verify as before
+        restored_keys = tmp_path / "restored-keys"
+        target = Engine(Database(f"sqlite:///{tmp_path / 'restored.db'}"), clock=clock, keys_dir=restored_keys)
+        target.backup.add_folder("files", tmp_path / "restored-files")
+        target.backup.restore(archive, passphrase="correct horse battery")
+        assert (restored_keys / "retired" / f"{first_key}.pem").stat().st_mode & 0o777 == 0o600
+        assert target.documents.check_key() == new_key
+        assert "已撤销密钥" in target.documents.verify(pdf.read_bytes()).reason
+        assert target.documents.verify(fresh_pdf.read_bytes()).ok
+        target.close()
 
         (keys / "signing-ed25519.pem").unlink()  # the current private key gone: a clear start-up error
         fresh = _engine(sqlite_url, keys, clock)
