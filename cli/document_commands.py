@@ -278,7 +278,11 @@ def keys() -> None:
     default=None,
     help="Key folder (default: ONEWINDOW_KEYS or ./keys).",
 )
-@click.option("--force", is_flag=True, help="Replace an existing key (documents signed with it no longer verify).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite an existing key file (a registered bureau then refuses to start: use 'keys rotate' instead).",
+)
 @domain_errors
 def keys_init(folder: Path | None, force: bool) -> None:
     """Generate the signing key pair: private key 0600, public key beside it (published at /verify/key)."""
@@ -316,7 +320,10 @@ def keys_revoke(app: AppContext, key_id: str, reason: str, on: datetime | None, 
 def keys_list(app: AppContext, as_json: bool) -> None:
     """Every signing key: current, retired or revoked, valid from/until, documents signed."""
     engine = app.engine()
-    engine.signing_keys.current()  # registers the folder's key on a bureau that has not issued since upgrading
+    try:  # registers the folder's key on a bureau that has not issued since upgrading
+        engine.signing_keys.current()
+    except OnewindowError as err:  # no key folder here (an auditor's machine): the registry as it stands
+        click.echo(f"note: {err}", err=True)
     found = engine.signing_keys.list()
 
     def text() -> None:
