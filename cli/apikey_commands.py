@@ -6,7 +6,7 @@ import click
 
 from onewindow.engine import API_SCOPES, CHINA_TZ, ApiKeyView
 
-from .app import AppContext, cli, domain_errors, emit, json_option, pass_app
+from .app import AppContext, admin_actor, cli, domain_errors, emit, json_option, pass_app
 
 
 @cli.group()
@@ -38,7 +38,13 @@ def _line(k: ApiKeyView) -> str:
 )
 @click.option("--user", help="The staff user the key acts as (the worklist's rules apply to it).")
 @click.option("--department", help="The supervising department the key speaks for (code from bureau.toml).")
-@click.option("--by", "actor", default="cli", envvar="USER", help="Recorded as who issued the key.")
+@click.option(
+    "--by",
+    "actor",
+    default="",
+    envvar="ONEWINDOW_USER",
+    help="The active account issuing it (recorded in `audit log`).",
+)
 @pass_app
 @domain_errors
 def apikeys_add(
@@ -47,7 +53,8 @@ def apikeys_add(
     """Issue a key for the system NAME; prints its token once (only a hash of it is kept)."""
     if not user and not department:
         raise click.UsageError("give --user USER (the staff user it acts as) or --department CODE")
-    issued = app.engine().api_keys.issue(name, scopes, user=user, department=department, actor=actor)
+    engine = app.engine()
+    issued = engine.api_keys.issue(name, scopes, user=user, department=department, actor=admin_actor(engine, actor))
     click.echo(
         f"API key {issued.key.id} (owk_{issued.key.key_id}) for {issued.key.name}: {', '.join(issued.key.scopes)}"
     )
@@ -74,10 +81,17 @@ def apikeys_list(app: AppContext, as_json: bool) -> None:
 
 @apikeys.command("revoke")
 @click.argument("ident", metavar="ID")
-@click.option("--by", "actor", default="cli", envvar="USER", help="Recorded as who revoked the key.")
+@click.option(
+    "--by",
+    "actor",
+    default="",
+    envvar="ONEWINDOW_USER",
+    help="The active account revoking it (recorded in `audit log`).",
+)
 @pass_app
 @domain_errors
 def apikeys_revoke(app: AppContext, ident: str, actor: str) -> None:
     """Revoke the key ID (its number, or owk_<key id>); it stops working at once on every server."""
-    key = app.engine().api_keys.revoke(ident, actor=actor)
+    engine = app.engine()
+    key = engine.api_keys.revoke(ident, actor=admin_actor(engine, actor))
     click.echo(f"revoked API key {key.id} (owk_{key.key_id}, {key.name}) at {_when(key.revoked_at)}")

@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 a domain error (one line on stderr), 2 a usage error.
 from __future__ import annotations
 
 import functools
+import getpass
 import json
 import sys
 from collections.abc import Callable
@@ -14,7 +15,16 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 
-from onewindow.engine import Clock, Database, Engine, OnewindowError, default_processes_dir
+from onewindow.engine import (
+    Clock,
+    Database,
+    Engine,
+    FieldError,
+    OnewindowError,
+    ValidationError,
+    default_processes_dir,
+    grants_sql,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,6 +60,23 @@ def domain_errors(func: Callable[P, R]) -> Callable[P, R]:
             sys.exit(1)
 
     return wrapper
+
+
+def admin_actor(engine: Engine, user: str) -> str:
+    """Who an administrative change made here is recorded as (the administrative record, ``audit log``):
+    ``--user`` / ``ONEWINDOW_USER`` must name an active account; without it, the operating-system user,
+    marked ``cli:`` so it is never mistaken for an account (a first deployment has no accounts yet)."""
+    if not user:
+        return f"cli:{getpass.getuser()}"
+    if engine.users.find(user) is None:
+        raise ValidationError("--user", [FieldError("user", f"'{user}' is not an active account")])
+    return user
+
+
+# The option of every command that changes users, the calendar or the deployed matters.
+admin_user_option = click.option(
+    "--user", default="", envvar="ONEWINDOW_USER", help="The active account doing this (recorded in `audit log`)."
+)
 
 
 def emit(obj: Any, as_json: bool, text: Callable[[], None]) -> None:
@@ -123,11 +150,21 @@ def db_upgrade(app: AppContext, revision: str) -> None:
     click.echo(f"database {engine.db.safe_url} is at revision {revision}")
 
 
+@db.command("grants")
+@click.argument("role")
+def db_grants(role: str) -> None:
+    """PostgreSQL: print the grants for the application's ROLE (no UPDATE or DELETE on the history)."""
+    try:
+        click.echo("\n".join(grants_sql(role)))
+    except ValidationError as err:
+        raise click.BadParameter(str(err), param_hint="ROLE") from None
+
+
 # -- deploy ------------------------------------------------------------------------------------------
 @cli.command()
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--check", is_flag=True, help="Validate only; write nothing.")
-@click.option("--user", default="", envvar="USER", help="Recorded as the deployer.")
+@admin_user_option
 @json_option
 @pass_app
 @domain_errors
@@ -171,7 +208,7 @@ def deploy(app: AppContext, path: Path | None, check: bool, user: str, as_json: 
             click.echo(f"ok: {part} (called by the matters above)")
         click.echo(sources, err=True)
         return
-    outcomes = repository.deploy(path, actor=user, report=report)
+    outcomes = repository.deploy(path, actor=admin_actor(engine, user), report=report)
     click.echo(sources, err=True)
 
     def text() -> None:

@@ -106,7 +106,15 @@ def case_show(app: AppContext, case_no: str, as_json: bool) -> None:
     view = engine.cases.show(case_no)
     missing = missing_materials(engine, view)
     payload = {**view.to_dict(), "missing_materials": [{"code": c, "name": n} for c, n in missing]}
-    emit(payload, as_json, lambda: print_case(view, missing))
+    broken = engine.audit.case_chain(case_no)
+    payload["history_chain"] = {"intact": broken is None, "break": broken.line() if broken else None}
+
+    def text() -> None:
+        if broken is not None:  # first, and on stderr: whatever follows may be forged
+            click.echo(f"WARNING: history chain broken: {broken.line()}", err=True)
+        print_case(view, missing)
+
+    emit(payload, as_json, text)
 
 
 @cli.command("tasks")

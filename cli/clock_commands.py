@@ -11,7 +11,7 @@ import click
 
 from onewindow.engine import CHINA_TZ, PAUSE_KINDS, ClockView, FixedClock, Unit, configure_logging
 
-from .app import AppContext, cli, domain_errors, emit, json_option, pass_app
+from .app import AppContext, admin_actor, admin_user_option, cli, domain_errors, emit, json_option, pass_app
 from .case_commands import case
 from .types import COUNT, DAY, INSTANT, POSITIVE_INT, POSITIVE_NUMBER, day_start
 
@@ -41,34 +41,37 @@ def calendar() -> None:
 @click.argument("day", type=DAY)
 @click.argument("kind", type=click.Choice(["holiday", "workday"]))
 @click.option("--note", default="")
-@click.option("--user", default="", envvar="ONEWINDOW_USER")
+@admin_user_option
 @pass_app
 @domain_errors
 def calendar_set(app: AppContext, day: date, kind: str, note: str, user: str) -> None:
     """Declare DAY a holiday or a working day (a new year's schedule, a local change)."""
     engine = app.engine()
-    engine.calendars.set(day, working=kind == "workday", note=note, actor=user)
+    engine.calendars.set(day, working=kind == "workday", note=note, actor=admin_actor(engine, user))
     click.echo(f"{day}: {kind}")
 
 
 @calendar.command("unset")
 @click.argument("day", type=DAY)
+@admin_user_option
 @pass_app
 @domain_errors
-def calendar_unset(app: AppContext, day: date) -> None:
+def calendar_unset(app: AppContext, day: date, user: str) -> None:
     """Remove the override of DAY (the official schedule applies again)."""
-    removed = app.engine().calendars.unset(day)
+    engine = app.engine()
+    removed = engine.calendars.unset(day, actor=admin_actor(engine, user))
     click.echo(f"{day}: {'override removed' if removed else 'had no override'}")
 
 
 @calendar.command("import")
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--user", default="", envvar="ONEWINDOW_USER")
+@admin_user_option
 @pass_app
 @domain_errors
 def calendar_import(app: AppContext, file: Path, user: str) -> None:
     """Import overrides from a CSV (``2027-02-07,workday``) or TOML file; all lines or none."""
-    count = app.engine().calendars.import_file(file, actor=user)
+    engine = app.engine()
+    count = engine.calendars.import_file(file, actor=admin_actor(engine, user))
     click.echo(f"imported {count} override(s) from {file}")
 
 

@@ -25,7 +25,7 @@ from onewindow.engine import (
     verify_published,
 )
 
-from .app import AppContext, cli, domain_errors, emit, json_option, pass_app
+from .app import AppContext, admin_actor, admin_user_option, cli, domain_errors, emit, json_option, pass_app
 
 
 def _when(value: datetime | None) -> str:
@@ -292,11 +292,13 @@ def keys_init(folder: Path | None, force: bool) -> None:
 
 
 @keys.command("rotate")
+@admin_user_option
 @pass_app
 @domain_errors
-def keys_rotate(app: AppContext) -> None:
+def keys_rotate(app: AppContext, user: str) -> None:
     """Make a new current signing key; documents signed with older keys still verify."""
-    old, new = app.engine().signing_keys.rotate()
+    engine = app.engine()
+    old, new = engine.signing_keys.rotate(actor=admin_actor(engine, user))
     click.echo(f"key {new.key_id} is current; {old.key_id} signs no more and still verifies (kept in retired/)")
 
 
@@ -304,12 +306,14 @@ def keys_rotate(app: AppContext) -> None:
 @click.argument("key_id")
 @click.option("--reason", required=True, help="Why (shown wherever a document it signed is verified).")
 @click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Compromised on (default today).")
-@click.option("--user", default="", envvar="ONEWINDOW_USER", help="Who revokes it.")
+@admin_user_option
 @pass_app
 @domain_errors
 def keys_revoke(app: AppContext, key_id: str, reason: str, on: datetime | None, user: str) -> None:
     """Revoke rotated-out key KEY_ID (compromise): every document it signed verifies as 已撤销密钥."""
-    view = app.engine().signing_keys.revoke(key_id, reason=reason, on=on.date() if on else None, actor=user)
+    engine = app.engine()
+    actor = admin_actor(engine, user)
+    view = engine.signing_keys.revoke(key_id, reason=reason, on=on.date() if on else None, actor=actor)
     click.echo(f"key {view.key_id} 已撤销 ({view.revoked_on}): {view.revoked_reason}")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from . import (  # noqa: F401  (they register their commands)
     apikey_commands,
+    audit_commands,
     backup_commands,
     case_commands,
     check_commands,

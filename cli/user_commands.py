@@ -9,7 +9,7 @@ import click
 
 from onewindow.engine import CHINA_TZ, UserAccount
 
-from .app import AppContext, cli, domain_errors, emit, json_option, pass_app
+from .app import AppContext, admin_actor, admin_user_option, cli, domain_errors, emit, json_option, pass_app
 
 
 @cli.group()
@@ -47,6 +47,7 @@ def _row(u: UserAccount) -> dict[str, object]:
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @click.option("--no-password", is_flag=True, help="Keep the current password (or none): the user cannot sign in.")
 @click.option("--inactive", is_flag=True, help="Create or update the account as disabled.")
+@admin_user_option
 @json_option
 @pass_app
 @domain_errors
@@ -60,11 +61,14 @@ def users_add(
     password_stdin: bool,
     no_password: bool,
     inactive: bool,
+    user: str,
     as_json: bool,
 ) -> None:
     """Create or update user NAME; prompts for a password unless --password-stdin or --no-password."""
+    engine = app.engine()
+    actor = admin_actor(engine, user)  # before the password prompt: a wrong --user is refused at once
     password = None if no_password else _read_password(password_stdin)
-    account = app.engine().users.add(
+    account = engine.users.add(
         name,
         sections=sections,
         role=role,
@@ -72,6 +76,7 @@ def users_add(
         password=password,
         active=not inactive,
         department=department,
+        actor=actor,
     )
     emit(
         _row(account),
@@ -86,11 +91,14 @@ def users_add(
 @users.command("passwd")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@admin_user_option
 @pass_app
 @domain_errors
-def users_passwd(app: AppContext, name: str, password_stdin: bool) -> None:
+def users_passwd(app: AppContext, name: str, password_stdin: bool, user: str) -> None:
     """Set the password of user NAME (ends the user's open web sessions)."""
-    app.engine().users.set_password(name, _read_password(password_stdin))
+    engine = app.engine()
+    actor = admin_actor(engine, user)
+    engine.users.set_password(name, _read_password(password_stdin), actor=actor)
     click.echo(f"password of {name} changed")
 
 

@@ -55,6 +55,7 @@ from ._services.api_keys import API_SCOPES, ApiCaller, ApiKeyView, IssuedKey
 from ._services.api_tokens import ApplicantToken
 from ._services.applicants import APPLICANT_KINDS, ApplicantView, id_number_problem, mask_id, mask_mobile
 from ._services.applications import ApplicationView, DraftFile
+from ._services.audit import APPEND_ONLY_TABLES, AdminRecord, AuditReport, ChainBreak, Checkpoint, grants_sql
 from ._services.backup import BackupReport, RestoreReport
 from ._services.delivery_import import DeliveryImport
 from ._services.dispatcher import DispatchRound, sign
@@ -108,6 +109,7 @@ from ._time.workcalendar import CHINA_TZ, Unit, WorkCalendar, load_overrides
 
 __all__ = [
     "API_SCOPES",
+    "APPEND_ONLY_TABLES",
     "APPLICANT_KINDS",
     "ARRIVAL_PROCESSES",
     "CASE_STATUS_LABELS",
@@ -125,11 +127,13 @@ __all__ = [
     "PUBLIC_KEY_FILE",
     "RATING_LEVELS",
     "SCAFFOLD_TEMPLATES",
+    "AdminRecord",
     "ApiCaller",
     "ApiKeyView",
     "ApplicantToken",
     "ApplicantView",
     "ApplicationView",
+    "AuditReport",
     "AuthenticationError",
     "BackupError",
     "BackupReport",
@@ -140,9 +144,11 @@ __all__ = [
     "CaseStatus",
     "CaseSummary",
     "CaseView",
+    "ChainBreak",
     "Channel",
     "CheckReport",
     "CheckResult",
+    "Checkpoint",
     "Clock",
     "ClockView",
     "ConfigError",
@@ -233,6 +239,7 @@ __all__ = [
     "default_url",
     "describe",
     "enum_titles",
+    "grants_sql",
     "id_number_problem",
     "init_keys",
     "json_formatter",

@@ -16,6 +16,7 @@ from ._services.api_keys import ApiKeyService
 from ._services.api_tokens import ApiTokenService
 from ._services.applicants import ApplicantService
 from ._services.applications import OnlineApplications
+from ._services.audit import AuditService
 from ._services.backup import BackupService
 from ._services.calendars import CalendarService
 from ._services.case_clock import CaseClockService
@@ -159,6 +160,14 @@ class Engine:
         self.backup.add_folder("public-keys", self.documents.keys_dir, include=(PUBLIC_KEY_FILE, f"{retired}.pub.pem"))
         self.backup.add_folder(
             "private-keys", self.documents.keys_dir, private=True, include=(PRIVATE_KEY_FILE, f"{retired}.pem")
+        )
+        # The tamper-evident record: chains walked by ``audit verify``, heads sealed with the current signing
+        # key; a checkpoint verifies with whichever registered key signed it.
+        self.audit = AuditService(
+            self.db,
+            self.clock,
+            signer=self.documents.keys,
+            public_keys=self.signing_keys.verification_keys,
         )
         self.runtime.issue_documents = self.documents.issue_for_step
         self.documents.runtime = self.runtime

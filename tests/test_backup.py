@@ -83,6 +83,7 @@ def test_round_trip(kind: str, tmp_path: Path, clock: FixedClock) -> None:
     source = with_folders(make_engine(next(source_db), clock), tmp_path / "source")
     done, running = populate(source, tmp_path / "source")
     archive = tmp_path / "bureau.tar.gz"
+    sealed = source.audit.seal()
     report = source.backup.backup(archive, passphrase=PASS)
     assert report.private_keys and report.schema == Database.head_revision()
     before = {no: source.cases.show(no) for no in (done, running)}
@@ -92,6 +93,8 @@ def test_round_trip(kind: str, tmp_path: Path, clock: FixedClock) -> None:
     restored = target.backup.restore(archive, passphrase=PASS)
     assert restored.folders == ["files", "public-keys"] and restored.private_keys
     target.db.check_schema()
+    audit = target.audit.verify()  # the chains and the signed checkpoints come back intact
+    assert audit.ok and audit.checkpoints == len(sealed) >= 1 and audit.cases == 2
     for no, view in before.items():
         again = target.cases.show(no)
         assert again.summary == view.summary and again.query_code == view.query_code

@@ -48,8 +48,11 @@ def test_the_previous_release_upgrades_with_every_case_runnable(database_url: st
         assert [e.kind for e in again.history] == [e.kind for e in view.history]
         assert len(again.query_code) == 8  # given at the upgrade
     assert set(open_tasks(upgraded, at_window)) == {"Task_Supplement"}
+    report = upgraded.audit.verify()  # the history written before the chains is linked by the upgrade
+    assert report.ok and report.events == sum(len(v.history) for v in before.values())
     upgraded.case_clock.resume(paused, actor="zhangwei", result="评审通过")
     for no in (at_window, in_review, paused):
         walk(upgraded, no)
         assert upgraded.cases.show(no).summary.status == "approved"
+    assert upgraded.audit.verify().ok  # and goes on from there
     upgraded.close()

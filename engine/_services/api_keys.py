@@ -32,6 +32,7 @@ from .._store.api_models import ApiKeyRow
 from .._store.db import Database
 from .._store.models import UserRow
 from .._time.clock import Clock
+from .admin_log import record_admin
 from .security_records import record_event
 from .users import UserAccount, UserService
 
@@ -177,6 +178,8 @@ class ApiKeyService:
             session.add(key)
             session.flush()
             record_event(session, now, "api_key_issued", username=actor, detail=f"{key_id} {name}"[:255])
+            detail = {"name": name, "scopes": list(wanted), "user": user or None, "department": department or None}
+            record_admin(session, now, actor, "apikey.add", key_id, detail)
             return IssuedKey(self._view(session, key), f"{PREFIX}{key_id}_{secret}")
 
     def list(self) -> builtins.list[ApiKeyView]:
@@ -191,6 +194,7 @@ class ApiKeyService:
             if row.revoked_at is None:
                 row.revoked_at = now
                 record_event(session, now, "api_key_revoked", username=actor, detail=f"{row.key_id} {row.name}"[:255])
+                record_admin(session, now, actor, "apikey.revoke", row.key_id, {"name": row.name})
             session.flush()
             return self._view(session, row)
 

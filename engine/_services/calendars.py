@@ -19,6 +19,7 @@ from .._store.db import Database
 from .._store.models import CalendarOverrideRow
 from .._time.clock import Clock
 from .._time.workcalendar import DEFAULT_OFFICE_HOURS, OfficeHours, WorkCalendar, load_overrides
+from .admin_log import record_admin
 
 __all__ = ["CalendarService"]
 
@@ -60,16 +61,21 @@ class CalendarService:
         return WorkCalendar(self.overrides(), office_hours=self.office_hours)
 
     def set(self, day: date, *, working: bool, note: str = "", actor: str = "") -> None:
+        now = self.clock.now()
         with self.db.writing() as session:
-            session.merge(
-                CalendarOverrideRow(day=day, working=working, note=note, set_by=actor, set_at=self.clock.now())
-            )
+            session.merge(CalendarOverrideRow(day=day, working=working, note=note, set_by=actor, set_at=now))
+            detail = {"day": day.isoformat(), "working": working, "note": note}
+            record_admin(session, now, actor, "calendar.set", day.isoformat(), detail)
         self.reload()
 
-    def unset(self, day: date) -> bool:
+    def unset(self, day: date, *, actor: str = "") -> bool:
         with self.db.writing() as session:
             result = session.execute(delete(CalendarOverrideRow).where(CalendarOverrideRow.day == day))
             removed = bool(result.rowcount)  # type: ignore[attr-defined]
+            if removed:
+                record_admin(
+                    session, self.clock.now(), actor, "calendar.unset", day.isoformat(), {"day": day.isoformat()}
+                )
         self.reload()
         return removed
 
@@ -82,5 +88,7 @@ class CalendarService:
                 session.merge(
                     CalendarOverrideRow(day=day, working=working, note=f"import {path.name}", set_by=actor, set_at=now)
                 )
+            days = {d.isoformat(): w for d, w in sorted(table.items())}
+            record_admin(session, now, actor, "calendar.import", path.name, {"days": days})
         self.reload()
         return len(table)

@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from .._bpmn.definitions import ProcessBundle
 from .._config.catalogue import Matter
 from .._config.describe import Described, describe
 from .._states import EventKind
+from .._store.chain import GENESIS, event_content, link
 from .._store.db import Database
-from .._store.models import EventRow, TaskRow
+from .._store.models import CaseRow, EventRow, TaskRow
 from .._time.clock import Clock
 from .views import EventView
 
@@ -29,6 +30,19 @@ __all__ = ["HistoryService", "NewEvent", "event_views"]
 
 _EVENTS = cast(Table, EventRow.__table__)
 _INSERT = insert(_EVENTS)  # built once: a statement object keeps its cache key
+_CASES = cast(Table, CaseRow.__table__)
+# The chain's head, locked as every step locks the case (FOR NO KEY UPDATE): two transactions adding events
+# to one case take turns, so its chain never forks.
+_HEAD = (
+    select(_CASES.c.chain_seq, _CASES.c.chain_head)
+    .where(_CASES.c.id == bindparam("cid"))
+    .with_for_update(key_share=True)
+)
+_MOVE_HEAD = (
+    update(_CASES)
+    .where(_CASES.c.id == bindparam("cid"))
+    .values(chain_seq=bindparam("seq"), chain_head=bindparam("head"))
+)
 
 
 @dataclass(frozen=True)
@@ -105,7 +119,14 @@ class HistoryService:
             for e in events
         ]
         rows[-1]["state_delta"] = state_delta
+        head = session.execute(_HEAD, {"cid": case_id}).one()
+        seq, previous = int(head.chain_seq), bytes(head.chain_head or GENESIS)
+        for row in rows:
+            seq += 1
+            previous = link(previous, event_content(case_id, seq, row))
+            row["seq"], row["hash"] = seq, previous
         session.execute(_INSERT, rows)
+        session.execute(_MOVE_HEAD, {"cid": case_id, "seq": seq, "head": previous})
 
     def _entries(self, session: Session, case_id: int, *, described: ProcessBundle | None = None) -> list[EventView]:
         """The case's history, oldest first; with ``described``, submitted forms are described by their

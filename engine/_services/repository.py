@@ -30,6 +30,7 @@ from .._errors import DeploymentError, NotFoundError, Problem
 from .._store.db import Database
 from .._store.models import DefinitionRow, DepartmentRow, SectionRow, UserRow, UserSectionRow
 from .._time.clock import Clock
+from .admin_log import record_admin
 from .views import DiagramSource
 
 __all__ = ["GENERIC_FORM", "CheckReport", "DeployOutcome", "PreparedMatter", "RepositoryService"]
@@ -426,6 +427,14 @@ class RepositoryService:
         )
         session.add(row)
         session.flush()
+        record_admin(
+            session,
+            row.deployed_at,
+            actor,
+            "deploy",
+            f"{key} v{row.version}",
+            {"matter": key, "version": row.version, "content_hash": row.content_hash, "file": row.bpmn_file},
+        )
         return DeployOutcome(key, prepared.matter.name, row.version, row.id, changed=True)
 
     def _sync_bureau(self, session: Session) -> None:
@@ -444,6 +453,8 @@ class RepositoryService:
             user = UserRow(username=m.user, display_name=m.name, role=m.role, department_code=m.department or None)
             session.add(user)
             session.flush()
+            detail = {"role": m.role, "sections": list(m.sections), "department": m.department or None}
+            record_admin(session, self.clock.now(), "bureau.toml", "user.add", m.user, detail)
             for code in m.sections:
                 session.add(UserSectionRow(user_id=user.id, section_code=code))
 

@@ -28,6 +28,7 @@ from .._store.document_models import DocumentRow
 from .._store.seal_key_models import SigningKeyRow
 from .._time.clock import Clock
 from .._time.workcalendar import CHINA_TZ
+from .admin_log import record_admin
 
 __all__ = ["KeyRegistry", "SigningKeyView"]
 
@@ -175,7 +176,7 @@ class KeyRegistry:
             return _view(row)
 
     # -- rotation and revocation ----------------------------------------------------------------------------
-    def rotate(self) -> tuple[SigningKeyView, SigningKeyView]:
+    def rotate(self, *, actor: str = "") -> tuple[SigningKeyView, SigningKeyView]:
         """A new current key; the old one stops signing and keeps verifying. (old, new)."""
         old = self.folder_pair(reload=True)
         new_private = Ed25519PrivateKey.generate()
@@ -198,6 +199,7 @@ class KeyRegistry:
                 )
             )
             session.flush()
+            record_admin(session, now, actor, "key.rotate", new.key_id, {"retired": old.key_id, "current": new.key_id})
             old_view, new_view = _view(current), _view(session.get(SigningKeyRow, new.key_id))  # type: ignore[arg-type]
             # Last inside the transaction: a failed write of the folder rolls the registry back with it.
             write_current(self.keys_dir, new_private)
@@ -228,8 +230,27 @@ class KeyRegistry:
             row.revoked_at, row.revoked_on, row.revoked_by = now, day.isoformat(), actor
             row.revoked_reason = reason.strip()[:500]
             session.flush()
+            detail = {"revoked_on": row.revoked_on, "reason": row.revoked_reason}
+            record_admin(session, now, actor, "key.revoke", row.key_id, detail)
             return _view(row)
+
+    def verification_keys(self) -> dict[str, Ed25519PublicKey]:
+        """Every key something may have been signed with (the registry's and the folder's), by key id."""
+        with self.db.reading() as session:
+            found = {k: _view_key(pem) for k, pem in self.public_keys(session).items()}
+        try:
+            pair = self.folder_pair()
+            found.setdefault(pair.key_id, pair.public)
+        except ConfigError:  # no private key here: what the registry holds is what there is
+            pass
+        return found
 
     def public_keys(self, session: Session) -> dict[str, str]:
         """Every registered key's public half (PEM), by key id."""
         return dict(session.execute(select(SigningKeyRow.key_id, SigningKeyRow.public_pem)).tuples().all())
+
+
+def _view_key(pem: str) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(pem.encode())
+    assert isinstance(key, Ed25519PublicKey)
+    return key

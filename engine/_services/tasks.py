@@ -246,6 +246,9 @@ class TaskService:
     def _set_claim(self, task_id: str, *, user: str, claim: bool) -> TaskView:
         with self.db.writing() as session:
             row = self._task_row(session, task_id)
+            # The case first, as every step takes it: a step holding the case and waiting for this task's row
+            # must not meet a claim holding the task's row and waiting for the case (the history's chain).
+            self.runtime.lock_case(session, row.case_id)
             self._check_member(session, row.section_code, row.name, row.id, user)
             if row.state != TaskState.READY:
                 raise ConflictError(
@@ -406,6 +409,7 @@ class TaskService:
                     raise ValidationError(
                         f"task '{row.name}'", [FieldError("assignee", f"'{to}' is not a member of {row.section_code}")]
                     )
+            self.runtime.lock_case(session, row.case_id)  # before the task's row, as in _set_claim
             previous, row.claimed_by = row.claimed_by, to or None
             event = NewEvent(
                 EventKind.TASK_REASSIGNED,

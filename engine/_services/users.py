@@ -24,6 +24,7 @@ from .._errors import FieldError, NotFoundError, ValidationError
 from .._store.db import Database
 from .._store.models import DepartmentRow, SectionRow, UserRow, UserSectionRow
 from .._time.clock import Clock
+from .admin_log import record_admin
 from .security_records import end_user_sessions, record_event
 
 __all__ = [
@@ -166,6 +167,7 @@ class UserService:
         password: str | None = None,
         active: bool = True,
         department: str | None = None,
+        actor: str = "",
     ) -> UserAccount:
         """Create or update an account; its sections are replaced by ``sections``. A supervisor belongs to a
         supervising ``department`` instead of sections."""
@@ -200,6 +202,7 @@ class UserService:
                     f"unknown department {department}; known: {known_departments}", kind="department", key=department
                 )
             row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
+            created = row is None
             if row is None:
                 row = UserRow(username=username, display_name=display_name or username, role=role, active=active)
                 session.add(row)
@@ -224,9 +227,19 @@ class UserService:
                 if code not in current:
                     session.add(UserSectionRow(user_id=row.id, section_code=code))
             session.flush()
-            return self._account(session, row)
+            account = self._account(session, row)
+            # Who changed the account and how, never the password itself.
+            detail = {
+                "role": account.role,
+                "sections": list(account.sections),
+                "department": row.department_code,
+                "active": account.active,
+                "password_set": password is not None,
+            }
+            record_admin(session, self.clock.now(), actor, "user.add" if created else "user.update", username, detail)
+            return account
 
-    def set_password(self, username: str, password: str) -> None:
+    def set_password(self, username: str, password: str, *, actor: str = "") -> None:
         """Set the password; every open web session of the user ends in the same transaction."""
         problems = _password_problems(password, username)
         if problems:
@@ -237,6 +250,7 @@ class UserService:
             now = self.clock.now()
             ended = end_user_sessions(session, row.id, now, "password changed")
             record_event(session, now, "password_changed", username, detail=f"{ended} session(s) ended")
+            record_admin(session, now, actor or username, "user.password", username, {"sessions_ended": ended})
 
     def authenticate(self, username: str, password: str) -> UserAccount | None:
         """The account if the password is right and the account active; None otherwise.

@@ -155,6 +155,11 @@ class CaseRow(Base):
     # from the history (``events.state_delta``), see engine/_store/serialization.py.
     state: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     state_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The head of the case's history chain (engine/_store/chain.py): how many events it has and the hash
+    # of the last, so a deleted last event is noticed; ``sealed_seq`` is how far a signed checkpoint covers.
+    chain_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    chain_head: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
+    sealed_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class TaskRow(Base):
@@ -185,12 +190,15 @@ class TaskRow(Base):
 
 
 class EventRow(Base):
-    """Append-only history: who did what, when, and which data changed."""
+    """Append-only history: who did what, when, and which data changed.
+
+    Each event is a link of its case's hash chain (``seq`` from 1, ``hash`` = SHA-256 of the previous link
+    and this event's canonical content), and a case with history cannot be deleted: no cascade."""
 
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_case", "case_id", "id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     task_id: Mapped[str | None] = mapped_column(String(36), default=None)
     kind: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(64), default="")
@@ -202,6 +210,8 @@ class EventRow(Base):
     # changed in the workflow state: the history and the per-step log are one table.
     version: Mapped[int | None] = mapped_column(Integer, default=None)
     state_delta: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32), default=b"")
 
 
 class CounterRow(Base):
