@@ -364,7 +364,9 @@ def start_runners(url: str) -> list[subprocess.Popen[bytes]]:
         subprocess.Popen([*command, "timers", "run", "--interval", "30"]),
         subprocess.Popen([*command, "audit", "seal", "--interval", "60"]),
     ]
-    pids = ", ".join(f"{name} (pid {r.pid})" for name, r in zip(("outbox dispatcher", "timers", "sealing"), runners))
+    pids = ", ".join(
+        f"{name} (pid {r.pid})" for name, r in zip(("outbox dispatcher", "timers", "sealing"), runners, strict=True)
+    )
     click.echo(f"runners: {pids}")
     return runners
 

@@ -36,7 +36,16 @@ from .._store.models import CaseRow, EventRow
 from .._time.clock import Clock
 from .admin_log import ADMIN_CHAIN
 
-__all__ = ["APPEND_ONLY_TABLES", "AdminRecord", "AuditReport", "AuditService", "ChainBreak", "Checkpoint", "grants_sql"]
+__all__ = [
+    "APPEND_ONLY_TABLES",
+    "AdminRecord",
+    "AuditReport",
+    "AuditService",
+    "ChainBreak",
+    "Checkpoint",
+    "chain_break_of",
+    "grants_sql",
+]
 
 CHECKPOINT_CHAIN = "checkpoint"
 Sealed = dict[tuple[str, int], tuple[int, str]]  # (chain kind, case id or 0) → the newest sealed (seq, hex hash)
@@ -159,10 +168,25 @@ def walk(
 
 
 def _event_link(row: Any) -> _Link:
-    values = dict(row._mapping)
+    return _values_link(dict(row._mapping))
+
+
+def _values_link(values: dict[str, Any]) -> _Link:
     return _Link(
-        int(row.id), int(row.seq), bytes(row.hash), lambda seq: event_content(int(values["case_id"]), seq, values)
+        int(values["id"]),
+        int(values["seq"]),
+        bytes(values["hash"]),
+        lambda seq: event_content(int(values["case_id"]), seq, values),
     )
+
+
+_EVENT_COLUMNS = tuple(c.name for c in _EVENTS.columns)
+
+
+def chain_break_of(case_no: str, seq: int, head: bytes | None, events: Sequence[EventRow]) -> ChainBreak | None:
+    """The first broken record of a case's chain from its loaded event rows (state changes undeferred)."""
+    links = [_values_link({name: getattr(e, name) for name in _EVENT_COLUMNS}) for e in events]
+    return walk("case", links, head=(seq, head), case_no=case_no)
 
 
 def _admin_link(row: AdminLogRow) -> _Link:

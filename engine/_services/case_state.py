@@ -45,6 +45,10 @@ class CaseState:
     paused_at: datetime | None = None
     version: int = 0
     state_version: int = 0
+    # The head of the case's history chain (engine/_store/chain.py), read with the lock every step takes, so
+    # linking the step's events needs no further read; a step writes it back with its other columns.
+    chain_seq: int = 0
+    chain_head: bytes | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> CaseState:
@@ -83,25 +87,34 @@ def insert_case(session: Session, case: CaseState, *, applicant: dict[str, Any],
 
 
 # Built once: a statement object keeps its cache key, so executing it again skips compiling and keying.
-_UPDATE = update(CASES).where(CASES.c.id == bindparam("cid")).values({n: bindparam(n) for n in _CHANGING})
-_UPDATE_SNAPSHOT = (
-    update(CASES)
+_CHAIN = ("chain_seq", "chain_head")
+_SNAPSHOT: dict[str, Any] = {"state": bindparam("state"), "state_version": bindparam("sv")}
+_UPDATES = {
+    (snapshot, chain): update(CASES)
     .where(CASES.c.id == bindparam("cid"))
-    .values({**{n: bindparam(n) for n in _CHANGING}, "state": bindparam("state"), "state_version": bindparam("sv")})
-)
+    .values(
+        {
+            **{n: bindparam(n) for n in _CHANGING + (_CHAIN if chain else ())},
+            **(_SNAPSHOT if snapshot else {}),
+        }
+    )
+    for snapshot in (False, True)
+    for chain in (False, True)
+}
 _LOCK = select(*CASE_COLUMNS).where(CASES.c.id == bindparam("cid")).with_for_update(key_share=True)
 
 
-def update_case(session: Session, case: CaseState, *, state: bytes | None) -> None:
-    """Write what a step changed; ``state`` is a new snapshot (None: the step's changes went to the log)."""
-    values: dict[str, Any] = {name: getattr(case, name) for name in _CHANGING}
+def update_case(session: Session, case: CaseState, *, state: bytes | None, chain: bool = False) -> None:
+    """Write what a step changed; ``state`` is a new snapshot (None: the step's changes went to the log);
+    ``chain``: the step's events were linked with the head in ``case`` (``HistoryService.record``'s
+    ``defer_head``), written here in the same UPDATE."""
+    names = _CHANGING + (_CHAIN if chain else ())
+    values: dict[str, Any] = {name: getattr(case, name) for name in names}
     values["cid"] = case.id
-    if state is None:
-        session.execute(_UPDATE, values)
-        return
-    values.update(state=state, sv=case.version)
-    case.state_version = case.version
-    session.execute(_UPDATE_SNAPSHOT, values)
+    if state is not None:
+        values.update(state=state, sv=case.version)
+        case.state_version = case.version
+    session.execute(_UPDATES[(state is not None, chain)], values)
 
 
 def read_log(session: Session, case_id: int) -> tuple[bytes, list[bytes]]:

@@ -24,6 +24,7 @@ from .._store.chain import GENESIS, event_content, link
 from .._store.db import Database
 from .._store.models import CaseRow, EventRow, TaskRow
 from .._time.clock import Clock
+from .case_state import CaseState
 from .views import EventView
 
 __all__ = ["HistoryService", "NewEvent", "event_views"]
@@ -91,12 +92,18 @@ class HistoryService:
         at: datetime | None = None,
         version: int | None = None,
         state_delta: bytes | None = None,
+        case: CaseState | None = None,
+        defer_head: bool = False,
     ) -> None:
         """Write ``events`` of one case in the caller's transaction (one executemany).
 
         A step of the case's process passes the case ``version`` it produced and what it changed in the
         workflow state (``state_delta``, see engine/_store/serialization.py): the change rides on the last
         event of the step, so the history and the per-step log are one table.
+
+        The events are linked to the case's hash chain. A step passes its locked ``case``, whose head was read
+        with the lock, and with ``defer_head`` writes the moved head itself, in the UPDATE it makes anyway
+        (``update_case(..., chain=True)``): on SQLite an UPDATE rewrites the whole row, state blob and all.
         """
         if not events:
             if state_delta is not None:
@@ -119,14 +126,26 @@ class HistoryService:
             for e in events
         ]
         rows[-1]["state_delta"] = state_delta
-        head = session.execute(_HEAD, {"cid": case_id}).one()
-        seq, previous = int(head.chain_seq), bytes(head.chain_head or GENESIS)
+        # The chain's head as this transaction last left it; else the one read with the step's lock (``case``);
+        # else read and locked here.
+        heads: dict[int, tuple[int, bytes]] = session.info.setdefault("chain_heads", {})
+        if case_id in heads:
+            seq, previous = heads[case_id]
+        elif case is not None:
+            seq, previous = case.chain_seq, bytes(case.chain_head or GENESIS)
+        else:
+            head = session.execute(_HEAD, {"cid": case_id}).one()
+            seq, previous = int(head.chain_seq), bytes(head.chain_head or GENESIS)
         for row in rows:
             seq += 1
             previous = link(previous, event_content(case_id, seq, row))
             row["seq"], row["hash"] = seq, previous
         session.execute(_INSERT, rows)
-        session.execute(_MOVE_HEAD, {"cid": case_id, "seq": seq, "head": previous})
+        heads[case_id] = (seq, previous)
+        if case is not None:
+            case.chain_seq, case.chain_head = seq, previous
+        if not defer_head:
+            session.execute(_MOVE_HEAD, {"cid": case_id, "seq": seq, "head": previous})
 
     def _entries(self, session: Session, case_id: int, *, described: ProcessBundle | None = None) -> list[EventView]:
         """The case's history, oldest first; with ``described``, submitted forms are described by their

@@ -24,6 +24,7 @@ from .._store.db import Database
 from .._store.models import CaseRow, DefinitionRow, EventRow, TaskRow, UserRow, UserSectionRow
 from .._time.case_clock import ClockView
 from .._time.clock import Clock
+from .audit import ChainBreak, chain_break_of
 from .case_clock import CaseClockService
 from .case_queries import materials_from, visible_to
 from .documents import DocumentView, delivery_from_events, documents_from_events, kinds_for_milestone
@@ -80,6 +81,8 @@ class CasePage:
     delivery: dict[str, Any] | None = None
     # 审管信息共享: the messages to supervising departments, read only for a case whose history shared any
     shared: list[OutboxMessage] = field(default_factory=list)
+    # The first broken record of the case's history chain (the page's red warning), None when intact.
+    chain_break: ChainBreak | None = None
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,13 @@ class PageService:
             tasks = session.scalars(
                 select(TaskRow).where(TaskRow.case_id == row.id).order_by(TaskRow.created_at, TaskRow.id)
             ).all()
-            events = session.scalars(select(EventRow).where(EventRow.case_id == row.id).order_by(EventRow.id)).all()
+            # With the workflow-state changes: the page walks the case's hash chain from the rows it shows.
+            events = session.scalars(
+                select(EventRow)
+                .where(EventRow.case_id == row.id)
+                .order_by(EventRow.id)
+                .options(undefer(EventRow.state_delta))
+            ).all()
             clock = self.case_clock._view(session, row, self.clock.now())
             done = self.runtime.completed_nodes(session, row)
             open_tasks = [task_view(t, row) for t in tasks if t.state == TaskState.READY]
@@ -161,6 +170,7 @@ class PageService:
                 ),
                 user_names=names,
                 incidents=incidents_from_events(events, row.case_no),
+                chain_break=chain_break_of(row.case_no, row.chain_seq, row.chain_head, events),
                 query_code=row.query_code or "",
                 followups=[
                     (str(e.data["case_no"]), e.title)

@@ -289,7 +289,9 @@ class Runtime:
         row.next_timer_at = earliest_timer(waiting)
         row.version = (row.version or 0) + 1
         log: StateLog | None = workflow.__dict__.get("_ow_log")
-        if row.id is None:
+        new = row.id is None
+        snapshot: bytes | None = None
+        if new:
             log = StateLog(None)
             insert_case(session, row, applicant=step.applicant or {}, state=log.snapshot(workflow))
             row.state_version = row.version
@@ -298,10 +300,8 @@ class Runtime:
             if log is None:  # not rebuilt by this runtime (cannot happen on the service paths)
                 raise WorkflowError(f"case {row.case_no}: workflow without its state log")
             delta = log.step(workflow)
-            snapshot = None
             if delta is not None and (not step.events or log.wants_snapshot(self.snapshot_ratio)):
                 snapshot, delta = log.snapshot(workflow), None
-            update_case(session, row, state=snapshot)
         workflow.__dict__["_ow_log"] = log
         assert row.id is not None  # inserted above when new
         if row.committed_due_at != due_before and step.ready_before:
@@ -318,9 +318,20 @@ class Runtime:
             step.events.extend(self.outbox.write_corrections(session, row, bundle.matter, step.corrections, step.at))
         for react in self.after_step:
             react(session, row, bundle, step)
+        # A new case's row is in already; a running case's row is written last, with its chain's new head.
         self.history.record(
-            session, row.id, step.events, actor=step.actor, at=step.at, version=row.version, state_delta=delta
+            session,
+            row.id,
+            step.events,
+            actor=step.actor,
+            at=step.at,
+            version=row.version,
+            state_delta=delta,
+            case=row,
+            defer_head=not new,
         )
+        if not new:
+            update_case(session, row, state=snapshot, chain=bool(step.events))
         if not workflow.completed:  # a finished case is read from its rows, never run again
             session.info.setdefault("after_commit", []).append((row.id, row.version, workflow))
 
