@@ -21,6 +21,7 @@ from . import (  # noqa: F401  (they register their commands)
     outbox_commands,
     rating_commands,
     render_commands,
+    score_commands,
     serve_commands,
     simulate_commands,
     task_commands,

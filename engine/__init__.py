@@ -21,6 +21,8 @@ from ._config.forms import validate_data
 from ._config.ratings import RatingSettings
 from ._config.scaffold import KEY_PATTERN as MATTER_KEY_PATTERN
 from ._config.scaffold import SCAFFOLD_TEMPLATES, ScaffoldResult, scaffold_matter
+from ._config.scoring import ScoreRule, ScoringRules, load_scoring
+from ._documents.charts import bar_chart_svg
 from ._documents.kinds import KIND_TITLES, DocumentKind
 from ._documents.signing import (
     PRIVATE_KEY_FILE,
@@ -68,6 +70,7 @@ from ._services.documents import (
     verify_offline,
     verify_published,
 )
+from ._services.efficiency import EfficiencyReport, SectionFigures
 from ._services.feedback import FeedbackView
 from ._services.file_views import ENTRUSTMENT, FileView, MaterialFiles, MaterialSet, NoticeItem, Upload
 from ._services.files import CONTENT_TYPES, sniff
@@ -80,6 +83,7 @@ from ._services.rate_counters import RateCounters
 from ._services.ratings import LEVELS as RATING_LEVELS
 from ._services.ratings import RatingGroup, RatingReport, RatingView
 from ._services.repository import CheckReport, DeployOutcome
+from ._services.scores import PersonScore, ScoreLine, ScoreReport
 from ._services.signing_keys import SigningKeyView
 from ._services.timer_service import FiredTimer
 from ._services.users import UserAccount
@@ -167,6 +171,7 @@ __all__ = [
     "DocumentView",
     "DraftFile",
     "DueExplanation",
+    "EfficiencyReport",
     "Engine",
     "EventKind",
     "EventView",
@@ -199,6 +204,7 @@ __all__ = [
     "OutboxState",
     "Page",
     "PermissionDeniedError",
+    "PersonScore",
     "Problem",
     "RateCounters",
     "RatingGroup",
@@ -211,8 +217,13 @@ __all__ = [
     "RunConfig",
     "RunnerView",
     "ScaffoldResult",
+    "ScoreLine",
+    "ScoreReport",
+    "ScoreRule",
+    "ScoringRules",
     "SealRecordView",
     "Section",
+    "SectionFigures",
     "SecurityEvent",
     "SessionPolicy",
     "SignInResult",
@@ -230,6 +241,7 @@ __all__ = [
     "WorkCalendar",
     "WorkflowError",
     "WorklistFilter",
+    "bar_chart_svg",
     "check_files",
     "configure_logging",
     "default_files_dir",
@@ -249,6 +261,7 @@ __all__ = [
     "load_params",
     "load_public_key",
     "load_scenario",
+    "load_scoring",
     "mask_id",
     "mask_mobile",
     "public_keys_in",

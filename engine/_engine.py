@@ -23,6 +23,7 @@ from ._services.case_clock import CaseClockService
 from ._services.cases import CaseService
 from ._services.dispatcher import Dispatcher
 from ._services.documents import DocumentService
+from ._services.efficiency import EfficiencyService
 from ._services.feedback import FeedbackService
 from ._services.files import FileService
 from ._services.health import HealthService
@@ -36,6 +37,7 @@ from ._services.rate_counters import RateCounters
 from ._services.ratings import RatingService
 from ._services.repository import RepositoryService
 from ._services.runtime import Runtime
+from ._services.scores import ScoreService
 from ._services.tasks import TaskService
 from ._services.timer_service import TimerService
 from ._services.users import UserService
@@ -62,6 +64,13 @@ def default_forms_dir() -> Path:
     return Path(os.environ.get("ONEWINDOW_FORMS") or Path(onewindow.forms.__file__).parent)
 
 
+def _beside(bureau: Bureau, name: str) -> Path:
+    """``name`` in bureau.toml's folder where there is one, else the shipped processes' own."""
+    if bureau.source and (Path(bureau.source).parent / name).is_file():
+        return Path(bureau.source).parent / name
+    return default_processes_dir() / name
+
+
 class Engine:
     """The embedded engine. ``Engine()`` uses ``ONEWINDOW_DATABASE_URL`` or ``./onewindow.db``."""
 
@@ -76,6 +85,7 @@ class Engine:
         files: BlobStore | Path | None = None,
         file_limits: FileLimits | None = None,
         keys_dir: Path | None = None,
+        scoring: Path | None = None,
     ) -> None:
         self.db = database if isinstance(database, Database) else Database(database)
         self.clock: Clock = clock or SystemClock()
@@ -139,6 +149,11 @@ class Engine:
         self.ratings = RatingService(
             self.db, self.clock, self.runtime, self.cases, followup_days=bureau.ratings.followup_days
         )
+        # 千分制 and 效能监察: computed on demand from the history, ratings and records; the rules are read from
+        # scoring.toml beside bureau.toml (else the shipped one) each time, so an edited rule book counts at once.
+        self.scoring_file = scoring or _beside(bureau, "scoring.toml")
+        self.scores = ScoreService(self.db, self.clock, lambda: self.scoring_file)
+        self.efficiency = EfficiencyService(self.db, self.clock, self.calendars.current)
         self.timers = TimerService(self.db, self.clock, self.runtime, self.incidents)
         self.health = HealthService(self.db, self.clock)  # readiness, runners' heartbeats, figures to scrape
         # How a retried incident runs its step again: the same completion, or the case's due timers.
@@ -196,6 +211,13 @@ class Engine:
     def overdue(self, *, level: str = "yellow") -> dict[str, Any]:
         """Open work at ``level`` (yellow or red) or worse, grouped by section, matter and clerk."""
         return overdue_report(self.db, self.clock, self.calendar, self.thresholds, level=level)
+
+    def write_report(self, path: Path, month: str | None = None) -> Path:
+        """The monthly 效能监察 report (figures and 千分制 ranking) as ``path``'s suffix says: .xlsx or .pdf."""
+        from ._documents.monthly_report import write_report
+
+        figures = self.efficiency.month(month)
+        return write_report(path, figures, self.scores.month(figures.month), bureau=self.bureau.name)
 
     def close(self) -> None:
         self.db.dispose()
