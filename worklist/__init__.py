@@ -122,6 +122,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hall_account,
         intake,
         ops,
+        oversight,
         rating_terminal,
         supervision,
         tasks,
@@ -151,6 +152,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         rating_terminal.bp,
         documents.bp,
         supervision.bp,
+        oversight.bp,
         ops.bp,
     ):
         app.register_blueprint(bp)

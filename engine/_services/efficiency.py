@@ -91,7 +91,7 @@ class EfficiencyService:
             for d in session.execute(select(DefinitionRow.id, DefinitionRow.catalogue)).all():
                 if not (d.catalogue or {}).get("internal"):
                     lead[d.id] = str((d.catalogue or {}).get("lead_section", ""))
-            names = dict(session.execute(select(SectionRow.code, SectionRow.name)).tuples().all())
+            names = {r.code: r.name for r in session.execute(select(SectionRow.code, SectionRow.name))}
             cases = session.execute(
                 select(
                     CaseRow.definition_id,
