@@ -57,7 +57,7 @@ def test_a_fixed_month_gives_hand_computed_scores_figures_and_report(
     sqlite_engine: Engine, clock: FixedClock, client: FlaskClient, runner: OnewindowRunner, tmp_path: Path
 ) -> None:
     engine = sqlite_engine
-    a, b = _november(engine, clock)
+    a, _ = _november(engine, clock)
     report = engine.scores.month("2026-11")
     # By hand, from processes/scoring.toml (start 1000):
     #   lijing   1000 − 10 (repeat_supplement: A's second 补正 notice)                             =  990

@@ -140,7 +140,7 @@ def load_scoring(path: Path) -> ScoringRules:
     if unknown:
         problems.append(f"{where}: unknown table(s) {', '.join(unknown)}; known: scoring, rule")
     settings = raw.get("scoring", {})
-    start = settings.get("start", 1000) if isinstance(settings, dict) else None
+    start: Any = settings.get("start", 1000) if isinstance(settings, dict) else None
     if not _int(start) or start < 1:
         problems.append(f"{where}: [scoring] start must be a whole number of points from 1, got {start!r}")
     rules: list[ScoreRule] = []

@@ -48,9 +48,8 @@ def dashboard() -> str:
     if user.role not in READERS:
         raise NotFoundError.unknown("page", "oversight")
     engine = get_engine()
-    month = request.args.get("month", "")
-    month = month if MONTH.match(month) else None
-    report = engine.efficiency.month(month)
+    asked = request.args.get("month", "")
+    report = engine.efficiency.month(asked if MONTH.match(asked) else None)
     scores = engine.scores.month(report.month)
     return render_template(
         "oversight/dashboard.html", report=report, scores=scores, charts=_charts(report), month=report.month
