@@ -214,7 +214,7 @@ class Engine:
 
     def write_report(self, path: Path, month: str | None = None) -> Path:
         """The monthly 效能监察 report (figures and 千分制 ranking) as ``path``'s suffix says: .xlsx or .pdf."""
-        from ._documents.monthly_report import write_report
+        from ._services.monthly_report import write_report
 
         figures = self.efficiency.month(month)
         return write_report(path, figures, self.scores.month(figures.month), bureau=self.bureau.name)

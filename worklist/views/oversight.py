@@ -36,7 +36,7 @@ def _charts(report: EfficiencyReport) -> list[Markup]:
     days = bar_chart_svg(
         _("办结用时(工作日)"),
         labels,
-        [(_("平均"), [s.mean_days for s in report.sections]), (_("P90"), [s.p90_days for s in report.sections])],
+        [(_("平均"), [s.mean_days for s in report.sections]), (_("第90百分位"), [s.p90_days for s in report.sections])],
     )
     # the SVG is built from escaped text only (bar_chart_svg escapes every label)
     return [Markup(volume), Markup(days)]

@@ -6,10 +6,10 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from .._documents.charts import bar_chart_svg
 from .._errors import FieldError, ValidationError
-from .._services.efficiency import EfficiencyReport, SectionFigures
-from .._services.scores import ScoreReport
-from .charts import bar_chart_svg
+from .efficiency import EfficiencyReport, SectionFigures
+from .scores import ScoreReport
 
 __all__ = ["FIGURE_COLUMNS", "write_report"]
 
