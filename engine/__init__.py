@@ -18,6 +18,7 @@ from ._config.catalogue import Limit, Material, Matter
 from ._config.describe import Described, describe, enum_titles
 from ._config.file_limits import FileLimits
 from ._config.forms import validate_data
+from ._config.oversight import ChecklistItem, OversightSettings, load_oversight
 from ._config.ratings import RatingSettings
 from ._config.scaffold import KEY_PATTERN as MATTER_KEY_PATTERN
 from ._config.scaffold import SCAFFOLD_TEMPLATES, ScaffoldResult, scaffold_matter
@@ -58,6 +59,7 @@ from ._services.api_tokens import ApplicantToken
 from ._services.applicants import APPLICANT_KINDS, ApplicantView, id_number_problem, mask_id, mask_mobile
 from ._services.applications import ApplicationView, DraftFile
 from ._services.audit import APPEND_ONLY_TABLES, AdminRecord, AuditReport, ChainBreak, Checkpoint, grants_sql
+from ._services.audits import AUDIT_ROLES, SANCTION_ROLES, FindingView, SampledCase, SampleReport, SanctionView
 from ._services.backup import BackupReport, RestoreReport
 from ._services.delivery_import import DeliveryImport
 from ._services.dispatcher import DispatchRound, sign
@@ -75,6 +77,7 @@ from ._services.feedback import FeedbackView
 from ._services.file_views import ENTRUSTMENT, FileView, MaterialFiles, MaterialSet, NoticeItem, Upload
 from ._services.files import CONTENT_TYPES, sniff
 from ._services.health import Gauge, Readiness, ReadinessCheck, RunnerView
+from ._services.hotline import HOTLINE_CHANNELS, HOTLINE_KINDS, HotlineView
 from ._services.incidents import IncidentView
 from ._services.migration import CaseMigration, MigrationReport
 from ._services.outbox import MESSAGE_SCHEMA, DepartmentOverview, OutboxMessage, OutboxState
@@ -116,6 +119,7 @@ __all__ = [
     "APPEND_ONLY_TABLES",
     "APPLICANT_KINDS",
     "ARRIVAL_PROCESSES",
+    "AUDIT_ROLES",
     "CASE_STATUS_LABELS",
     "CHANNEL_LABELS",
     "CHINA_TZ",
@@ -123,6 +127,8 @@ __all__ = [
     "DELIVERY_METHODS",
     "ENTRUSTMENT",
     "FINISHED_STATUSES",
+    "HOTLINE_CHANNELS",
+    "HOTLINE_KINDS",
     "KIND_TITLES",
     "MATTER_KEY_PATTERN",
     "MESSAGE_SCHEMA",
@@ -130,6 +136,7 @@ __all__ = [
     "PRIVATE_KEY_FILE",
     "PUBLIC_KEY_FILE",
     "RATING_LEVELS",
+    "SANCTION_ROLES",
     "SCAFFOLD_TEMPLATES",
     "AdminRecord",
     "ApiCaller",
@@ -152,6 +159,7 @@ __all__ = [
     "Channel",
     "CheckReport",
     "CheckResult",
+    "ChecklistItem",
     "Checkpoint",
     "Clock",
     "ClockView",
@@ -180,10 +188,12 @@ __all__ = [
     "FileLimits",
     "FileRejectedError",
     "FileView",
+    "FindingView",
     "FiredTimer",
     "FixedClock",
     "FolderStore",
     "Gauge",
+    "HotlineView",
     "IncidentView",
     "IntakeResult",
     "InvalidXMLError",
@@ -202,6 +212,7 @@ __all__ = [
     "OnewindowError",
     "OutboxMessage",
     "OutboxState",
+    "OversightSettings",
     "Page",
     "PermissionDeniedError",
     "PersonScore",
@@ -216,6 +227,9 @@ __all__ = [
     "RestoreReport",
     "RunConfig",
     "RunnerView",
+    "SampleReport",
+    "SampledCase",
+    "SanctionView",
     "ScaffoldResult",
     "ScoreLine",
     "ScoreReport",
@@ -258,6 +272,7 @@ __all__ = [
     "load_bureau",
     "load_model",
     "load_overrides",
+    "load_oversight",
     "load_params",
     "load_public_key",
     "load_scenario",

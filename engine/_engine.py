@@ -10,6 +10,7 @@ from typing import Any
 
 from ._config.bureau import Bureau, load_bureau
 from ._config.file_limits import FileLimits
+from ._config.oversight import AUDIT_FILE, OversightSettings, load_oversight
 from ._documents.signing import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, RETIRED_DIR
 from ._services.access import AccessService
 from ._services.api_keys import ApiKeyService
@@ -17,6 +18,7 @@ from ._services.api_tokens import ApiTokenService
 from ._services.applicants import ApplicantService
 from ._services.applications import OnlineApplications
 from ._services.audit import AuditService
+from ._services.audits import AuditService as AuditSampling
 from ._services.backup import BackupService
 from ._services.calendars import CalendarService
 from ._services.case_clock import CaseClockService
@@ -28,6 +30,7 @@ from ._services.feedback import FeedbackService
 from ._services.files import FileService
 from ._services.health import HealthService
 from ._services.history import HistoryService
+from ._services.hotline import HotlineService
 from ._services.incidents import IncidentService
 from ._services.migration import MigrationService
 from ._services.outbox import OutboxService
@@ -86,6 +89,7 @@ class Engine:
         file_limits: FileLimits | None = None,
         keys_dir: Path | None = None,
         scoring: Path | None = None,
+        oversight: OversightSettings | Path | None = None,
     ) -> None:
         self.db = database if isinstance(database, Database) else Database(database)
         self.clock: Clock = clock or SystemClock()
@@ -184,6 +188,13 @@ class Engine:
             signer=self.documents.keys,
             public_keys=self.signing_keys.verification_keys,
         )
+        # Oversight (processes/audit.toml beside bureau.toml): 稽核 samples, findings and their 整改通知 cases,
+        # 追责 sanctions; and the 96166 register of consultations and complaints.
+        if not isinstance(oversight, OversightSettings):
+            oversight = load_oversight(oversight or _beside(bureau, AUDIT_FILE))
+        self.oversight = oversight
+        self.audits = AuditSampling(self.db, self.clock, self.runtime, self.cases, self.tasks, oversight)
+        self.hotline = HotlineService(self.db, self.clock, self.runtime, reply_days=oversight.hotline_reply_days)
         self.runtime.issue_documents = self.documents.issue_for_step
         self.documents.runtime = self.runtime
         self.case_clock.on_extended = lambda session, row, *args: self.documents.extension_notice(

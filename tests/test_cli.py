@@ -30,6 +30,7 @@ def test_full_walk_through_the_cli(runner: OnewindowRunner, tmp_path: Path) -> N
         "enterprise_registration",
         "supervision_correction",
         "rating_followup",
+        "rectification",
     }
 
     started = runner.run(
@@ -87,7 +88,8 @@ def test_missing_schema_is_a_clear_error(runner: OnewindowRunner) -> None:
 def test_deploy_check_writes_nothing(runner: OnewindowRunner, tmp_path: Path) -> None:
     result = runner.run("deploy", "--check")
     assert result.exit_code == 0, result.output
-    assert result.output.count("ok: ") == 4  # the two matters and processes/internal/ (correction, rating follow-up)
+    # the two matters and processes/internal/ (correction, rating follow-up, rectification)
+    assert result.output.count("ok: ") == 5
     assert not (tmp_path / "onewindow.db").exists()
     broken = tmp_path / "broken.bpmn"
     broken.write_text((default_processes_dir() / "foreign_investment_filing.bpmn").read_text(encoding="utf-8")[:500])

@@ -31,8 +31,9 @@ class SectionKind(StrEnum):
     ISSUING_WINDOW = "issuing_window"
 
 
-# supervisor: a member of a supervising department (its inbox 审管信息, acknowledgements, feedback), no section
-ROLES = ("clerk", "chief", "admin", "supervisor")
+# supervisor: a member of a supervising department (its inbox 审管信息, acknowledgements, feedback), no section;
+# auditor: works the 稽核 sample and its checklist; inspector (纪检): reads everything, changes nothing
+ROLES = ("clerk", "chief", "admin", "supervisor", "auditor", "inspector")
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ class UserAccount:
     id: int
     username: str
     display_name: str
-    role: str  # clerk | chief | admin | supervisor
+    role: str  # clerk | chief | admin | supervisor | auditor (稽核) | inspector (纪检, reads only)
     active: bool
     sections: tuple[str, ...]
     has_password: bool = False
@@ -93,6 +93,15 @@ class UserAccount:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.role == "auditor"
+
+    @property
+    def is_inspector(self) -> bool:
+        """纪检: reads every page of the worklist and changes nothing."""
+        return self.role == "inspector"
 
     @property
     def is_chief(self) -> bool:
@@ -180,7 +189,7 @@ class UserService:
         if role == "supervisor":
             if not department:
                 errors.append(FieldError("department", "a supervisor needs a supervising department"))
-        elif role != "admin" and not sections:
+        elif role not in ("admin", "auditor", "inspector") and not sections:
             errors.append(FieldError("sections", "a clerk or chief needs at least one section"))
         if password is not None:
             errors.extend(_password_problems(password, username))
