@@ -186,6 +186,39 @@ def seed_worklist(engine: Engine, clock: FixedClock, now: datetime) -> list[str]
     return made
 
 
+def seed_oversight(engine: Engine, clock: FixedClock, now: datetime) -> str:
+    """This month's 千分制 and 效能监察 have something to show: a registration received three working days
+    ago and finished only now (late steps, rated 不满意), a filing told twice to 补正 (一次性告知 broken), the
+    walked filing rated 非常满意, and a commendation. Returns the month (YYYY-MM, China time)."""
+    clock.set(working_days_ago(engine, now, 3))
+    late = engine.cases.intake(ER, {**_example(ER), "enterprise_name": "成都浆洗街茶馆有限公司"},
+                               {"materials_received": ER_MATERIALS}, actor="wangfang").summary.case_no  # fmt: skip
+    clock.set(now - timedelta(minutes=40))
+    review = {"name_checked": True, "address_checked": True, "scope_checked": True, "review_opinion": "符合登记条件"}
+    for bpmn_id, user, data in (
+        ("Task_FormalReview", "sunli", review),
+        ("Task_RegistrationDecision", "sunli", {"decision": "approve"}),
+        ("Task_Seal", "sunli", {"seal_no": "510107-04"}),
+        ("Task_IssueLicence", "wangfang", {"delivery": "window", "id_checked": True}),
+    ):
+        engine.tasks.complete(_task(engine, late, bpmn_id), user=user, data=data)
+    engine.ratings.rate(late, level=2, comment="说好一个工作日,等了三天", channel="window")
+    twice = engine.cases.start(
+        FI, _fi("成都红牌楼贸易有限公司", "Lotus Trading Ltd.", "新加坡"), actor="lijing"
+    ).case_no
+    engine.tasks.complete(
+        _task(engine, twice, "Task_Intake"),
+        user="lijing",
+        data={"materials_received": FI_MATERIALS[:2], "negative_list": False},
+    )
+    engine.tasks.complete(
+        _task(engine, twice, "Task_Supplement"), user="lijing", data={"supplemented_materials": ["M03"]}
+    )
+    engine.scores.commend("liuyang", points=10, reason="群众来信表扬:帮办代办主动上门", actor="huangqiang")
+    clock.set(now)
+    return now.astimezone(CHINA_TZ).strftime("%Y-%m")
+
+
 def demo_keys() -> Path:
     """The signing key of the demo: ONEWINDOW_KEYS if set, else a folder beside the demo database, made once."""
     folder = default_keys_dir() if os.environ.get("ONEWINDOW_KEYS") else Path("onewindow-demo-keys")
@@ -325,6 +358,8 @@ def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:
     shared = seed_supervision(engine, clock, now)
     set_demo_passwords(engine)
     online = seed_hall(engine)
+    month = seed_oversight(engine, clock, now)
+    engine.ratings.rate(walked, level=5, comment="一次办好", channel="window")
     click.echo(f"\n{waiting} is in joint review; {fresh} waits at the intake window; also {', '.join(more)}. Try:")
     click.echo(f"  onewindow --database {url} tasks --section commerce")
     click.echo(f"  onewindow --database {url} case show {waiting}")
@@ -339,6 +374,10 @@ def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:
     )
     click.echo(
         f"出省双章: the result of {shared['dual_seal']} waits for 武侯区商务局's seal (sign in as qianjun: 审管信息)"
+    )
+    click.echo(
+        f"千分制 {month}: onewindow --database {url} scores --month {month} (--explain sunli); "
+        f"效能监察: sign in as zhangwei, /oversight/; onewindow --database {url} report --month {month} -o report.xlsx"
     )
     print_logins(engine)
     print_hall_logins(online, f"http://{host}:{port}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from onewindow.engine import FieldError, PermissionDeniedError, PersonScore, ScoreReport, ValidationError
+from onewindow.engine import CHINA_TZ, FieldError, PermissionDeniedError, PersonScore, ScoreReport, ValidationError
 
 from .app import AppContext, admin_actor, admin_user_option, cli, domain_errors, emit, json_option, pass_app
 from .types import MONTH
@@ -19,7 +19,7 @@ def _explain(person: PersonScore) -> None:
     for x in person.lines:
         case = f" {x.case_no}" if x.case_no else ""
         detail = f" ({x.detail})" if x.detail else ""
-        click.echo(f"  {x.points:+d}  {x.at:%Y-%m-%d}  {x.rule} {x.rule_name}{case}{detail}")
+        click.echo(f"  {x.points:+d}  {x.at.astimezone(CHINA_TZ):%Y-%m-%d}  {x.rule} {x.rule_name}{case}{detail}")
     if not person.lines:
         click.echo("  (no rule applied this month)")
 

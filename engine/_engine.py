@@ -228,7 +228,9 @@ class Engine:
         from ._services.monthly_report import write_report
 
         figures = self.efficiency.month(month)
-        return write_report(path, figures, self.scores.month(figures.month), bureau=self.bureau.name)
+        scores = self.scores.month(figures.month)
+        names = {s.code: s.name for s in self.bureau.sections}
+        return write_report(path, figures, scores, bureau=self.bureau.name, sections=names)
 
     def close(self) -> None:
         self.db.dispose()

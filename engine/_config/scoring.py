@@ -93,8 +93,9 @@ def _rule(raw: Any, index: int, where: str, seen: set[str]) -> tuple[ScoreRule |
     if record != "commendations" and (not _int(points) or points == 0):
         problems.append(f"{label}: points must be a whole number other than 0, got {points!r}")
     late = raw.get("late", False)
-    if not isinstance(late, bool) or (late and event != EventKind.TASK_COMPLETED):
-        problems.append(f"{label}: late = true applies to event task_completed only")
+    known_event = event in {k.value for k in EventKind}
+    if not isinstance(late, bool) or (late and known_event and event != EventKind.TASK_COMPLETED):
+        problems.append(f"{label}: late = true applies to event task_completed only")  # (an unknown one is said)
     data = raw.get("data", {})
     if not isinstance(data, dict):
         problems.append(f"{label}: data must be a table of values the event's data must have")

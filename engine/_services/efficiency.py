@@ -9,7 +9,8 @@ ratings and the working calendar (the same one the legal clock counts on).
 - overdue now: open cases past their committed or legal due date at this moment, paused clocks left out;
 - ratings: 好差评 given in the month, their average (5 … 1) and 差评 (不满意 or worse).
 
-The bureau's own follow-up matters (processes/internal/) are not applications and are left out.
+The bureau's own follow-up matters (processes/internal/) are not applications and are left out; so are
+sections that lead no matter (the windows), whose work shows in the 千分制.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ class EfficiencyService:
             return acc.setdefault(code, {"received": 0, "finished": 0, "on_time": 0, "days": [], "overdue": 0,
                                          "levels": []})  # fmt: skip
 
-        for code in names:
+        for code in set(lead.values()):  # every section leading a matter, with or without cases this month
             bucket(code)
         for c in cases:
             b = bucket(lead[c.definition_id])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .._documents.charts import bar_chart_svg
 from .._errors import FieldError, ValidationError
+from .._time.workcalendar import CHINA_TZ
 from .efficiency import EfficiencyReport, SectionFigures
 from .scores import ScoreReport
 
@@ -33,32 +34,39 @@ def _title(figures: EfficiencyReport, bureau: str) -> str:
     return f"{bureau}效能监察月报({figures.month})"
 
 
+def _as_of(figures: EfficiencyReport) -> str:
+    return f"统计月份 {figures.month};当前超期截至 {figures.as_of.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}(北京时间)"
+
+
 def _cells(s: SectionFigures) -> list[object]:
     return [getattr(s, attr) for _, attr in FIGURE_COLUMNS]
 
 
-def _score_rows(scores: ScoreReport) -> list[list[object]]:
+def _score_rows(scores: ScoreReport, names: dict[str, str]) -> list[list[object]]:
     rows: list[list[object]] = []
     for p in scores.people:
         lines = ";".join(f"{x.rule_name}{x.points:+d}{(' ' + x.case_no) if x.case_no else ''}" for x in p.lines)
-        section_rank = "、".join(f"{c}:{r}" for c, r in p.section_ranks.items())
-        rows.append([p.bureau_rank, section_rank, p.display_name, p.username, "、".join(p.sections), p.total, lines])
+        section_rank = "、".join(f"{names.get(c, c)} 第{r}" for c, r in p.section_ranks.items())
+        sections = "、".join(names.get(c, c) for c in p.sections)
+        rows.append([p.bureau_rank, section_rank, p.display_name, p.username, sections, p.total, lines])
     return rows
 
 
-def write_report(path: Path, figures: EfficiencyReport, scores: ScoreReport, *, bureau: str) -> Path:
-    """Write the report as ``path``'s suffix says (.xlsx or .pdf)."""
+def write_report(
+    path: Path, figures: EfficiencyReport, scores: ScoreReport, *, bureau: str, sections: dict[str, str]
+) -> Path:
+    """Write the report as ``path``'s suffix says (.xlsx or .pdf); ``sections`` names the section codes."""
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        _xlsx(path, figures, scores, bureau)
+        _xlsx(path, figures, scores, bureau, sections)
     elif suffix == ".pdf":
-        path.write_bytes(_pdf(figures, scores, bureau))
+        path.write_bytes(_pdf(figures, scores, bureau, sections))
     else:
         raise ValidationError("report", [FieldError("output", f"{path.name}: must end in .xlsx or .pdf")])
     return path
 
 
-def _xlsx(path: Path, figures: EfficiencyReport, scores: ScoreReport, bureau: str) -> None:
+def _xlsx(path: Path, figures: EfficiencyReport, scores: ScoreReport, bureau: str, names: dict[str, str]) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -67,7 +75,7 @@ def _xlsx(path: Path, figures: EfficiencyReport, scores: ScoreReport, bureau: st
     sheet.title = "效能监察"
     sheet.append([_title(figures, bureau)])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([f"统计月份 {figures.month};当前超期截至 {figures.as_of:%Y-%m-%d %H:%M} UTC"])
+    sheet.append([_as_of(figures)])
     sheet.append([name for name, _ in FIGURE_COLUMNS])
     for s in (*figures.sections, figures.bureau):
         sheet.append(_cells(s))
@@ -77,7 +85,7 @@ def _xlsx(path: Path, figures: EfficiencyReport, scores: ScoreReport, bureau: st
     ranking = book.create_sheet("千分制")
     ranking.append([f"千分制考核({scores.month}),起始分 {scores.start}"])
     ranking.append(list(SCORE_COLUMNS))
-    for row in _score_rows(scores):
+    for row in _score_rows(scores, names):
         ranking.append(row)
     for cell in ranking[2]:
         cell.font = Font(bold=True)
@@ -85,7 +93,7 @@ def _xlsx(path: Path, figures: EfficiencyReport, scores: ScoreReport, bureau: st
     book.save(path)
 
 
-def _pdf(figures: EfficiencyReport, scores: ScoreReport, bureau: str) -> bytes:
+def _pdf(figures: EfficiencyReport, scores: ScoreReport, bureau: str, names: dict[str, str]) -> bytes:
     from weasyprint import HTML  # imported on first use: loading Pango takes a moment
 
     head = "".join(f"<th>{escape(name)}</th>" for name, _ in FIGURE_COLUMNS)
@@ -106,18 +114,19 @@ def _pdf(figures: EfficiencyReport, scores: ScoreReport, bureau: str) -> bytes:
     )
     scores_head = "".join(f"<th>{escape(c)}</th>" for c in SCORE_COLUMNS)
     scores_body = "".join(
-        "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>" for row in _score_rows(scores)
+        "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>" for row in _score_rows(scores, names)
     )
     html = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><style>
 @page {{ size: A4 landscape; margin: 15mm; }}
 body {{ font-family: "Noto Sans CJK SC", sans-serif; font-size: 10pt; }}
 h1 {{ font-family: "Noto Serif CJK SC", serif; font-size: 18pt; text-align: center; }}
 table {{ border-collapse: collapse; width: 100%; margin-bottom: 6mm; }}
-th, td {{ border: 0.5pt solid #666; padding: 1mm 2mm; }}
+th, td {{ border: 0.5pt solid #666; padding: 1mm 2mm; white-space: nowrap; }}
+td:last-child {{ white-space: normal; }}
 .chart {{ width: 140mm; }}
 </style></head><body>
 <h1>{escape(_title(figures, bureau))}</h1>
-<p>统计月份 {escape(figures.month)};当前超期截至 {figures.as_of:%Y-%m-%d %H:%M} UTC</p>
+<p>{escape(_as_of(figures))}</p>
 <table><tr>{head}</tr>{body}</table>
 {chart}
 <h2>千分制考核(起始分 {scores.start})</h2>
