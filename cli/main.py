@@ -15,6 +15,7 @@ from . import (  # noqa: F401  (they register their commands)
     demo,
     document_commands,
     file_commands,
+    hotline_commands,
     incident_commands,
     migrate_commands,
     new_commands,

@@ -4,6 +4,7 @@ missed and escalated on a fixed clock until it is accepted."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from onewindow.engine import (
 )
 
 from .hall_support import refuse_acceptance
-from .helpers import open_tasks, start_fi
+from .helpers import OnewindowRunner, open_tasks, start_fi
 
 AUDITOR, INSPECTOR, CHIEF = "sunhong", "jiwei", "zhangwei"  # zhangwei: chief of commerce (bureau.toml)
 
@@ -172,3 +173,41 @@ def test_a_bad_audit_file_is_one_line_naming_file_and_key(tmp_path: Path) -> Non
         with pytest.raises(ConfigError) as err:
             load_oversight(path)
         assert str(path) in str(err.value) and key in str(err.value) and "\n" not in str(err.value)
+
+
+def test_the_cli_draws_records_and_refuses_bad_input_in_one_line(
+    sqlite_engine: Engine, clock: FixedClock, runner: OnewindowRunner
+) -> None:
+    _staff(sqlite_engine)
+    [case_no] = _finished_cases(sqlite_engine, clock, 1)
+    for args, message in (
+        (["--rate", "101%"], "rate: 101% must be above 0% and at most 100%"),
+        (["--rate", "0"], "rate: 0 must be above 0% and at most 100%"),
+        (["--month", "2099-01"], "month: 2099-01 is in the future"),
+    ):
+        month = [] if "--month" in args else ["--month", "2026-03"]
+        done = runner.run("audit", "sample", *month, *args, "--user", AUDITOR)
+        assert done.exit_code == 1 and message in done.stderr and done.stderr.count("\n") == 1, done.output
+    drawn = json.loads(
+        runner.run("audit", "sample", "--month", "2026-03", "--seed", "7", "--user", AUDITOR, "--json").output
+    )
+    assert [c["case_no"] for c in drawn["cases"]] == [case_no] and drawn["seed"] == "7"
+    bad = runner.run("audit", "finding", case_no, "--item", "nonsense", "--text", "x", "--user", AUDITOR)
+    assert bad.exit_code == 1 and "'nonsense' is not on the checklist" in bad.stderr
+    found = runner.run("audit", "finding", case_no, "--item", "seal_correct", "--text", "未加盖印章", "--user", AUDITOR)
+    assert found.exit_code == 0 and "整改通知 WH-" in found.output
+    [finding] = sqlite_engine.audits.findings()
+    level = runner.run(
+        "audit", "sanction", str(finding.id), "--person", "lijing", "--level", "开除", "--user", INSPECTOR
+    )
+    assert level.exit_code == 1 and "'开除' is not a sanction level; levels: 提醒谈话, 批评教育" in level.stderr
+    assert runner.run("audit", "sanction", str(finding.id), "--person", "lijing", "--level", "提醒谈话",
+                      "--user", INSPECTOR).exit_code == 0  # fmt: skip
+    added = runner.run("hotline", "add", "--channel", "phone", "--caller", "赵先生", "--text", "多次跑腿",
+                       "--kind", "complaint", "--case", case_no, "--user", "lijing", "--json")  # fmt: skip
+    record = json.loads(added.output)
+    assert record["due_at"] and record["assigned_to"] == CHIEF
+    listed = json.loads(runner.run("hotline", "list", "--open", "--json").output)
+    assert [r["id"] for r in listed] == [record["id"]] and listed[0]["deadline"] in ("green", "yellow", "red")
+    answer = runner.run("hotline", "answer", str(record["id"]), "--text", "已核实", "--not-upheld", "--user", CHIEF)
+    assert answer.exit_code == 0 and "not upheld" in answer.output
