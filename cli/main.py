@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (they register their commands)
     audit_commands,
     backup_commands,
     case_commands,
+    catalogue_commands,
     check_commands,
     clock_commands,
     demo,

@@ -61,6 +61,7 @@ from ._services.applications import ApplicationView, DraftFile
 from ._services.audit import APPEND_ONLY_TABLES, AdminRecord, AuditReport, ChainBreak, Checkpoint, grants_sql
 from ._services.audits import AUDIT_ROLES, SANCTION_ROLES, FindingView, SampledCase, SampleReport, SanctionView
 from ._services.backup import BackupReport, RestoreReport
+from ._services.catalogue_import import CatalogueImport
 from ._services.delivery_import import DeliveryImport
 from ._services.dispatcher import DispatchRound, sign
 from ._services.documents import (
@@ -155,6 +156,7 @@ __all__ = [
     "CaseStatus",
     "CaseSummary",
     "CaseView",
+    "CatalogueImport",
     "ChainBreak",
     "Channel",
     "CheckReport",

@@ -23,6 +23,7 @@ from ._services.backup import BackupService
 from ._services.calendars import CalendarService
 from ._services.case_clock import CaseClockService
 from ._services.cases import CaseService
+from ._services.catalogue_import import CatalogueService
 from ._services.dispatcher import Dispatcher
 from ._services.documents import DocumentService
 from ._services.efficiency import EfficiencyService
@@ -101,6 +102,7 @@ class Engine:
         self.thresholds = bureau.thresholds
         self.history = HistoryService(self.db, self.clock)
         self.repository = RepositoryService(self.db, self.clock, bureau, forms_dir=forms_dir or default_forms_dir())
+        self.catalogue = CatalogueService(self.repository)
         self.runtime = Runtime(
             self.db,
             self.clock,

@@ -8,6 +8,7 @@ characters, except that closing punctuation never starts a line and opening punc
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -141,6 +142,17 @@ def wrap_lines(text: str, width: float, size: float) -> list[str]:
 
 def fit_lines(text: str, width: float, height: float, size: float) -> list[str]:
     """Wrapped lines, balanced, cut to what fits in ``height``; a cut text ends in an ellipsis."""
+    return list(_fit_lines(text, width, height, size))
+
+
+# Diagrams of one bureau repeat their labels (lane names, template steps), and balancing a long lane name
+# tries many widths: remembered, a page of many diagrams draws each label once.
+@functools.lru_cache(maxsize=4096)
+def _fit_lines(text: str, width: float, height: float, size: float) -> tuple[str, ...]:
+    return tuple(_fit(text, width, height, size))
+
+
+def _fit(text: str, width: float, height: float, size: float) -> list[str]:
     lines = wrap_lines(text, width, size)
     most = max(1, int(height // (size * LINE_HEIGHT)))
     if len(lines) <= most:  # balanced: as narrow as the same number of lines allows, so no lone last character

@@ -6,6 +6,10 @@
 - ``joint_review`` 联审联办: the same, with the lead section's review and each co-reviewing section's
   review in parallel on one set of materials; a co-review not answered within its limit is deemed
   consent (逾期视为同意, an interrupting working-time timer).
+- ``immediate`` 即办件: the applicant waits at the window; the lead section decides and seals the same day
+  and the window hands the result over on the spot (no separate issuing window).
+- ``joint_inspection`` 联审联办+现场核查: ``joint_review`` (with none or more co-sections) and an on-site
+  inspection by the inspection centre in parallel with the reviews.
 """
 
 from __future__ import annotations
@@ -14,12 +18,16 @@ from dataclasses import dataclass
 
 from .builder import DiagramBuilder, Lane, Node
 
-__all__ = ["TEMPLATES", "TemplateLanes", "build_process"]
+__all__ = ["PARALLEL_TEMPLATES", "TEMPLATES", "TemplateLanes", "build_process"]
 
 TEMPLATES = {
     "window_approval": "窗口受理、科室审批、统一出证",
     "joint_review": "联审联办: 主办科室审查与协办科室会审并行、逾期视为同意",
+    "immediate": "即办件: 窗口受理、当场决定、当场出证",
+    "joint_inspection": "联审联办+现场核查: 主办科室审查、协办科室会审与现场核查并行",
 }
+# The templates whose lead section reviews in parallel with others (co-sections, the inspection centre).
+PARALLEL_TEMPLATES = ("joint_review", "joint_inspection")
 
 MISSING = 'missing_materials = [m for m in matter["required_materials"] if m not in materials_received]'
 MERGE = "materials_received = materials_received + [m for m in supplemented_materials if m not in materials_received]"
@@ -36,25 +44,40 @@ class TemplateLanes:
     issuing: str
     co_sections: tuple[tuple[str, str], ...] = ()  # (code, name)
     co_review_days: int = 3
+    inspection: str = ""  # the inspection centre's name (joint_inspection)
 
 
 def build_process(
-    template: str, *, key: str, name: str, bureau_name: str, lanes: TemplateLanes, forms: dict[str, str]
+    template: str,
+    *,
+    key: str,
+    name: str,
+    bureau_name: str,
+    lanes: TemplateLanes,
+    forms: dict[str, str],
+    origin: str = "onewindow new matter",
 ) -> bytes:
     """The BPMN (with DI) of ``template`` for matter ``key``; ``forms`` maps a form role to its file name."""
-    joint = template == "joint_review"
+    joint = template in PARALLEL_TEMPLATES
+    inspection = template == "joint_inspection"
+    immediate = template == "immediate"
     co = lanes.co_sections if joint else ()
     b = DiagramBuilder(
         process_id=key,
         name=name,
         participant=bureau_name,
-        documentation=f"{name}: {TEMPLATES[template]}。由 onewindow new matter 生成,按本事项的实际办理流程修改。",
+        documentation=f"{name}: {TEMPLATES[template]}。由 {origin} 生成,按本事项的实际办理流程修改。",
     )
     b.lane(Lane("Lane_Window", lanes.window, rows=2))
     b.lane(Lane("Lane_Lead", lanes.lead))
     for code, section in co:
         b.lane(Lane(f"Lane_Co_{code}", section, rows=2))
-    b.lane(Lane("Lane_Issuing", lanes.issuing, rows=2))
+    if inspection:
+        b.lane(Lane("Lane_Inspection", lanes.inspection))
+    # 即办件: the result is handed over at the window that took the application, while the applicant waits.
+    out_lane = "Lane_Window" if immediate else "Lane_Issuing"
+    if not immediate:
+        b.lane(Lane("Lane_Issuing", lanes.issuing, rows=2))
 
     def user(node_id: str, label: str, lane: str, col: int, form: str, row: int = 0, **props: str) -> Node:
         return b.add(
@@ -127,21 +150,32 @@ def build_process(
             _co_review(b, code, section, col + 1, forms["co_review"], lanes.co_review_days)
             b.flow("Gateway_ReviewFork", f"Task_CoReview_{code}")
             b.flow(f"Gateway_CoMerge_{code}", "Gateway_ReviewJoin")
+        if inspection:
+            # 现场核查 by the inspection centre (e.g. 食品经营许可: at least two inspectors on site).
+            user(
+                "Task_Inspection",
+                "现场核查",
+                "Lane_Inspection",
+                col + 1,
+                "inspection",
+                stepLimit="10 working_days",
+            )
+            b.flow("Gateway_ReviewFork", "Task_Inspection")
+            b.flow("Task_Inspection", "Gateway_ReviewJoin")
         decision_from, col = "Gateway_ReviewJoin", col + 4
     else:
         decision_from = "Task_Accept"
     # Lead section: decide, seal (一枚公章管审批); issuing window: issue, share (审管信息共享).
-    user("Task_Decision", "审批决定", "Lane_Lead", col, "decision", stepLimit="5 working_days")
+    decision_label, decision_limit = ("当场审核决定", "1 working_days") if immediate else ("审批决定", "5 working_days")
+    user("Task_Decision", decision_label, "Lane_Lead", col, "decision", stepLimit=decision_limit)
     b.add(Node("Gateway_Decision", "exclusiveGateway", "是否准予?", "Lane_Lead", col + 1))
     user("Task_Seal", "用印", "Lane_Lead", col + 2, "seal", milestone="approved")
-    user("Task_Issue", "统一出证", "Lane_Issuing", col + 3, "issue", milestone="issued")
-    _share(b, "Task_ShareResult", "推送审管信息", col + 4, 0, "'approved'")
-    b.add(Node("EndEvent_Completed", "endEvent", "办结", "Lane_Issuing", col + 5))
-    user(
-        "Task_DeliverRefusal", "送达不予许可决定书", "Lane_Issuing", col + 2, "deliver_refusal", 1, milestone="rejected"
-    )
-    _share(b, "Task_ShareRefusal", "推送审管信息(不予许可)", col + 4, 1, "'rejected'")
-    b.add(Node("EndEvent_Refused", "endEvent", "不予许可", "Lane_Issuing", col + 5, 1))
+    user("Task_Issue", "当场出证" if immediate else "统一出证", out_lane, col + 3, "issue", milestone="issued")
+    _share(b, "Task_ShareResult", "推送审管信息", col + 4, 0, "'approved'", out_lane)
+    b.add(Node("EndEvent_Completed", "endEvent", "办结", out_lane, col + 5))
+    user("Task_DeliverRefusal", "送达不予许可决定书", out_lane, col + 2, "deliver_refusal", 1, milestone="rejected")
+    _share(b, "Task_ShareRefusal", "推送审管信息(不予许可)", col + 4, 1, "'rejected'", out_lane)
+    b.add(Node("EndEvent_Refused", "endEvent", "不予许可", out_lane, col + 5, 1))
     b.flow(decision_from, "Task_Decision")
     b.flow("Task_Decision", "Gateway_Decision")
     b.flow("Gateway_Decision", "Task_Seal", name="准予", condition='decision == "approve"')
@@ -197,13 +231,13 @@ def _co_review(b: DiagramBuilder, code: str, section: str, col: int, form: str, 
     b.flow(f"Task_DeemedConsent_{code}", f"Gateway_CoMerge_{code}")
 
 
-def _share(b: DiagramBuilder, node_id: str, label: str, col: int, row: int, outcome: str) -> None:
+def _share(b: DiagramBuilder, node_id: str, label: str, col: int, row: int, outcome: str, lane: str) -> None:
     b.add(
         Node(
             node_id,
             "serviceTask",
             label,
-            "Lane_Issuing",
+            lane,
             col,
             row,
             operator="share_result",

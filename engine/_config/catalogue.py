@@ -10,7 +10,7 @@ from typing import Any
 from .._errors import Problem
 from .bureau import Bureau
 
-__all__ = ["Limit", "Material", "Matter", "parse_catalogue"]
+__all__ = ["IMPORT_FIELDS", "Limit", "Material", "Matter", "parse_catalogue"]
 
 LIMIT_UNITS = ("working_days", "natural_days", "working_hours")
 GENERIC_FORM = "generic_opinion.json"  # the form of a user task that names none
@@ -30,6 +30,10 @@ GUIDE_FIELDS = (
 )
 # Kept in ``extra`` and read by the legal clock: special procedures this matter's own law excludes.
 CLOCK_FIELDS = ("special_procedures",)
+# Kept in ``extra``: what ``onewindow catalogue import`` records from the bureau's 事项清单 (and ``catalogue
+# stats`` counts): the department the matter came from, whether it was transferred (划转) to the bureau,
+# the service levels it is handled at, the process template, and the article the legal limit comes from.
+IMPORT_FIELDS = ("source_department", "transferred", "service_levels", "template", "legal_limit_basis")
 HANDLING_TYPES = {"immediate": "即办件", "committed": "承诺件", "other": "其他"}
 MATTER_TYPES = {f"{i:02d}" for i in range(1, 11)} | {"20"}
 REQUIRED_FIELDS = (
@@ -247,9 +251,11 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
         "applicant_name_fields",
         "internal",
     }
-    known = ", ".join([*REQUIRED_FIELDS, *sorted(modelled - set(REQUIRED_FIELDS)), *GUIDE_FIELDS, *CLOCK_FIELDS])
+    known = ", ".join(
+        [*REQUIRED_FIELDS, *sorted(modelled - set(REQUIRED_FIELDS)), *GUIDE_FIELDS, *CLOCK_FIELDS, *IMPORT_FIELDS]
+    )
     for key in raw:
-        if key not in modelled and key not in GUIDE_FIELDS and key not in CLOCK_FIELDS:
+        if key not in modelled and key not in GUIDE_FIELDS and key not in CLOCK_FIELDS and key not in IMPORT_FIELDS:
             problems.append(
                 Problem(
                     file,

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._bpmn.templates import TEMPLATES, TemplateLanes, build_process
+from .._bpmn.templates import PARALLEL_TEMPLATES, TEMPLATES, TemplateLanes, build_process
 from .._errors import ConfigError
 from .bureau import Bureau, SectionKind, load_bureau
 
-__all__ = ["SCAFFOLD_TEMPLATES", "ScaffoldResult", "scaffold_matter"]
+__all__ = ["SCAFFOLD_TEMPLATES", "ScaffoldResult", "scaffold_matter", "template_roles"]
 
 SCAFFOLD_TEMPLATES = dict(TEMPLATES)
 
@@ -80,29 +80,31 @@ def scaffold_matter(
     if lead_row is None or lead_row.kind != SectionKind.APPROVAL_SECTION:
         raise ConfigError(f"--lead '{lead}' is not an approval section of the bureau; approval sections: {approval}")
     co: tuple[str, ...] = ()
-    if template == "joint_review":
+    if template == "joint_inspection":
+        co = co_sections
+    elif template == "joint_review":
         co = co_sections or tuple(c for c in approval if c != lead)[:2]
+    if template in PARALLEL_TEMPLATES:
         for c in co:
             if c == lead or bureau.section(c) is None:
                 raise ConfigError(f"--co '{c}' must be another section of the bureau; known: {bureau.known_sections()}")
-        if not co:
+        if not co and template == "joint_review":
             raise ConfigError("joint_review needs at least one co-reviewing section (--co CODE)")
     elif co_sections:
-        raise ConfigError("--co applies to the joint_review template only")
+        raise ConfigError(f"--co applies to the {' and '.join(PARALLEL_TEMPLATES)} templates only")
     department = supervising_department or (bureau.departments[0].code if bureau.departments else "")
     if bureau.department(department) is None:
         known = ", ".join(d.code for d in bureau.departments)
         raise ConfigError(f"--supervising '{department}' is not a department of the bureau; known: {known}")
 
-    roles = ["application", "intake", "supplement", "decision", "seal", "issue", "deliver_refusal"]
-    if template == "joint_review":
-        roles[3:3] = ["lead_review", "co_review"]
+    roles = template_roles(template)
     forms = {role: f"{key}_{role}.json" for role in roles}
     lanes = TemplateLanes(
         window=window.name,
         lead=lead_row.name,
         issuing=issuing.name,
         co_sections=tuple((c, _section_name(bureau, c)) for c in co),
+        inspection=_first(bureau, SectionKind.INSPECTION_CENTRE).name if template == "joint_inspection" else "",
     )
     files: dict[Path, bytes] = {
         processes_dir / f"{key}.bpmn": build_process(
@@ -126,6 +128,16 @@ def scaffold_matter(
         path.write_bytes(content)
         result.written.append(path)
     return result
+
+
+def template_roles(template: str) -> list[str]:
+    """The forms a template's tasks name, by role (the application form first)."""
+    roles = ["application", "intake", "supplement", "decision", "seal", "issue", "deliver_refusal"]
+    if template in PARALLEL_TEMPLATES:
+        roles[3:3] = ["lead_review", "co_review"]
+    if template == "joint_inspection":
+        roles.insert(5, "inspection")
+    return roles
 
 
 def _first(bureau: Bureau, kind: SectionKind) -> Any:
@@ -160,7 +172,7 @@ def _catalogue(
     code: str,
     forms: dict[str, str],
 ) -> str:
-    joint = template == "joint_review"
+    joint = template in PARALLEL_TEMPLATES
     # 行政许可法 Art. 42: 20 working days; Art. 26 (joint handling by several sections): 45.
     legal, committed = (45, 15) if joint else (20, 10)
     lines = [
@@ -253,6 +265,14 @@ FORM_STUBS: dict[str, Any] = {
             "conditions_met": {"title": "符合法定条件和标准", "type": "boolean"},
         },
         ["review_opinion", "conditions_met"],
+    ),
+    "inspection": lambda name, seal: _obj(
+        "现场核查",
+        {
+            "inspection_opinion": {"title": "核查意见", **TEXT},
+            "site_conforms": {"title": "现场符合要求", "type": "boolean"},
+        },
+        ["inspection_opinion", "site_conforms"],
     ),
     "co_review": lambda name, seal: _obj(
         "协办科室会审意见",

@@ -68,12 +68,15 @@ class CheckReport:
     warnings: list[Problem] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)  # several lines each, e.g. a [lanes] block to paste
     parts: list[Path] = field(default_factory=list)  # files without a catalogue whose processes others call
+    # each form file read and checked once per check (a folder of imported matters shares its forms)
+    loaded_forms: dict[Path, tuple[dict[str, Any] | None, list[Problem]]] = field(default_factory=dict, repr=False)
 
 
 # Folders of a processes folder that deploy with it: the bureau's own follow-up matters (回访整改, a
-# correction after supervision …) and the reusable patterns matters call. Other folders (examples,
-# scenarios, element templates) are not matters.
-DEPLOYED_SUBFOLDERS = ("internal", "patterns")
+# correction after supervision …), the reusable patterns matters call, and the matters `catalogue import`
+# generated from the bureau's 事项清单. Other folders (examples, scenarios, element templates, templates)
+# are not matters.
+DEPLOYED_SUBFOLDERS = ("internal", "patterns", "imported")
 
 
 def _bpmn_files(folder: Path) -> list[Path]:
@@ -158,7 +161,7 @@ class RepositoryService:
         parts = [(f, proc, read_task_meta(proc)) for f, proc in involved]
         _shared_ids(parts, report.problems)
         lane_sections = self._check_lanes(file, parts, matter, report)
-        forms = self._check_forms(file, matter, parts, report.problems, report.warnings)
+        forms = self._check_forms(file, matter, parts, report.problems, report.warnings, report.loaded_forms)
         if matter is not None and not report.problems[before:] and matter.lead_section not in lane_sections.values():
             lanes = ", ".join(f"{lane or '(no lane)'} → {code}" for lane, code in lane_sections.items()) or "none"
             report.warnings.append(
@@ -309,6 +312,7 @@ class RepositoryService:
         parts: list[tuple[Path, etree._Element, dict[str, TaskMeta]]],
         problems: list[Problem],
         warnings: list[Problem],
+        loaded: dict[Path, tuple[dict[str, Any] | None, list[Problem]]],
     ) -> dict[str, Any]:
         forms: dict[str, Any] = {}
         wanted: list[tuple[str, Problem]] = []
@@ -338,7 +342,9 @@ class RepositoryService:
                     Problem(where.file, f"form '{name}' must be a file name in forms/", where.line, where.element)
                 )
                 continue
-            schema, form_problems = load_form(path)
+            if path not in loaded:
+                loaded[path] = load_form(path)
+            schema, form_problems = loaded[path]
             if schema is None:
                 reason = form_problems[0].message if form_problems else "unusable"
                 problems.append(
