@@ -48,8 +48,8 @@ def test_the_dashboard_on_a_desk_and_a_phone(
                     commerce = page.locator("[data-section=commerce]")
                     assert commerce.locator("[data-figure=finished]").inner_text() == "1"
                     assert commerce.locator("[data-figure=mean_days]").inner_text() == "10.0 工作日"
-                    assert page.locator("svg.chart").count() == 2
-                    assert page.locator("#scores [data-username=zhangwei] [data-total]").inner_text() == "975"
+                    assert page.locator("svg.chart").count() == 3
+                    assert page.locator("#scores [data-username=zhangwei] [data-total]").inner_text() == "955"
                     width = page.evaluate("document.documentElement.scrollWidth")
                     assert width <= viewport["width"], f"{name}: {width} px wide"
                     page.screenshot(path=str(shots / f"oversight-dashboard-{name}.png"), full_page=True)

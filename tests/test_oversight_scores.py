@@ -21,7 +21,8 @@ from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, OnewindowRunner, china,
 def _november(engine: Engine, clock: FixedClock) -> tuple[str, str]:
     """Case A: told twice to 补正 (the second notice breaks 一次性告知), accepted Mon 2 Nov 09:30, committed
     due 7 working days later (Wed 11 Nov 17:30); the co-reviews on time, the rest of it on Mon 16 Nov, late;
-    rated 不满意 at the window. Case B: accepted Mon 16 Nov, still open on Tue 1 Dec, past its due date."""
+    rated 不满意 at the window; a 稽核 finding on it; two 96166 complaints about it, one about lijing decided
+    upheld, one about zhangwei not. Case B: accepted Mon 16 Nov, still open on Tue 1 Dec, past its due date."""
     clock.set(china(2026, 11, 2, 9, 30).astimezone(UTC))
     a = engine.cases.start(FI, FI_APPLICANT, actor="lijing").case_no
     intake = open_tasks(engine, a)["Task_Intake"]
@@ -43,6 +44,14 @@ def _november(engine: Engine, clock: FixedClock) -> tuple[str, str]:
     issue = open_tasks(engine, a)["Task_Issue"]
     engine.tasks.complete(issue.id, user="wangfang", data={"delivery": "window", "id_checked": True})
     engine.ratings.rate(a, level=2, comment="超期了", channel="window")
+    engine.users.add("sunhong", sections=[], role="auditor", display_name="孙红", actor="tester")
+    engine.audits.record_finding(a, item="limits_kept", text="审查、决定均超承诺时限", user="sunhong")
+    for clerk, upheld in (("lijing", True), ("zhangwei", False)):
+        said = engine.hotline.add(channel="phone", caller="陈先生", text="补正来回跑了两趟", user="lijing",
+                                  kind="complaint", case_no=a, clerk=clerk)  # fmt: skip
+        engine.hotline.answer(
+            said.id, text="已核实并致歉" if upheld else "经核实不属实", user="zhangwei", upheld=upheld
+        )
     b = engine.cases.start(FI, FI_APPLICANT, actor="lijing").case_no
     intake = open_tasks(engine, b)["Task_Intake"]
     engine.tasks.complete(
@@ -60,14 +69,16 @@ def test_a_fixed_month_gives_hand_computed_scores_figures_and_report(
     a, _ = _november(engine, clock)
     report = engine.scores.month("2026-11")
     # By hand, from processes/scoring.toml (start 1000):
-    #   lijing   1000 − 10 (repeat_supplement: A's second 补正 notice)                             =  990
+    #   lijing   1000 − 10 (repeat_supplement: A's second 补正 notice)
+    #                 − 20 (upheld_complaint)                                                       =  970
     #   zhangwei 1000 − 5 × 3 (overdue_step: LeadReview, LeadDecision, Seal on 16 Nov > 11 Nov 17:30)
-    #                 − 10 (bad_rating: A rated 2, he last worked on it in commerce)                =  975
+    #                 − 10 (bad_rating: A rated 2, he last worked on it in commerce)
+    #                 − 20 (audit_finding on A, whose clerk he is; his complaint was not upheld)    =  955
     #   wangfang: Issue on 16 Nov is within its own step limit (counted from 16 Nov), not late      = 1000
     #   liuyang  1000 + 15 (commendation)                                                           = 1015
     #   chenjie, zhaomin (co-reviews on 2 Nov, within their 3-day limit), sunli, zhoutao             = 1000
     totals = {p.username: p.total for p in report.people}
-    assert totals == {"lijing": 990, "zhangwei": 975, "wangfang": 1000, "liuyang": 1015,
+    assert totals == {"lijing": 970, "zhangwei": 955, "wangfang": 1000, "liuyang": 1015,
                       "chenjie": 1000, "zhaomin": 1000, "sunli": 1000, "zhoutao": 1000}  # fmt: skip
     # the bureau's ranking: equal totals share a place (1, 2, 2, 2, 2, 2, 7, 8)
     ranks = {p.username: p.bureau_rank for p in report.people}
@@ -78,7 +89,8 @@ def test_a_fixed_month_gives_hand_computed_scores_figures_and_report(
     assert zhangwei is not None
     # one instant on the test's clock: the lines are in time order, then by rule
     assert [(x.rule, x.points, x.case_no) for x in zhangwei.lines] == [
-        ("bad_rating", -10, a), ("overdue_step", -5, a), ("overdue_step", -5, a), ("overdue_step", -5, a)]  # fmt: skip
+        ("audit_finding", -20, a), ("bad_rating", -10, a), ("overdue_step", -5, a), ("overdue_step", -5, a),
+        ("overdue_step", -5, a)]  # fmt: skip
     assert engine.scores.month("2026-10").person("zhangwei").total == 1000  # type: ignore[union-attr]
 
     # 效能监察 of November, commerce (both cases' lead section): A finished 16 Nov after its 11 Nov due date;
@@ -89,6 +101,7 @@ def test_a_fixed_month_gives_hand_computed_scores_figures_and_report(
     assert (commerce.received, commerce.finished, commerce.on_time, commerce.mean_days, commerce.p90_days) == (
         2, 1, 0, 10.0, 10)  # fmt: skip
     assert (commerce.overdue_now, commerce.ratings, commerce.rating_average, commerce.bad_ratings) == (1, 1, 2.0, 1)
+    assert (commerce.complaints, commerce.complaints_upheld, commerce.findings) == (2, 1, 1)
     assert (figures.bureau.received, figures.bureau.finished, figures.bureau.overdue_now) == (2, 1, 1)
 
     # the monthly report, read back
@@ -104,26 +117,28 @@ def test_a_fixed_month_gives_hand_computed_scores_figures_and_report(
         1,
     )
     ranking = {r[3]: r[5] for r in book["千分制"].iter_rows(min_row=3, values_only=True)}
-    assert ranking["zhangwei"] == 975 and ranking["liuyang"] == 1015
+    assert ranking["zhangwei"] == 955 and ranking["liuyang"] == 1015
+    assert (commerce_row["投诉"], commerce_row["投诉属实"], commerce_row["稽核问题"]) == (2, 1, 1)
     pdf = engine.write_report(tmp_path / "report.pdf", "2026-11")
     words = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.read_bytes())).pages)
-    assert "效能监察月报(2026-11)" in words and "商务审批科" in words and "975" in words and "1015" in words
+    assert "效能监察月报(2026-11)" in words and "商务审批科" in words and "955" in words and "1015" in words
 
     # the CLI explains a person line by line
     explained = runner.run("scores", "--month", "2026-11", "--explain", "lijing", "--json")
     assert explained.exit_code == 0, explained.output
     lines = json.loads(explained.output)["lines"]
     assert [(x["rule"], x["points"], x["case_no"], x["detail"]) for x in lines] == [
-        ("repeat_supplement", -10, a, "#2 of the case")]  # fmt: skip
+        ("repeat_supplement", -10, a, "#2 of the case"), ("upheld_complaint", -20, a, "96166 #1")]  # fmt: skip
     ranked = runner.run("scores", "--month", "2026-11", "--section", "commerce")
-    assert "section commerce\n    1.  1015  刘洋 (liuyang)\n    2.   975  张伟 (zhangwei)\n" in ranked.output
+    assert "section commerce\n    1.  1015  刘洋 (liuyang)\n    2.   955  张伟 (zhangwei)\n" in ranked.output
 
     # the dashboard: a chief reads it, a clerk does not find it
     login(client, "zhangwei")
     page = text(client.get("/oversight/?month=2026-11"))
-    assert page.count("<svg") == 2 and 'data-section="commerce"' in page
+    assert page.count("<svg") == 3 and 'data-section="commerce"' in page
     assert 'data-figure="overdue_now"><span class="badge red">1</span>' in page
-    assert 'data-total="975"' in page and 'data-total="1015"' in page
+    assert 'data-figure="complaints">2 · 属实 <span class="badge red">1</span>' in page
+    assert 'data-total="955"' in page and 'data-total="1015"' in page
     assert client.get("/oversight/?month=2027-01").status_code == 400
     client.post("/logout")
     login(client, "lijing")
@@ -149,7 +164,7 @@ def test_commendations_are_an_admins_and_a_future_month_is_refused(
 
 
 def test_bad_scoring_rules_are_refused_one_line_each(tmp_path: Path) -> None:
-    assert len(load_scoring(default_processes_dir() / "scoring.toml").rules) == 4
+    assert len(load_scoring(default_processes_dir() / "scoring.toml").rules) == 6
     path = tmp_path / "scoring.toml"
     path.write_text(
         """[scoring]

@@ -20,11 +20,15 @@ __all__ = ["RECORDS", "ScoreRule", "ScoringRules", "load_scoring"]
 RECORDS = {
     "ratings": "好差评 (RatingRow): points to the rated case's clerk",
     "commendations": "表扬 recorded by `onewindow scores commend` (the administrative record)",
+    "audit_findings": "稽核 findings (audit_findings): points to the clerk of the case found wanting",
+    "complaints": "96166 complaints decided upheld (hotline_records): points to the clerk complained of",
 }
 _EVENT_KEYS = {"key", "name", "event", "points", "late", "data", "from_nth"}
 _RECORD_KEYS = {
     "ratings": {"key", "name", "record", "points", "max_level"},
     "commendations": {"key", "name", "record", "max_points"},
+    "audit_findings": {"key", "name", "record", "points", "severities"},
+    "complaints": {"key", "name", "record", "points"},
 }
 
 
@@ -40,6 +44,7 @@ class ScoreRule:
     from_nth: int = 1
     max_level: int = 2
     max_points: int = 0
+    severities: tuple[str, ...] = ()  # audit findings of these severities only (all when empty)
 
     @property
     def reads(self) -> str:
@@ -108,6 +113,9 @@ def _rule(raw: Any, index: int, where: str, seen: set[str]) -> tuple[ScoreRule |
     max_points = raw.get("max_points", 20 if record == "commendations" else 0)
     if record == "commendations" and (not _int(max_points) or max_points < 1):
         problems.append(f"{label}: max_points must be a whole number from 1, got {max_points!r}")
+    severities = raw.get("severities", [])
+    if not isinstance(severities, list) or not all(isinstance(v, str) and v for v in severities):
+        problems.append(f"{label}: severities must be a list of severity names (audit.toml [audit] severities)")
     if problems:
         return None, problems
     return (
@@ -122,6 +130,7 @@ def _rule(raw: Any, index: int, where: str, seen: set[str]) -> tuple[ScoreRule |
             from_nth=from_nth,
             max_level=max_level,
             max_points=int(max_points),
+            severities=tuple(severities),
         ),
         [],
     )

@@ -7,7 +7,9 @@ ratings and the working calendar (the same one the legal clock counts on).
 - working days: from acceptance (or, never accepted, from receipt) to the end, counted as the legal clock
   counts, working days in (start, end]; mean and p90 (nearest rank) of the month's finished cases;
 - overdue now: open cases past their committed or legal due date at this moment, paused clocks left out;
-- ratings: 好差评 given in the month, their average (5 … 1) and 差评 (不满意 or worse).
+- ratings: 好差评 given in the month, their average (5 … 1) and 差评 (不满意 or worse);
+- complaints: 96166 complaints made in the month about the section's cases or staff, and those decided upheld
+  in the month; findings: 稽核 findings recorded in the month on the section's cases.
 
 The bureau's own follow-up matters (processes/internal/) are not applications and are left out; so are
 sections that lead no matter (the windows), whose work shows in the 千分制.
@@ -27,6 +29,7 @@ from .._states import FINISHED_STATUSES
 from .._store.db import Database
 from .._store.hall_models import RatingRow
 from .._store.models import CaseRow, DefinitionRow, SectionRow
+from .._store.oversight_models import AuditFindingRow, HotlineRecordRow
 from .._time.clock import Clock
 from .._time.workcalendar import CHINA_TZ, WorkCalendar
 from .ratings import BAD
@@ -48,6 +51,9 @@ class SectionFigures:
     ratings: int = 0
     rating_average: float = 0.0
     bad_ratings: int = 0
+    complaints: int = 0
+    complaints_upheld: int = 0
+    findings: int = 0
 
     @property
     def on_time_rate(self) -> float:
@@ -117,11 +123,22 @@ class EfficiencyService:
                     RatingRow.rated_at >= start, RatingRow.rated_at < end
                 )
             ).all()
+            complaints = session.execute(
+                select(HotlineRecordRow.section_code, HotlineRecordRow.at, HotlineRecordRow.answered_at,
+                       HotlineRecordRow.upheld).where(
+                    HotlineRecordRow.kind == "complaint",
+                    HotlineRecordRow.section_code.is_not(None),
+                    or_(HotlineRecordRow.at.between(start, end), HotlineRecordRow.answered_at.between(start, end)),
+                )
+            ).all()  # fmt: skip
+            findings = session.execute(
+                select(AuditFindingRow.section_code).where(AuditFindingRow.at >= start, AuditFindingRow.at < end)
+            ).all()
         acc: dict[str, dict[str, Any]] = {}
 
         def bucket(code: str) -> dict[str, Any]:
             return acc.setdefault(code, {"received": 0, "finished": 0, "on_time": 0, "days": [], "overdue": 0,
-                                         "levels": []})  # fmt: skip
+                                         "levels": [], "complaints": 0, "upheld": 0, "findings": 0})  # fmt: skip
 
         for code in set(lead.values()):  # every section leading a matter, with or without cases this month
             bucket(code)
@@ -139,6 +156,12 @@ class EfficiencyService:
                 b["overdue"] += bool(dues) and now > min(dues)
         for r in ratings:
             bucket(r.section_code)["levels"].append(r.level)
+        for h in complaints:
+            b = bucket(str(h.section_code))
+            b["complaints"] += start <= h.at < end
+            b["upheld"] += bool(h.upheld) and h.answered_at is not None and start <= h.answered_at < end
+        for f in findings:
+            bucket(f.section_code)["findings"] += 1
 
         def figures(code: str, name: str, parts: list[dict[str, Any]]) -> SectionFigures:
             days = [d for p in parts for d in p["days"]]
@@ -155,6 +178,9 @@ class EfficiencyService:
                 ratings=len(levels),
                 rating_average=round(sum(levels) / len(levels), 2) if levels else 0.0,
                 bad_ratings=sum(1 for v in levels if v <= BAD),
+                complaints=sum(p["complaints"] for p in parts),
+                complaints_upheld=sum(p["upheld"] for p in parts),
+                findings=sum(p["findings"] for p in parts),
             )
 
         codes = [c for c in sorted(acc) if section is None or c == section]

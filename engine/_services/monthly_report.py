@@ -26,6 +26,9 @@ FIGURE_COLUMNS = (
     ("评价数", "ratings"),
     ("平均评分", "rating_average"),
     ("差评", "bad_ratings"),
+    ("投诉", "complaints"),
+    ("投诉属实", "complaints_upheld"),
+    ("稽核问题", "findings"),
 )
 SCORE_COLUMNS = ("全局排名", "科室排名", "姓名", "用户名", "科室", "得分", "扣分/加分明细")
 

@@ -24,6 +24,7 @@ from .._store.audit_models import AdminLogRow
 from .._store.db import Database
 from .._store.hall_models import RatingRow
 from .._store.models import CaseRow, EventRow, TaskRow, UserRow, UserSectionRow
+from .._store.oversight_models import AuditFindingRow, HotlineRecordRow
 from .._time.clock import Clock
 from .._time.workcalendar import CHINA_TZ
 from .admin_log import record_admin
@@ -236,7 +237,32 @@ class ScoreService:
                 reason = f"{(r.detail or {}).get('reason', '')} ({r.actor})"
                 out.append((r.target, ScoreLine(rule.key, rule.name, points, r.at, "", reason)))
             return out
-        return []  # a record the loader knows but this build does not read yet
+        if rule.record == "audit_findings":
+            found = AuditFindingRow
+            query = select(found.clerk, found.at, found.case_no, found.item, found.severity).where(
+                found.at >= start, found.at < end
+            )
+            if rule.severities:
+                query = query.where(AuditFindingRow.severity.in_(rule.severities))
+            return [
+                (r.clerk, ScoreLine(rule.key, rule.name, rule.points, r.at, r.case_no, f"{r.item} ({r.severity})"))
+                for r in session.execute(query).all()
+                if r.clerk
+            ]
+        if rule.record == "complaints":
+            # counted in the month the complaint was decided upheld (answered), not when it was made
+            hot = HotlineRecordRow
+            upheld = session.execute(
+                select(hot.id, hot.clerk, hot.answered_at, hot.case_no).where(
+                    hot.kind == "complaint", hot.upheld.is_(True), hot.answered_at >= start, hot.answered_at < end
+                )
+            ).all()
+            return [
+                (h.clerk, ScoreLine(rule.key, rule.name, rule.points, h.answered_at, h.case_no or "", f"96166 #{h.id}"))
+                for h in upheld
+                if h.clerk and h.answered_at is not None
+            ]
+        return []
 
     def _events(self, session: Session, rule: ScoreRule, start: datetime, end: datetime) -> list[tuple[str, ScoreLine]]:
         """Events of the rule's kind in the month; with ``from_nth`` the case's earlier ones count too, so the

@@ -1,5 +1,6 @@
 """效能监察: the leaders' dashboard of a month (chiefs, admins, auditors and 纪检 once they exist): per
-section the cases received, finished and on time, working days (mean, p90), overdue now and ratings, with
+section the cases received, finished and on time, working days (mean, p90), overdue now, ratings, 96166
+complaints and 稽核 findings, with
 bar charts drawn on the server as SVG, and the month's 千分制 ranking."""
 
 from __future__ import annotations
@@ -39,7 +40,16 @@ def _charts(report: EfficiencyReport) -> list[Markup]:
         [(_("平均"), [s.mean_days for s in report.sections]), (_("第90百分位"), [s.p90_days for s in report.sections])],
     )
     # the SVG is built from escaped text only (bar_chart_svg escapes every label)
-    return [Markup(volume), Markup(days)]
+    watch = bar_chart_svg(
+        _("差评、投诉与稽核问题"),
+        labels,
+        [
+            (_("差评"), [s.bad_ratings for s in report.sections]),
+            (_("投诉"), [s.complaints for s in report.sections]),
+            (_("稽核问题"), [s.findings for s in report.sections]),
+        ],
+    )
+    return [Markup(volume), Markup(days), Markup(watch)]
 
 
 @bp.get("/")
