@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from onewindow.engine import ConfigError, Engine, FixedClock, ValidationError, default_processes_dir, load_scoring
 
-from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, OnewindowRunner, china, login, open_tasks, text
+from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, PASSWORD, OnewindowRunner, china, login, open_tasks, post, text
 
 
 def _november(engine: Engine, clock: FixedClock) -> tuple[str, str]:
@@ -140,9 +140,13 @@ def test_a_fixed_month_gives_hand_computed_scores_figures_and_report(
     assert 'data-figure="complaints">2 · 属实 <span class="badge red">1</span>' in page
     assert 'data-total="955"' in page and 'data-total="1015"' in page
     assert client.get("/oversight/?month=2027-01").status_code == 400
-    client.post("/logout")
+    assert post(client, "/logout").status_code == 302
     login(client, "lijing")
     assert client.get("/oversight/").status_code == 404
+    assert post(client, "/logout").status_code == 302
+    engine.users.set_password("sunhong", PASSWORD)  # the auditor reads it too
+    login(client, "sunhong")
+    assert 'data-total="955"' in text(client.get("/oversight/?month=2026-11"))
 
 
 def test_commendations_are_an_admins_and_a_future_month_is_refused(
