@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from onewindow.engine import (
     ConfigError,
@@ -21,8 +23,8 @@ from onewindow.engine import (
     load_oversight,
 )
 
-from .hall_support import refuse_acceptance
-from .helpers import OnewindowRunner, open_tasks, start_fi
+from .hall_support import online_filing, refuse_acceptance, register
+from .helpers import PASSWORD, OnewindowRunner, login, open_tasks, post, start_fi, text
 
 AUDITOR, INSPECTOR, CHIEF = "sunhong", "jiwei", "zhangwei"  # zhangwei: chief of commerce (bureau.toml)
 
@@ -211,3 +213,65 @@ def test_the_cli_draws_records_and_refuses_bad_input_in_one_line(
     assert [r["id"] for r in listed] == [record["id"]] and listed[0]["deadline"] in ("green", "yellow", "red")
     answer = runner.run("hotline", "answer", str(record["id"]), "--text", "已核实", "--not-upheld", "--user", CHIEF)
     assert answer.exit_code == 0 and "not upheld" in answer.output
+
+
+def test_the_auditor_works_the_sample_on_the_web_and_the_inspector_reads_everything_but_posts_nothing(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    engine: Engine = app.config["ENGINE"]
+    engine.users.add(AUDITOR, sections=[], role="auditor", password=PASSWORD, actor="tester")
+    engine.users.add(INSPECTOR, sections=[], role="inspector", password=PASSWORD, actor="tester")
+    alice = register(engine)
+    online = online_filing(engine, alice.id)
+    refuse_acceptance(engine, online)
+    clock.set(clock.now() + timedelta(days=31))  # April: March is the month audited
+    login(client, AUDITOR)
+    assert post(client, "/audit/sample", {"month": "2026-03", "rate": "5%", "seed": "w"}).status_code == 302
+    page = text(client.get("/audit/?month=2026-03"))
+    assert f'data-case="{online}"' in page and 'id="sample-seed">w<' in page
+    post(client, "/audit/check", {"month": "2026-03", "case_no": online, "item": "seal_correct", "result": "pass"})
+    answer = {"month": "2026-03", "case_no": online, "item": "limits_kept", "result": "finding", "text": "超时告知"}
+    post(client, "/audit/check", {**answer, "severity": "一般"})
+    [finding] = engine.audits.findings()
+    page = text(client.get("/audit/?month=2026-03"))
+    assert (
+        'data-item="seal_correct" data-result="pass"' in page
+        and 'data-item="limits_kept" data-result="finding"' in page
+    )
+    assert f'data-finding="{finding.id}" data-state="rectifying"' in page
+    post(client, "/logout")
+
+    login(client, INSPECTOR)
+    for url in ("/audit/?month=2026-03", "/hotline/", f"/cases/{online}", f"/cases/{finding.rectification_case_no}"):
+        assert client.get(url).status_code == 200, url  # every page read, whatever the section
+    task = open_tasks(engine, finding.rectification_case_no or "")["Task_Rectify"]
+    assert client.get(f"/tasks/{task.id}").status_code == 200
+    for url, data in (
+        ("/audit/sample", {"month": "2026-03"}),
+        (f"/audit/findings/{finding.id}/review", {"accepted": "yes"}),
+        ("/hotline/", {"channel": "phone", "caller": "x", "text": "y"}),
+        (f"/tasks/{task.id}/claim", {}),
+        (f"/tasks/{task.id}/complete", {"measures": "x"}),
+    ):
+        refused = post(client, url, data)
+        assert refused.status_code == 403 and "纪检监察账号只能查看,不能办理或修改。" in text(refused), url
+    assert engine.hotline.list() == [] and engine.audits.finding(finding.id).state == "rectifying"
+    assert post(client, "/logout").status_code == 302  # signing out is allowed
+
+    # 96166: the applicant complains online about his own case; the window logs and answers it.
+    assert post(client, "/hall/login", {"login": "13800138000", "password": PASSWORD}).status_code == 302
+    done = post(client, f"/hall/cases/{online}/complain", {"text": "窗口没有说明不予受理的依据"})
+    assert done.status_code == 302
+    assert 'id="complaint" data-count="1"' in text(client.get(f"/hall/cases/{online}"))
+    [record] = engine.hotline.list()
+    assert (record.channel, record.kind, record.applicant_id, record.case_no) == (
+        "online",
+        "complaint",
+        alice.id,
+        online,
+    )
+    login(client, "lijing")
+    page = text(client.get("/hotline/"))
+    assert f'data-record="{record.id}" data-kind="complaint"' in page and 'data-level="green"' in page
+    post(client, f"/hotline/{record.id}/answer", {"text": "已核实并致歉", "upheld": "yes"})
+    assert engine.hotline.get(record.id).upheld is True

@@ -113,6 +113,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         uploads,
     )
     from .views import (
+        audits,
         auth,
         cases,
         documents,
@@ -120,6 +121,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         guide,
         hall,
         hall_account,
+        hotline,
         intake,
         ops,
         oversight,
@@ -153,6 +155,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         documents.bp,
         supervision.bp,
         oversight.bp,
+        audits.bp,
+        hotline.bp,
         ops.bp,
     ):
         app.register_blueprint(bp)

@@ -52,7 +52,16 @@ def NP_(context: str, text: str) -> str:
     return text
 
 
-ROLES = {"clerk": N_("经办人"), "chief": N_("科长"), "admin": N_("管理员"), "supervisor": N_("监管部门")}
+ROLES = {
+    "clerk": N_("经办人"),
+    "chief": N_("科长"),
+    "admin": N_("管理员"),
+    "supervisor": N_("监管部门"),
+    "auditor": N_("稽核人员"),
+    "inspector": N_("纪检监察"),
+}
+# 96166 channels and kinds (onewindow.engine.HOTLINE_CHANNELS / HOTLINE_KINDS), shown through _()
+HOTLINE_WORDS = (N_("电话"), N_("窗口"), N_("网上"), N_("咨询"), N_("投诉"))
 # 已办结 is "finished" for a case and "completed" for a task: the task's state has a context of its own.
 TASK_STATES = {
     "ready": NP_("task state", "待办理"),

@@ -10,9 +10,14 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, g, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from onewindow.engine import UserAccount
+from onewindow.engine import PermissionDeniedError, UserAccount
 
+from .i18n import gettext as _
 from .sessions import current_account
+
+# What 纪检 (inspector) may still post: signing out and the language of the pages. Everything else is refused.
+READ_ONLY_POSTS = frozenset({"auth.logout", "auth.set_language"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 PUBLIC_ENDPOINTS = frozenset(
     {
@@ -35,6 +40,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "applicant.case",
         "applicant.supplement",
         "applicant.rate",
+        "applicant.complain",
         "applicant.document",
         "documents.verify",
         "documents.verify_key",
@@ -74,6 +80,10 @@ def _load_user() -> BaseResponse | None:
             return None  # a 404 stays a 404
         nxt = request.full_path.rstrip("?") if request.method == "GET" else None
         return redirect(url_for("auth.login", next=nxt))
+    inspector = g.user is not None and g.user.is_inspector
+    if inspector and request.method not in SAFE_METHODS and request.endpoint not in READ_ONLY_POSTS:
+        # 纪检 reads everything and changes nothing: one rule here, whatever page posts.
+        raise PermissionDeniedError(_("纪检监察账号只能查看,不能办理或修改。"), user=g.user.username, what="post")
     return None
 
 

@@ -104,6 +104,11 @@ class UserAccount:
         return self.role == "inspector"
 
     @property
+    def reads_all(self) -> bool:
+        """Opens every case and task page, whatever the section: an auditor (稽核) and 纪检."""
+        return self.role in ("auditor", "inspector")
+
+    @property
     def is_chief(self) -> bool:
         return self.role == "chief"
 

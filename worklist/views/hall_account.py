@@ -340,6 +340,7 @@ def case(case_no: str) -> str:
         ended=found.summary.status in FINISHED_STATUSES,
         rating=engine.ratings.of_case(case_no),
         levels=RATING_LEVELS,
+        complaints=engine.hotline.list(case_no=case_no, applicant_id=me().id),
     )
 
 
@@ -381,6 +382,20 @@ def rate(case_no: str) -> BaseResponse:
         return redirect(url_for("applicant.case", case_no=case_no))
     flash(_("感谢您的评价。"), "ok")
     return redirect(url_for("applicant.case", case_no=case_no) + "#rating")
+
+
+@bp.post("/cases/<case_no>/complain")
+@signed_in
+def complain(case_no: str) -> BaseResponse:
+    """96166 online: a complaint about one's own case, answered by the bureau within its reply limit."""
+    case_no = _own_case(case_no)
+    try:
+        get_engine().hotline.complain_online(case_no, applicant_id=me().id, text=request.form.get("text", ""))
+    except ValidationError:
+        flash(_("请填写投诉内容(最多 2000 字)。"), "error")
+        return redirect(url_for("applicant.case", case_no=case_no) + "#complaint")
+    flash(_("投诉已受理,我们将在规定时限内答复。"), "ok")
+    return redirect(url_for("applicant.case", case_no=case_no) + "#complaint")
 
 
 @bp.get("/cases/<case_no>/documents/<code>.pdf")
