@@ -227,8 +227,9 @@ class Engine:
 
     def write_report(self, path: Path, month: str | None = None) -> Path:
         """The monthly 效能监察 report (figures and 千分制 ranking) as ``path``'s suffix says: .xlsx or .pdf."""
-        from ._services.monthly_report import write_report
+        from ._services.monthly_report import check_output, write_report
 
+        check_output(path)  # before any figure is computed
         figures = self.efficiency.month(month)
         scores = self.scores.month(figures.month)
         names = {s.code: s.name for s in self.bureau.sections}

@@ -12,7 +12,7 @@ from .._time.workcalendar import CHINA_TZ
 from .efficiency import EfficiencyReport, SectionFigures
 from .scores import ScoreReport
 
-__all__ = ["FIGURE_COLUMNS", "write_report"]
+__all__ = ["FIGURE_COLUMNS", "check_output", "write_report"]
 
 FIGURE_COLUMNS = (
     ("科室", "name"),
@@ -53,6 +53,11 @@ def _score_rows(scores: ScoreReport, names: dict[str, str]) -> list[list[object]
         sections = "、".join(names.get(c, c) for c in p.sections)
         rows.append([p.bureau_rank, section_rank, p.display_name, p.username, sections, p.total, lines])
     return rows
+
+
+def check_output(path: Path) -> None:
+    if path.suffix.lower() not in (".xlsx", ".pdf"):
+        raise ValidationError("report", [FieldError("output", f"{path.name}: must end in .xlsx or .pdf")])
 
 
 def write_report(
