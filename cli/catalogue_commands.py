@@ -27,11 +27,19 @@ def catalogue() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of the generated matters (default: imported/ in ONEWINDOW_PROCESSES or the shipped processes/).",
 )
+@click.option(
+    "--materials",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A table of materials (基本编码, 材料名称, 出具机构, 原件份数, 复印件份数, 是否必备) instead of the 材料 "
+    "cells; an XLSX may hold it as its sheet 材料.",
+)
 @admin_user_option
 @json_option
 @pass_app
 @domain_errors
-def catalogue_import(app: AppContext, file: Path, check: bool, folder: Path | None, user: str, as_json: bool) -> None:
+def catalogue_import(
+    app: AppContext, file: Path, check: bool, folder: Path | None, materials: Path | None, user: str, as_json: bool
+) -> None:
     """Import FILE (.csv or .xlsx, one row per matter): every bad cell is reported with its line and column
     and nothing is imported unless every row is valid; changed matters get a new version."""
     processes = default_processes_dir()
@@ -43,6 +51,7 @@ def catalogue_import(app: AppContext, file: Path, check: bool, folder: Path | No
             processes_dir=processes,
             actor=admin_actor(engine, user) if not check else "",
             check=check,
+            materials=materials,
         )
     except DeploymentError as err:
         if as_json:

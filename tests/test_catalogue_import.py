@@ -334,6 +334,30 @@ def test_xlsx_round_trip_matches_the_csv(tmp_path: Path, sqlite_url: str, clock:
         with pytest.raises(DeploymentError) as err:
             _import(engine, tmp_path / "catalogue.xlsx", tmp_path / "imported")
         assert str(err.value.problems[0]).startswith(f"{tmp_path / 'catalogue.xlsx'}:3: 承诺时限 (K): the committed")
+
+        # materials on a second sheet (材料), with issuers, copies and optional ones; a code it names that the
+        # catalogue lacks is refused
+        sheet["K3"] = ROWS[1]["承诺时限"]
+        sheet["P3"] = None
+        materials = book.create_sheet("材料")
+        materials.append(["基本编码", "材料名称", "出具机构", "原件份数", "复印件份数", "是否必备"])
+        materials.append([ROWS[1]["基本编码"], "代理记账资格申请表", "申请人", 1, 0, "是"])
+        materials.append([ROWS[1]["基本编码"], "办公场所证明", "产权人", 0, 1, "否"])
+        materials.append(["0009999999", "申请书", "申请人", 1, 0, "是"])
+        book.save(tmp_path / "catalogue.xlsx")
+        with pytest.raises(DeploymentError) as err:
+            _import(engine, tmp_path / "catalogue.xlsx", tmp_path / "imported", check=True)
+        assert [str(p) for p in err.value.problems] == [
+            f"{tmp_path / 'catalogue.xlsx'} [材料]:4: 基本编码: '0009999999' is no 基本编码 of the catalogue"
+        ]
+        materials.delete_rows(4)
+        book.save(tmp_path / "catalogue.xlsx")
+        assert ("m0001200010", 2, True) in _import(engine, tmp_path / "catalogue.xlsx", tmp_path / "imported")
+        listed = engine.repository.matter("m0001200010")[0].materials
+        assert [(m.code, m.name, m.issuer, m.originals, m.copies, m.required) for m in listed] == [
+            ("M01", "代理记账资格申请表", "申请人", 1, 0, True),
+            ("M02", "办公场所证明", "产权人", 0, 1, False),
+        ]
     finally:
         engine.close()
 

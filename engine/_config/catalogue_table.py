@@ -91,6 +91,17 @@ KEY_CLEAN = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass(frozen=True)
+class MaterialRow:
+    """One material of a matter: from the 材料 cell (a name) or a row of the materials table."""
+
+    name: str
+    issuer: str = "申请人"
+    originals: int = 1
+    copies: int = 0
+    required: bool = True
+
+
+@dataclass(frozen=True)
 class ImportRow:
     """One checked row of the table."""
 
@@ -111,7 +122,7 @@ class ImportRow:
     co_sections: tuple[str, ...]
     departments: tuple[str, ...]
     template: str
-    materials: tuple[str, ...]
+    materials: tuple[MaterialRow, ...]
     legal_basis: str = ""
     limit_basis: str = ""
     result_name: str = ""
@@ -140,8 +151,11 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], list[Problem]]:
-    """Header and (line, cells) rows of a CSV (UTF-8, BOM allowed) or the first sheet of an XLSX."""
+def _read_table(
+    path: Path, sheet_name: str | None = None
+) -> tuple[list[str], list[tuple[int, list[str]]], list[Problem]]:
+    """Header and (line, cells) rows of a CSV (UTF-8, BOM allowed), or of the first sheet of an XLSX (or the
+    sheet ``sheet_name``; none such: no header and no rows)."""
     file = str(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -169,7 +183,9 @@ def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], lis
         except (OSError, InvalidFileException, KeyError, ValueError) as err:
             return [], [], [Problem(file, f"not a readable XLSX workbook: {err}")]
         try:
-            sheet = book.worksheets[0]
+            if sheet_name is not None and sheet_name not in book.sheetnames:
+                return [], [], []
+            sheet = book[sheet_name] if sheet_name is not None else book.worksheets[0]
             values = [
                 (i, ["" if v is None else str(v).strip() for v in row])
                 for i, row in enumerate(sheet.iter_rows(values_only=True), 1)
@@ -182,10 +198,19 @@ def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], lis
     return [], [], [Problem(file, "a catalogue is a .csv or .xlsx file")]
 
 
-def read_rows(path: Path, bureau: Bureau) -> tuple[list[ImportRow], list[Problem]]:
-    """Every row of the table, checked against the bureau; all problems, one line each."""
+def read_rows(path: Path, bureau: Bureau, materials_path: Path | None = None) -> tuple[list[ImportRow], list[Problem]]:
+    """Every row of the table, checked against the bureau; all problems, one line each. The materials come
+    from each row's 材料 cell, or from a materials table: the XLSX's sheet 材料, or ``materials_path``."""
     file = str(path)
     header, raw_rows, problems = _read_table(path)
+    if problems:
+        return [], problems
+    listed: dict[str, list[MaterialRow]] = {}
+    first: dict[str, tuple[str, int]] = {}
+    if materials_path is not None:
+        listed, first, problems = _material_table(materials_path, None, str(materials_path))
+    elif path.suffix.lower() == ".xlsx":
+        listed, first, problems = _material_table(path, MATERIALS_SHEET, f"{path} [{MATERIALS_SHEET}]")
     if problems:
         return [], problems
     if not header:
@@ -207,7 +232,7 @@ def read_rows(path: Path, bureau: Bureau) -> tuple[list[ImportRow], list[Problem
             problems.append(Problem(file, message, line=line, element=f"{column}{f' ({letter})' if letter else ''}"))
 
         for column in COLUMNS:
-            if not cell[column] and column not in EMPTY_ALLOWED:
+            if not cell[column] and column not in EMPTY_ALLOWED and not (column == "材料" and listed):
                 bad(column, "empty")
         for column in seen:
             value = cell[column]
@@ -215,16 +240,75 @@ def read_rows(path: Path, bureau: Bureau) -> tuple[list[ImportRow], list[Problem
                 bad(column, f"duplicate code '{value}' (also on line {seen[column][value]})")
             elif value:
                 seen[column][value] = line
-        row = _row(line, cell, bureau, bad)
+        row = _row(line, cell, bureau, bad, listed.get(cell["基本编码"]))
+        if cell["基本编码"] in listed and cell["材料"]:
+            bad("材料", "the materials table lists this matter's materials; leave this cell empty")
+        elif listed and not cell["材料"] and cell["基本编码"] not in listed:
+            bad("材料", f"no materials: list them here or under 基本编码 {cell['基本编码']} in the materials table")
         problems.extend(row_problems)
         if row is not None and not row_problems:
             out.append(row)
     if not raw_rows or not any(any(c) for _, c in raw_rows):
         problems.append(Problem(file, "no rows: one row per matter under the header", line=2))
+    codes = {cells[index["基本编码"]] for _, cells in raw_rows if len(cells) > index["基本编码"]}
+    for code, (where, line) in sorted(first.items()):
+        if code not in codes:
+            problems.append(Problem(where, f"'{code}' is no 基本编码 of the catalogue", line=line, element="基本编码"))
     return out, problems
 
 
-def _row(line: int, cell: dict[str, str], bureau: Bureau, bad: Any) -> ImportRow | None:
+MATERIALS_SHEET = "材料"
+MATERIAL_COLUMNS = ("基本编码", "材料名称")  # required; 出具机构, 原件份数, 复印件份数, 是否必备 may follow
+YES_NO = {"是": True, "否": False, "1": True, "0": False}
+MaterialTable = tuple[dict[str, list[MaterialRow]], dict[str, tuple[str, int]], list[Problem]]
+
+
+def _material_table(path: Path, sheet: str | None, where: str) -> MaterialTable:
+    """基本编码 -> its materials in table order, 基本编码 -> (file, line) of its first material, and every bad
+    cell of a materials table as a problem."""
+    header, rows, problems = _read_table(path, sheet)
+    if problems:
+        return {}, {}, problems
+    if not header and sheet is not None:
+        return {}, {}, []  # an XLSX without a 材料 sheet: the 材料 cells list the materials
+    missing = [c for c in MATERIAL_COLUMNS if c not in header]
+    if missing:
+        where_missing = [
+            Problem(where, "missing column (the header row must name it)", line=1, element=c) for c in missing
+        ]
+        return {}, {}, where_missing
+    index = {name: i for i, name in enumerate(header) if name}
+    out: dict[str, list[MaterialRow]] = {}
+    first: dict[str, tuple[str, int]] = {}
+    for line, cells in rows:
+        if not any(cells):
+            continue
+        cell = {name: (cells[i] if i < len(cells) else "") for name, i in index.items()}
+        before = len(problems)
+        for column in MATERIAL_COLUMNS:
+            if not cell[column]:
+                problems.append(Problem(where, "empty", line=line, element=column))
+        counts = []
+        for column, default in (("原件份数", 1), ("复印件份数", 0)):
+            text = cell.get(column, "") or str(default)
+            if not text.isdigit():
+                problems.append(Problem(where, f"'{text}' is no whole number", line=line, element=column))
+            counts.append(int(text) if text.isdigit() else 0)
+        required = YES_NO.get(cell.get("是否必备", "") or "是")
+        if required is None:
+            problems.append(Problem(where, f"'{cell['是否必备']}': write 是 or 否", line=line, element="是否必备"))
+        if len(problems) == before:
+            first.setdefault(cell["基本编码"], (where, line))
+            material = MaterialRow(
+                cell["材料名称"], cell.get("出具机构", "") or "申请人", counts[0], counts[1], bool(required)
+            )
+            out.setdefault(cell["基本编码"], []).append(material)
+    return out, first, problems
+
+
+def _row(
+    line: int, cell: dict[str, str], bureau: Bureau, bad: Any, listed: list[MaterialRow] | None
+) -> ImportRow | None:
     code = cell["基本编码"]
     if len(code) > 10 or (code and not re.fullmatch(r"[0-9A-Za-z]+", code)):
         bad("基本编码", f"'{code}': a basic code is up to 10 letters or digits (GB/T 39046)")
@@ -281,7 +365,7 @@ def _row(line: int, cell: dict[str, str], bureau: Bureau, bad: Any) -> ImportRow
         bad("协办科室", f"the {template} template has no co-reviewing sections; use joint_review")
     if template == "joint_inspection" and not any(s.kind == SectionKind.INSPECTION_CENTRE for s in bureau.sections):
         bad("办件模板", "joint_inspection needs an inspection_centre section in bureau.toml")
-    materials = [m for m in (part.strip() for part in re.split(r"[;;]", cell["材料"])) if m]
+    materials = listed or [MaterialRow(m) for m in (part.strip() for part in re.split(r"[;;]", cell["材料"])) if m]
     if cell["材料"] and not materials:
         bad("材料", "list the materials, separated by ;")
     if len(materials) > 99:
@@ -417,11 +501,11 @@ def generate_files(row: ImportRow, bureau: Bureau, forms_dir: Path, source: str)
             "",
             "[[materials]]",
             f'code = "M{i:02d}"',
-            f"name = {_toml_str(material)}",
-            'issuer = "申请人"',
-            "originals = 1",
-            "copies = 0",
-            "required = true",
+            f"name = {_toml_str(material.name)}",
+            f"issuer = {_toml_str(material.issuer)}",
+            f"originals = {material.originals}",
+            f"copies = {material.copies}",
+            f"required = {'true' if material.required else 'false'}",
         ]
     return {f"{row.key}.toml": ("\n".join(lines) + "\n").encode(), f"{row.key}.bpmn": bpmn}
 
@@ -471,6 +555,6 @@ def reference_template(template: str, bureau: Bureau, forms_dir: Path) -> bytes:
         co_sections=co,
         departments=(),
         template=template,
-        materials=("申请书",),
+        materials=(MaterialRow("申请书"),),
     )
     return generate_files(row, bureau, forms_dir, "template")[f"{row.key}.bpmn"]

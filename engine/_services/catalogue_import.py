@@ -53,13 +53,21 @@ class CatalogueService:
         self.repository = repository
 
     def import_table(
-        self, path: Path, folder: Path, *, processes_dir: Path, actor: str, check: bool
+        self,
+        path: Path,
+        folder: Path,
+        *,
+        processes_dir: Path,
+        actor: str,
+        check: bool,
+        materials: Path | None = None,
     ) -> CatalogueImport:
         """Check the table, generate each matter into ``folder`` and deploy them; on any problem raise
         DeploymentError with every problem and write nothing. ``processes_dir``: hand-drawn matters there
-        whose code a row names win over the row's template."""
+        whose code a row names win over the row's template. ``materials``: a table of materials by 基本编码
+        (an XLSX may hold it as its sheet 材料 instead)."""
         repository = self.repository
-        rows, problems = read_rows(path, repository.bureau)
+        rows, problems = read_rows(path, repository.bureau, materials)
         if problems:
             raise DeploymentError(problems)
         own = _own_matters(processes_dir, repository, folder)

@@ -36,9 +36,11 @@ def index() -> str:
 
 @bp.get("/<matter_key>")
 def matter(matter_key: str) -> str:
-    found = matters().get(matter_key)
-    if found is None:
-        raise NotFoundError(f"unknown matter '{matter_key}'")
+    # this matter's latest catalogue only, not every deployed matter's: a bureau's guide has hundreds of pages
+    try:
+        found, _ = get_engine().repository.matter(matter_key)
+    except NotFoundError:
+        raise NotFoundError(f"unknown matter '{matter_key}'") from None
     bureau = get_engine().bureau
     department = bureau.department(found.supervising_department)
     sections = [bureau.section(code) for code in (found.lead_section, *found.co_sections)]
