@@ -219,6 +219,45 @@ def seed_oversight(engine: Engine, clock: FixedClock, now: datetime) -> str:
     return now.astimezone(CHINA_TZ).strftime("%Y-%m")
 
 
+def seed_audit(engine: Engine, clock: FixedClock, now: datetime, month: str, walked: str) -> dict[str, Any]:
+    """稽核 and 96166 for the month: an auditor (sunhong) and 纪检 (jiwei); the month's sample drawn with a
+    fixed seed, the late registration passing its checklist but for its limit (a finding and a sanction), a
+    finding on the walked filing whose answer the auditor sent back (督办), and complaints: one open, one
+    upheld."""
+    engine.users.add("sunhong", sections=[], role="auditor", display_name="孙红", password=DEMO_PASSWORD, actor="demo")
+    engine.users.add("jiwei", sections=[], role="inspector", display_name="纪伟", password=DEMO_PASSWORD, actor="demo")
+    clock.set(now - timedelta(minutes=30))
+    sample = engine.audits.sample(month, rate="100%", seed="demo", user="sunhong")
+    late = next(c.case_no for c in sample.cases if c.section == "market")  # the registration finished late
+    for item in ("materials_complete", "opinions_reasoned", "seal_correct", "documents_consistent"):
+        engine.audits.pass_item(late, item=item, user="sunhong")
+    overdue = engine.audits.record_finding(
+        late, item="limits_kept", severity="较重", user="sunhong",
+        text="承诺1个工作日办结,实际用时3个工作日,未办理延期也未告知申请人",
+    )  # fmt: skip
+    engine.audits.sanction(
+        overdue.id, person=overdue.clerk or "sunli", level="提醒谈话", reason="超承诺时限未告知", user="huangqiang"
+    )
+    # A finding outside the sample (last month's walked filing): answered, and sent back by the auditor (督办).
+    sent_back = engine.audits.record_finding(
+        walked, item="documents_consistent", severity="一般", user="sunhong",
+        text="备案回执载明的投资者名称与申请表英文名称大小写不一致",
+    )  # fmt: skip
+    rectify = engine.cases.show(sent_back.rectification_case_no or "").open_tasks[0]
+    engine.tasks.complete(rectify.id, user="zhangwei", data={"measures": "已核对,属录入习惯,不影响效力"})
+    engine.audits.review(sent_back.id, accepted=False, opinion="请更正回执并说明复核措施", user="sunhong")
+    clock.set(now - timedelta(minutes=10))
+    engine.hotline.add(channel="phone", caller="王先生", text="外资企业备案需要带哪些材料?", user="lijing",
+                       matter="foreign_investment_filing", answer="已告知材料清单,见办事指南")  # fmt: skip
+    engine.hotline.add(channel="phone", caller="张女士", text="营业执照说好一个工作日,等了三天", user="lijing",
+                       kind="complaint", case_no=late)  # fmt: skip
+    upheld = engine.hotline.add(channel="window", caller="刘先生", text="3号窗口工作人员态度生硬", user="lijing",
+                                kind="complaint", window="3", clerk="wangfang")  # fmt: skip
+    engine.hotline.answer(upheld.id, text="经查属实,已对该工作人员批评教育并致歉", upheld=True, user="huangqiang")
+    clock.set(now)
+    return {"sample": len(sample.cases), "late": late, "findings": 2}
+
+
 def demo_keys() -> Path:
     """The signing key of the demo: ONEWINDOW_KEYS if set, else a folder beside the demo database, made once."""
     folder = default_keys_dir() if os.environ.get("ONEWINDOW_KEYS") else Path("onewindow-demo-keys")
@@ -316,7 +355,7 @@ def print_logins(engine: Engine) -> None:
         sections = ", ".join(s.name for code in u.sections if (s := engine.bureau.section(code))) or "-"
         if u.department and (department := engine.bureau.department(u.department)):
             sections = f"{department.name} (审管信息)"
-        click.echo(f"  {u.username:<11} {u.display_name:<4} {u.role:<6} {sections}")
+        click.echo(f"  {u.username:<11} {u.display_name:<4} {u.role:<10} {sections}")
 
 
 def print_api_key(engine: Engine, case_no: str, base: str) -> None:
@@ -359,6 +398,7 @@ def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:
     set_demo_passwords(engine)
     online = seed_hall(engine)
     month = seed_oversight(engine, clock, now)
+    audit = seed_audit(engine, clock, now, month, walked)
     engine.ratings.rate(walked, level=5, comment="一次办好", channel="window")
     click.echo(f"\n{waiting} is in joint review; {fresh} waits at the intake window; also {', '.join(more)}. Try:")
     click.echo(f"  onewindow --database {url} tasks --section commerce")
@@ -378,6 +418,11 @@ def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:
     click.echo(
         f"千分制 {month}: onewindow --database {url} scores --month {month} (--explain sunli); "
         f"效能监察: sign in as zhangwei, /oversight/; onewindow --database {url} report --month {month} -o report.xlsx"
+    )
+    click.echo(
+        f"稽核 {month}: {audit['sample']} cases sampled (seed demo), {audit['findings']} findings, one sanction; "
+        f"sign in as sunhong (稽核人员) or jiwei (纪检, reads only): /audit/; "
+        f"onewindow --database {url} audit findings; 96166: /hotline/, onewindow --database {url} hotline list --open"
     )
     print_logins(engine)
     print_hall_logins(online, f"http://{host}:{port}")
