@@ -25,7 +25,7 @@ def catalogue() -> None:
     "--into",
     "folder",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of the generated matters (default: imported/ in ONEWINDOW_PROCESSES or the shipped processes/).",
+    help="Folder of the generated matters (default: imported/ beside FILE).",
 )
 @click.option(
     "--materials",
@@ -47,7 +47,8 @@ def catalogue_import(
     try:
         result = engine.catalogue.import_table(
             file,
-            folder or processes / "imported",
+            # beside the table by default: never inside a processes folder someone deploys without knowing
+            folder or file.parent / "imported",
             processes_dir=processes,
             actor=admin_actor(engine, user) if not check else "",
             check=check,
