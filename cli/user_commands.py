@@ -40,7 +40,11 @@ def _row(u: UserAccount) -> dict[str, object]:
 @click.argument("name")
 @click.option("--section", "sections", multiple=True, help="Section code (repeat for several: 一人多专).")
 @click.option(
-    "--role", type=click.Choice(["clerk", "chief", "admin", "supervisor"]), default="clerk", show_default=True
+    "--role",
+    type=click.Choice(["clerk", "chief", "admin", "supervisor", "auditor", "inspector"]),
+    default="clerk",
+    show_default=True,
+    help="auditor: 稽核 (no section needed); inspector: 纪检, reads everything and changes nothing.",
 )
 @click.option("--department", help="A supervisor's supervising department (code from bureau.toml).")
 @click.option("--display-name", help="Name shown in the worklist (default: NAME).")
@@ -114,7 +118,9 @@ def users_list(app: AppContext, as_json: bool) -> None:
         for u in accounts:
             state = "" if u.active else "  (inactive)"
             login = "" if u.has_password else "  (no password)"
-            click.echo(f"{u.username:<12} {u.role:<6} {','.join(u.sections) or '-':<24} {u.display_name}{state}{login}")
+            click.echo(
+                f"{u.username:<12} {u.role:<10} {','.join(u.sections) or '-':<24} {u.display_name}{state}{login}"
+            )
 
     emit([_row(u) for u in accounts], as_json, text)
 
