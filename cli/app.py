@@ -63,14 +63,20 @@ def domain_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def admin_actor(engine: Engine, user: str) -> str:
-    """Who an administrative change made here is recorded as (the administrative record, ``audit log``):
-    ``--user`` / ``ONEWINDOW_USER`` must name an active account; without it, the operating-system user,
-    marked ``cli:`` so it is never mistaken for an account (a first deployment has no accounts yet)."""
-    if not user:
-        return f"cli:{getpass.getuser()}"
-    if engine.users.find(user) is None:
+    """Who an administrative change made here is recorded as (the administrative record, ``audit log``).
+
+    ``--user`` / ``ONEWINDOW_USER`` must name an active account. The one exception is a new bureau whose
+    database has no account yet: its first deployment creates the staff of bureau.toml, and is recorded as
+    the name given or, without one, as ``cli:<operating-system user>``."""
+    if user and engine.users.find(user) is not None:
+        return user
+    if not engine.users.list_users():
+        return user or f"cli:{getpass.getuser()}"
+    if user:
         raise ValidationError("--user", [FieldError("user", f"'{user}' is not an active account")])
-    return user
+    raise ValidationError(
+        "--user", [FieldError("user", "name the active account making this change (--user NAME or ONEWINDOW_USER)")]
+    )
 
 
 # The option of every command that changes users, the calendar or the deployed matters.

@@ -27,6 +27,7 @@ FI = "foreign_investment_filing"
 
 # Every staff member of the shipped bureau.toml signs in to the test worklist with this password.
 PASSWORD = "correct horse"
+ADMIN = "huangqiang"  # the administrator of processes/bureau.toml
 SERVE_PASSWORD = "serve-test-password"  # the served_db fixture's liuyang, for real server processes
 STAFF = ("wangfang", "lijing", "zhangwei", "liuyang", "chenjie", "zhaomin", "sunli", "zhoutao", "huangqiang")
 
@@ -134,8 +135,11 @@ class AuthActions:
 class OnewindowRunner(CliRunner):
     """click's CliRunner for the ``onewindow`` command, on the test's database (``ONEWINDOW_DATABASE_URL``)."""
 
-    def __init__(self, database_url: str) -> None:
-        super().__init__(env={"ONEWINDOW_DATABASE_URL": database_url})
+    def __init__(self, database_url: str, *, user: str | None = ADMIN) -> None:
+        # As an operator's shell: ONEWINDOW_USER names the active account administrative commands are recorded
+        # as (``user=None``: unset, for the tests of that rule).
+        env = {"ONEWINDOW_DATABASE_URL": database_url, "ONEWINDOW_USER": user}
+        super().__init__(env={k: v for k, v in env.items() if v is not None})
         self.database_url = database_url
 
     def run(self, *args: str, input: str | None = None, catch_exceptions: bool = False) -> Result:

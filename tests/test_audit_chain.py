@@ -9,6 +9,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -16,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Table, insert, select, text
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
-from onewindow.engine import Engine, FixedClock, grants_sql
+from onewindow.engine import Engine, FixedClock, default_processes_dir, grants_sql
 from onewindow.engine._store.chain import GENESIS, event_content, link
 from onewindow.engine._store.models import CaseRow, EventRow
 
@@ -270,14 +271,27 @@ def test_the_case_page_and_case_show_warn_when_the_chain_is_broken(
     assert "(seq 3) altered" in shown.stderr
 
 
-def test_the_cli_records_who_and_refuses_an_unknown_user(runner: OnewindowRunner, sqlite_engine: Engine) -> None:
+def test_the_cli_records_who_and_refuses_an_unknown_user(sqlite_url: str, sqlite_engine: Engine) -> None:
+    runner = OnewindowRunner(sqlite_url, user=None)
     assert runner.run("calendar", "set", "2026-12-26", "workday", "--user", "wangfang").exit_code == 0
     refused = runner.run("calendar", "unset", "2026-12-26", "--user", "nobody")
     assert refused.exit_code == 1 and "'nobody' is not an active account" in refused.output
-    assert runner.run("calendar", "unset", "2026-12-26").exit_code == 0  # recorded as the system's user
+    anonymous = runner.run("calendar", "unset", "2026-12-26")
+    assert anonymous.exit_code == 1 and "name the active account making this change" in anonymous.output
+    assert runner.run("calendar", "unset", "2026-12-26", "--user", "huangqiang").exit_code == 0
     log = runner.run("audit", "log", "--limit", "2", "--json")
     records = json.loads(log.output)
     assert [(r["action"], r["actor"]) for r in records] == [
-        ("calendar.unset", f"cli:{getpass.getuser()}"),
+        ("calendar.unset", "huangqiang"),
         ("calendar.set", "wangfang"),
     ]
+
+
+def test_a_new_bureaus_first_deployment_needs_no_account(tmp_path: Path) -> None:
+    runner = OnewindowRunner(f"sqlite:///{tmp_path / 'new.db'}", user=None)
+    assert runner.run("db", "upgrade").exit_code == 0
+    assert runner.run("deploy").exit_code == 0  # no account exists yet: its staff come with this deployment
+    assert runner.run("deploy", str(default_processes_dir())).exit_code == 1  # now one must say who
+    records = json.loads(runner.run("audit", "log", "--limit", "1000", "--json").output)
+    deployed = {(r["action"], r["actor"]) for r in records if r["action"] == "deploy"}
+    assert deployed == {("deploy", f"cli:{getpass.getuser()}")}

@@ -21,6 +21,7 @@ from onewindow.engine._engine import default_processes_dir
 from onewindow.engine._store.db import Database
 
 from .helpers import (
+    ADMIN,
     ALL_FI_MATERIALS,
     FI,
     FI_APPLICANT,
@@ -191,7 +192,7 @@ def test_incidents_on_the_cli_and_the_case_page(
     engine.close()
 
     monkeypatch.setenv("ONEWINDOW_DATABASE_URL", url)
-    runner = CliRunner()
+    runner = CliRunner(env={"ONEWINDOW_USER": ADMIN})
 
     def run(*args: str) -> Any:
         return runner.invoke(cli, list(args), catch_exceptions=False)

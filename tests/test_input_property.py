@@ -101,4 +101,8 @@ def test_no_input_makes_a_server_error(explored: Explored, data: st.DataObject) 
     names = fields[(endpoint, method)]
     values = data.draw(st.dictionaries(st.sampled_from(names), odd_strings, max_size=8), label="fields")
     response = client.get(url, query_string=values) if method == "GET" else client.open(url, method=method, data=values)
+    if endpoint == "ops.readyz" and response.status_code == 503:
+        # Not ready is an answer, not a server error: no runner reports in this test (see test_operations).
+        assert response.is_json and response.get_json()["ready"] is False, response.get_data(as_text=True)
+        return
     assert response.status_code < 500, (method, url, values, response.status_code)

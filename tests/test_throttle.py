@@ -18,7 +18,7 @@ from onewindow.cli.main import cli
 from onewindow.engine import Engine, FixedClock, ValidationError
 from onewindow.worklist import create_app
 
-from .helpers import PASSWORD, STAFF, text
+from .helpers import ADMIN, PASSWORD, STAFF, text
 
 MakeApp = Callable[..., Flask]
 
@@ -157,7 +157,7 @@ def test_password_equal_to_the_user_name_is_refused(engine: Engine) -> None:
 
 
 def test_the_cli_enforces_the_policy_and_shows_the_log(engine: Engine, database_url: str, tmp_path: Path) -> None:
-    runner = CliRunner()
+    runner = CliRunner(env={"ONEWINDOW_USER": ADMIN})
     refused = runner.invoke(
         cli, ["--database", database_url, "users", "passwd", "lijing", "--password-stdin"], input="iloveyou\n"
     )
