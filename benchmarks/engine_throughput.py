@@ -89,6 +89,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from signing_key import ensure_signing_key
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
@@ -556,6 +557,7 @@ def _pg_sizes(conn: Any) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    ensure_signing_key()  # acceptances issue signed notices
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0] if __doc__ else None)
     ap.add_argument("--quick", action="store_true", help="few cases (under 30 s in all)")
     ap.add_argument("--cases", type=int, default=None, help="cases per variant and round (default 300, quick 30)")

@@ -60,6 +60,7 @@ from onewindow.engine._store.db import Database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import http_load_data as data
+from signing_key import ensure_signing_key
 
 HERE = Path(__file__).resolve().parent
 TARGET_P95_MS = 150.0
@@ -221,6 +222,7 @@ def prepare_database(args: argparse.Namespace, folder: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    ensure_signing_key()  # acceptances issue signed notices
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="3,000 cases, a few seconds per phase")
     parser.add_argument("--postgres-url", help="an empty PostgreSQL database (default: an SQLite file)")

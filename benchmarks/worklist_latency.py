@@ -86,6 +86,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from signing_key import ensure_signing_key
 from sqlalchemy import event, func, select, text
 
 from onewindow.engine import Engine, FixedClock
@@ -622,6 +623,7 @@ def describe(engine: Engine) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    ensure_signing_key()  # acceptances issue signed notices
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1,000 vs 20,000 cases, fewer requests")
     parser.add_argument("--small", type=int, help="cases at the small size (default 1,000)")
