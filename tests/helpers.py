@@ -3,13 +3,21 @@ walking a case, signed-in web clients with the CSRF token, and the CLI bound to 
 
 from __future__ import annotations
 
+import atexit
 import json
 import re
+import sqlite3
+import tempfile
+import uuid
+from contextlib import closing
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, make_url
+from sqlalchemy import text as sql
 from werkzeug.test import TestResponse
 
 from onewindow.cli.main import cli
@@ -33,9 +41,65 @@ STAFF = ("wangfang", "lijing", "zhangwei", "liuyang", "chenjie", "zhaomin", "sun
 
 
 # -- the engine ----------------------------------------------------------------------------------------
+_TEMPLATES: dict[str, str] = {}  # backend → a database migrated to the schema head once per test run
+
+
+def at_schema_head(url: str) -> None:
+    """Bring a new, empty test database to the schema head as a copy of one migrated once per run (SQLite's
+    backup API; PostgreSQL's CREATE DATABASE … TEMPLATE): running every migration again for each of a thousand
+    tests costs minutes. The migrations themselves run in full for each run's template, and from older
+    revisions in test_upgrade and test_step_log. A database that exists and is not empty is left alone."""
+    target = make_url(url)
+    if target.get_backend_name() == "sqlite":
+        path = target.database
+        if not path or path == ":memory:" or Path(path).exists():
+            return
+        template = _TEMPLATES.get("sqlite")
+        if template is None:
+            template = str(Path(tempfile.mkdtemp(prefix="onewindow-template-")) / "head.db")
+            migrated = Database(f"sqlite:///{template}")
+            migrated.upgrade()
+            migrated.dispose()
+            _TEMPLATES["sqlite"] = template
+        with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(path)) as copy:
+            source.backup(copy)
+        return
+    database = Database(url)
+    admin = create_engine(database.engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with database.engine.connect() as conn:
+            if conn.scalar(sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")):
+                return
+        database.dispose()  # no connection may stay open on a database that is dropped and copied
+        template = _TEMPLATES.get("postgresql")
+        with admin.connect() as conn:
+            if template is None:
+                template = f"ow_template_{uuid.uuid4().hex[:12]}"
+                conn.execute(sql(f'CREATE DATABASE "{template}"'))
+                migrated = Database(database.engine.url.set(database=template).render_as_string(False))
+                migrated.upgrade()
+                migrated.dispose()
+                _TEMPLATES["postgresql"] = template
+                atexit.register(_drop_template, url, template)
+            name = target.database
+            conn.execute(sql(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            conn.execute(sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    finally:
+        database.dispose()
+        admin.dispose()
+
+
+def _drop_template(url: str, template: str) -> None:
+    admin = create_engine(Database(url).engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sql(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def make_engine(url: str, clock: FixedClock, *, deploy: bool = True) -> Engine:
+    at_schema_head(url)
     engine = Engine(Database(url), clock=clock)
-    engine.db.upgrade()
+    engine.db.upgrade()  # nothing left to do after the copy; a database that had data is migrated here
     if deploy:
         engine.repository.deploy(default_processes_dir(), actor="tester")
     return engine
