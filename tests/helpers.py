@@ -61,6 +61,7 @@ def at_schema_head(url: str) -> None:
             migrated.upgrade()
             migrated.dispose()
             _TEMPLATES["sqlite"] = template
+        Path(path).parent.mkdir(parents=True, exist_ok=True)  # as Database.upgrade does
         with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(path)) as copy:
             source.backup(copy)
         return
