@@ -77,7 +77,10 @@ def audit_seal(app: AppContext, once: bool, interval: float, user: str) -> None:
                 if not made:
                     click.echo("nothing to seal")
                 break
-            time.sleep(interval)
+            # In slices: SIGTERM ends the runner within a second, not at the end of a minute's pause.
+            until = time.monotonic() + interval
+            while not stop.requested and time.monotonic() < until:
+                time.sleep(min(1.0, max(until - time.monotonic(), 0.0)))
     except KeyboardInterrupt:
         pass
 
