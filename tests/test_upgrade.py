@@ -50,6 +50,9 @@ def test_the_previous_release_upgrades_with_every_case_runnable(database_url: st
     assert set(open_tasks(upgraded, at_window)) == {"Task_Supplement"}
     report = upgraded.audit.verify()  # the history written before the chains is linked by the upgrade
     assert report.ok and report.events == sum(len(v.history) for v in before.values())
+    # The first checkpoint of an upgraded bureau seals its cases while its administrative record is still empty.
+    assert report.admin_records == 0 and [c.admin_seq for c in upgraded.audit.seal()] == [0]
+    assert upgraded.audit.verify().ok
     upgraded.case_clock.resume(paused, actor="zhangwei", result="评审通过")
     for no in (at_window, in_review, paused):
         walk(upgraded, no)

@@ -157,7 +157,7 @@ def walk(
             return broken("deleted", None, f"the chain ends at {last}, its head says {head[0]}")
         if last and head[1] is not None and head[1] != previous:
             return broken("altered", links[-1], "the chain's head does not match its last record")
-    if sealed is not None:
+    if sealed is not None and sealed[0] > 0:  # a checkpoint may seal an empty chain (seq 0): nothing to compare
         seq, digest = sealed
         if seq > last:
             return broken("deleted", None, f"checkpoint sealed record {seq}, the chain ends at {last}")
