@@ -7,14 +7,12 @@ like ``timers run``) that signs the chains' heads into checkpoints.
 
 from __future__ import annotations
 
-import signal
 import sys
-import time
-from types import FrameType
 
 import click
 
 from .app import AppContext, cli, domain_errors, emit, json_option, pass_app
+from .runner_stop import StopRequest
 from .types import POSITIVE_NUMBER
 
 
@@ -48,14 +46,6 @@ def audit_verify(app: AppContext, as_json: bool) -> None:
         sys.exit(1)
 
 
-class _Stop:
-    def __init__(self) -> None:
-        self.requested = False
-
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
-        self.requested = True
-
-
 @audit.command("seal")
 @click.option("--once", is_flag=True, help="Seal what moved since the last checkpoint and stop.")
 @click.option("--interval", type=POSITIVE_NUMBER, default=60.0, show_default=True, help="Seconds between rounds.")
@@ -65,8 +55,7 @@ class _Stop:
 def audit_seal(app: AppContext, once: bool, interval: float, user: str) -> None:
     """Sign the heads of the chains that moved into checkpoints (the sealing job; run it beside the server)."""
     engine = app.engine()
-    stop = _Stop()
-    signal.signal(signal.SIGTERM, stop)
+    stop = StopRequest()
     try:
         while not stop.requested:
             made = engine.audit.seal(actor=user or "audit seal")
@@ -77,10 +66,7 @@ def audit_seal(app: AppContext, once: bool, interval: float, user: str) -> None:
                 if not made:
                     click.echo("nothing to seal")
                 break
-            # In slices: SIGTERM ends the runner within a second, not at the end of a minute's pause.
-            until = time.monotonic() + interval
-            while not stop.requested and time.monotonic() < until:
-                time.sleep(min(1.0, max(until - time.monotonic(), 0.0)))
+            stop.pause(interval)
     except KeyboardInterrupt:
         pass
 

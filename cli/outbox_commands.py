@@ -6,32 +6,20 @@ one PostgreSQL database and share the work.
 
 from __future__ import annotations
 
-import signal
 import sys
-import time
-from types import FrameType
 
 import click
 
 from onewindow.engine import CHINA_TZ, OutboxMessage, OutboxState
 
 from .app import AppContext, cli, domain_errors, emit, json_option, pass_app
+from .runner_stop import StopRequest
 from .types import POSITIVE_NUMBER
 
 
 @cli.group()
 def outbox() -> None:
     """审管信息共享: messages to supervising departments (deliver, list, retry)."""
-
-
-class _Stop:
-    """SIGTERM and Ctrl+C end the loop after the message being sent: its outcome is still recorded."""
-
-    def __init__(self) -> None:
-        self.requested = False
-
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
-        self.requested = True
 
 
 @outbox.command("run")
@@ -48,8 +36,7 @@ def outbox_run(app: AppContext, once: bool, interval: float) -> None:
     PostgreSQL share the work. On SQLite run one."""
     engine = app.engine()
     dispatcher = engine.dispatcher()
-    stop = _Stop()
-    signal.signal(signal.SIGTERM, stop)
+    stop = StopRequest()
     totals = {"delivered": 0, "failed": 0, "dead": 0}
     click.echo(f"dispatcher {dispatcher.worker} on {engine.db.safe_url}")
     try:
@@ -64,7 +51,7 @@ def outbox_run(app: AppContext, once: bool, interval: float) -> None:
                 continue  # more may be due: no pause while there is work
             if once:
                 break
-            time.sleep(interval)
+            stop.pause(interval)
     except KeyboardInterrupt:
         pass
     finally:
