@@ -36,8 +36,8 @@ def test_due_dates_and_step_limits_from_acceptance(engine: Engine, clock: FixedC
     case_no = accept(engine, clock, china(2026, 3, 2, 9, 30))
     summary = engine.cases.show(case_no).summary
     assert summary.committed_due_at == china(2026, 3, 11, 17, 30)  # 7 working days
-    # 130 working days from 2026-03-02, counted day by day with chinesecalendar.is_workday: 2026-09-04.
-    assert summary.legal_due_at == china(2026, 9, 4, 17, 30)
+    # The filing has no single statutory limit (legal_limit = "none"): the clock enforces the committed one.
+    assert summary.legal_due_at == summary.committed_due_at
     assert sort_dues(engine, case_no) == {china(2026, 3, 11, 17, 30)}
     co_review = open_tasks(engine, case_no)["Task_FinanceCoReview"]
     assert co_review.due_at == china(2026, 3, 5, 17, 30)  # stepLimit 3 working_days

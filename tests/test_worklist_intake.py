@@ -67,7 +67,8 @@ def test_missing_materials_notice_supplement_receipt(
     ):
         assert name in missing
     assert "授权委托书" not in missing  # not required
-    assert "第三十二条" in notice and "成都锦江咨询有限公司" in notice
+    # a 备案 cites the filing regime's own law, not the 行政许可法 as if it were a licence
+    assert "商务部令2016年第3号" in notice and "行政许可法" not in notice and "成都锦江咨询有限公司" in notice
     assert sqlite_engine.cases.show(case_no).summary.status == CaseStatus.SUPPLEMENT
     assert client.get(f"/cases/{case_no}/receipt").status_code == 409  # not accepted yet
 
@@ -92,7 +93,8 @@ def test_missing_materials_notice_supplement_receipt(
     assert summary.status == CaseStatus.ACCEPTED
     assert 'id="receipt-case-no">WH-2026-000001' in receipt
     assert "2026年03月11日" in receipt  # committed: 7 working days from Monday 2026-03-02
-    assert "7个工作日" in receipt and "130个工作日" in receipt
+    assert "7个工作日" in receipt and "无统一法定时限" in receipt and "130个工作日" not in receipt
+    assert "行政许可法" not in receipt and "商务部令2016年第3号" in receipt  # a 备案 cites its own law
     received = receipt.split('id="received-materials"')[1].split("</ol>")[0]
     assert ids(received, "data-material") == ["M01", "M02", "M03", "M04", "M06"]
 

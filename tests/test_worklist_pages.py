@@ -273,7 +273,14 @@ def test_guide(client: FlaskClient) -> None:
     assert ids(index, "data-matter") == ["foreign_investment_filing", "enterprise_registration"]  # by code
     page = text(client.get("/guide/foreign_investment_filing"))
     assert "外商投资企业设立备案" in page and "承诺件" in page
-    assert 'id="committed-limit">7个工作日' in page and 'id="legal-limit">130个工作日' in page
+    assert 'id="committed-limit">7个工作日' in page and 'id="legal-limit">无统一法定时限' in page
+    parts = page.split('id="legal-limit-parts"')[1].split("</table>")[0]
+    assert (
+        "3个工作日" in parts
+        and "商务部令2016年第3号" in parts
+        and "130" not in page.split('id="guide-limits"')[1].split("</section>")[0]
+    )
+    assert 'id="guide-historical"' in page and "历史制度" in page
     assert "外商投资企业设立备案申报承诺书" in page and "申请人(全体投资者签署)" in page
     assert "不收费" in page and "028-85550101" in page and "商务部令2016年第3号" in page
     assert "负面清单" in page  # the acceptance conditions

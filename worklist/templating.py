@@ -18,6 +18,7 @@ UNITS = {
     "working_hours": N_("{value} 个工作小时"),
 }
 UNITS_ZH = {"working_days": "个工作日", "natural_days": "个自然日", "working_hours": "个工作小时"}
+NO_STATUTORY_LIMIT = N_("无统一法定时限")
 HANDLING = {"immediate": N_("即办件"), "committed": N_("承诺件"), "other": N_("其他")}
 
 
@@ -104,10 +105,29 @@ def limit_text(limit: Limit | dict[str, Any]) -> str:
     return gettext(UNITS[limit.unit], value=value) if limit.unit in UNITS else f"{value} {limit.unit}"
 
 
-def limit_zh(limit: Limit) -> str:
+def limit_zh(limit: Limit | dict[str, Any]) -> str:
     """A limit as official documents write it, whatever the screen language: 7个工作日."""
+    if isinstance(limit, dict):
+        limit = Limit(**limit)
     value = int(limit.value) if float(limit.value).is_integer() else limit.value
     return f"{value}{UNITS_ZH.get(limit.unit, limit.unit)}"
+
+
+def legal_limit_text(matter: Matter) -> str:
+    """The legal limit in the reader's language; 无统一法定时限 where the law sets no single limit."""
+    return limit_text(matter.legal_limit) if matter.legal_limit_statutory else gettext(NO_STATUTORY_LIMIT)
+
+
+def legal_limit_zh(matter: Matter) -> str:
+    """The legal limit as official documents write it."""
+    return limit_zh(matter.legal_limit) if matter.legal_limit_statutory else "无统一法定时限"
+
+
+def statutory_limit(key: str | None) -> bool:
+    """Whether the case's matter has one statutory limit (its legal due date is a legal one)."""
+    known: dict[str, Matter] = g.get("known_matters") or {}
+    matter = known.get(key or "") or matters().get(key or "")
+    return matter is None or matter.legal_limit_statutory
 
 
 def handling_type(code: str) -> str:
@@ -130,6 +150,9 @@ def init_app(app: Flask) -> None:
         user_name=user_name,
         limit_text=limit_text,
         limit_zh=limit_zh,
+        legal_limit_text=legal_limit_text,
+        legal_limit_zh=legal_limit_zh,
+        statutory_limit=statutory_limit,
         handling_type=handling_type,
         pause_kind=pause_kind,
     )

@@ -27,6 +27,8 @@ GUIDE_FIELDS = (
     "hours",
     "phone",
     "handling_forms",
+    "legal_limit_parts",
+    "historical_note",
 )
 # Kept in ``extra`` and read by the legal clock: special procedures this matter's own law excludes.
 CLOCK_FIELDS = ("special_procedures",)
@@ -97,6 +99,21 @@ class Matter:
     supervising_departments: tuple[str, ...] = ()
     # the bureau's own follow-up work (processes/internal/): not applied for, so not in the guide or at the window
     internal: bool = False
+    # False for ``legal_limit = "none"``: the law sets no single limit for the whole matter (a joint handling of
+    # parts, each under its own law, listed in ``legal_limit_parts``); ``legal_limit`` then holds the committed
+    # limit, the one the clock enforces, and pages say 无统一法定时限 instead of inventing a legal limit.
+    legal_limit_statutory: bool = True
+
+    @property
+    def legal_limit_basis(self) -> str:
+        """The article the legal limit comes from (``legal_limit_basis``), or ''."""
+        return str(self.extra.get("legal_limit_basis") or "")
+
+    @property
+    def legal_limit_parts(self) -> list[dict[str, Any]]:
+        """Each part's own limit and law, for a matter without one statutory limit."""
+        parts = self.extra.get("legal_limit_parts") or []
+        return [p for p in parts if isinstance(p, dict)]
 
     @property
     def departments(self) -> tuple[str, ...]:
@@ -141,9 +158,48 @@ class Matter:
         )
 
 
+# ``legal_limit = "none"``: no single statutory limit for the whole matter (see ``Matter.legal_limit_statutory``).
+NO_STATUTORY_LIMIT = "none"
+
+
+def _legal_limit_parts(raw: Any, statutory: bool, file: str, problems: list[Problem]) -> None:
+    """``legal_limit_parts = [{ part = "…", basis = "《…》第…条", limit = { value = 3, unit = "working_days" } }]``:
+    the limit the law gives each part of a jointly handled matter (``limit`` left out where the law gives none)."""
+    where = "legal_limit_parts"
+    if raw is None:
+        if not statutory:
+            problems.append(
+                Problem(
+                    file,
+                    'legal_limit = "none" needs legal_limit_parts: each part with the law that sets (or sets no) limit',
+                    element=where,
+                )
+            )
+        return
+    if not isinstance(raw, list) or not raw:
+        problems.append(Problem(file, "'legal_limit_parts' must list { part, basis, limit } tables", element=where))
+        return
+    for i, part in enumerate(raw, 1):
+        at = f"{where} #{i}"
+        if not isinstance(part, dict) or not str(part.get("part") or "").strip():
+            problems.append(Problem(file, "each part needs 'part' (what is done) as text", element=at))
+            continue
+        if not str(part.get("basis") or "").strip():
+            problems.append(Problem(file, f"part '{part['part']}' needs 'basis': the law and article", element=at))
+        if "limit" in part:
+            _limit(part["limit"], f"{at}.limit", file, problems)
+
+
 def _limit(raw: Any, key: str, file: str, problems: list[Problem]) -> Limit:
     if not isinstance(raw, dict) or "value" not in raw or "unit" not in raw:
-        problems.append(Problem(file, f"'{key}' must be a table {{ value = N, unit = \"working_days\" }}", element=key))
+        problems.append(
+            Problem(
+                file,
+                f"'{key}' must be a table {{ value = N, unit = \"working_days\" }}"
+                + (' or "none" (no single statutory limit)' if key == "legal_limit" else ""),
+                element=key,
+            )
+        )
         return Limit(0, "working_days")
     value, unit = raw["value"], raw["unit"]
     if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
@@ -218,9 +274,11 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
         problems.append(
             Problem(file, f"'handling_type' must be one of {', '.join(HANDLING_TYPES)}", element="handling_type")
         )
-    legal = _limit(raw["legal_limit"], "legal_limit", file, problems)
     committed = _limit(raw["committed_limit"], "committed_limit", file, problems)
-    if legal.unit == committed.unit and committed.value > legal.value:
+    statutory = raw["legal_limit"] != NO_STATUTORY_LIMIT
+    legal = _limit(raw["legal_limit"], "legal_limit", file, problems) if statutory else committed
+    _legal_limit_parts(raw.get("legal_limit_parts"), statutory, file, problems)
+    if statutory and legal.unit == committed.unit and committed.value > legal.value:
         problems.append(Problem(file, "committed limit exceeds the legal limit", element="committed_limit"))
     co_sections = raw.get("co_sections", [])
     for sec in [raw["lead_section"], *co_sections]:
@@ -288,6 +346,7 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
         handling_type=str(raw["handling_type"]),
         process_id=str(raw["process_id"]),
         legal_limit=legal,
+        legal_limit_statutory=statutory,
         committed_limit=committed,
         lead_section=str(raw["lead_section"]),
         co_sections=tuple(str(s) for s in co_sections),

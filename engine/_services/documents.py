@@ -161,10 +161,19 @@ def _cn_date(at: datetime | date | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+NO_STATUTORY_LIMIT_ZH = "无统一法定时限"
+
+
 def _limit(limit: Limit) -> str:
     value = int(limit.value) if float(limit.value).is_integer() else limit.value
     unit = {"working_days": "个工作日", "natural_days": "日", "days": "日", "hours": "小时"}.get(limit.unit, limit.unit)
     return f"{value}{unit}"
+
+
+def _legal_limit(matter: Matter) -> str:
+    """The legal limit as a notice prints it; a matter the law gives no single limit says so (never the
+    committed limit passed off as a legal one)."""
+    return _limit(matter.legal_limit) if matter.legal_limit_statutory else NO_STATUTORY_LIMIT_ZH
 
 
 def _is_licence(matter: Matter) -> bool:
@@ -294,7 +303,7 @@ class DocumentService:
         facts = {
             "accepted_on": _cn_date(case.accepted_at or step.at),
             "committed_limit": _limit(matter.committed_limit),
-            "legal_limit": _limit(matter.legal_limit),
+            "legal_limit": _legal_limit(matter),
             "committed_due_on": _cn_date(case.committed_due_at),
             "materials": names,
         }
@@ -1283,7 +1292,7 @@ def _draft_facts(kind: DocumentKind, matter: Matter, case: CaseState) -> dict[st
         "note": "",
         "accepted_on": _cn_date(case.accepted_at),
         "committed_limit": _limit(matter.committed_limit),
-        "legal_limit": _limit(matter.legal_limit),
+        "legal_limit": _legal_limit(matter),
         "committed_due_on": _cn_date(case.committed_due_at),
         "reasons": pending,
         "verdict": "不予许可" if _is_licence(matter) else f"不予{matter.name}",

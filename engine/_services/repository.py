@@ -496,7 +496,9 @@ class RepositoryService:
                     "versions": counts[key],
                     "handling_type": cat["handling_type"],
                     "committed_limit": str(Limit(**cat["committed_limit"])),
-                    "legal_limit": str(Limit(**cat["legal_limit"])),
+                    "legal_limit": str(Limit(**cat["legal_limit"]))
+                    if cat.get("legal_limit_statutory", True)
+                    else "none",
                     "deployed_at": row.deployed_at.isoformat(),
                 }
             )

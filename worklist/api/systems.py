@@ -57,7 +57,7 @@ def matter_dict(m: Matter, *, online: bool) -> dict[str, Any]:
         "name": m.name,
         "handling_type": m.handling_type,
         "committed_limit": str(m.committed_limit),
-        "legal_limit": str(m.legal_limit),
+        "legal_limit": str(m.legal_limit) if m.legal_limit_statutory else "none",
         "lead_section": m.lead_section,
         "result_name": m.result_name,
         "online": online,
