@@ -17,10 +17,12 @@ from onewindow.engine import (
     ARRIVAL_PROCESSES,
     RunConfig,
     WorkCalendar,
+    load_bureau_scenario,
     load_model,
     load_overrides,
     load_params,
     load_scenario,
+    run_bureau,
     run_scenario,
     simulate,
     write_csv,
@@ -71,7 +73,8 @@ class _Progress:
 
 @cli.group("simulate", cls=_DefaultToRun)
 def simulate_group() -> None:
-    """What-if simulation on the working-day calendar: `simulate MATTER …` runs one, `compare` a scenario."""
+    """What-if simulation on the working-day calendar: `simulate MATTER …` runs one, `compare` a scenario,
+    `bureau` the whole bureau."""
 
 
 @simulate_group.command("run")
@@ -157,3 +160,20 @@ def simulate_compare(scenario_file: Path, replications: int | None, seed: int | 
     finally:
         progress.close()
     click.echo(comparison.to_json() if as_json else comparison.table(), nl=False)
+
+
+@simulate_group.command("bureau")
+@click.argument("scenario_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--seed", type=int, help="Override the scenario's seed.")
+@click.option("--days", type=POSITIVE_NUMBER, help="Override the scenario's working days.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of the table.")
+@domain_errors
+def simulate_bureau(scenario_file: Path, seed: int | None, days: float | None, as_json: bool) -> None:
+    """Simulate every matter of SCENARIO_FILE at once, with shared clerks and service points."""
+    scenario = load_bureau_scenario(scenario_file, seed=seed, days=days)
+    progress = _Progress(scenario.total_cases(), "simulating")
+    try:
+        result = run_bureau(scenario, progress=progress)
+    finally:
+        progress.close()
+    click.echo(result.to_json() if as_json else result.table(), nl=False)

@@ -103,6 +103,7 @@ from ._services.views import (
     WorklistFilter,
 )
 from ._simulation import RunConfig, SimulationResult, load_model, load_params, simulate
+from ._simulation.bureau import load_bureau_scenario, run_bureau
 from ._simulation.compare import load_scenario, run_scenario
 from ._simulation.eventlog import write_csv, write_xes
 from ._simulation.kernel import ARRIVAL_PROCESSES
@@ -272,6 +273,7 @@ __all__ = [
     "init_keys",
     "json_formatter",
     "load_bureau",
+    "load_bureau_scenario",
     "load_model",
     "load_overrides",
     "load_oversight",
@@ -283,6 +285,7 @@ __all__ = [
     "mask_mobile",
     "public_keys_in",
     "render_svg",
+    "run_bureau",
     "run_scenario",
     "scaffold_matter",
     "seal_images",

@@ -1,10 +1,12 @@
 """Discrete-event simulation on the working-time axis: arrivals, lanes of clerks, in-trays, timers.
 
-Each lane is a pool of identical clerks serving one FIFO queue. A user task that becomes READY in
-SpiffWorkflow first spends its hand-off time (between two lanes) and its own delay (e.g. the applicant
-bringing 补正 materials) on the way, then waits in its lane's queue, then takes a clerk for its sampled
-duration; a special procedure (pause) may follow, with the clerk free and the legal clock stopped. When
-it completes, the case takes the SpiffWorkflow step (``runner.py``) that says what is ready next.
+Each lane is an in-tray (a FIFO queue) served by a pool of identical clerks; in a whole-bureau run
+(``bureau.py``) one pool may serve the in-trays of several sections and matters, oldest item first.
+A user task that becomes READY in SpiffWorkflow first spends its hand-off time (between two lanes)
+and its own delay (e.g. the applicant bringing 补正 materials) on the way, then waits in its lane's
+queue, then takes a clerk for its sampled duration; a special procedure (pause) may follow, with the
+clerk free and the legal clock stopped. When it completes, the case takes the SpiffWorkflow step
+(``runner.py``) that says what is ready next.
 Simultaneous events run timers first, then completions, releases into queues and arrivals, each in the
 order they were scheduled, so a run is a pure function of the model, the parameters and the seed.
 """
@@ -42,6 +44,7 @@ from .state import (
     CaseRecord,
     Item,
     LaneStats,
+    Pool,
     RunConfig,
     RunData,
     TimerRec,
@@ -49,7 +52,7 @@ from .state import (
     merge_spans,
 )
 
-__all__ = ["ARRIVAL_PROCESSES", "MAX_STEPS", "RunConfig", "RunData", "Simulation"]
+__all__ = ["ARRIVAL_PROCESSES", "MAX_STEPS", "RunConfig", "RunData", "Simulation", "close_pools", "run_events"]
 
 # Steps one case may take. A loop that never ends is an error, not a hang; and SpiffWorkflow stops
 # looking past 1000 levels of its task tree (a loop adds several each round), so stay well below.
@@ -74,13 +77,11 @@ class Simulation:
         self.runner = Runner(model, params, self.calendar)
         self.reuse, self.keep_log, self.progress = reuse, keep_log, progress
         self._validate()
-        staff = {**params.staff, **{model.resolve_lane(k, "--staff"): v for k, v in config.staff.items()}}
-        missing = [model.lane_label(lane) for lane in model.lanes if lane not in staff]
-        if missing:
-            raise ConfigError(f"--staff: no clerks given for {', '.join(missing)} (e.g. --staff LANE=2)")
-        self.lanes = {lane: LaneStats(lane, staff[lane], list(range(staff[lane]))) for lane in model.lanes}
-        self.heap: list[tuple[float, int, int, Any]] = []
+        self.heap: list[tuple[float, int, int, Any, Simulation]] = []
         self.seq = count()
+        self.order = count()  # the order items reach their in-trays: oldest first across a pool's in-trays
+        self.pools: list[Pool] = []  # the pools this run closes at its end
+        self.lanes = self._build_lanes()
         self.active: dict[int, Case] = {}
         self.records: list[CaseRecord] = []
         self.tasks: dict[str, list[float]] = {t: [0, 0.0, 0.0] for t in model.user_tasks}
@@ -106,36 +107,56 @@ class Simulation:
         if c.arrival_process not in ARRIVAL_PROCESSES:
             raise ConfigError(f"--arrival-process: '{c.arrival_process}' is not one of {', '.join(ARRIVAL_PROCESSES)}")
 
+    def _build_lanes(self) -> dict[str, LaneStats]:
+        """One in-tray and one pool of clerks per lane, as ``--staff`` and the parameters' ``[staff]`` say."""
+        model = self.model
+        staff = {**self.params.staff, **{model.resolve_lane(k, "--staff"): v for k, v in self.config.staff.items()}}
+        missing = [model.lane_label(lane) for lane in model.lanes if lane not in staff]
+        if missing:
+            raise ConfigError(f"--staff: no clerks given for {', '.join(missing)} (e.g. --staff LANE=2)")
+        lanes = {}
+        for lane in model.lanes:
+            pool = Pool(lane, staff[lane])
+            lanes[lane] = stats = LaneStats(lane, staff[lane], [pool], owner=self)
+            pool.queues.append(stats)
+            self.pools.append(pool)
+        return lanes
+
+    def _queue_for(self, case: Case, lane: str) -> LaneStats:
+        """The in-tray a task of ``case`` in ``lane`` waits in (a whole-bureau run routes by service point)."""
+        return self.lanes[lane]
+
+    def _new_case(self, n: int, t: float) -> Case:
+        return Case(n, t, self.runner.before)
+
     # -- the event loop ------------------------------------------------------------------------------
     def _push(self, t: float, kind: int, obj: Any) -> None:
-        heapq.heappush(self.heap, (t, kind, next(self.seq), obj))
+        heapq.heappush(self.heap, (t, kind, next(self.seq), obj, self))
+
+    def begin(self) -> None:
+        """Schedule the first arrival (on a heap that several simulations may share)."""
+        self._push(0.0, ARRIVAL, 0)
 
     def run(self) -> RunData:
-        self._push(0.0, ARRIVAL, 0)
-        heap, horizon, last = self.heap, self.horizon, 0.0
-        while heap:
-            t, kind, _, obj = heapq.heappop(heap)
-            if horizon is not None and t > horizon:
-                break
-            last = t
-            if kind == DONE:
-                self._done(obj, t)
-            elif kind == RELEASE:
-                if obj.state == WAITING:
-                    self._enqueue(obj, t)
-            elif kind == TIMER:
-                self._timer(obj, t)
-            else:
-                self._arrive(obj, t)
+        self.begin()
+        last = run_events(self.heap, self.horizon)
+        close_pools(self.pools, self.end(last))
+        return self.finish(last)
+
+    def end(self, last: float) -> float:
         # stale wake-ups of cancelled timers may outlive the last case: the run ends with its last completion
-        end = horizon if horizon is not None else max((r.end or 0.0 for r in self.records), default=last)
-        if horizon is None and self.active:
+        if self.horizon is not None:
+            return self.horizon
+        return max((r.end or 0.0 for r in self.records), default=last)
+
+    def finish(self, last: float) -> RunData:
+        """The run's data once the events are over (its pools closed at ``end``, see ``close_pools``)."""
+        end = self.end(last)
+        if self.horizon is None and self.active:
             case = next(iter(self.active.values()))
             raise WorkflowError(f"case {case.n + 1} cannot finish: it waits at {', '.join(case.node.ready) or '?'}")
         for lane in self.lanes.values():
             lane.tick(end)
-            for item in lane.working.values():
-                lane.busy += end - item.start
         for case in self.active.values():
             self.records.append(self._record(case, None, None))
         self.records.sort(key=lambda r: r.n)
@@ -151,7 +172,7 @@ class Simulation:
                 gap = -self.spacing * _log1m(self.arrivals.uniform())
             if self.horizon is None or t + gap < self.horizon:
                 self._push(t + gap, ARRIVAL, n + 1)
-        case = Case(n, t, self.runner.before)
+        case = self._new_case(n, t)
         self.active[n] = case
         self._transition(case, START, t, None, None)
 
@@ -163,37 +184,34 @@ class Simulation:
 
     # -- lanes ---------------------------------------------------------------------------------------
     def _enqueue(self, item: Item, t: float) -> None:
-        lane = self.lanes[item.lane]
+        lane = item.queue
+        assert lane is not None
         lane.tick(t)
-        item.state, item.released = QUEUED, t
+        item.state, item.released, item.order = QUEUED, t, next(self.order)
         lane.queue.append(item)
         lane.queued += 1
-        self._dispatch(lane, t)
+        # A pool with a free clerk has empty in-trays otherwise, so this item is the one it takes.
+        for pool in lane.pools:
+            if pool.free:
+                _dispatch(pool, t)
+                if not lane.queued:
+                    break
 
-    def _dispatch(self, lane: LaneStats, t: float) -> None:
-        while lane.free and lane.queue:
-            item = lane.queue.popleft()
-            if item.state != QUEUED:
-                continue
-            lane.tick(t)
-            lane.queued -= 1
-            clerk = heapq.heappop(lane.free)
-            item.clerk, item.start, item.state = clerk, t, WORKING
-            lane.working[clerk] = item
-            lane.started += 1
-            lane.wait += t - item.released
-            self._push(t + item.params.duration.sample(self._stream(item.case, item.task)), DONE, item)
+    def _start(self, item: Item, t: float) -> None:
+        self._push(t + item.params.duration.sample(self._stream(item.case, item.task)), DONE, item)
 
-    def _release_clerk(self, item: Item, t: float) -> LaneStats:
-        lane = self.lanes[item.lane]
+    def _release_clerk(self, item: Item, t: float) -> Pool:
+        pool, lane = item.pool, item.queue
+        assert pool is not None and lane is not None
         lane.busy += t - item.start
-        del lane.working[item.clerk]
-        heapq.heappush(lane.free, item.clerk)
-        return lane
+        pool.busy += t - item.start
+        del pool.working[item.clerk]
+        heapq.heappush(pool.free, item.clerk)
+        return pool
 
     def _done(self, item: Item, t: float) -> None:
         if item.state == WORKING:
-            lane = self._release_clerk(item, t)
+            pool = self._release_clerk(item, t)
             item.work_end = t
             stats = self.tasks[item.task]
             stats[0] += 1
@@ -205,23 +223,24 @@ class Simulation:
                 if stream.uniform() < pause.probability:
                     item.state, item.pause_kind = PAUSED, pause.kind
                     self._push(t + pause.duration.sample(stream), DONE, item)
-                    self._dispatch(lane, t)
+                    _dispatch(pool, t)
                     return
             self._complete(item, t)
-            self._dispatch(lane, t)
+            _dispatch(pool, t)
         elif item.state == PAUSED:
             item.case.pauses.append((item.work_end, t))
             self._complete(item, t)
 
     def _cancel(self, item: Item, t: float) -> None:
         if item.state == QUEUED:
-            lane = self.lanes[item.lane]
+            lane = item.queue
+            assert lane is not None
             lane.tick(t)
             lane.queued -= 1
         elif item.state == WORKING:
-            lane = self._release_clerk(item, t)
+            pool = self._release_clerk(item, t)
             item.state = CANCELLED
-            self._dispatch(lane, t)
+            _dispatch(pool, t)
         item.state = CANCELLED
 
     def _complete(self, item: Item, t: float) -> None:
@@ -325,6 +344,7 @@ class Simulation:
             task = child.ready[index]
             user_task = self.model.user_tasks[task]
             item = Item(case, task, user_task.lane, self.params.tasks[task], trigger, t)
+            item.queue = self._queue_for(case, user_task.lane)
             items[index] = item
             stream = self._stream(case, task)
             handoff = self.params.handoff_between(source, user_task.lane)
@@ -386,6 +406,69 @@ class Simulation:
             case.n, case.arrival, t, case.outcome if t is not None else "open", handling,
             (work, queue, handoff, delay, timer, pause), over_c, over_l,
         )  # fmt: skip
+
+
+def run_events(heap: list[tuple[float, int, int, Any, Simulation]], horizon: float | None) -> float:
+    """Run the events of one or several simulations sharing ``heap``; the time of the last one run."""
+    last = 0.0
+    while heap:
+        t, kind, _, obj, sim = heapq.heappop(heap)
+        if horizon is not None and t > horizon:
+            break
+        last = t
+        if kind == DONE:
+            sim._done(obj, t)
+        elif kind == RELEASE:
+            if obj.state == WAITING:
+                sim._enqueue(obj, t)
+        elif kind == TIMER:
+            sim._timer(obj, t)
+        else:
+            sim._arrive(obj, t)
+    return last
+
+
+def close_pools(pools: list[Pool], end: float) -> None:
+    """Count the work still in hand at the end of the run as busy time."""
+    for pool in pools:
+        for item in pool.working.values():
+            assert item.queue is not None
+            item.queue.busy += end - item.start
+            pool.busy += end - item.start
+
+
+def _head(lane: LaneStats) -> Item | None:
+    queue = lane.queue
+    while queue and queue[0].state != QUEUED:
+        queue.popleft()  # cancelled while waiting
+    return queue[0] if queue else None
+
+
+def _dispatch(pool: Pool, t: float) -> None:
+    """Free clerks of ``pool`` take the oldest items of its in-trays."""
+    queues = pool.queues
+    while pool.free:
+        if len(queues) == 1:
+            lane = queues[0]
+            if _head(lane) is None:
+                return
+        else:
+            best: Item | None = None
+            for candidate in queues:
+                head = _head(candidate)
+                if head is not None and (best is None or head.order < best.order):
+                    best, lane = head, candidate
+            if best is None:
+                return
+        item = lane.queue.popleft()
+        lane.tick(t)
+        lane.queued -= 1
+        clerk = heapq.heappop(pool.free)
+        item.clerk, item.start, item.state, item.pool = clerk, t, WORKING, pool
+        pool.working[clerk] = item
+        lane.started += 1
+        lane.wait += t - item.released
+        lane.owner._start(item, t)
 
 
 def _logged(tag: str) -> bool:

@@ -21,6 +21,7 @@ __all__ = [
     "CaseRecord",
     "Item",
     "LaneStats",
+    "Pool",
     "RunConfig",
     "RunData",
     "TimerRec",
@@ -58,9 +59,12 @@ class Item:
         "end",
         "handoff",
         "lane",
+        "order",
         "params",
         "pause_kind",
+        "pool",
         "pred",
+        "queue",
         "released",
         "start",
         "state",
@@ -73,9 +77,11 @@ class Item:
         self.enabled = enabled
         self.handoff = self.delay = 0.0
         self.released = self.start = self.work_end = self.end = enabled
-        self.clerk = -1
+        self.clerk = self.order = -1
         self.state = WAITING
         self.pause_kind: str | None = None
+        self.queue: LaneStats | None = None  # the in-tray it waits in (set by the kernel)
+        self.pool: Pool | None = None  # the clerks one of whom works on it
 
 
 class TimerRec:
@@ -99,6 +105,7 @@ class Case:
         "node",
         "outcome",
         "pauses",
+        "point",
         "streams",
         "timers",
     )  # fmt: skip
@@ -115,15 +122,32 @@ class Case:
         self.outcome = "completed"
         self.pauses: list[tuple[float, float]] = []
         self.streams: dict[str, Stream] = {}
+        self.point = 0  # the service point that received it (a whole-bureau run; 0 otherwise)
+
+
+class Pool:
+    """Clerks who serve the same in-trays. In a one-matter run a pool is one lane's clerks; in a
+    whole-bureau run a clerk in several sections (一人多专) serves all their in-trays, oldest item first."""
+
+    __slots__ = ("busy", "clerks", "free", "name", "queues", "working")
+
+    def __init__(self, name: str, clerks: int, first: int = 0) -> None:
+        self.name, self.clerks = name, clerks
+        self.free = list(range(first, first + clerks))  # a heap: the lowest-numbered free clerk goes first
+        self.queues: list[LaneStats] = []
+        self.working: dict[int, Item] = {}
+        self.busy = 0.0
 
 
 @dataclass
 class LaneStats:
+    """One in-tray: a lane's FIFO queue (in a whole-bureau run, one matter's lane at one service point)."""
+
     name: str
     clerks: int
-    free: list[int]
+    pools: list[Pool] = field(default_factory=list)  # who may serve it, most specialised first
     queue: deque[Item] = field(default_factory=deque)
-    working: dict[int, Item] = field(default_factory=dict)
+    owner: Any = None  # the simulation whose cases queue here
     queued: int = 0
     area: float = 0.0  # integral of the queue length over time
     last: float = 0.0
