@@ -99,6 +99,7 @@ class EventKind(StrEnum):
     CLOCK_PAUSED = "clock_paused"
     CLOCK_RESUMED = "clock_resumed"
     CLOCK_EXTENDED = "clock_extended"
+    DEEMED_ACCEPTED = "deemed_accepted"  # no decision or 一次性告知 within 5 working days: accepted on receipt
     INCIDENT = "incident"  # a step failed in the BPMN and was rolled back (see _services/incidents.py)
     INCIDENT_RESOLVED = "incident_resolved"
     FOLLOWUP_STARTED = "followup_started"  # a follow-up case was started from this one (data: its case_no)

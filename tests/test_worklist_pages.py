@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from flask.testing import FlaskClient
 
 from onewindow.engine import Engine, FixedClock
 from onewindow.engine._time.workcalendar import CHINA_TZ
 
-from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, AuthActions, ids, login, post, start_fi, task_id, text
+from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, AuthActions, china, ids, login, post, start_fi, task_id, text
 
 COMPLETE = {"materials_received": ALL_FI_MATERIALS, "negative_list": False}
 
@@ -293,6 +293,7 @@ def test_guide(client: FlaskClient) -> None:
 def test_case_page_explains_the_legal_clock(
     client: FlaskClient, auth: AuthActions, sqlite_engine: Engine, clock: FixedClock
 ) -> None:
+    clock.set(china(2026, 4, 28, 9, 30).astimezone(UTC))  # a Tuesday before Labour Day
     case_no = accepted(sqlite_engine)
     clock.advance(timedelta(days=1))
     sqlite_engine.case_clock.pause(case_no, kind="expert_review", reason="专家评审出资来源", actor="zhangwei")
@@ -305,7 +306,9 @@ def test_case_page_explains_the_legal_clock(
     assert 'data-level="paused"' in worklist and "暂停计时" in worklist
     assert 'id="clock-paused"' in page and "专家评审: " in page and "专家评审出资来源" in page
     assert "+5 · 批准人 局长王某" in page and "5 / 15" in page
-    # 130 working days from 2026-03-02 cross Qingming, Labour Day and Dragon Boat, with their make-up days.
+    # The filing has no single statutory limit: the committed 7 working days (+5) are enforced, and they
+    # cross Labour Day and its make-up working day.
+    assert 'id="clock-no-statutory">无统一法定时限' in page
     assert 'data-day="2026-05-01" data-kind="holiday"' in page
     assert 'data-day="2026-05-09" data-kind="makeup_workday"' in page
     due = sqlite_engine.case_clock.explain(case_no).committed

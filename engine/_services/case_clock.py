@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .._errors import ConflictError, FieldError, NotFoundError, ValidationError
-from .._states import CASE_STATUS_LABELS, FINISHED_STATUSES, EventKind
+from .._states import CASE_STATUS_LABELS, FINISHED_STATUSES, CaseStatus, EventKind, TaskState
 from .._store.db import Database
-from .._store.models import CaseRow, ClockExtensionRow, ClockPauseRow
+from .._store.models import CaseRow, ClockExtensionRow, ClockPauseRow, TaskRow
 from .._time.case_clock import (
     ART45_KINDS,
     EXTENSION_CAP,
@@ -24,11 +24,15 @@ from .._time.case_clock import (
     ClockView,
     Extension,
     compute_due,
+    step_due_after_pauses,
 )
 from .._time.clock import Clock
-from .._time.workcalendar import CHINA_TZ, WorkCalendar
+from .._time.workcalendar import CHINA_TZ, WorkCalendar, parse_limit
 from .history import NewEvent
-from .runtime import Runtime
+from .runtime import INTAKE_LIMIT, Runtime
+
+LICENCE_TYPE = "01"  # GB/T 39046 事项类型 行政许可: the 行政许可法's consequences bind licences only
+ART32 = "《中华人民共和国行政许可法》第三十二条"
 
 __all__ = ["CaseClockService"]
 
@@ -157,6 +161,52 @@ class CaseClockService:
                 self._recompute(session, row, now)
             return len(rows)
 
+    def deem_accepted(self) -> list[str]:
+        """Licence applications that waited at intake past the 5 working days of 行政许可法 Art. 32 with no
+        acceptance, refusal or 一次性告知: by law they count as accepted on the day received. Record it (a
+        history entry) and start the case's clock at receipt. Run by the timer loop; returns the case numbers."""
+        now = self.clock.now()
+        calendar = self._calendar()
+        found: list[str] = []
+        with self.db.writing() as session:
+            waiting = session.execute(
+                select(CaseRow.id, TaskRow.created_at)
+                .join(TaskRow, TaskRow.case_id == CaseRow.id)
+                .where(CaseRow.status == CaseStatus.RECEIVED, CaseRow.accepted_at.is_(None))
+                .where(TaskRow.state == TaskState.READY, TaskRow.due_at.is_not(None), TaskRow.due_at < now)
+            ).all()
+            received: dict[int, datetime] = {}
+            for case_id, opened in waiting:
+                received[case_id] = min(opened, received.get(case_id, opened))
+            for case_id, at in received.items():
+                if calendar.due(at, INTAKE_LIMIT.value, INTAKE_LIMIT.unit) >= now:
+                    continue  # a shorter stepLimit ran out, not the law's 5 days
+                row = self.runtime.lock_case(session, case_id)
+                matter = self.runtime.bundle(session, row.definition_id).matter
+                if (
+                    row.accepted_at is not None
+                    or row.status != CaseStatus.RECEIVED
+                    or matter.matter_type != LICENCE_TYPE
+                ):
+                    continue
+                row.accepted_at, row.status = at, CaseStatus.ACCEPTED
+                due_by = calendar.due(at, INTAKE_LIMIT.value, INTAKE_LIMIT.unit)
+                self._event(
+                    session,
+                    row,
+                    EventKind.DEEMED_ACCEPTED,
+                    "",
+                    f"视为受理: 收到申请后5个工作日内未受理、不予受理或一次性告知补正({ART32}),"
+                    f"自收到申请之日({_local(at)})起即为受理",
+                    {"received_at": at.isoformat(), "notice_due": due_by.isoformat(), "basis": ART32},
+                )
+                title = f"{CASE_STATUS_LABELS[CaseStatus.RECEIVED]} → {CASE_STATUS_LABELS[CaseStatus.ACCEPTED]}"
+                data = {"from": CaseStatus.RECEIVED.value, "to": CaseStatus.ACCEPTED.value}
+                self._event(session, row, EventKind.STATUS_CHANGED, "", title, data)
+                self._recompute(session, row, now)
+                found.append(row.case_no)
+        return found
+
     # -- internals ----------------------------------------------------------------------------------
     def _open_case(self, session: Session, case_no: str) -> CaseRow:
         row = self.runtime.lock_case(session, _case(session, case_no).id)
@@ -211,7 +261,27 @@ class CaseClockService:
                 row.committed_due_at = view.committed.due
                 self.runtime.resort_tasks(session, row)
             row.legal_due_at = view.legal.due
+            self._move_step_dues(session, row, now)
         return view
+
+    def _move_step_dues(self, session: Session, row: CaseRow, now: datetime) -> None:
+        """Each open step's own due date moves with the special procedures as the case's do."""
+        pauses = [
+            (p.started_at, p.ended_at)
+            for p in session.scalars(select(ClockPauseRow).where(ClockPauseRow.case_id == row.id))
+        ]
+        if not pauses:
+            return
+        bundle = self.runtime.bundle(session, row.definition_id)
+        calendar = self._calendar()
+        for task in session.scalars(select(TaskRow).where(TaskRow.case_id == row.id, TaskRow.state == TaskState.READY)):
+            meta = bundle.node(task.bpmn_id)
+            if meta is None or not meta.step_limit:
+                continue
+            value, unit = parse_limit(meta.step_limit)
+            task.due_at = step_due_after_pauses(
+                calendar, start=task.created_at, value=value, unit=unit, pauses=pauses, now=now
+            )
 
     def _event(
         self, session: Session, row: CaseRow, kind: EventKind, actor: str, title: str, data: dict[str, Any]

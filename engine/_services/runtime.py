@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from .._bpmn.definitions import MILESTONES, ProcessBundle, parse_process, with_default_form
 from .._bpmn.scripting import OnewindowScriptEngine, ScriptBudgetExceeded, ScriptLimits, ScriptViolation
 from .._bpmn.timers import earliest_timer
-from .._config.catalogue import GENERIC_FORM, Matter
+from .._config.catalogue import GENERIC_FORM, Limit, Matter
 from .._errors import NotFoundError, WorkflowError
 from .._states import CASE_STATUS_LABELS, FINISHED_STATUSES, CaseStatus, EventKind
 from .._states import TaskState as TaskRowState
@@ -45,6 +45,10 @@ from .case_state import CaseState, insert_case, lock_case_state, read_log, updat
 from .history import HistoryService, NewEvent
 
 __all__ = ["OutboxWriter", "Runtime", "Step"]
+
+# 行政许可法 Art. 32 (limits in working days, Art. 82): accept, refuse or notify all missing materials at once
+# within 5 days of receiving an application; a missed notice means it counts as accepted on receipt.
+INTAKE_LIMIT = Limit(5, "working_days")
 
 
 class OutboxWriter(Protocol):
@@ -395,7 +399,7 @@ class Runtime:
                     "state": TaskRowState.READY,
                     "claimed_by": None,
                     "created_at": step.at,
-                    "due_at": self.deadlines.step_due(step.at, meta.step_limit) if meta else None,
+                    "due_at": self._step_due(row, bundle, task, step.at, meta.step_limit if meta else None),
                     "sort_due": row.committed_due_at or NO_DUE_DATE,
                     "completed_at": None,
                     "completed_by": None,
@@ -403,6 +407,20 @@ class Runtime:
             )
         if new_rows:
             session.execute(_INSERT_TASKS, new_rows)
+
+    def _step_due(
+        self, row: CaseState, bundle: ProcessBundle, task: Any, at: datetime, step_limit: str | None
+    ) -> datetime | None:
+        """A step's due date: its own ``stepLimit``; before acceptance the window's check is also due within the
+        5 working days in which an application must be accepted, refused or given its 一次性告知 (行政许可法
+        Art. 32; the bureau holds every matter's intake to it). The applicant's own 补正 step is not the
+        bureau's to time (its deadline is the matter's ``supplement_limit``)."""
+        due = self.deadlines.step_due(at, step_limit)
+        accepts = any(n.milestone == "accepted" for n in bundle.nodes.values())  # a process without one: no intake
+        if accepts and row.accepted_at is None and _milestone(bundle, task) != "supplement_requested":
+            intake_due = self.deadlines.due(at, INTAKE_LIMIT)
+            due = intake_due if due is None else min(due, intake_due)
+        return due
 
     def resort_tasks(self, session: Session, row: CaseRow | CaseState) -> None:
         """Copy a changed committed due date onto the case's open tasks (the worklist sorts on it)."""

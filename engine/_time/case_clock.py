@@ -28,6 +28,7 @@ __all__ = [
     "Extension",
     "PauseSpan",
     "compute_due",
+    "step_due_after_pauses",
 ]
 
 PAUSE_KINDS = {
@@ -119,6 +120,25 @@ def _counted(calendar: WorkCalendar, unit: str, start: datetime, end: datetime) 
     if unit == Unit.NATURAL_DAYS:
         return float(max(0, (b - a).days))
     return float(max(0, calendar.working_days_between(a, b)))
+
+
+def step_due_after_pauses(
+    calendar: WorkCalendar,
+    *,
+    start: datetime,
+    value: float,
+    unit: str,
+    pauses: list[tuple[datetime, datetime | None]],
+    now: datetime,
+) -> datetime:
+    """A step's own due date, moved on by the part of each special procedure that fell within the step's life
+    (an ongoing one counts up to ``now``), as the case's due dates are."""
+    paused = sum(
+        _counted(calendar, unit, max(began, start), ended or max(now, began))
+        for began, ended in pauses
+        if (ended or now) > start
+    )
+    return calendar.due(start, value + paused, unit)
 
 
 def compute_due(
