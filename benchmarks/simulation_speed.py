@@ -55,10 +55,21 @@ Each figure is the best of ``--rounds`` runs (3; the spread is printed). Usage::
 
     .venv/bin/python benchmarks/simulation_speed.py [--quick] [--cases N] [--rounds R] [--models-dir DIR]
 
-``--quick`` simulates 2,000 cases instead of 10,000 (same model, same structure). The last line on stdout
-is one JSON object::
+``--quick`` simulates 2,000 cases instead of 10,000 (same model, same structure).
 
-    {"onewindow_s": ..., "prosimos_s": ..., "ratio": onewindow_s / prosimos_s, "cases": N}
+The whole bureau
+----------------
+``processes/scenarios/bureau_2017.toml`` (every shipped matter, a year of the seed's volumes, the clerks
+shared across sections) is run with ``simulate bureau`` (``load_bureau_scenario`` + ``run_bureau``), and
+against it, as the baseline in the same run, the same matters one at a time with ``simulate``: the same
+year, rates, seeds and parameters, each lane with the clerks the bureau run reported for it. The ratio
+bureau ÷ matters-alone is the cost of running them on one clock with shared clerks. Best of
+``--bureau-rounds`` (1). ``--bureau-only`` skips the five-task comparison.
+
+The last line on stdout is one JSON object::
+
+    {"onewindow_s": ..., "prosimos_s": ..., "ratio": onewindow_s / prosimos_s, "cases": N,
+     "bureau_s": ..., "bureau_cases": ..., "bureau_alone_s": ..., "bureau_ratio": bureau_s / bureau_alone_s}
 """
 
 from __future__ import annotations
@@ -77,8 +88,10 @@ from pathlib import Path
 from typing import Any
 
 from onewindow.engine._simulation import RunConfig, load_model, load_params, simulate
+from onewindow.engine._simulation.bureau import load_bureau_scenario, run_bureau
 
 ROOT = Path(__file__).resolve().parent
+BUREAU_SCENARIO = ROOT.parent / "processes" / "scenarios" / "bureau_2017.toml"
 PROSIMOS_VERSION = "2.1.0"
 PROSIMOS_VENV = ROOT / ".prosimos-venv"
 
@@ -307,6 +320,41 @@ def time_prosimos(python: Path, files: dict[str, Path], cases: int, rounds: int)
     return timing, ""
 
 
+# ------------------------------------------------------------------------------------------- the bureau
+def time_bureau(path: Path, rounds: int) -> tuple[Timing, Timing]:
+    """The whole bureau on one clock, and the same matters alone (the baseline), loading included."""
+    bureau, alone = Timing(), Timing()
+    for _ in range(rounds):
+        gc.collect()
+        t0 = time.perf_counter()
+        scenario = load_bureau_scenario(path)  # loads every model afresh
+        result = run_bureau(scenario)
+        bureau.total.append(time.perf_counter() - t0)
+        s = result.summary
+        bureau.extra = {
+            "cases": s["bureau"]["cases"]["arrived"],
+            "matters": len(s["matters"]),
+            "clerks": s["bureau"]["clerks"],
+            "days": s["horizon"]["working_days"],
+            "steps_run": sum(m.data.steps_run for m in result.matters.values()),
+        }
+        gc.collect()
+        t0 = time.perf_counter()
+        cases = 0
+        for demand in scenario.matters:
+            model = load_model(demand.model.key if demand.model.key == demand.name else demand.model.source)
+            params = load_params(Path(demand.params.source) if demand.params.source else None, model)
+            staff = {lane: v["clerks"] for lane, v in s["matters"][demand.name]["lanes"].items()}
+            config = RunConfig(
+                arrivals=demand.arrivals, staff=staff, days=scenario.days, seed=demand.seed, start=scenario.start,
+                arrival_process=demand.arrival_process,
+            )  # fmt: skip
+            cases += simulate(model, params, config, calendar=scenario.calendar).summary["cases"]["arrived"]
+        alone.total.append(time.perf_counter() - t0)
+        alone.extra = {"cases": cases}
+    return bureau, alone
+
+
 # ------------------------------------------------------------------------------------------------ main
 def spread(values: list[float]) -> str:
     return f"best {min(values):.3f} s (of {len(values)}: {', '.join(f'{v:.3f}' for v in values)})"
@@ -320,9 +368,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models-dir", type=Path, default=None, help="write the models here (default: a temp folder)")
     ap.add_argument("--prosimos-venv", type=Path, default=PROSIMOS_VENV, help="Prosimos's own virtualenv")
     ap.add_argument("--no-install", action="store_true", help="do not install Prosimos if it is missing")
+    ap.add_argument("--bureau-rounds", type=int, default=1, help="timed runs of the whole-bureau case")
+    ap.add_argument("--bureau-only", action="store_true", help="only the whole-bureau case")
     args = ap.parse_args(argv)
     cases = args.cases or (2000 if args.quick else 10_000)
     rounds = max(1, args.rounds)
+
+    bureau, alone = time_bureau(BUREAU_SCENARIO, max(1, args.bureau_rounds))
+    b = bureau.extra
+    bureau_ratio = bureau.best / alone.best
+    print(f"whole bureau ({BUREAU_SCENARIO.name}): {b['matters']} matters, {b['cases']:,} cases in {b['days']:g} "
+          f"working days, {b['clerks']} shared clerks: load+simulate {spread(bureau.total)}; "
+          f"{b['cases'] / bureau.best:,.0f} cases/s (target: under 30 s)")  # fmt: skip
+    print(f"  the same matters alone, one after another (baseline): {spread(alone.total)}; "
+          f"bureau/alone = {bureau_ratio:.3f}")  # fmt: skip
+    bureau_json = {
+        "bureau_s": round(bureau.best, 3),
+        "bureau_cases": b["cases"],
+        "bureau_alone_s": round(alone.best, 3),
+        "bureau_ratio": round(bureau_ratio, 4),
+    }
+    if args.bureau_only:
+        print(json.dumps(bureau_json), flush=True)
+        return 0
 
     tmp = tempfile.TemporaryDirectory(prefix="ow_simspeed_") if args.models_dir is None else None
     try:
@@ -368,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
                     "prosimos_s": round(prosimos.best, 3) if prosimos else None,
                     "ratio": round(ratio, 4) if ratio is not None else None,
                     "cases": cases,
+                    **bureau_json,
                 }
             ),
             flush=True,

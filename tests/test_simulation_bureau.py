@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from onewindow.cli.main import cli
 from onewindow.engine._errors import ConfigError
-from onewindow.engine._simulation import RunConfig, load_model, load_params, simulate
+from onewindow.engine._simulation import RunConfig, load_model, load_params, parse_params, simulate
 from onewindow.engine._simulation.bureau import load_bureau_scenario, matter_seed, run_bureau
 
 from .bpmn_builders import WINDOW, end, start, user, write_model
@@ -227,3 +227,20 @@ def test_cli_json(tmp_path: Path) -> None:
     assert s["demand"]["a"]["per_year"] == 500
     assert s["demand"]["a"]["arrivals_per_working_day"] == round(500 / s["demand"]["a"]["working_days_per_year"], 4)
     assert s["bureau"]["cases"]["arrived"] == s["matters"]["a"]["cases"]["arrived"]
+
+
+def test_the_applicants_visits_submissions_and_materials_per_case() -> None:
+    model = load_model("enterprise_registration")
+    complete = ["M01", "M02", "M03", "M04", "M05", "M06"]
+    raw = {
+        "tasks": {
+            "Task_Intake": {"visits": 1, "outcomes": [{"data": {"materials_received": complete}}]},
+            "Task_IssueLicence": {"visits": 1},
+            "Task_FormalReview": {"pause": {"probability": 1, "duration": "fixed(1) working_days", "visits": 2}},
+        }
+    }
+    result = simulate(model, parse_params(raw, model), RunConfig(arrivals=2, cases=4, staff=SINGLE_STAFF[model.key]))
+    assert result.summary["applicant_per_case"] == {"visits": 4.0, "submissions": 1.0, "materials": 6.0}
+    assert "Applicant 申请人 (mean per completed case): 4.00 visits" in result.table()
+    with pytest.raises(ConfigError, match=r"^p: tasks\.Task_Seal\.visits: the applicant's visits must be a whole"):
+        parse_params({"tasks": {"Task_Seal": {"visits": -1}}}, model, source="p")

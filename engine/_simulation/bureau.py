@@ -688,6 +688,14 @@ def render_bureau(s: dict[str, Any]) -> str:
     )
     header = ["matter", "a day", "arrived", "done", "mean", "p95", "over committed", "over legal", "busiest lane"]
     out.extend(_table(header, rows))
+    rows = [
+        [name, *(f"{m['applicant_per_case'][k]:.2f}" for k in ("visits", "submissions", "materials"))]
+        for name, m in s["matters"].items()
+        if any(m["applicant_per_case"].values())
+    ]
+    if rows:
+        out += ["", "Applicant 申请人 (mean per completed case; visits as the parameters declare them)"]
+        out.extend(_table(["matter", "visits 跑动", "submissions 交件", "materials 材料"], rows))
     out += ["", "Clerks 人员 (一人多专: each clerk of a group serves the in-trays of all its sections)"]
     rows = [
         [name, g["point"], ",".join(g["sections"]), "all" if g["matters"] == "all" else ",".join(g["matters"]),

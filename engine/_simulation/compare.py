@@ -56,7 +56,8 @@ __all__ = ["Comparison", "Scenario", "Variant", "load_scenario", "replication_se
 _TOP = ("title", "replications", "seed", "confidence", "baseline", "cases", "days", "arrivals",
         "arrival_process", "start", "calendar", "variants")  # fmt: skip
 _VARIANT = ("name", "title", "matter", "params", "staff", "cases", "days", "arrivals", "arrival_process", "start")
-METRICS = ("mean_cycle", "p95_cycle", "share_over_committed", "share_over_legal")
+METRICS = ("mean_cycle", "p95_cycle", "share_over_committed", "share_over_legal", "visits", "submissions", "materials")
+APPLICANT = ("visits", "submissions", "materials")  # the applicant's, per completed case
 
 
 @dataclass(frozen=True)
@@ -288,6 +289,13 @@ class Comparison:
             for name, d in s["differences"].items()
         ]
         out.extend(_table(["variant", "mean cycle", "p95 cycle"], rows))
+        if any(v[m]["mean"] for v in s["variants"].values() for m in APPLICANT):
+            out += [
+                "",
+                "Applicant 申请人 (mean per completed case, over replications; visits as the parameters declare)",
+            ]
+            rows = [[name, *(f"{v[m]['mean']:.2f}" for m in APPLICANT)] for name, v in s["variants"].items()]
+            out.extend(_table(["variant", "visits 跑动", "submissions 交件", "materials 材料"], rows))
         return "\n".join(out) + "\n"
 
 
@@ -307,6 +315,8 @@ def run_scenario(scenario: Scenario, *, progress: Callable[[int], None] | None =
             per[variant.name]["p95_cycle"].append(s["cycle_time_working_days"]["p95"])
             per[variant.name]["share_over_committed"].append(s["limits"]["committed"]["share_over"])
             per[variant.name]["share_over_legal"].append(s["limits"]["legal"]["share_over"])
+            for m in APPLICANT:
+                per[variant.name][m].append(s["applicant_per_case"][m])
     conf = scenario.confidence
     variants: dict[str, dict[str, Any]] = {}
     for v in scenario.variants:

@@ -222,6 +222,7 @@ class Simulation:
                 stream = self._stream(item.case, item.task)
                 if stream.uniform() < pause.probability:
                     item.state, item.pause_kind = PAUSED, pause.kind
+                    item.case.as_applicant[0] += pause.visits
                     self._push(t + pause.duration.sample(stream), DONE, item)
                     _dispatch(pool, t)
                     return
@@ -253,6 +254,11 @@ class Simulation:
             choice = (
                 params.draws[0][1] if len(params.draws) == 1 else params.draw(self._stream(case, item.task).uniform())
             )
+        applicant, handed = case.as_applicant, params.handed[choice]
+        applicant[0] += params.visits
+        if handed:
+            applicant[1] += 1
+            applicant[2] += handed
         if self.keep_log:
             self.log.append((case.n, item.task, item.lane, item.clerk, item.start, item.work_end))
             if item.pause_kind is not None:
@@ -392,6 +398,7 @@ class Simulation:
                 timer += node.at - node.armed
             node = node.pred
         handling = over_c = over_l = None
+        a = case.as_applicant
         if case.accepted is not None and case.accepted_at is not None:
             end = t if t is not None else self.horizon or 0.0
             spans = merge_spans([(max(a, case.accepted), b) for a, b in case.pauses if b > case.accepted])
@@ -404,7 +411,7 @@ class Simulation:
             over_l = finished > limit_due(self.calendar, case.accepted_at, matter.legal_limit, periods)
         return CaseRecord(
             case.n, case.arrival, t, case.outcome if t is not None else "open", handling,
-            (work, queue, handoff, delay, timer, pause), over_c, over_l,
+            (work, queue, handoff, delay, timer, pause), over_c, over_l, (a[0], a[1], a[2]),
         )  # fmt: skip
 
 

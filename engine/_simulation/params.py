@@ -64,8 +64,16 @@ __all__ = ["DEFAULT_DURATION", "Outcome", "Pause", "SimParams", "TaskParams", "l
 
 DEFAULT_DURATION = "fixed(1) working_hours"
 _TOP = ("defaults", "staff", "start", "tasks", "handoff")
-_TASK_KEYS = ("duration", "delay", "outcomes", "pause")
-_PROPS = {"simDuration": "duration", "simDelay": "delay", "simOutcomes": "outcomes", "simPause": "pause"}
+_TASK_KEYS = ("duration", "delay", "outcomes", "pause", "visits")
+_PROPS = {
+    "simDuration": "duration",
+    "simDelay": "delay",
+    "simOutcomes": "outcomes",
+    "simPause": "pause",
+    "simVisits": "visits",
+}
+# Fields through which an applicant hands in materials (the intake and 补正 forms): each item is one material.
+HANDED_FIELDS = ("materials_received", "supplemented_materials")
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,7 @@ class Pause:
     probability: float
     duration: Duration
     kind: str
+    visits: int = 0  # times the applicant comes in during it (e.g. bringing a 补正 paper)
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,8 @@ class TaskParams:
     pause: Pause | None = None
     rules: tuple[int, ...] = ()  # indices of outcomes with `when`, in order
     draws: tuple[tuple[float, int], ...] = ()  # (cumulative probability, outcome index)
+    visits: int = 0  # times the applicant comes in for this step (declared: the model cannot tell)
+    handed: tuple[int, ...] = ()  # per outcome: materials the applicant hands in (HANDED_FIELDS)
 
     def draw(self, u: float) -> int:
         for cumulative, index in self.draws:
@@ -184,7 +195,7 @@ def _outcomes(raw: Any, form: dict[str, Any] | None, where: str) -> tuple[tuple[
 
 def _pause(raw: Any, where: str, day_minutes: float) -> Pause:
     table = _table(raw, where)
-    _known(table, ("probability", "duration", "kind"), where)
+    _known(table, ("probability", "duration", "kind", "visits"), where)
     if "probability" not in table or "duration" not in table:
         raise ConfigError(f"{where}: a pause needs probability and duration")
     kind = str(table.get("kind", "other"))
@@ -194,7 +205,20 @@ def _pause(raw: Any, where: str, day_minutes: float) -> Pause:
         _probability(table["probability"], f"{where}.probability"),
         parse_duration(table["duration"], f"{where}.duration", day_minutes=day_minutes),
         kind,
+        _visits(table.get("visits", 0), f"{where}.visits"),
     )
+
+
+def _visits(value: Any, where: str) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)  # a BPMN property is text
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where}: the applicant's visits must be a whole number ≥ 0, got {value!r}")
+    return value
+
+
+def _handed(data: dict[str, Any]) -> int:
+    return sum(len(v) for f in HANDED_FIELDS if isinstance(v := data.get(f), list))
 
 
 def _from_properties(model: SimModel, task_id: str) -> dict[str, Any]:
@@ -280,7 +304,9 @@ def parse_params(
         for i in drawn:
             cumulative += outcomes[i].probability or 0.0
             draws.append((cumulative, i))
-        tasks[task_id] = TaskParams(duration, outcomes, delay, pause, rules, tuple(draws))
+        visits = _visits(merged["visits"], where("visits")) if "visits" in merged else 0
+        handed = tuple(_handed(o.data) for o in outcomes)
+        tasks[task_id] = TaskParams(duration, outcomes, delay, pause, rules, tuple(draws), visits, handed)
 
     handoff: dict[tuple[str, str], Duration] = {}
     handoff_default = None

@@ -95,6 +95,9 @@ def summarize(data: RunData) -> dict[str, Any]:
             "over": over,
             "share_over": _r(over / len(counted)) if counted else 0.0,
         }
+    applicant = {
+        name: _r(sum(r.applicant[i] for r in done) / n) for i, name in enumerate(("visits", "submissions", "materials"))
+    }
     horizon = data.horizon
     lanes = {}
     for name, lane in data.lanes.items():
@@ -154,6 +157,7 @@ def summarize(data: RunData) -> dict[str, Any]:
         "handling_time_working_days": _stats(handling),
         "limits": limits,
         "critical_path_working_days": critical,
+        "applicant_per_case": applicant,
         "lanes": lanes,
         "bottleneck": bottleneck,
         "tasks": tasks,
@@ -208,6 +212,13 @@ def render_table(s: dict[str, Any]) -> str:
         lim = s["limits"][which]
         rows.append([label, lim["limit"], f"{lim['share_over'] * 100:.1f}%", f"{lim['over']} of {lim['cases']}"])
     out.extend(_table(["", "limit", "over", "cases over"], rows, right_from=2))
+    a = s["applicant_per_case"]
+    if any(a.values()):
+        out += [
+            "",
+            f"Applicant 申请人 (mean per completed case): {a['visits']:.2f} visits 跑动, "
+            f"{a['submissions']:.2f} submissions 交件, {a['materials']:.2f} materials handed in 材料",
+        ]
     cp = s["critical_path_working_days"]
     cycle_mean = s["cycle_time_working_days"]["mean"] or 1.0
     out += ["", "Critical path 关键路径 (mean working days per completed case; parallel branches not summed)"]

@@ -97,6 +97,7 @@ class Case:
         "accepted",
         "accepted_at",
         "arrival",
+        "as_applicant",
         "floor",
         "history",
         "items",
@@ -123,6 +124,7 @@ class Case:
         self.pauses: list[tuple[float, float]] = []
         self.streams: dict[str, Stream] = {}
         self.point = 0  # the service point that received it (a whole-bureau run; 0 otherwise)
+        self.as_applicant = [0, 0, 0]  # the applicant's visits, submissions and materials handed in
 
 
 class Pool:
@@ -170,6 +172,7 @@ class CaseRecord:
     path: tuple[float, float, float, float, float, float]  # work, queue, handoff, delay, timer, pause
     over_committed: bool | None  # None: never accepted
     over_legal: bool | None
+    applicant: tuple[int, int, int] = (0, 0, 0)  # visits, submissions (hand-ins of materials), materials
 
 
 @dataclass
