@@ -18,6 +18,7 @@ from . import (  # noqa: F401  (they register their commands)
     file_commands,
     hotline_commands,
     incident_commands,
+    intermediary_commands,
     migrate_commands,
     new_commands,
     outbox_commands,

@@ -19,6 +19,7 @@ from ._config.describe import Described, describe, enum_titles
 from ._config.file_limits import FileLimits
 from ._config.forms import validate_data
 from ._config.oversight import ChecklistItem, OversightSettings, load_oversight
+from ._config.patterns import EVALUATION_SERVICES
 from ._config.ratings import RatingSettings
 from ._config.scaffold import KEY_PATTERN as MATTER_KEY_PATTERN
 from ._config.scaffold import SCAFFOLD_TEMPLATES, ScaffoldResult, scaffold_matter
@@ -80,9 +81,11 @@ from ._services.files import CONTENT_TYPES, sniff
 from ._services.health import Gauge, Readiness, ReadinessCheck, RunnerView
 from ._services.hotline import HOTLINE_CHANNELS, HOTLINE_KINDS, HotlineView
 from ._services.incidents import IncidentView
+from ._services.intermediaries import IntermediaryServiceView, IntermediaryView, QualificationView
 from ._services.migration import CaseMigration, MigrationReport
 from ._services.outbox import MESSAGE_SCHEMA, DepartmentOverview, OutboxMessage, OutboxState
 from ._services.pages import CasePage, Member, TaskPage
+from ._services.patterns import EvaluationView, MeetingView, PatternsPart
 from ._services.rate_counters import RateCounters
 from ._services.ratings import LEVELS as RATING_LEVELS
 from ._services.ratings import RatingGroup, RatingReport, RatingView
@@ -128,6 +131,7 @@ __all__ = [
     "CONTENT_TYPES",
     "DELIVERY_METHODS",
     "ENTRUSTMENT",
+    "EVALUATION_SERVICES",
     "FINISHED_STATUSES",
     "HOTLINE_CHANNELS",
     "HOTLINE_KINDS",
@@ -184,6 +188,7 @@ __all__ = [
     "DueExplanation",
     "EfficiencyReport",
     "Engine",
+    "EvaluationView",
     "EventKind",
     "EventView",
     "FeedbackView",
@@ -199,6 +204,8 @@ __all__ = [
     "HotlineView",
     "IncidentView",
     "IntakeResult",
+    "IntermediaryServiceView",
+    "IntermediaryView",
     "InvalidXMLError",
     "IssuedKey",
     "Limit",
@@ -208,6 +215,7 @@ __all__ = [
     "MaterialSet",
     "MaterialsStatus",
     "Matter",
+    "MeetingView",
     "Member",
     "MigrationReport",
     "NotFoundError",
@@ -217,9 +225,11 @@ __all__ = [
     "OutboxState",
     "OversightSettings",
     "Page",
+    "PatternsPart",
     "PermissionDeniedError",
     "PersonScore",
     "Problem",
+    "QualificationView",
     "RateCounters",
     "RatingGroup",
     "RatingReport",

@@ -33,10 +33,12 @@ from ._services.health import HealthService
 from ._services.history import HistoryService
 from ._services.hotline import HotlineService
 from ._services.incidents import IncidentService
+from ._services.intermediaries import IntermediaryService
 from ._services.migration import MigrationService
 from ._services.outbox import OutboxService
 from ._services.overdue import overdue_report
 from ._services.pages import PageService
+from ._services.patterns import PatternService
 from ._services.rate_counters import RateCounters
 from ._services.ratings import RatingService
 from ._services.repository import RepositoryService
@@ -197,6 +199,15 @@ class Engine:
         self.oversight = oversight
         self.audits = AuditSampling(self.db, self.clock, self.runtime, self.cases, self.tasks, oversight)
         self.hotline = HotlineService(self.db, self.clock, self.runtime, reply_days=oversight.hotline_reply_days)
+        # The approval patterns of processes/patterns/: the intermediary register (网上中介), and the service
+        # operators of 多评合一 and 会审 (the legal clock's pause, the intermediary's choice, follow-up cases).
+        self.intermediaries = IntermediaryService(
+            self.db, self.clock, self.runtime.deadlines, lambda: bureau.thresholds
+        )
+        self.patterns = PatternService(
+            self.clock, self.runtime, bureau, self.case_clock, self.intermediaries, self.cases, bureau.thresholds
+        )
+        self.pages.patterns = self.patterns
         self.runtime.issue_documents = self.documents.issue_for_step
         self.documents.runtime = self.runtime
         self.case_clock.on_extended = lambda session, row, *args: self.documents.extension_notice(

@@ -300,6 +300,9 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
             )
     materials = _materials(raw["materials"], file, problems)
     _special_procedures(raw.get("special_procedures"), file, problems)
+    from .patterns import PATTERN_FIELDS, check_pattern_fields  # it reads Matter and Limit from here
+
+    check_pattern_fields(raw, {m.code for m in materials}, file, problems)
     modelled = set(REQUIRED_FIELDS) | {
         "co_sections",
         "application_form",
@@ -310,10 +313,18 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
         "internal",
     }
     known = ", ".join(
-        [*REQUIRED_FIELDS, *sorted(modelled - set(REQUIRED_FIELDS)), *GUIDE_FIELDS, *CLOCK_FIELDS, *IMPORT_FIELDS]
+        [
+            *REQUIRED_FIELDS,
+            *sorted(modelled - set(REQUIRED_FIELDS)),
+            *GUIDE_FIELDS,
+            *CLOCK_FIELDS,
+            *IMPORT_FIELDS,
+            *PATTERN_FIELDS,
+        ]
     )
+    extras = {*GUIDE_FIELDS, *CLOCK_FIELDS, *IMPORT_FIELDS, *PATTERN_FIELDS}
     for key in raw:
-        if key not in modelled and key not in GUIDE_FIELDS and key not in CLOCK_FIELDS and key not in IMPORT_FIELDS:
+        if key not in modelled and key not in extras:
             problems.append(
                 Problem(
                     file,

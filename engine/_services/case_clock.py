@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .._errors import ConflictError, FieldError, NotFoundError, ValidationError
@@ -28,6 +28,7 @@ from .._time.case_clock import (
 )
 from .._time.clock import Clock
 from .._time.workcalendar import CHINA_TZ, WorkCalendar, parse_limit
+from .case_state import CaseState
 from .history import NewEvent
 from .runtime import INTAKE_LIMIT, Runtime
 
@@ -68,7 +69,46 @@ class CaseClockService:
             self._event(session, row, EventKind.CLOCK_PAUSED, actor, title, data)
             return self._recompute(session, row, now)
 
-    def _legal_basis(self, session: Session, row: CaseRow, kind: str) -> str:
+    def pause_in(
+        self, session: Session, row: CaseState, *, kind: str, reason: str, actor: str, at: datetime
+    ) -> NewEvent:
+        """``pause`` inside a step of the case (a pattern's service task stops the clock as it starts a special
+        procedure): the caller holds the case's lock and writes the returned event with the step's."""
+        if row.accepted_at is None:
+            raise ConflictError(
+                f"case {row.case_no} is not accepted yet: the legal clock has not started, so it cannot stop",
+                case_no=row.case_no,
+                state=row.status,
+            )
+        if row.paused_at is not None:
+            raise ConflictError(
+                f"case {row.case_no}: the clock is already paused since {_local(row.paused_at)}",
+                case_no=row.case_no,
+                state="paused",
+            )
+        basis = self._legal_basis(session, row, kind)
+        assert row.id is not None
+        session.add(ClockPauseRow(case_id=row.id, kind=kind, reason=reason, started_at=at, started_by=actor))
+        session.execute(update(CaseRow).where(CaseRow.id == row.id).values(paused_at=at))
+        row.paused_at = at
+        self._recompute(session, row, at)
+        data = {"kind": kind, "reason": reason, "basis": basis}
+        return NewEvent(EventKind.CLOCK_PAUSED, f"特别程序开始: {PAUSE_KINDS[kind]}", data=data)
+
+    def resume_in(self, session: Session, row: CaseState, *, actor: str, result: str, at: datetime) -> NewEvent | None:
+        """``resume`` inside a step of the case; None when the clock was not paused (an officer resumed it)."""
+        pause = session.scalars(
+            select(ClockPauseRow).where(ClockPauseRow.case_id == row.id, ClockPauseRow.ended_at.is_(None))
+        ).first()
+        if pause is None or row.paused_at is None:
+            return None
+        pause.ended_at, pause.ended_by, pause.result = at, actor, result
+        session.execute(update(CaseRow).where(CaseRow.id == row.id).values(paused_at=None))
+        row.paused_at = None
+        self._recompute(session, row, at)
+        return NewEvent(EventKind.CLOCK_RESUMED, f"特别程序结束: {PAUSE_KINDS[pause.kind]}", data={"result": result})
+
+    def _legal_basis(self, session: Session, row: CaseRow | CaseState, kind: str) -> str:
         """Why this procedure's time does not count: Art. 45, or the law the matter's catalogue names."""
         if kind in ART45_KINDS:
             return "《中华人民共和国行政许可法》第四十五条"
@@ -226,7 +266,7 @@ class CaseClockService:
         matter = self.runtime.bundle(session, row.definition_id).matter
         return JOINT_EXTENSION_CAP if matter.co_sections else EXTENSION_CAP
 
-    def _view(self, session: Session, row: CaseRow, now: datetime) -> ClockView:
+    def _view(self, session: Session, row: CaseRow | CaseState, now: datetime) -> ClockView:
         """The clock of a case row read in the caller's session (the case page reads it with the rest)."""
         matter = self.runtime.bundle(session, row.definition_id).matter
         committed = legal = None
@@ -253,7 +293,7 @@ class CaseClockService:
         cap = JOINT_EXTENSION_CAP if matter.co_sections else EXTENSION_CAP
         return ClockView(row.case_no, row.status, row.accepted_at, row.paused_at, committed, legal, cap)
 
-    def _recompute(self, session: Session, row: CaseRow, now: datetime) -> ClockView:
+    def _recompute(self, session: Session, row: CaseRow | CaseState, now: datetime) -> ClockView:
         session.flush()
         view = self._view(session, row, now)
         if view.committed is not None and view.legal is not None:
@@ -264,7 +304,7 @@ class CaseClockService:
             self._move_step_dues(session, row, now)
         return view
 
-    def _move_step_dues(self, session: Session, row: CaseRow, now: datetime) -> None:
+    def _move_step_dues(self, session: Session, row: CaseRow | CaseState, now: datetime) -> None:
         """Each open step's own due date moves with the special procedures as the case's do."""
         pauses = [
             (p.started_at, p.ended_at)

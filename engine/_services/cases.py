@@ -102,8 +102,12 @@ class CaseService(CaseQueries):
         *,
         channel: Channel | str = Channel.WINDOW,
         origin_case_no: str | None = None,
+        record_origin: bool = True,
     ) -> CaseSummary:
-        """``start`` inside the caller's ``runtime.transaction()``, which commits and updates the cache."""
+        """``start`` inside the caller's ``runtime.transaction()``, which commits and updates the cache.
+
+        ``record_origin=False``: the caller is stepping the origin case itself and writes the ``followup_started``
+        event with its step (a second writer of the origin's history chain in one step would fork it)."""
         channel = _channel(channel)
         origin_id = self._origin_id(session, origin_case_no) if origin_case_no is not None else None
         definition = self.repository._latest(session, matter_key)
@@ -137,7 +141,7 @@ class CaseService(CaseQueries):
             )
             self.runtime.run_engine(workflow, step)
             self.runtime.save(session, row, workflow, step)
-        if origin_id is not None:
+        if origin_id is not None and record_origin:
             title = f"后续办件 {row.case_no}: {bundle.matter.name}"
             data = {"case_no": row.case_no, "matter": matter_key}
             event = NewEvent(EventKind.FOLLOWUP_STARTED, title, data=data)

@@ -33,6 +33,7 @@ from .files import material_set_from
 from .history import event_views
 from .incidents import incidents_from_events
 from .outbox import OutboxMessage, OutboxService
+from .patterns import PatternService, PatternsPart
 from .runtime import Runtime, task_uuid
 from .users import UserAccount
 from .views import (
@@ -47,6 +48,8 @@ from .views import (
 )
 
 __all__ = ["CasePage", "Member", "PageService", "TaskPage"]
+
+_PATTERN_EVENTS = frozenset({EventKind.EVALUATION, EventKind.INTERMEDIARY, EventKind.MEETING})
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ class CasePage:
     shared: list[OutboxMessage] = field(default_factory=list)
     # The first broken record of the case's history chain (the page's red warning), None when intact.
     chain_break: ChainBreak | None = None
+    # 多评合一, 网上中介 and 会审 on this case: read only for a case whose history shows any of them
+    patterns: PatternsPart | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,7 @@ class PageService:
         self.runtime = runtime
         self.case_clock = case_clock
         self.outbox: OutboxService | None = None  # wired by the engine
+        self.patterns: PatternService | None = None  # wired by the engine
 
     def case(self, user: UserAccount, case_no: str) -> CasePage:
         """The case page; NotFoundError for an unknown case and, in the same words, for one outside the
@@ -184,6 +190,11 @@ class PageService:
                     self.outbox.of_case(session, row.id)
                     if self.outbox is not None and any(e.kind == EventKind.RESULT_SHARED for e in events)
                     else []
+                ),
+                patterns=(
+                    self.patterns.part_in(session, row.case_no)
+                    if self.patterns is not None and any(e.kind in _PATTERN_EVENTS for e in events)
+                    else None
                 ),
             )
 

@@ -44,7 +44,7 @@ from .._time.deadlines import Deadlines
 from .case_state import CaseState, insert_case, lock_case_state, read_log, update_case
 from .history import HistoryService, NewEvent
 
-__all__ = ["OutboxWriter", "Runtime", "Step"]
+__all__ = ["Operation", "OperatorHandler", "OutboxWriter", "Runtime", "Step"]
 
 # 行政许可法 Art. 32 (limits in working days, Art. 82): accept, refuse or notify all missing materials at once
 # within 5 days of receiving an application; a missed notice means it counts as accepted on receipt.
@@ -78,6 +78,25 @@ class Step:
     # the step (save)
     shares: list[dict[str, Any]] = field(default_factory=list)
     corrections: list[dict[str, Any]] = field(default_factory=list)
+    # Calls of operators other services registered (``Runtime.register_operator``), carried out in save
+    operations: list[Operation] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One call of a registered service operator: its name, its evaluated parameters and the task data then."""
+
+    name: str
+    params: dict[str, Any]
+    data: dict[str, Any]
+
+
+class OperatorHandler(Protocol):
+    """Carries out an operator's call in the step's transaction, once the workflow has run: it may write its
+    own rows, change the case's clock columns on ``row`` and add events to ``step.events``; raising a
+    domain error (``ValidationError``, ``ConflictError``) rolls the whole step back."""
+
+    def __call__(self, session: Session, row: CaseState, bundle: ProcessBundle, step: Step, op: Operation) -> None: ...
 
 
 # Bulk writes go through Core: one executemany per transaction, no ORM unit-of-work bookkeeping.
@@ -131,9 +150,24 @@ class Runtime:
         self.snapshot_ratio = 4.0
         # Issues the documents a step's milestones call for, in the step's transaction (DocumentService).
         self.issue_documents: Callable[..., None] | None = None
+        # Service operators other services register (the patterns' 多评合一, 网上中介, 会审), by name.
+        self.operators: dict[str, OperatorHandler] = {}
         # Other services' reactions to a step, in its transaction before its history is written (a 回访整改's
         # reply stored on its rating): each gets the session, the case, its bundle and the step.
         self.after_step: list[Callable[[Session, CaseState, ProcessBundle, Step], None]] = []
+
+    def register_operator(self, name: str, handler: OperatorHandler) -> None:
+        """Make ``name`` a service operator the BPMN can call: the call is recorded while the workflow runs and
+        ``handler`` carries it out in ``save``, in the step's transaction (so a refusal undoes the step)."""
+
+        def record(params: Any, context: Any) -> Any:
+            step = _current_step.get()
+            if step is not None:
+                step.operations.append(Operation(name, dict(params), dict(context)))
+            return {"operator": name, "recorded": step is not None}
+
+        self.operators[name] = handler
+        self.script_engine.environment.services[name] = record
 
     # -- process definitions ------------------------------------------------------------------------
     def bundle(self, session: Session, definition_id: int) -> ProcessBundle:
@@ -320,6 +354,8 @@ class Runtime:
             step.events.extend(self.outbox.write_results(session, row, bundle.matter, step.shares, step.at))
         if step.corrections and self.outbox is not None:
             step.events.extend(self.outbox.write_corrections(session, row, bundle.matter, step.corrections, step.at))
+        for op in step.operations:
+            self.operators[op.name](session, row, bundle, step, op)
         for react in self.after_step:
             react(session, row, bundle, step)
         # A new case's row is in already; a running case's row is written last, with its chain's new head.
