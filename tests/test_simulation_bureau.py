@@ -244,3 +244,24 @@ def test_the_applicants_visits_submissions_and_materials_per_case() -> None:
     assert "Applicant 申请人 (mean per completed case): 4.00 visits" in result.table()
     with pytest.raises(ConfigError, match=r"^p: tasks\.Task_Seal\.visits: the applicant's visits must be a whole"):
         parse_params({"tasks": {"Task_Seal": {"visits": -1}}}, model, source="p")
+
+
+def test_a_matter_is_handled_at_the_points_of_its_service_levels(tmp_path: Path) -> None:
+    two_matters(tmp_path)
+    toml = tmp_path / "seq_b.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace("[[materials]]", 'service_levels = ["street"]\n\n[[materials]]')
+    )
+    body = 'days = 5\n[[points]]\nname = "district"\n[[points]]\nname = "street"\nlevel = "street"\n'
+    body += '[matters.a]\nmatter = "seq_a.bpmn"\narrivals = 2\n[matters.b]\nmatter = "seq_b.bpmn"\narrivals = 2\n'
+    body += (
+        '[[clerks]]\nsections = ["window"]\ncount = 1\n[[clerks]]\nsections = ["window"]\ncount = 1\npoint = "street"\n'
+    )
+    result = run_bureau(load_bureau_scenario(write(tmp_path, body)))
+    assert result.summary["demand"]["b"]["points"] == ["street"]
+    assert result.summary["demand"]["a"]["points"] == ["district", "street"]
+    b_cases = result.summary["matters"]["b"]["cases"]["arrived"]
+    assert result.summary["points"]["street"]["arrived"] >= b_cases > 0
+    levels = body.replace('level = "street"\n', 'level = "community"\n')
+    with pytest.raises(ConfigError, match=r"matters\.b\.points: its catalogue's service levels \(street\) match none"):
+        load_bureau_scenario(write(tmp_path, levels, "levels.toml"))

@@ -8,7 +8,9 @@ A bureau scenario (TOML; paths in it are relative to the file):
     days = 245                   # working days simulated (default: the rest of start's year)
     arrival_process = "poisson"  # default for every matter ("even" or "poisson")
 
-    [[points]]                   # service points (default: one, the district hall)
+    [[points]]                   # service points (default: bureau.toml's [[points]], share 1 each, if it has
+                                 # any; else one, the district hall). A bureau.toml point code as name
+                                 # gives the point's title and level.
     name = "district"            # the FIRST point is the district hall: back-office sections work there
     title = "武侯区政务服务中心"
     level = "district"           # district (区) / street (街道) / community (社区)
@@ -22,7 +24,8 @@ A bureau scenario (TOML; paths in it are relative to the file):
     [matters.enterprise_registration]       # a matter key, or any name with matter = "path.bpmn"
     per_year = 16370                        # yearly volume; or arrivals = N cases per working day
     params = "enterprise_registration.params.toml"
-    points = ["district"]                   # where it is handled (default: every point)
+    points = ["district"]                   # where it is handled (default: the points of the levels its
+                                            # catalogue's service_levels names, else every point)
 
     [[clerks]]
     name = "综合窗口"            # optional
@@ -55,12 +58,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .._config.bureau import Bureau, Section, SectionKind
+from .._config.bureau import Bureau, Section, SectionKind, load_bureau
 from .._errors import ConfigError, DeploymentError, names_config_file
 from .._time.workcalendar import WorkCalendar, load_overrides
 from .distributions import stream_for
 from .kernel import ARRIVAL_PROCESSES, RunConfig, Simulation, close_pools, run_events
-from .model import SimModel, load_model
+from .model import SimModel, _default_dirs, load_model
 from .params import SimParams, load_params
 from .results import SimulationResult, _r, _stats, _table
 from .state import Case, LaneStats, Pool
@@ -179,8 +182,19 @@ def _working_days_of_year(calendar: WorkCalendar, year: int) -> int:
     return _working_days_left(calendar, date(year, 1, 1))
 
 
-def _points(raw: Any, where: str) -> tuple[ServicePoint, ...]:
+def _bureau_points(bureau: Bureau) -> dict[str, tuple[str, str]]:
+    """The service points of bureau.toml (三级下沉: code → (name, level)), the district hall first; {} when the
+    bureau defines none."""
+    found = getattr(bureau, "points", None) or ()  # bureau.toml's [[points]], where the bureau has them
+    out = {str(p.code): (str(p.name), str(p.level)) for p in found}
+    return dict(sorted(out.items(), key=lambda kv: kv[1][1] != "district"))
+
+
+def _points(raw: Any, where: str, bureau: Bureau) -> tuple[ServicePoint, ...]:
+    known = _bureau_points(bureau)
     if raw is None:
+        if known:  # bureau.toml's points, each taking an equal share of the matters it handles
+            return tuple(ServicePoint(code, name, level, 1.0) for code, (name, level) in known.items())
         return (ServicePoint("district", "区政务服务中心", "district", 1.0),)
     if not isinstance(raw, list) or not raw:
         raise ConfigError(f"{where}: points: expected one or more [[points]] tables")
@@ -195,20 +209,21 @@ def _points(raw: Any, where: str) -> tuple[ServicePoint, ...]:
         at = f"{where}: points '{name}'"
         if any(x.name == name for x in points):
             raise ConfigError(f"{at}: two points share this name")
-        level = p.get("level", "district")
+        title, level = known.get(name, (name, "district"))  # bureau.toml's point of that code gives defaults
+        level = p.get("level", level)
         if level not in LEVELS:
             raise ConfigError(f"{at}: level: '{level}' is not one of {', '.join(LEVELS)}")
         share = _positive(p.get("share", 1.0), f"{at}: share")
         count = _positive(p.get("count", 1), f"{at}: count", integer=True)
         if not points and count != 1:
             raise ConfigError(f"{at}: count: the first point is the district hall, there is one of it")
-        points.append(ServicePoint(name, str(p.get("title", name)), level, float(share), count))
+        points.append(ServicePoint(name, str(p.get("title", title)), level, float(share), count))
     return tuple(points)
 
 
 def _load_matter(
     path: Path, name: str, raw: Any, top: dict[str, Any], points: tuple[ServicePoint, ...], seed: int,
-    calendar: WorkCalendar, start: date,
+    calendar: WorkCalendar, start: date, bureau: Bureau,
 ) -> MatterDemand:  # fmt: skip
     at = f"{path}: matters.{name}"
     raw = _table_of(raw, at)
@@ -225,19 +240,30 @@ def _load_matter(
     if process not in ARRIVAL_PROCESSES:
         raise ConfigError(f"{at}.arrival_process: '{process}' is not one of {', '.join(ARRIVAL_PROCESSES)}")
     known_points = [p.name for p in points]
-    chosen = _names(raw["points"], f"{at}.points") if "points" in raw else tuple(known_points)
-    for p in chosen:
-        if p not in known_points:
-            raise ConfigError(f"{at}.points: unknown point '{p}'; points: {', '.join(known_points)}")
     ref = raw.get("matter", name)
     if not isinstance(ref, str) or not ref.strip():
         raise ConfigError(f"{at}.matter: expected a matter key or a BPMN path")
     try:
-        model = load_model(ref, base_dir=path.parent)
+        model = load_model(ref, base_dir=path.parent, bureau=bureau)
     except DeploymentError as err:
         raise ConfigError(f"{at}.matter: {err}") from None
     except ConfigError as err:
         raise ConfigError(f"{at}.matter: {err}") from None
+    if "points" in raw:
+        chosen = _names(raw["points"], f"{at}.points")
+        for p in chosen:
+            if p not in known_points:
+                raise ConfigError(f"{at}.points: unknown point '{p}'; points: {', '.join(known_points)}")
+    else:  # the points of the levels its catalogue names (服务层级), or every point
+        levels = model.matter.extra.get("service_levels")
+        chosen = tuple(known_points)
+        if isinstance(levels, list | tuple) and levels:
+            chosen = tuple(p.name for p in points if p.level in levels)
+            if not chosen:
+                raise ConfigError(
+                    f"{at}.points: its catalogue's service levels ({', '.join(map(str, levels))}) match none of "
+                    f"the scenario's points; name them: points = [...]"
+                )
     params_path = path.parent / raw["params"] if "params" in raw else None
     if params_path is not None and not params_path.is_file():
         raise ConfigError(f"{at}.params: no such file {params_path}")
@@ -354,14 +380,15 @@ def load_bureau_scenario(path: Path, *, seed: int | None = None, days: float | N
     if days is not None:
         raw["days"] = days
     days = float(_positive(raw["days"], f"{where}: days")) if "days" in raw else _working_days_left(calendar, start)
-    points = _points(raw.get("points"), where)
+    bureau = load_bureau(_default_dirs()[0] / "bureau.toml")
+    points = _points(raw.get("points"), where, bureau)
     matters_raw = raw.get("matters")
     if not isinstance(matters_raw, dict) or not matters_raw:
         raise ConfigError(f"{where}: matters: expected one or more [matters.NAME] tables")
     matters = tuple(
-        _load_matter(path, str(name), m, raw, points, the_seed, calendar, start) for name, m in matters_raw.items()
+        _load_matter(path, str(name), m, raw, points, the_seed, calendar, start, bureau)
+        for name, m in matters_raw.items()
     )
-    bureau = matters[0].model.bureau
     clerks = _clerks(path, raw.get("clerks"), bureau, points, matters)
     _check_served(path, matters, clerks, points)
     title = str(raw.get("title", path.stem))
