@@ -441,15 +441,18 @@ def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:
 
 
 def start_runners(url: str) -> list[subprocess.Popen[bytes]]:
-    """``onewindow outbox run``, ``timers run`` and ``audit seal`` on the demo database, each its own process."""
+    """``onewindow outbox run``, ``timers run``, ``audit seal`` and ``documents render`` on the demo database, each
+    its own process."""
     command = [sys.executable, "-m", "onewindow.cli", "--database", url]
     runners = [
         subprocess.Popen([*command, "outbox", "run", "--interval", "5"]),
         subprocess.Popen([*command, "timers", "run", "--interval", "30"]),
         subprocess.Popen([*command, "audit", "seal", "--interval", "60"]),
+        subprocess.Popen([*command, "documents", "render", "--interval", "2"]),
     ]
     pids = ", ".join(
-        f"{name} (pid {r.pid})" for name, r in zip(("outbox dispatcher", "timers", "sealing"), runners, strict=True)
+        f"{name} (pid {r.pid})"
+        for name, r in zip(("outbox dispatcher", "timers", "sealing", "documents"), runners, strict=True)
     )
     click.echo(f"runners: {pids}")
     return runners

@@ -1,4 +1,5 @@
-"""``onewindow documents list|export|verify|revoke|deliver``, ``onewindow seals log``, ``onewindow keys init``."""
+"""``onewindow documents list|export|verify|revoke|deliver|render``, ``onewindow seals log``,
+``onewindow keys init``."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from onewindow.engine import (
 )
 
 from .app import AppContext, admin_actor, admin_user_option, cli, domain_errors, emit, json_option, pass_app
+from .runner_stop import StopRequest
+from .types import POSITIVE_NUMBER
 
 
 def _when(value: datetime | None) -> str:
@@ -63,6 +66,46 @@ def documents_list(app: AppContext, case_no: str | None, kind: str | None, as_js
             click.echo("no documents")
 
     emit([_doc_json(d) for d in found], as_json, text)
+
+
+@documents.command("render")
+@click.option("--once", is_flag=True, help="Render what is waiting now and stop.")
+@click.option(
+    "--interval",
+    type=POSITIVE_NUMBER,
+    default=2.0,
+    show_default=True,
+    help="Seconds between rounds with nothing waiting.",
+)
+@click.option("--batch", type=click.IntRange(min=1, max=100), default=10, show_default=True)
+@pass_app
+@domain_errors
+def documents_render(app: AppContext, once: bool, interval: float, batch: int) -> None:
+    """Render and sign the PDFs of issued documents (a runner beside `onewindow serve`).
+
+    A step numbers its documents and fixes what they print; the PDF is made here, after the step's commit, so
+    no clerk waits for it. A download before the renderer gets there renders the document itself. Several
+    renderers on one PostgreSQL share the work."""
+    engine = app.engine()
+    engine.documents.warm_up()
+    stop = StopRequest()
+    total = 0
+    click.echo(f"renderer on {engine.db.safe_url}")
+    try:
+        while not stop.requested:
+            done = engine.documents.render_pending(limit=batch)
+            engine.health.beat("documents", handled=done)
+            total += done
+            if done:
+                click.echo(f"rendered {done}")
+                continue  # more may be waiting: no pause while there is work
+            if once:
+                break
+            stop.pause(interval)
+    except KeyboardInterrupt:
+        pass
+    if once:
+        click.echo(f"{total} rendered, {engine.documents.pending_count()} waiting")
 
 
 @documents.command("export")

@@ -51,15 +51,19 @@ def test_rotation_is_shared_by_servers_and_revocation_invalidates_the_keys_docum
     try:
         assert two.documents.check_key() == first_key  # start-up registers the folder's key
         before = _accept(one)
+        one.documents.pdf(before)  # rendered (and signed) before the rotation
+        pending = _accept(one)  # issued before the rotation, rendered after it
         old, new = one.signing_keys.rotate()
         assert (old.key_id, old.status, new.status) == (first_key, "retired", "current")
         assert (keys / "retired" / f"{first_key}.pem").stat().st_mode & 0o777 == 0o600
         after = _accept(two)  # the other server still holds the old key in memory: it signs with the new one
         assert two.documents.get(after).key_id == new.key_id != one.documents.get(before).key_id
-        for number in (before, after):
+        for number in (before, after, pending):
             assert one.documents.verify(one.documents.pdf(number)).ok
+        # a PDF is signed when it is rendered: with the key current then, never with a retired one
+        assert one.documents.get(pending).key_id == new.key_id
         listed = {k.key_id: (k.status, k.documents) for k in two.signing_keys.list()}
-        assert listed == {first_key: ("retired", 1), new.key_id: ("current", 1)}
+        assert listed == {first_key: ("retired", 1), new.key_id: ("current", 2)}
 
         with pytest.raises(NotFoundError, match="unknown signing key 'feedfacefeedface'"):
             two.signing_keys.revoke("feedfacefeedface", reason="泄露", on=None, actor="huangqiang")

@@ -3,23 +3,27 @@
 A document is made in the transaction of the step that issues it (``issue_for_step``, called by
 ``Runtime.save``): its number comes from a per-kind, per-year counter row incremented in that transaction,
 so a step that rolls back takes its number back with it (gap-free), and a step never commits without its
-document. The PDF is rendered, signed with the bureau's Ed25519 key and stored once; every later download
-is those bytes. Without the key nothing is issued: the step fails with a ``ConfigError`` and rolls back.
+document. What the document prints is fixed in that transaction (``render_input``, digested into the history
+event); the PDF is rendered after the commit by ``onewindow documents render`` (or by the first download,
+whichever comes first), signed with the bureau's Ed25519 key and stored once; every later download is those
+bytes. Without the key nothing is issued: the step fails with a ``ConfigError`` and rolls back.
 """
 
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import hashlib
+import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.orm import Session, undefer
 
 from .._bpmn.definitions import ProcessBundle
 from .._config.bureau import Bureau, Department
@@ -763,10 +767,12 @@ class DocumentService:
         seals: builtins.list[tuple[_Seal, str, str, datetime, datetime]],
         signer: str = "",
     ) -> DocumentRow:
-        """Render, sign and keep the document, with a row of the seal register for each of its seals."""
-        keys = self.registry.signing_pair(session)
+        """Number and keep the document, with a row of the seal register for each of its seals. What it will
+        print is fixed here (``render_input``, digested into the history event); the PDF is rendered and signed
+        after the commit (``render_pending`` / the first ``pdf``), outside the case's lock."""
+        keys = self.registry.signing_pair(session)  # nothing is issued without a key to sign it with
         at: datetime = step.at
-        pdf = self._render(
+        spec = self._render_input(
             kind,
             case,
             matter,
@@ -778,9 +784,7 @@ class DocumentService:
             at=at,
             signer=signer,
         )
-        from .._documents.signing import sign_pdf
-
-        signed = sign_pdf(pdf, keys)
+        content = _content_digest(spec)
         assert case.id is not None
         row = DocumentRow(
             number=number,
@@ -790,15 +794,17 @@ class DocumentService:
             issue_key=issue_key,
             code=code,
             template_version=TEMPLATE_VERSION,
-            sha256=hashlib.sha256(signed).hexdigest(),
-            size=len(signed),
-            pdf=signed,
+            sha256=None,
+            size=0,
+            pdf=None,
             key_id=keys.key_id,
             facts=self._public_facts(case, matter, title, number, at),
             issued_at=at,
             issued_by=step.actor,
             status="valid",
             status_reason="",
+            render_input=spec,
+            content_sha256=content,
         )
         session.add(row)
         session.flush()
@@ -826,8 +832,7 @@ class DocumentService:
                     "code": code,
                     "seal_no": seals[0][0].seal_no,
                     "seals": [s[0].seal_no for s in seals],
-                    "sha256": row.sha256,
-                    "size": row.size,
+                    "content_sha256": content,
                     "template_version": TEMPLATE_VERSION,
                 },
             )
@@ -846,7 +851,7 @@ class DocumentService:
             "issuer": self.bureau.name,
         }
 
-    def _render(
+    def _render_input(
         self,
         kind: DocumentKind,
         case: CaseState,
@@ -858,21 +863,18 @@ class DocumentService:
         title: str,
         seals: list[_Seal],
         at: datetime,
-        draft: bool = False,
         signer: str = "",
-    ) -> bytes:
-        verify_url = f"{self.config.verify_url}/{code}"
-        context = {
-            "bureau": self.bureau,
+    ) -> dict[str, Any]:
+        """Everything a document prints that comes from the case, as JSON: stored with the document and
+        digested into its history event, so the PDF rendered later prints what the step decided."""
+        spec = {
+            "kind": kind.value,
             "title": title,
             "number": number,
             "code": code,
-            "verify_url": verify_url,
-            "qr": qr_image(verify_url),
-            "seals": [seal_image(s.face(self.bureau, self.config.specimen)) for s in seals],
+            "seals": [dataclasses.asdict(s) for s in seals],
             "signer": signer or self.bureau.name,
             "issued_on": _cn_date(at),
-            "draft": draft,
             "case": {
                 "case_no": case.case_no,
                 "applicant_name": case.applicant_name or "申请人",
@@ -890,7 +892,93 @@ class DocumentService:
             "appeal_sentence": self._appeal(),
             "facts": facts,
         }
-        return render_pdf(kind, context)
+        # through JSON once, so the render of a stored document and of one just issued see the same values
+        loaded: dict[str, Any] = json.loads(json.dumps(spec, ensure_ascii=False, default=str))
+        return loaded
+
+    def _render_from(self, spec: dict[str, Any], *, draft: bool = False) -> bytes:
+        verify_url = f"{self.config.verify_url}/{spec['code']}"
+        context = {
+            **{k: v for k, v in spec.items() if k not in ("kind", "seals")},
+            "bureau": self.bureau,
+            "verify_url": verify_url,
+            "qr": qr_image(verify_url),
+            "seals": [seal_image(_Seal(**s).face(self.bureau, self.config.specimen)) for s in spec["seals"]],
+            "draft": draft,
+        }
+        return render_pdf(DocumentKind(spec["kind"]), context)
+
+    # -- rendering after the commit -----------------------------------------------------------------------
+    def render_pending(self, *, limit: int = 10, lease: timedelta = timedelta(minutes=5)) -> int:
+        """Render and sign up to ``limit`` documents issued but not yet rendered; the count rendered. Several
+        renderers on one PostgreSQL share the queue: each leases its batch (``SKIP LOCKED``), and a renderer
+        that dies leaves its lease to run out."""
+        now = self.clock.now()
+        with self.db.writing() as session:
+            ids = builtins.list(
+                session.scalars(
+                    select(DocumentRow.id)
+                    .where(
+                        DocumentRow.rendered_at.is_(None),
+                        or_(DocumentRow.render_lease_until.is_(None), DocumentRow.render_lease_until < now),
+                    )
+                    .order_by(DocumentRow.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            if ids:
+                session.execute(
+                    update(DocumentRow).where(DocumentRow.id.in_(ids)).values(render_lease_until=now + lease)
+                )
+        for doc_id in ids:
+            self._rendered(doc_id)
+        return len(ids)
+
+    def pending_count(self) -> int:
+        with self.db.reading() as session:
+            return int(
+                session.scalar(select(func.count()).select_from(DocumentRow).where(DocumentRow.rendered_at.is_(None)))
+                or 0
+            )
+
+    def _rendered(self, doc_id: int) -> bytes:
+        """The document's signed PDF, rendering it now if nobody has: the first render to commit is the
+        document for good (a second renderer's bytes are thrown away, never stored over the first)."""
+        with self.db.reading() as session:
+            row = session.get(
+                DocumentRow, doc_id, options=[undefer(DocumentRow.pdf), undefer(DocumentRow.render_input)]
+            )
+            assert row is not None
+            if row.rendered_at is not None and row.pdf is not None:
+                return bytes(row.pdf)
+            spec = dict(row.render_input or {})
+        if not spec:
+            raise ConflictError(f"document {doc_id} has neither a file nor what to print")
+        pdf = self._render_from(spec)
+        from .._documents.signing import sign_pdf
+
+        with self.db.writing() as session:
+            keys = self.registry.signing_pair(session)
+            signed = sign_pdf(pdf, keys)
+            stored = session.execute(
+                update(DocumentRow)
+                .where(DocumentRow.id == doc_id, DocumentRow.rendered_at.is_(None))
+                .values(
+                    pdf=signed,
+                    sha256=hashlib.sha256(signed).hexdigest(),
+                    size=len(signed),
+                    key_id=keys.key_id,
+                    rendered_at=self.clock.now(),
+                    render_lease_until=None,
+                )
+            )
+            if stored.rowcount == 1:  # type: ignore[attr-defined]
+                return signed
+        with self.db.reading() as session:  # another renderer was first
+            first = session.scalar(select(DocumentRow.pdf).where(DocumentRow.id == doc_id))
+            assert first is not None
+            return bytes(first)
 
     def _citation(self, kind: DocumentKind, matter: Matter) -> str:
         """The legal ground printed for the kind: the 行政许可法 for licences, the matter's own basis otherwise."""
@@ -998,10 +1086,13 @@ class DocumentService:
             return self._view_in(session, doc, case_no)
 
     def pdf(self, number: str) -> bytes:
-        """The document's file as issued (a reprint is these bytes)."""
+        """The document's file as issued (a reprint is these bytes), rendered now if the renderer has not yet."""
         with self.db.reading() as session:
             doc, _ = self._by_number(session, number)
-            return bytes(doc.pdf)
+            if doc.rendered_at is not None and doc.pdf is not None:
+                return bytes(doc.pdf)
+            doc_id = doc.id
+        return self._rendered(doc_id)
 
     def by_code(self, code: str) -> DocumentView | None:
         """The document behind a verification code (the QR), or None."""
@@ -1243,7 +1334,7 @@ class DocumentService:
         facts = _draft_facts(doc_kind, matter, state)
         seal = self._seal_for(doc_kind, matter)
         title = matter.result_name if doc_kind == DocumentKind.RESULT else KINDS[doc_kind].title
-        return self._render(
+        spec = self._render_input(
             doc_kind,
             state,
             matter,
@@ -1253,8 +1344,8 @@ class DocumentService:
             title=title,
             seals=[seal],
             at=self.clock.now(),
-            draft=True,
         )
+        return self._render_from(spec, draft=True)
 
 
 @dataclass
@@ -1279,6 +1370,13 @@ def _state_of(case: CaseRow) -> CaseState:
         query_code=case.query_code,
     )
     return state
+
+
+def _content_digest(spec: dict[str, Any]) -> str:
+    """SHA-256 of what a document prints (canonical JSON): the step's history records it, so the chain binds
+    the content before the PDF exists."""
+    canonical = json.dumps(spec, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _query_code(case: CaseState) -> str:
@@ -1330,7 +1428,7 @@ def _view(
         case_no=case_no,
         code=doc.code,
         template_version=doc.template_version,
-        sha256=doc.sha256,
+        sha256=doc.sha256 or "",  # "" until rendered
         size=doc.size,
         issued_at=doc.issued_at,
         issued_by=doc.issued_by,

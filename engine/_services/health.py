@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from .._errors import DatabaseError
 from .._states import FINISHED_STATUSES, TaskState
 from .._store.db import Database
+from .._store.document_models import DocumentRow
 from .._store.models import CaseRow, IncidentRow, RunnerRow, TaskRow
 from .._time.clock import Clock
 
@@ -88,7 +89,7 @@ class HealthService:
         self.clock = clock
         self.required_runners = required_runners
         self.stale_after = stale_after
-        self._readers: list[GaugeReader] = [_work_gauges, _incident_gauges, self._runner_gauges]
+        self._readers: list[GaugeReader] = [_work_gauges, _incident_gauges, _document_gauges, self._runner_gauges]
 
     def add_gauges(self, reader: GaugeReader) -> None:
         self._readers.append(reader)
@@ -210,6 +211,21 @@ def _incident_gauges(session: Session, now: datetime) -> Iterable[Gauge]:
     samples.update({(kind,): float(n) for kind, n in rows})
     yield Gauge(
         "onewindow_open_incidents", "Failed steps waiting for an administrator's retry, by kind.", ("kind",), samples
+    )
+
+
+def _document_gauges(session: Session, now: datetime) -> Iterable[Gauge]:
+    """Documents issued but not yet rendered (``onewindow documents render``): a growing queue or an old first
+    item means the renderer is down or too slow; downloads still work (they render on demand)."""
+    waiting, oldest = session.execute(
+        select(func.count(), func.min(DocumentRow.issued_at)).where(DocumentRow.rendered_at.is_(None))
+    ).one()
+    yield Gauge(
+        "onewindow_documents_unrendered", "Issued documents whose PDF is not rendered yet.", (), {(): float(waiting)}
+    )
+    age = (now - _aware(oldest)).total_seconds() if oldest is not None else 0.0
+    yield Gauge(
+        "onewindow_documents_render_lag_seconds", "How long the oldest unrendered document has waited.", (), {(): age}
     )
 
 

@@ -16,10 +16,19 @@ __all__ = ["DeliveryRow", "DocumentRow", "SealRecordRow"]
 
 class DocumentRow(Base):
     """One issued document. ``pdf`` is the signed file as issued: a reprint is these bytes, and ``sha256`` is
-    their digest. Only the status columns ever change (撤销 / 注销); the content never does."""
+    their digest. Only the status columns ever change (撤销 / 注销); the content never does.
+
+    Since migration 0023 the step that issues a document stores its number, its facts and ``render_input``
+    (everything printed on it, digested into ``content_sha256``, which the step's history event records);
+    the PDF is rendered and signed after the commit (``rendered_at`` set once, by the renderer or the first
+    download), so a step does not hold its case's lock while WeasyPrint works."""
 
     __tablename__ = "documents"
-    __table_args__ = (Index("ix_documents_case", "case_id", "kind"), Index("ix_documents_kind", "kind", "issued_at"))
+    __table_args__ = (
+        Index("ix_documents_case", "case_id", "kind"),
+        Index("ix_documents_kind", "kind", "issued_at"),
+        Index("ix_documents_unrendered", "rendered_at", "id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -29,9 +38,9 @@ class DocumentRow(Base):
     issue_key: Mapped[str] = mapped_column(String(120), unique=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)  # the verification code behind the QR
     template_version: Mapped[str] = mapped_column(String(16))
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    size: Mapped[int] = mapped_column(Integer)
-    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)  # None until rendered
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True, default=None)
     key_id: Mapped[str] = mapped_column(String(16))
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the key facts the public page shows
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -40,6 +49,11 @@ class DocumentRow(Base):
     status_reason: Mapped[str] = mapped_column(String(500), default="")
     status_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     status_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    # migration 0023: rendering after the step's commit
+    render_input: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None, deferred=True)
+    content_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    render_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class SealRecordRow(Base):
