@@ -166,14 +166,27 @@ def simulate_compare(scenario_file: Path, replications: int | None, seed: int | 
 @click.argument("scenario_file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--seed", type=int, help="Override the scenario's seed.")
 @click.option("--days", type=POSITIVE_NUMBER, help="Override the scenario's working days.")
+@click.option("--matter", "matters", multiple=True, help="Also print this matter's full `simulate` table.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of the table.")
 @domain_errors
-def simulate_bureau(scenario_file: Path, seed: int | None, days: float | None, as_json: bool) -> None:
+def simulate_bureau(
+    scenario_file: Path, seed: int | None, days: float | None, matters: tuple[str, ...], as_json: bool
+) -> None:
     """Simulate every matter of SCENARIO_FILE at once, with shared clerks and service points."""
     scenario = load_bureau_scenario(scenario_file, seed=seed, days=days)
+    names = [m.name for m in scenario.matters]
+    for name in matters:
+        if name not in names:
+            raise click.BadParameter(f"'{name}' is not a matter of {scenario_file}; matters: {', '.join(names)}",
+                                     param_hint="'--matter'")  # fmt: skip
     progress = _Progress(scenario.total_cases(), "simulating")
     try:
         result = run_bureau(scenario, progress=progress)
     finally:
         progress.close()
-    click.echo(result.to_json() if as_json else result.table(), nl=False)
+    if as_json:
+        click.echo(result.to_json(), nl=False)
+        return
+    click.echo(result.table(), nl=False)
+    for name in matters:
+        click.echo("\n" + result.matters[name].table(), nl=False)

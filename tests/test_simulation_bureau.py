@@ -227,6 +227,10 @@ def test_cli_json(tmp_path: Path) -> None:
     assert s["demand"]["a"]["per_year"] == 500
     assert s["demand"]["a"]["arrivals_per_working_day"] == round(500 / s["demand"]["a"]["working_days_per_year"], 4)
     assert s["bureau"]["cases"]["arrived"] == s["matters"]["a"]["cases"]["arrived"]
+    table = CliRunner().invoke(cli, ["simulate", "bureau", str(tmp_path / "bureau.toml"), "--matter", "a"])
+    assert table.exit_code == 0 and "Simulation 仿真: 测试事项 seq_a (seq_a)" in table.output
+    wrong = CliRunner().invoke(cli, ["simulate", "bureau", str(tmp_path / "bureau.toml"), "--matter", "z"])
+    assert wrong.exit_code == 2 and "'z' is not a matter of" in wrong.output
 
 
 def test_the_applicants_visits_submissions_and_materials_per_case() -> None:
