@@ -21,6 +21,7 @@ from .bpmn_builders import WINDOW, end, start, user, write_model
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "processes" / "scenarios"
 DAY = 420.0
+ONE_POINT = '[[points]]\nname = "district"\n'  # the hall alone, whatever points bureau.toml has
 
 # Each lane of each matter with clerks of its own: nothing is shared.
 UNSHARED = """
@@ -28,6 +29,9 @@ title = "unshared"
 seed = 7
 start = "2026-03-02"
 days = 12
+
+[[points]]                  # one point, whatever bureau.toml has
+name = "district"
 
 [matters.enterprise_registration]
 arrivals = 6
@@ -130,7 +134,7 @@ def test_a_shared_clerk_serves_both_matters_oldest_item_first(tmp_path: Path) ->
     # One clerk, one case of each matter at 09:00, each case two 1-hour tasks at the window. a.T1 0-60;
     # b.T1 waits from 0, a.T2 from 60: b.T1 60-120, a.T2 120-180, b.T2 180-240. Cycles 180 and 240.
     two_matters(tmp_path)
-    body = 'days = 1\narrival_process = "even"\n[matters.a]\nmatter = "seq_a.bpmn"\narrivals = 1\n'
+    body = f'days = 1\narrival_process = "even"\n{ONE_POINT}[matters.a]\nmatter = "seq_a.bpmn"\narrivals = 1\n'
     body += '[matters.b]\nmatter = "seq_b.bpmn"\narrivals = 1\n'
     shared = run_bureau(load_bureau_scenario(write(tmp_path, body + '[[clerks]]\nsections = ["window"]\ncount = 1\n')))
     cycles = {k: [r.end - r.arrival for r in m.data.records if r.end is not None] for k, m in shared.matters.items()}
@@ -198,7 +202,9 @@ point = "street"
 )  # fmt: skip
 def test_bad_scenarios_get_one_line_naming_file_and_key(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     two_matters(tmp_path)
-    body = 'days = 1\n[matters.a]\nmatter = "seq_a.bpmn"\narrivals = 1\n[matters.b]\nmatter = "seq_b.bpmn"\n'
+    body = (
+        f'days = 1\n{ONE_POINT}[matters.a]\nmatter = "seq_a.bpmn"\narrivals = 1\n[matters.b]\nmatter = "seq_b.bpmn"\n'
+    )
     body += 'arrivals = 1\n[[clerks]]\nsections = ["window"]\ncount = 1\n'
     assert change[0] in body
     path = write(tmp_path, body.replace(change[0], change[1], 1))
@@ -219,7 +225,7 @@ def test_a_missing_matter_in_the_shipped_scenario_fails_clearly(tmp_path: Path) 
 
 def test_cli_json(tmp_path: Path) -> None:
     two_matters(tmp_path)
-    body = 'days = 2\n[matters.a]\nmatter = "seq_a.bpmn"\nper_year = 500\n'
+    body = f'days = 2\n{ONE_POINT}[matters.a]\nmatter = "seq_a.bpmn"\nper_year = 500\n'
     body += '[[clerks]]\nsections = ["window"]\ncount = 1\n'
     result = CliRunner().invoke(cli, ["simulate", "bureau", str(write(tmp_path, body)), "--json"])
     assert result.exit_code == 0, result.output
