@@ -97,13 +97,21 @@ def print_case(view: CaseView, missing: list[tuple[str, str]] | None = None) -> 
 
 @case.command("show")
 @click.argument("case_no")
+@click.option(
+    "--user",
+    default="",
+    envvar="ONEWINDOW_USER",
+    help="The account reading: personal data is shown in full only to the window that took it and the lead section.",
+)
 @json_option
 @pass_app
 @domain_errors
-def case_show(app: AppContext, case_no: str, as_json: bool) -> None:
-    """State, open tasks per lane and history of CASE_NO."""
+def case_show(app: AppContext, case_no: str, user: str, as_json: bool) -> None:
+    """State, open tasks per lane and history of CASE_NO. ID and mobile numbers are masked unless --user is
+    in the window that took them or the lead section."""
     engine = app.engine()
-    view = engine.cases.show(case_no)
+    account = engine.users.get(user) if user else None
+    view = engine.privacy.case_view(account, engine.cases.show(case_no))
     missing = missing_materials(engine, view)
     payload = {**view.to_dict(), "missing_materials": [{"code": c, "name": n} for c, n in missing]}
     broken = engine.audit.case_chain(case_no)

@@ -45,6 +45,7 @@ from ._errors import (
     DeploymentError,
     FieldError,
     FileRejectedError,
+    FourEyesError,
     InvalidXMLError,
     NotFoundError,
     OnewindowError,
@@ -78,6 +79,7 @@ from ._services.efficiency import EfficiencyReport, SectionFigures
 from ._services.feedback import FeedbackView
 from ._services.file_views import ENTRUSTMENT, FileView, MaterialFiles, MaterialSet, NoticeItem, Upload
 from ._services.files import CONTENT_TYPES, sniff
+from ._services.four_eyes import FOUR_EYES_RULE
 from ._services.health import Gauge, Readiness, ReadinessCheck, RunnerView
 from ._services.hotline import HOTLINE_CHANNELS, HOTLINE_KINDS, HotlineView
 from ._services.incidents import IncidentView
@@ -86,6 +88,7 @@ from ._services.migration import CaseMigration, MigrationReport
 from ._services.outbox import MESSAGE_SCHEMA, DepartmentOverview, OutboxMessage, OutboxState
 from ._services.pages import CasePage, Member, TaskPage
 from ._services.patterns import EvaluationView, MeetingView, PatternsPart
+from ._services.privacy import Exposure
 from ._services.rate_counters import RateCounters
 from ._services.ratings import LEVELS as RATING_LEVELS
 from ._services.ratings import RatingGroup, RatingReport, RatingView
@@ -133,6 +136,7 @@ __all__ = [
     "ENTRUSTMENT",
     "EVALUATION_SERVICES",
     "FINISHED_STATUSES",
+    "FOUR_EYES_RULE",
     "HOTLINE_CHANNELS",
     "HOTLINE_KINDS",
     "KIND_TITLES",
@@ -191,6 +195,7 @@ __all__ = [
     "EvaluationView",
     "EventKind",
     "EventView",
+    "Exposure",
     "FeedbackView",
     "FieldError",
     "FileLimits",
@@ -200,6 +205,7 @@ __all__ = [
     "FiredTimer",
     "FixedClock",
     "FolderStore",
+    "FourEyesError",
     "Gauge",
     "HotlineView",
     "IncidentView",

@@ -39,6 +39,7 @@ from ._services.outbox import OutboxService
 from ._services.overdue import overdue_report
 from ._services.pages import PageService
 from ._services.patterns import PatternService
+from ._services.privacy import PrivacyService
 from ._services.rate_counters import RateCounters
 from ._services.ratings import RatingService
 from ._services.repository import RepositoryService
@@ -122,6 +123,10 @@ class Engine:
         self.case_clock = CaseClockService(self.db, self.clock, self.runtime, self.calendars.current)
         self.pages = PageService(self.db, self.clock, self.runtime, self.case_clock)
         self.pages.outbox = self.outbox
+        intake_windows = [s.code for s in bureau.sections if s.kind == "intake_window"]
+        self.pages.intake_sections = frozenset(intake_windows)
+        # Personal data: masked beyond the window that took it and the lead section; 显示完整 is logged
+        self.privacy = PrivacyService(self.db, self.clock, self.runtime, intake_sections=intake_windows)
         self.incidents = IncidentService(self.db, self.clock, self.runtime, self.history)
         self.tasks = TaskService(self.db, self.clock, self.runtime, pages=self.pages, incidents=self.incidents)
         self.cases = CaseService(

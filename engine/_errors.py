@@ -15,6 +15,7 @@ to 404 / 403 / 409 / 400 / 503 / 500 (``worklist/errors.py``).
     ├── ValidationError        form or case data fails its JSON Schema (carries field errors)
     │   └── FileRejectedError  an uploaded material is empty, too large, not PDF/JPEG/PNG or badly named
     ├── PermissionDeniedError  the user may not act on this task (other section, claimed by another)
+    │   └── FourEyesError      四眼原则: who reviewed a case may not approve it (four_eyes = true)
     ├── AuthenticationError    a hall sign-in refused: wrong login or password (alike), or locked for a while
     ├── ConflictError          the task or case changed meanwhile (completed, claimed, concurrent write)
     ├── WorkflowError          the BPMN itself failed while running (script or condition error)
@@ -229,3 +230,14 @@ class BackupError(OnewindowError):
     def __init__(self, message: str, *, file: str | None = None) -> None:
         super().__init__(message)
         self.file = file
+
+
+class FourEyesError(PermissionDeniedError):
+    """四眼原则 (审核 ≠ 审批): ``user`` reviewed the case and may not approve it, or the other way round, where
+    the matter's catalogue says ``four_eyes = true``. ``step`` is the step refused, ``done`` the one he did."""
+
+    def __init__(self, message: str, *, user: str, what: str, case_no: str, step: str, done: str) -> None:
+        super().__init__(message, user=user, what=what)
+        self.case_no = case_no
+        self.step = step
+        self.done = done

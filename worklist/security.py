@@ -15,8 +15,9 @@ from onewindow.engine import PermissionDeniedError, UserAccount
 from .i18n import gettext as _
 from .sessions import current_account
 
-# What 纪检 (inspector) may still post: signing out and the language of the pages. Everything else is refused.
-READ_ONLY_POSTS = frozenset({"auth.logout", "auth.set_language"})
+# What 纪检 (inspector) may still post: signing out, the language of the pages and 显示完整 (a reading, posted
+# because it is recorded). Everything else is refused.
+READ_ONLY_POSTS = frozenset({"auth.logout", "auth.set_language", "cases.reveal"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 PUBLIC_ENDPOINTS = frozenset(

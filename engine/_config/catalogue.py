@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,9 @@ GUIDE_FIELDS = (
 )
 # Kept in ``extra`` and read by the legal clock: special procedures this matter's own law excludes.
 CLOCK_FIELDS = ("special_procedures",)
+# Kept in ``extra``: 四眼原则 (审核 ≠ 审批): whether one person may not both review and approve a case, and the
+# BPMN ids of the review and the approval steps it applies to.
+FOUR_EYES_FIELDS = ("four_eyes", "review_steps", "approval_steps")
 # Kept in ``extra``: what ``onewindow catalogue import`` records from the bureau's 事项清单 (and ``catalogue
 # stats`` counts): the department the matter came from, whether it was transferred (划转) to the bureau,
 # the service levels it is handled at, the process template, and the article the legal limit comes from.
@@ -119,6 +123,13 @@ class Matter:
     def departments(self) -> tuple[str, ...]:
         """The supervising departments, in catalogue order (matters deployed before the list: the one)."""
         return self.supervising_departments or (self.supervising_department,)
+
+    @property
+    def four_eyes(self) -> tuple[frozenset[str], frozenset[str]] | None:
+        """四眼原则: (review step ids, approval step ids) when ``four_eyes = true``, else None."""
+        if self.extra.get("four_eyes") is not True:
+            return None
+        return frozenset(self.extra.get("review_steps") or ()), frozenset(self.extra.get("approval_steps") or ())
 
     @property
     def required_materials(self) -> list[str]:
@@ -303,6 +314,7 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
     from .patterns import PATTERN_FIELDS, check_pattern_fields  # it reads Matter and Limit from here
 
     check_pattern_fields(raw, {m.code for m in materials}, file, problems)
+    _four_eyes(raw, file, problems)
     modelled = set(REQUIRED_FIELDS) | {
         "co_sections",
         "application_form",
@@ -318,11 +330,12 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
             *sorted(modelled - set(REQUIRED_FIELDS)),
             *GUIDE_FIELDS,
             *CLOCK_FIELDS,
+            *FOUR_EYES_FIELDS,
             *IMPORT_FIELDS,
             *PATTERN_FIELDS,
         ]
     )
-    extras = {*GUIDE_FIELDS, *CLOCK_FIELDS, *IMPORT_FIELDS, *PATTERN_FIELDS}
+    extras = {*GUIDE_FIELDS, *CLOCK_FIELDS, *FOUR_EYES_FIELDS, *IMPORT_FIELDS, *PATTERN_FIELDS}
     for key in raw:
         if key not in modelled and key not in extras:
             problems.append(
@@ -392,6 +405,27 @@ def _lanes(raw: Any, file: str, bureau: Bureau, problems: list[Problem]) -> dict
         else:
             out[str(lane)] = section.code
     return out
+
+
+def _four_eyes(raw: Mapping[str, Any], file: str, problems: list[Problem]) -> None:
+    """``four_eyes = true`` with ``review_steps`` and ``approval_steps``: lists of user task ids (checked against
+    the BPMN at deploy)."""
+    flag = raw.get("four_eyes", False)
+    if not isinstance(flag, bool):
+        problems.append(Problem(file, "'four_eyes' must be true or false", element="four_eyes"))
+        return
+    for key in ("review_steps", "approval_steps"):
+        steps = raw.get(key)
+        if steps is None and not flag:
+            continue
+        if not isinstance(steps, list) or not steps or not all(isinstance(s, str) and s for s in steps):
+            problems.append(
+                Problem(
+                    file,
+                    f"'{key}' must list the BPMN ids of the {key.split('_')[0]} user tasks when four_eyes = true",
+                    element=key,
+                )
+            )
 
 
 # Special procedures whose time counts under 行政许可法 Art. 45 unless the matter's own law excludes it.

@@ -21,6 +21,7 @@ class Described:
     title: str
     value: Any  # bool, str, or list[str] for arrays
     long: bool = False  # a textarea: keep its line breaks
+    masked: bool = False  # personal data shown masked (engine/_services/privacy.py)
 
 
 def enum_titles(schema: Mapping[str, Any]) -> dict[Any, str]:

@@ -30,10 +30,12 @@ from .case_queries import materials_from, visible_to
 from .documents import DocumentView, delivery_from_events, documents_from_events, kinds_for_milestone
 from .file_views import MaterialSet
 from .files import material_set_from
+from .four_eyes import four_eyes_conflict
 from .history import event_views
 from .incidents import incidents_from_events
 from .outbox import OutboxMessage, OutboxService
 from .patterns import PatternService, PatternsPart
+from .privacy import Exposure, exposure_for, mask_described
 from .runtime import Runtime, task_uuid
 from .users import UserAccount
 from .views import (
@@ -88,6 +90,7 @@ class CasePage:
     chain_break: ChainBreak | None = None
     # 多评合一, 网上中介 and 会审 on this case: read only for a case whose history shows any of them
     patterns: PatternsPart | None = None
+    exposure: str = Exposure.FULL  # personal data: full, masked, or masked with 显示完整 (privacy.py)
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,11 @@ class TaskPage:
     files: MaterialSet | None = None
     documents: list[DocumentView] = field(default_factory=list)  # the case's, from its history
     issues: list[str] = field(default_factory=list)  # the kinds completing this task issues (its preview)
+    exposure: str = Exposure.FULL  # personal data: full, masked, or masked with 显示完整 (privacy.py)
+    # 四眼原则: the step this user completed that forbids him this one ("" when he may take it)
+    four_eyes: str = ""
+    # co-review opinions that disagree (co_agree = false): shown above the decision form
+    dissent: list[EventView] = field(default_factory=list)
 
 
 class PageService:
@@ -116,6 +124,7 @@ class PageService:
         self.case_clock = case_clock
         self.outbox: OutboxService | None = None  # wired by the engine
         self.patterns: PatternService | None = None  # wired by the engine
+        self.intake_sections: frozenset[str] = frozenset()  # the bureau's intake windows (who took the data)
 
     def case(self, user: UserAccount, case_no: str) -> CasePage:
         """The case page; NotFoundError for an unknown case and, in the same words, for one outside the
@@ -156,12 +165,14 @@ class PageService:
             open_tasks = [task_view(t, row) for t in tasks if t.state == TaskState.READY]
             names = _names(session, {e.actor for e in events} | {t.claimed_by or "" for t in open_tasks})
             summary = summary_of(row, bundle.matter.name, version)
+            exposure = self._exposure(user, bundle.matter, tasks)
             return CasePage(
                 summary=summary,
                 matter=bundle.matter,
                 open_tasks=open_tasks,
                 timeline=_timeline(events, tasks, bundle.forms, bundle.matter),
-                applicant=_applicant(bundle.forms, bundle.matter, row),
+                applicant=_applicant(bundle.forms, bundle.matter, row, exposure),
+                exposure=exposure,
                 materials=_materials(events, bundle.matter),
                 clock=clock,
                 diagram=DiagramSource(
@@ -232,12 +243,29 @@ class PageService:
                     )
                 ]
             names = _names(session, {e.actor for e in events} | {row.claimed_by or ""})
+            exposure = self._exposure(user, bundle.matter, tasks)
+            timeline = _timeline(events, tasks, bundle.forms, bundle.matter)
+            done = [(t.bpmn_id, t.completed_by, t.name) for t in tasks if t.state == TaskState.COMPLETED]
             return TaskPage(
                 task=task_view(row, case),
                 case=summary_of(case, bundle.matter.name, version),
                 matter=bundle.matter,
-                timeline=_timeline(events, tasks, bundle.forms, bundle.matter),
-                applicant=_applicant(bundle.forms, bundle.matter, case),
+                timeline=timeline,
+                applicant=_applicant(bundle.forms, bundle.matter, case, exposure),
+                exposure=exposure,
+                four_eyes=(
+                    four_eyes_conflict(bundle.matter, row.bpmn_id, done, user.username) or ""
+                    if row.state == TaskState.READY
+                    else ""
+                ),
+                dissent=[
+                    e
+                    for e in timeline
+                    if _decides(bundle.forms.get(row.form or ""), bundle.matter, row.bpmn_id)
+                    and e.kind == EventKind.TASK_COMPLETED
+                    and e.task_id != row.id
+                    and (e.data.get("form") or {}).get("co_agree") is False
+                ],
                 materials=_materials(events, bundle.matter),
                 form_schema=bundle.forms.get(row.form) if row.form else None,
                 members=members,
@@ -250,6 +278,22 @@ class PageService:
                 if row.state == TaskState.READY
                 else [],
             )
+
+    def _exposure(self, user: UserAccount, matter: Matter, tasks: Sequence[TaskRow]) -> Exposure:
+        return exposure_for(
+            user,
+            lead_section=matter.lead_section,
+            case_sections={t.section_code for t in tasks if t.section_code},
+            intake_sections=self.intake_sections,
+        )
+
+
+def _decides(schema: Any, matter: Matter, bpmn_id: str) -> bool:
+    """A decision step: its form decides (a ``decision`` field) or the catalogue names it an approval step."""
+    rule = matter.four_eyes
+    if rule is not None and bpmn_id in rule[1]:
+        return True
+    return isinstance(schema, dict) and "decision" in (schema.get("properties") or {})
 
 
 def _names(session: Session, usernames: set[str]) -> dict[str, str]:
@@ -275,6 +319,6 @@ def _materials(events: Sequence[EventRow], matter: Matter) -> MaterialsStatus:
     return materials_from(matter, submitted)
 
 
-def _applicant(forms: dict[str, Any], matter: Matter, row: CaseRow) -> list[Described]:
+def _applicant(forms: dict[str, Any], matter: Matter, row: CaseRow, exposure: Exposure) -> list[Described]:
     schema = forms.get(matter.application_form or "", {})
-    return describe(schema, dict(row.applicant or {}), matter)
+    return mask_described(describe(schema, dict(row.applicant or {}), matter), schema, exposure)

@@ -172,6 +172,17 @@ class RepositoryService:
                     element="lead_section",
                 )
             )
+        if matter is not None and matter.four_eyes is not None:
+            user_tasks = {m.id for _, _, metas in parts for m in metas.values() if m.tag == "userTask"}
+            for key, steps in zip(("review_steps", "approval_steps"), matter.four_eyes, strict=True):
+                for step in sorted(steps - user_tasks):
+                    report.problems.append(
+                        Problem(
+                            str(catalogue_path),
+                            f"{key}: '{step}' is no user task in {file.name} (four_eyes names steps by BPMN id)",
+                            element=key,
+                        )
+                    )
         if not self.bureau.scripts.enabled:
             for part_file, process, _ in parts:
                 self._refuse_scripts(part_file, process, report.problems)

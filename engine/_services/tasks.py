@@ -25,6 +25,7 @@ from .._store.db import Database
 from .._store.models import CaseRow, SectionRow, TaskRow, UserRow, UserSectionRow
 from .._time.clock import Clock
 from .case_state import CASE_COLUMNS, CASES, CaseState
+from .four_eyes import check_four_eyes
 from .history import NewEvent
 from .incidents import IncidentService
 from .runtime import Runtime, task_uuid
@@ -255,6 +256,19 @@ class TaskService:
                     f"task '{row.name}' ({task_id}) is already {row.state}", task_id=task_id, state=row.state
                 )
             if claim:
+                owner = session.get(CaseRow, row.case_id)
+                assert owner is not None
+                check_four_eyes(
+                    session,
+                    case_id=row.case_id,
+                    case_no=owner.case_no,
+                    matter=self.runtime.bundle(session, owner.definition_id).matter,
+                    bpmn_id=row.bpmn_id,
+                    step=row.name,
+                    user=user,
+                    what=f"claim task {task_id}",
+                )
+            if claim:
                 result = session.execute(
                     update(TaskRow)
                     .where(TaskRow.id == row.id, TaskRow.state == TaskState.READY)
@@ -326,6 +340,17 @@ class TaskService:
                 what=f"complete task {task_id}",
             )
         bundle = self.runtime.bundle(session, case.definition_id)
+        assert case.id is not None
+        check_four_eyes(
+            session,
+            case_id=case.id,
+            case_no=case.case_no,
+            matter=bundle.matter,
+            bpmn_id=found.bpmn_id,
+            step=found.name,
+            user=user,
+            what=f"complete task {task_id}",
+        )
         schema = bundle.forms.get(found.form) if found.form else None
         if schema is not None:
             validate_data(schema, data, context=f"task '{found.name}' form {found.form}")

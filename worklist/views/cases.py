@@ -54,7 +54,21 @@ def show(case_no: str) -> str:
             s.kind.value == "issuing_window" and s.code in user.sections for s in get_engine().bureau.sections
         ),
         shared=page.shared,  # 审管信息共享: what the departments were sent
+        exposure=page.exposure,  # personal data: full, masked, or masked with 显示完整
     )
+
+
+@bp.post("/<case_no>/reveal")
+def reveal(case_no: str) -> str:
+    """显示完整: one personal field in full, for 纪检 and auditors (and the sections that see it anyway); the
+    viewing is recorded in the administrative record. Other sections get 403."""
+    user = current_user()
+    engine = get_engine()
+    field = request.form.get("field", "")[:200]
+    page = engine.cases.page(user, case_no)  # 404 outside the user's cases, as everywhere
+    title = next((d.title for d in page.applicant if d.name == field), field)
+    value = engine.privacy.reveal(user, case_no, field)
+    return render_template("cases/reveal.html", case=page.summary, title=title, value=value)
 
 
 @bp.get("/<case_no>/diagram.svg")

@@ -13,6 +13,7 @@ from onewindow.engine import (
     CaseStatus,
     ConflictError,
     DocumentKind,
+    FourEyesError,
     PermissionDeniedError,
     TaskPage,
     ValidationError,
@@ -59,7 +60,7 @@ def _render(
         form_error=errors.get(""),
         form_title=schema.get("title", ""),
         form_description=schema.get("description", ""),
-        can_complete=task.state == "ready" and task.claimed_by in (None, user.username),
+        can_complete=task.state == "ready" and task.claimed_by in (None, user.username) and not page.four_eyes,
         members=page.members,
         **files_context(task.case_no, url_for("tasks.show", task_id=task.id), page.files),
         previews=[(k, KIND_TITLES[DocumentKind(k)]) for k in page.issues],
@@ -67,6 +68,9 @@ def _render(
         seal_approval=get_engine().documents.seal_approval(task.case_no) if "result" in page.issues else None,
         documents=page.documents,
         delivery=None,
+        exposure=page.exposure,
+        four_eyes=page.four_eyes,
+        dissent=page.dissent,
     )
     return html, status
 
@@ -93,6 +97,9 @@ def complete(task_id: str) -> Response | tuple[str, int]:
     except ValidationError as err:
         flash(_("请更正标出的内容。"), "error")
         return _render(page, schema, shown, errors_by_field(err.errors, paths, lang=current_lang()), status=400)
+    except FourEyesError as err:
+        flash(four_eyes_message(err), "error")
+        return _render(page, schema, shown, {}, status=403)
     except ConflictError as err:
         return error_page(409, str(err))
     except WorkflowError as err:
@@ -116,6 +123,16 @@ def complete(task_id: str) -> Response | tuple[str, int]:
     return redirect(url_for("worklist.index"))
 
 
+def four_eyes_message(err: FourEyesError) -> str:
+    """The rule named, in the reader's language: which step he did and which he may therefore not take."""
+    return _(
+        "四眼原则:同一办件的审核与审批不得由同一人办理。你已办理“{done}”,不能再办理“{task}”({case})。",
+        done=err.done,
+        task=err.step,
+        case=err.case_no,
+    )
+
+
 def _back() -> str:
     return safe_next(request.form.get("next"), url_for("worklist.index"))
 
@@ -127,6 +144,8 @@ def claim(task_id: str) -> Response:
     try:
         get_engine().tasks.claim(task_id, user=user.username)
         flash(_("已认领:{task}({case})。", task=task.name, case=task.case_no), "ok")
+    except FourEyesError as err:
+        flash(four_eyes_message(err), "error")
     except ConflictError:
         flash(
             _("{task}({case})已被他人认领或办理。", task=task.name, case=task.case_no),
