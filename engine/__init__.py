@@ -13,7 +13,7 @@ never ORM rows or sessions.
 
 from ._bpmn.check import CheckResult, check_files, summarise
 from ._bpmn.diagram import render_svg
-from ._config.bureau import Bureau, Section, load_bureau
+from ._config.bureau import DEPARTMENT_QUEUE, Bureau, Section, load_bureau
 from ._config.catalogue import Limit, Material, Matter
 from ._config.describe import Described, describe, enum_titles
 from ._config.file_limits import FileLimits
@@ -77,7 +77,7 @@ from ._services.documents import (
 )
 from ._services.efficiency import EfficiencyReport, SectionFigures
 from ._services.feedback import FeedbackView
-from ._services.file_views import ENTRUSTMENT, FileView, MaterialFiles, MaterialSet, NoticeItem, Upload
+from ._services.file_views import ENTRUSTMENT, SITE_PHOTOS, FileView, MaterialFiles, MaterialSet, NoticeItem, Upload
 from ._services.files import CONTENT_TYPES, sniff
 from ._services.four_eyes import FOUR_EYES_RULE
 from ._services.health import Gauge, Readiness, ReadinessCheck, RunnerView
@@ -133,6 +133,7 @@ __all__ = [
     "CHINA_TZ",
     "CONTENT_TYPES",
     "DELIVERY_METHODS",
+    "DEPARTMENT_QUEUE",
     "ENTRUSTMENT",
     "EVALUATION_SERVICES",
     "FINISHED_STATUSES",
@@ -148,6 +149,7 @@ __all__ = [
     "RATING_LEVELS",
     "SANCTION_ROLES",
     "SCAFFOLD_TEMPLATES",
+    "SITE_PHOTOS",
     "AdminRecord",
     "ApiCaller",
     "ApiKeyView",

@@ -38,6 +38,7 @@ from ._services.migration import MigrationService
 from ._services.outbox import OutboxService
 from ._services.overdue import overdue_report
 from ._services.pages import PageService
+from ._services.pattern_rules import PatternRules
 from ._services.patterns import PatternService
 from ._services.privacy import PrivacyService
 from ._services.rate_counters import RateCounters
@@ -129,6 +130,8 @@ class Engine:
         self.privacy = PrivacyService(self.db, self.clock, self.runtime, intake_sections=intake_windows)
         self.incidents = IncidentService(self.db, self.clock, self.runtime, self.history)
         self.tasks = TaskService(self.db, self.clock, self.runtime, pages=self.pages, incidents=self.incidents)
+        # 现场踏勘 and 容缺受理 (processes/patterns/): checks before completion, the clock, notices to the applicant
+        self.pattern_rules = PatternRules(self.clock, self.runtime, self.tasks, self.case_clock)
         self.cases = CaseService(
             self.db,
             self.clock,

@@ -30,7 +30,7 @@ from .spiff_support import FORMS, NS, PROCESSES, Answers, bureau, flow_nodes, fo
 
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 
-MILESTONES = {"accepted", "supplement_requested", "refused_acceptance", "approved", "rejected", "issued"}
+MILESTONES = {"accepted", "supplement_requested", "refused_acceptance", "approved", "rejected", "issued", "terminated"}
 STEP_LIMIT = re.compile(r"^\d+(\.\d+)? (working_days|natural_days|working_hours)$")
 # Builtins a BPMN script or condition may use (the engine runs them with a short list of builtins).
 SIMPLE_BUILTINS = {
@@ -92,7 +92,7 @@ def test_bureau_sections_departments_and_staff() -> None:
     seals = [s["seal_no"] for s in b["sections"] if s["seal_no"]]
     assert len(seals) == len(set(seals))
     assert {d["code"] for d in b["departments"]} == {
-        "commerce_bureau", "market_regulation", "investment_promotion", "finance_bureau",
+        "commerce_bureau", "market_regulation", "investment_promotion", "finance_bureau", "health_commission",
     }  # fmt: skip
 
     staff = b["staff"]
@@ -265,6 +265,7 @@ def test_bpmn_structure(matter: str) -> None:
     assert sorted(m for m, _ in milestones) == sorted(
         ["accepted", "supplement_requested", "approved", "issued", "rejected"]
         + (["refused_acceptance"] if matter == "foreign_investment_filing" else [])
+        + (["terminated"] if matter == "food_business_licence" else [])  # 容缺 material never handed in
     )
 
     # exclusive gateways: every outgoing flow has a Python condition or is the default
@@ -343,6 +344,18 @@ APPLICANTS = {
         "legal_rep_name": "王五",
         "legal_rep_id_number": "11010519491231002X",
         "legal_rep_mobile": "13700137000",
+    },
+    "food_business_licence": {
+        "applicant_name": "成都武侯示例餐饮管理有限公司",
+        "contact_name": "王五",
+        "contact_mobile": "13700137000",
+        "application_summary": "新办食品经营许可:餐饮服务(热食类食品制售)",
+    },
+    "public_place_hygiene_licence": {
+        "applicant_name": "成都武侯示例宾馆有限公司",
+        "contact_name": "赵六",
+        "contact_mobile": "13600136000",
+        "application_summary": "新办公共场所卫生许可:住宿场所",
     },
 }
 

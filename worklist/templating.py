@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, g
 
-from onewindow.engine import CHINA_TZ, PAUSE_KINDS, DeadlineStatus, Limit, Matter, TaskView
+from onewindow.engine import CHINA_TZ, DEPARTMENT_QUEUE, PAUSE_KINDS, DeadlineStatus, Limit, Matter, TaskView
 
 from . import get_engine
 from .i18n import N_, current_lang, gettext
@@ -51,6 +51,10 @@ def urgency(task: TaskView) -> DeadlineStatus:
 
 def section_name(code: str | None) -> str:
     section = get_engine().bureau.section(code or "")
+    if section is None and code and code.startswith(DEPARTMENT_QUEUE):  # a supervising department's task
+        department = get_engine().bureau.department(code.removeprefix(DEPARTMENT_QUEUE))
+        if department is not None:
+            return department.name_en if current_lang() == "en" and department.name_en else department.name
     if section is None:
         return code or ""
     return section.name_en if current_lang() == "en" and section.name_en else section.name

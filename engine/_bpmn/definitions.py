@@ -42,6 +42,7 @@ MILESTONES = {  # what the history says when a task carrying the milestone compl
     "approved": "准予(已用印)",
     "rejected": "不予许可(决定书已送达)",
     "issued": "已出证",
+    "terminated": "终止办理(容缺材料逾期未补齐)",
 }
 
 
@@ -55,6 +56,15 @@ class TaskMeta:
     form: str | None = None
     step_limit: str | None = None
     milestone: str | None = None
+    # Reusable patterns (processes/patterns/): a check the engine makes of the task's form data before it
+    # completes (``check``: inspection_team, inspection_record, waiver), a special procedure the legal clock
+    # stands still for while the task is open, where the matter's law allows it (``clockPause``), who gets the
+    # task instead of its lane (``assignTo``: supervising_department) and a notice to the applicant recorded
+    # when it completes (``notifyApplicant``).
+    check: str | None = None
+    clock_pause: str | None = None
+    assign_to: str | None = None
+    notify: str | None = None
 
 
 @dataclass
@@ -117,6 +127,10 @@ def read_task_meta(process: etree._Element) -> dict[str, TaskMeta]:
             form=_form_name(node, props) if tag == "userTask" else None,
             step_limit=props.get("stepLimit"),
             milestone=props.get("milestone"),
+            check=props.get("check"),
+            clock_pause=props.get("clockPause"),
+            assign_to=props.get("assignTo"),
+            notify=props.get("notifyApplicant"),
         )
     return nodes
 

@@ -21,7 +21,17 @@ from .documents import DocumentsConfig, parse_documents
 from .file_limits import FileLimits, file_limits
 from .ratings import RatingSettings, rating_settings
 
-__all__ = ["Bureau", "Department", "OutboxSettings", "Section", "SectionKind", "StaffMember", "load_bureau"]
+__all__ = [
+    "DEPARTMENT_QUEUE",
+    "Bureau",
+    "Department",
+    "OutboxSettings",
+    "Section",
+    "SectionKind",
+    "StaffMember",
+    "department_queue",
+    "load_bureau",
+]
 
 
 class SectionKind(StrEnum):
@@ -34,6 +44,13 @@ class SectionKind(StrEnum):
 # supervisor: a member of a supervising department (its inbox 审管信息, acknowledgements, feedback), no section;
 # auditor: works the 稽核 sample and its checklist; inspector (纪检): reads everything, changes nothing
 ROLES = ("clerk", "chief", "admin", "supervisor", "auditor", "inspector")
+# A task for a supervising department (the liaison's step of 现场踏勘) is queued under this pseudo-section:
+# its supervisors work it, no section does.
+DEPARTMENT_QUEUE = "dept:"
+
+
+def department_queue(code: str) -> str:
+    return f"{DEPARTMENT_QUEUE}{code}"
 
 
 @dataclass(frozen=True)

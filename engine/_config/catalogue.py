@@ -36,6 +36,10 @@ CLOCK_FIELDS = ("special_procedures",)
 # Kept in ``extra``: 四眼原则 (审核 ≠ 审批): whether one person may not both review and approve a case, and the
 # BPMN ids of the review and the approval steps it applies to.
 FOUR_EYES_FIELDS = ("four_eyes", "review_steps", "approval_steps")
+# Kept in ``extra`` and read by the reusable patterns (processes/patterns/): ``[inspection]`` (现场踏勘: whether
+# the supervising department joins, the items checked, the days the applicant has to rectify) and ``[waiver]``
+# (容缺受理: the working days within which a material waived at acceptance is due, and the local rule).
+INSPECTION_FIELDS = ("inspection", "waiver")
 # Kept in ``extra``: what ``onewindow catalogue import`` records from the bureau's 事项清单 (and ``catalogue
 # stats`` counts): the department the matter came from, whether it was transferred (划转) to the bureau,
 # the service levels it is handled at, the process template, and the article the legal limit comes from.
@@ -75,6 +79,9 @@ class Material:
     originals: int
     copies: int
     required: bool
+    # 容缺受理: True, may be missing at acceptance against the applicant's written commitment; False, never
+    # waivable (a core material); None, the catalogue says nothing (not waivable either).
+    waivable: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,10 @@ class Matter:
     def required_materials(self) -> list[str]:
         return [m.code for m in self.materials if m.required]
 
+    @property
+    def waivable_materials(self) -> list[str]:
+        return [m.code for m in self.materials if m.waivable]
+
     def process_data(self) -> dict[str, Any]:
         """What the BPMN sees as ``matter`` in its task data."""
         return {
@@ -148,7 +159,24 @@ class Matter:
             "required_materials": self.required_materials,
             "supervising_department": self.supervising_department,
             "result_name": self.result_name,
+            **self._pattern_data(),
         }
+
+    def _pattern_data(self) -> dict[str, Any]:
+        """What the patterns read from ``matter``, only for matters that use them (see INSPECTION_FIELDS)."""
+        data: dict[str, Any] = {}
+        inspection = self.extra.get("inspection")
+        if isinstance(inspection, dict):
+            data["inspection"] = {
+                "department": bool(inspection.get("department", False)),
+                "items": list(inspection.get("items", [])),
+                "rectification_limit": f"{int(inspection.get('rectification_days', 0))} working_days",
+            }
+        waiver = self.extra.get("waiver")
+        if isinstance(waiver, dict):
+            data["waivable_materials"] = self.waivable_materials
+            data["waiver_limit"] = f"{int(waiver.get('days', 0))} working_days"
+        return data
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -239,6 +267,11 @@ def _materials(raw: Any, file: str, problems: list[Problem]) -> tuple[Material, 
         seen.add(m["code"])
         if not isinstance(m["required"], bool):
             problems.append(Problem(file, "'required' must be true or false", element=where))
+        waivable = m.get("waivable")
+        if waivable is not None and not isinstance(waivable, bool):
+            problems.append(Problem(file, "'waivable' (容缺) must be true or false", element=where))
+        elif waivable is True and m["required"] is not True:
+            problems.append(Problem(file, "'waivable' (容缺) applies to a required material only", element=where))
         counts = {k: m.get(k, 0) for k in ("originals", "copies")}
         for k, v in counts.items():
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
@@ -251,6 +284,7 @@ def _materials(raw: Any, file: str, problems: list[Problem]) -> tuple[Material, 
                 originals=int(counts["originals"]) if isinstance(counts["originals"], int) else 0,
                 copies=int(counts["copies"]) if isinstance(counts["copies"], int) else 0,
                 required=bool(m["required"]),
+                waivable=waivable if isinstance(waivable, bool) else None,
             )
         )
     return tuple(out)
@@ -315,6 +349,8 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
 
     check_pattern_fields(raw, {m.code for m in materials}, file, problems)
     _four_eyes(raw, file, problems)
+    _inspection(raw.get("inspection"), file, problems)
+    _waiver(raw.get("waiver"), materials, file, problems)
     modelled = set(REQUIRED_FIELDS) | {
         "co_sections",
         "application_form",
@@ -333,9 +369,10 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
             *FOUR_EYES_FIELDS,
             *IMPORT_FIELDS,
             *PATTERN_FIELDS,
+            *INSPECTION_FIELDS,
         ]
     )
-    extras = {*GUIDE_FIELDS, *CLOCK_FIELDS, *FOUR_EYES_FIELDS, *IMPORT_FIELDS, *PATTERN_FIELDS}
+    extras = {*GUIDE_FIELDS, *CLOCK_FIELDS, *FOUR_EYES_FIELDS, *IMPORT_FIELDS, *PATTERN_FIELDS, *INSPECTION_FIELDS}
     for key in raw:
         if key not in modelled and key not in extras:
             problems.append(
@@ -429,7 +466,7 @@ def _four_eyes(raw: Mapping[str, Any], file: str, problems: list[Problem]) -> No
 
 
 # Special procedures whose time counts under 行政许可法 Art. 45 unless the matter's own law excludes it.
-NON_ART45_PROCEDURES = ("inspection", "other")
+NON_ART45_PROCEDURES = ("inspection", "rectification", "other")
 
 
 def _special_procedures(raw: Any, file: str, problems: list[Problem]) -> None:
@@ -452,3 +489,58 @@ def _special_procedures(raw: Any, file: str, problems: list[Problem]) -> None:
             )
         elif not isinstance(basis, str) or not basis.strip():
             problems.append(Problem(file, f"'{kind}' needs the law that excludes its time, as text", element=where))
+
+
+def _positive_days(raw: Any) -> bool:
+    return isinstance(raw, int) and not isinstance(raw, bool) and raw > 0
+
+
+def _inspection(raw: Any, file: str, problems: list[Problem]) -> None:
+    """``[inspection]`` of a matter calling the 现场踏勘 pattern: department (bool), items, rectification_days."""
+    if raw is None:
+        return
+    where = "inspection"
+    if not isinstance(raw, dict):
+        problems.append(Problem(file, "'inspection' must be a table", element=where))
+        return
+    for key in raw:
+        if key not in ("department", "items", "rectification_days"):
+            problems.append(
+                Problem(
+                    file,
+                    f"unknown key '{key}'; [inspection] knows department, items, rectification_days",
+                    element=where,
+                )
+            )
+    if not isinstance(raw.get("department", False), bool):
+        problems.append(Problem(file, "'inspection.department' must be true or false", element=where))
+    items = raw.get("items", [])
+    if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+        problems.append(Problem(file, "'inspection.items' must list the items checked on site, as text", element=where))
+    if not _positive_days(raw.get("rectification_days")):
+        problems.append(
+            Problem(file, "'inspection.rectification_days' must be a whole number of working days > 0", element=where)
+        )
+
+
+def _waiver(raw: Any, materials: tuple[Material, ...], file: str, problems: list[Problem]) -> None:
+    """``[waiver]`` (容缺受理): days = N working days for the waived material, basis = the local rule."""
+    where = "waiver"
+    if raw is None:
+        if any(m.waivable for m in materials):
+            problems.append(
+                Problem(file, 'materials marked waivable need a [waiver] table: days = N, basis = "…"', element=where)
+            )
+        return
+    if not isinstance(raw, dict):
+        problems.append(Problem(file, "'waiver' must be a table: days = N, basis = \"…\"", element=where))
+        return
+    for key in raw:
+        if key not in ("days", "basis"):
+            problems.append(Problem(file, f"unknown key '{key}'; [waiver] knows days, basis", element=where))
+    if not _positive_days(raw.get("days")):
+        problems.append(Problem(file, "'waiver.days' must be a whole number of working days > 0", element=where))
+    if not isinstance(raw.get("basis"), str) or not str(raw.get("basis")).strip():
+        problems.append(Problem(file, "'waiver.basis' must name the rule that allows 容缺受理", element=where))
+    if not any(m.waivable for m in materials):
+        problems.append(Problem(file, "[waiver] but no material is marked waivable = true", element=where))

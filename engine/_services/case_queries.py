@@ -195,5 +195,5 @@ def visible_to(user: UserAccount) -> ColumnElement[bool]:
     administrator, an auditor and 纪检: every case)."""
     if user.is_admin or user.reads_all:
         return literal(True)
-    touches = exists().where(TaskRow.case_id == CaseRow.id, TaskRow.section_code.in_(user.sections))
+    touches = exists().where(TaskRow.case_id == CaseRow.id, TaskRow.section_code.in_(user.work_queues))
     return or_(touches, CaseRow.created_by == user.username)

@@ -30,7 +30,7 @@ from .._store.file_models import CaseFileRow, MaterialDefectRow
 from .._store.models import CaseRow, EventRow
 from .._time.clock import Clock
 from .case_queries import materials_from
-from .file_views import ENTRUSTMENT, FileView, MaterialFiles, MaterialSet, NoticeItem, Upload
+from .file_views import ENTRUSTMENT, SITE_PHOTOS, FileView, MaterialFiles, MaterialSet, NoticeItem, Upload
 from .history import HistoryService, NewEvent
 from .runtime import Runtime
 
@@ -62,8 +62,10 @@ class _Checked:
 
 
 def materials_of(matter: Matter) -> tuple[Material, ...]:
-    """The matter's catalogue of materials, and the entrustment letter an agent adds."""
-    return (*matter.materials, ENTRUSTMENT)
+    """The matter's catalogue of materials, the entrustment letter an agent adds, and for a matter that calls
+    the 现场踏勘 pattern (``[inspection]``) the inspectors' site photos."""
+    photos = (SITE_PHOTOS,) if "inspection" in matter.extra else ()
+    return (*matter.materials, ENTRUSTMENT, *photos)
 
 
 class FileService:

@@ -223,7 +223,7 @@ class PageService:
             if found is None:
                 raise NotFoundError.unknown("task", task_id)
             row, case, version = found
-            if row.section_code not in user.sections and not user.reads_all:
+            if row.section_code not in user.work_queues and not user.reads_all:
                 raise NotFoundError.unknown("task", task_id)
             bundle = self.runtime.bundle(session, case.definition_id)
             tasks = session.scalars(select(TaskRow).where(TaskRow.case_id == case.id)).all()

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from .._bpmn.definitions import MILESTONES, ProcessBundle, parse_process, with_default_form
 from .._bpmn.scripting import OnewindowScriptEngine, ScriptBudgetExceeded, ScriptLimits, ScriptViolation
 from .._bpmn.timers import earliest_timer
+from .._config.bureau import department_queue
 from .._config.catalogue import GENERIC_FORM, Limit, Matter
 from .._errors import NotFoundError, WorkflowError
 from .._states import CASE_STATUS_LABELS, FINISHED_STATUSES, CaseStatus, EventKind
@@ -80,6 +81,11 @@ class Step:
     corrections: list[dict[str, Any]] = field(default_factory=list)
     # Calls of operators other services registered (``Runtime.register_operator``), carried out in save
     operations: list[Operation] = field(default_factory=list)
+
+    # Human tasks this step opened and those it closed (completed, or withdrawn by the process): what the
+    # ``after_step`` reactions read (a task that stops the legal clock while it is open).
+    opened: list[Any] = field(default_factory=list)
+    closed: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -402,6 +408,7 @@ class Runtime:
         for task_id, task in step.ready_before.items():
             if task_id in ready:
                 continue
+            step.closed.append(task)
             if task_id in completed_ids:
                 closed.append({"tid": task_id, "state": TaskRowState.COMPLETED, "at": step.at, "by": step.actor})
             else:  # withdrawn by the process itself (boundary event, cancelled branch)
@@ -423,6 +430,10 @@ class Runtime:
                 named = task.data.get("lead_section")
                 if isinstance(named, str) and named in self.sections:
                     section = named
+            if meta is not None and meta.assign_to == "supervising_department":
+                # 现场踏勘's department step: the supervising department's liaison (role supervisor) gets it.
+                section = department_queue(bundle.matter.supervising_department)
+            step.opened.append(task)
             new_rows.append(
                 {
                     "id": task_id,
@@ -473,7 +484,7 @@ class Runtime:
             row.accepted_at = step.at
             row.committed_due_at = self.deadlines.due(step.at, bundle.matter.committed_limit)
             row.legal_due_at = self.deadlines.due(step.at, bundle.matter.legal_limit)
-        elif milestone in ("approved", "rejected", "refused_acceptance"):
+        elif milestone in ("approved", "rejected", "refused_acceptance", "terminated"):
             row.outcome = milestone
         step.events.append(NewEvent(EventKind.MILESTONE, label, task_id=str(task.id), data={"milestone": milestone}))
 
@@ -488,6 +499,8 @@ class Runtime:
             status = {
                 "refused_acceptance": CaseStatus.NOT_ACCEPTED,
                 "rejected": CaseStatus.REJECTED,
+                # 容缺受理 whose material never came: stopped before the decision, 办结(不通过) without one
+                "terminated": CaseStatus.REJECTED,
             }.get(row.outcome or "", CaseStatus.APPROVED)
             row.finished_at = step.at
         elif waiting_supplement:

@@ -11,13 +11,15 @@ moment, exactly one wins.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import ColumnElement, Subquery, Table, bindparam, exists, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
+from .._bpmn.definitions import ProcessBundle, TaskMeta
+from .._config.bureau import DEPARTMENT_QUEUE
 from .._config.forms import validate_data
 from .._errors import ConflictError, FieldError, NotFoundError, PermissionDeniedError, ValidationError, WorkflowError
 from .._states import EventKind, TaskState
@@ -35,7 +37,10 @@ from .views import Page, TaskView, WorklistFilter, task_view
 if TYPE_CHECKING:
     from .pages import PageService, TaskPage
 
-__all__ = ["COUNT_CAP", "TaskService", "like_pattern"]
+__all__ = ["COUNT_CAP", "CompletionCheck", "TaskService", "like_pattern"]
+
+# (session, case, bundle, the task's metadata, the task's data so far, the submitted data)
+CompletionCheck = Callable[[Session, CaseState, ProcessBundle, TaskMeta, dict[str, Any], dict[str, Any]], None]
 
 # A clerk with thousands of open tasks filters or searches rather than pages; counting stops here so the
 # worklist costs the same with 30 or 30,000 open tasks ("1000+").
@@ -124,6 +129,9 @@ class TaskService:
         self.clock = clock
         self.runtime = runtime
         self.count_cap = COUNT_CAP
+        # Checks beyond the form's schema, made before a task completes (the patterns' rules: an inspection
+        # team, an inspection record, a 容缺 waiver); each raises ValidationError, and nothing is written.
+        self.checks: list[CompletionCheck] = []
 
     # -- queries ------------------------------------------------------------------------------------
     def for_section(self, section: str, *, limit: int = 200, offset: int = 0) -> list[TaskView]:
@@ -142,7 +150,7 @@ class TaskService:
         """READY tasks in the lanes of the user's sections, most urgent first, one page of them."""
         filters = filters or WorklistFilter()
         page, per_page = max(1, page), min(max(1, per_page), 200)
-        sections = [s for s in user.sections if filters.section in (None, "", s)]
+        sections = [s for s in user.work_queues if filters.section in (None, "", s)]
         task_where: list[ColumnElement[bool]] = []
         if filters.mine:
             task_where.append(TaskRow.claimed_by == user.username)
@@ -225,7 +233,7 @@ class TaskService:
         """A task the user may open: its lane is one of his sections (another section's task is "unknown",
         in the same words as one that does not exist)."""
         view = self.get(task_id)
-        if view.section not in user.sections and not user.reads_all:
+        if view.section not in user.work_queues and not user.reads_all:
             raise NotFoundError.unknown("task", task_id)
         return view
 
@@ -373,6 +381,10 @@ class TaskService:
             raise ConflictError(
                 f"task '{found.name}' ({task_id}) is no longer ready", task_id=task_id, state="not ready"
             )
+        meta = bundle.node(found.bpmn_id)
+        if meta is not None and meta.check:
+            for check in self.checks:
+                check(session, case, bundle, meta, task.data, data)
         with self.runtime.stepping(user, workflow) as step:
             step.events.append(
                 NewEvent(
@@ -469,6 +481,18 @@ class TaskService:
         )
         if section_code in sections:
             return
+        if section_code and section_code.startswith(DEPARTMENT_QUEUE):
+            department = section_code.removeprefix(DEPARTMENT_QUEUE)
+            liaison = session.scalar(
+                select(UserRow.id).where(
+                    UserRow.username == user,
+                    UserRow.active.is_(True),
+                    UserRow.role == "supervisor",
+                    UserRow.department_code == department,
+                )
+            )
+            if liaison is not None:
+                return
         if not sections and session.scalar(select(UserRow.id).where(UserRow.username == user)) is None:
             raise NotFoundError.unknown("user", user)
         mine = ", ".join(sorted(sections)) or "none"

@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .._config.bureau import ROLES
+from .._config.bureau import ROLES, department_queue
 from .._errors import FieldError, NotFoundError, ValidationError
 from .._store.db import Database
 from .._store.models import DepartmentRow, SectionRow, UserRow, UserSectionRow
@@ -89,6 +89,13 @@ class UserAccount:
     @property
     def is_supervisor(self) -> bool:
         return self.role == "supervisor" and self.department is not None
+
+    @property
+    def work_queues(self) -> tuple[str, ...]:
+        """Where the user's tasks wait: his sections, and a supervisor's department (现场踏勘's liaison step)."""
+        if self.is_supervisor and self.department:
+            return (*self.sections, department_queue(self.department))
+        return self.sections
 
     @property
     def is_admin(self) -> bool:

@@ -35,6 +35,7 @@ PAUSE_KINDS = {
     "hearing": "听证",
     "testing": "检验检测",
     "inspection": "实地核查",
+    "rectification": "申请人整改",
     "expert_review": "专家评审",
     "appraisal": "鉴定",
     "quarantine": "检疫",

@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from onewindow.engine import (
+    SITE_PHOTOS,
     FileRejectedError,
     FileView,
     MaterialSet,
@@ -37,7 +38,7 @@ def files_context(case_no: str, back: str, files: MaterialSet | None) -> dict[st
     return {
         "files": files or get_engine().files.material_set(case_no),
         "file_url": staff_file_url,
-        "can_upload": at_window(current_user()),
+        "can_upload": at_window(current_user()) or at_inspection_centre(current_user()),
         "upload_url": url_for("files.upload", case_no=case_no),
         "defects_url": url_for("files.defects", case_no=case_no),
         "back": back,
@@ -47,6 +48,12 @@ def files_context(case_no: str, back: str, files: MaterialSet | None) -> dict[st
 def at_window(user: UserAccount) -> bool:
     window = {s.code for s in get_engine().bureau.sections if s.kind.value == "intake_window"}
     return bool(window & set(user.sections))
+
+
+def at_inspection_centre(user: UserAccount) -> bool:
+    """现场踏勘中心: its inspectors upload the site photos (material SITE), nothing else."""
+    centre = {s.code for s in get_engine().bureau.sections if s.kind.value == "inspection_centre"}
+    return bool(centre & set(user.sections))
 
 
 @bp.get("/<case_no>/files/<int:file_id>")
@@ -67,7 +74,9 @@ def upload(case_no: str) -> Response:
     engine = get_engine()
     user = current_user()
     engine.cases.check_access(user, case_no)
-    if not at_window(user):
+    material = request.form.get("material", "").strip()
+    photos = material == SITE_PHOTOS.code and at_inspection_centre(user)
+    if not at_window(user) and not photos:
         raise PermissionDeniedError(f"{user.username} does not work at an intake window")
     uploads = uploads_from(request.files, material=request.form.get("material", "").strip())
     if not uploads:
