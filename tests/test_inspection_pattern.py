@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from onewindow.engine import Engine, FixedClock, Upload, ValidationError, default_processes_dir
+from onewindow.engine import ConfigError, Engine, FixedClock, Upload, ValidationError, default_processes_dir
+from onewindow.engine._simulation import RunConfig, load_model, parse_params, simulate
 
 from .helpers import OnewindowRunner, china, open_tasks
 
@@ -59,7 +60,11 @@ def _inspect(engine: Engine, case_no: str, record: dict[str, object]) -> None:
     _complete(engine, case_no, "Task_InspectionAppointment", "zhoutao", {**APPOINTMENT, "inspectors": FOOD_TEAM})
     _complete(engine, case_no, "Task_InspectionRecord", "zhoutao", {**record, "confirmed_by": FOOD_TEAM})
     _complete(
-        engine, case_no, "Task_DepartmentConfirm", "zhengli", {"department_confirmed": True, "department_opinion": "同意"}
+        engine,
+        case_no,
+        "Task_DepartmentConfirm",
+        "zhengli",
+        {"department_confirmed": True, "department_opinion": "同意"},
     )
 
 
@@ -100,7 +105,13 @@ def test_food_licence_waiver_inspection_rectification_pause_and_decision(engine:
     liaison = engine.users.get("zhengli")
     assert [t.bpmn_id for t in engine.tasks.worklist(liaison).rows] == ["Task_DepartmentConfirm"]
     assert "Task_DepartmentConfirm" not in {t.bpmn_id for t in engine.tasks.worklist(engine.users.get("zhoutao")).rows}
-    _complete(engine, case_no, "Task_DepartmentConfirm", "zhengli", {"department_confirmed": True, "department_opinion": "同意"})
+    _complete(
+        engine,
+        case_no,
+        "Task_DepartmentConfirm",
+        "zhengli",
+        {"department_confirmed": True, "department_opinion": "同意"},
+    )
 
     # 限期整改: the clock stands still while the applicant rectifies, with the catalogue's rule recorded
     view = engine.cases.show(case_no)
@@ -170,7 +181,9 @@ def test_bad_input_is_refused_with_one_line_through_the_cli(
 ) -> None:
     applicant = tmp_path / "applicant.json"
     applicant.write_text(json.dumps(APPLICANT), "utf-8")
-    started = json.loads(runner.run("case", "start", FOOD, "--data", str(applicant), "--user", "lijing", "--json").output)
+    started = json.loads(
+        runner.run("case", "start", FOOD, "--data", str(applicant), "--user", "lijing", "--json").output
+    )
     case_no = started["case_no"]
 
     def complete(bpmn_id: str, user: str, data: dict[str, object]) -> tuple[int, list[str]]:
@@ -180,13 +193,21 @@ def test_bad_input_is_refused_with_one_line_through_the_cli(
         result = runner.run("task", "complete", task_id, "--user", user, "--data", str(path))
         return result.exit_code, result.output.splitlines()
 
-    intake = {"materials_received": ["M01", "M03", "M04", "M05"], "waived_materials": ["M02"], "waiver_commitment": True}
+    intake = {
+        "materials_received": ["M01", "M03", "M04", "M05"],
+        "waived_materials": ["M02"],
+        "waiver_commitment": True,
+    }
     code, lines = complete("Task_Intake", "lijing", intake)
     assert code == 1 and len(lines) == 1 and "M02" in lines[0] and "never waivable" in lines[0], lines
     assert "为不可容缺的材料" in lines[0]
     code, lines = complete("Task_Intake", "lijing", {**intake, "waived_materials": ["M04"]})
     assert code == 1 and len(lines) == 1 and "received already" in lines[0], lines
-    intake = {"materials_received": ["M01", "M02", "M03", "M05"], "waived_materials": ["M04"], "waiver_commitment": True}
+    intake = {
+        "materials_received": ["M01", "M02", "M03", "M05"],
+        "waived_materials": ["M04"],
+        "waiver_commitment": True,
+    }
     assert complete("Task_Intake", "lijing", intake)[0] == 0
 
     code, lines = complete("Task_InspectionAppointment", "zhoutao", {**APPOINTMENT, "inspectors": ["zhoutao"]})
@@ -211,3 +232,28 @@ def test_deploy_check_refuses_a_call_to_a_pattern_that_is_absent(runner: Onewind
     [line] = result.stdout.splitlines()
     assert line.startswith(f"{tmp_path / f'{FOOD}.bpmn'}:")
     assert ': Call_SiteInspection: call activity "现场踏勘" calls "site_inspection", which is not a process' in line
+
+
+def test_the_simulator_takes_inspection_and_rectification_as_parameters() -> None:
+    """``[inspection]``: the visit's duration, the share ending in 限期整改, the applicant's rectification time,
+    a clock pause for the food licence (its catalogue names the rule) and a wait inside the limit for hygiene."""
+    params = {
+        "inspection": {"duration": "fixed(3) working_hours", "rectify": 0.5, "rectification": "fixed(4) working_days"}
+    }
+    staff = {"window": 2, "market": 2, "inspection": 2, "issuing": 1}
+    pauses = {}
+    for matter in (FOOD, HYGIENE):
+        model = load_model(default_processes_dir() / f"{matter}.bpmn")
+        result = simulate(
+            model, parse_params(params, model, source="p"), RunConfig(arrivals=2, cases=20, staff=staff), keep_log=True
+        )
+        tasks = result.summary["tasks"]
+        assert tasks["Task_InspectionRecord"]["mean_work_hours"] == 3.0
+        rounds = tasks["Task_Rectification"]["completed"]
+        assert tasks["Task_InspectionRecord"]["completed"] == 20 + rounds and rounds > 0
+        pauses[matter] = sum(1 for entry in result.data.log if entry[1] == "pause:rectification")
+        assert pauses[matter] in (0, rounds)
+    assert pauses[FOOD] > 0 and pauses[HYGIENE] == 0
+    model = load_model(default_processes_dir() / "enterprise_registration.bpmn")
+    with pytest.raises(ConfigError, match="calls no 现场踏勘 pattern"):
+        parse_params(params, model, source="p")

@@ -142,6 +142,12 @@ class Matter:
     def required_materials(self) -> list[str]:
         return [m.code for m in self.materials if m.required]
 
+    def pause_basis(self, kind: str) -> str | None:
+        """The rule this matter's catalogue names for not counting a special procedure beyond Art. 45."""
+        named = self.extra.get("special_procedures") or {}
+        basis = named.get(kind) if isinstance(named, dict) else None
+        return basis.strip() if isinstance(basis, str) and basis.strip() else None
+
     @property
     def waivable_materials(self) -> list[str]:
         return [m.code for m in self.materials if m.waivable]

@@ -45,9 +45,7 @@ def pause_basis(matter: Matter, kind: str) -> str | None:
     """Why a special procedure's time does not count: Art. 45, the law the catalogue names, or None (it counts)."""
     if kind in ART45_KINDS:
         return "《中华人民共和国行政许可法》第四十五条"
-    named = matter.extra.get("special_procedures") or {}
-    basis = named.get(kind) if isinstance(named, dict) else None
-    return basis.strip() if isinstance(basis, str) and basis.strip() else None
+    return matter.pause_basis(kind)
 
 
 def _refuse(task: str, field: str, message: str) -> ValidationError:

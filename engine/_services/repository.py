@@ -97,6 +97,7 @@ class RepositoryService:
         ``require_diagram``: a flow node or sequence flow without a shape in the diagram is a problem (the
         simulator, which draws nothing, does without)."""
         report = CheckReport()
+        shared: list[Path] = []
         if path.is_dir():
             files = _bpmn_files(path)
             for sub in DEPLOYED_SUBFOLDERS:
@@ -106,12 +107,16 @@ class RepositoryService:
                 report.problems.append(Problem(str(path), "no .bpmn files found"))
         elif path.exists():
             files = [path]
+            # A matter's file alone (deploy FILE, simulate) still calls the shared patterns of its folder.
+            shared = [
+                f for sub in DEPLOYED_SUBFOLDERS if (path.parent / sub).is_dir() for f in _bpmn_files(path.parent / sub)
+            ]
         else:
             report.problems.append(Problem(str(path), "no such file or folder"))
             files = []
         # A call activity may call a process of any other file of the folder; a file whose processes are
         # all called from other files is a part of those matters and needs no catalogue of its own.
-        others = callable_elsewhere(files)
+        others = callable_elsewhere(files + shared)
         results: dict[Path, CheckResult] = {}
         for file in files:
             self._check_file(file, report, others[file], require_diagram, results)

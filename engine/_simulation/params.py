@@ -63,7 +63,9 @@ from .model import SimModel, form_defaults
 __all__ = ["DEFAULT_DURATION", "Outcome", "Pause", "SimParams", "TaskParams", "load_params", "parse_params"]
 
 DEFAULT_DURATION = "fixed(1) working_hours"
-_TOP = ("defaults", "staff", "start", "tasks", "handoff")
+_TOP = ("defaults", "staff", "start", "tasks", "handoff", "inspection")
+# [inspection] of a matter calling the 现场踏勘 pattern (processes/patterns/inspection.bpmn): its tasks' ids there.
+_RECORD, _RECTIFICATION = "Task_InspectionRecord", "Task_Rectification"
 _TASK_KEYS = ("duration", "delay", "outcomes", "pause", "visits")
 _PROPS = {
     "simDuration": "duration",
@@ -221,6 +223,35 @@ def _handed(data: dict[str, Any]) -> int:
     return sum(len(v) for f in HANDED_FIELDS if isinstance(v := data.get(f), list))
 
 
+def _inspection(raw: Any, model: SimModel, given: dict[str, Any], where: str) -> dict[str, Any]:
+    """``[inspection]``: the site visit's ``duration`` (the record's work), ``rectify`` (the share of inspections
+    ending in 限期整改, each round drawn again) and ``rectification`` (the applicant's time to rectify). That
+    time stops the legal clock (a pause of kind ``rectification``) only where the matter's catalogue names the
+    rule (``special_procedures``); otherwise the case waits inside the limit, as the engine counts it."""
+    table = _table(raw, where)
+    _known(table, ("duration", "rectify", "rectification"), where)
+    if _RECORD not in model.user_tasks or _RECTIFICATION not in model.user_tasks:
+        raise ConfigError(f"{where}: {model.key} calls no 现场踏勘 pattern (site_inspection)")
+    for task_id in (_RECORD, _RECTIFICATION):
+        if task_id in given:
+            raise ConfigError(f"{where}: give {task_id} either here or under [tasks], not both")
+    record: dict[str, Any] = {}
+    if "duration" in table:
+        record["duration"] = table["duration"]
+    rectify = _probability(table.get("rectify", 0), f"{where}.rectify")
+    passed = {"probability": 1 - rectify, "data": {"inspection_result": "passed"}}
+    again = {"probability": rectify, "data": {"inspection_result": "rectify", "rectification_items": "限期整改"}}
+    record["outcomes"] = [passed, again] if rectify > 0 else [{**passed, "probability": 1}]
+    out: dict[str, Any] = {_RECORD: record}
+    if "rectification" in table:
+        waited = table["rectification"]
+        if model.matter.pause_basis("rectification"):
+            out[_RECTIFICATION] = {"pause": {"probability": 1, "duration": waited, "kind": "rectification"}}
+        else:
+            out[_RECTIFICATION] = {"delay": waited}
+    return out
+
+
 def _from_properties(model: SimModel, task_id: str) -> dict[str, Any]:
     """``sim*`` properties of a task, as parameter-file keys (JSON values decoded)."""
     out: dict[str, Any] = {}
@@ -271,6 +302,8 @@ def parse_params(
             start_data[key] = value
 
     given_tasks = _table(raw.get("tasks", {}), f"{src}: [tasks]")
+    if "inspection" in raw:
+        given_tasks = {**given_tasks, **_inspection(raw["inspection"], model, given_tasks, f"{src}: inspection")}
     for task_id in given_tasks:
         if task_id not in model.user_tasks:
             kind = model.nodes[task_id].tag if task_id in model.nodes else None
