@@ -33,12 +33,13 @@ from onewindow.engine import Engine, FixedClock, default_processes_dir
 from onewindow.worklist import create_app
 from onewindow.worklist.templating import cn_date, when
 
-from .helpers import FI, FI_APPLICANT
+from .helpers import FI, FI_APPLICANT, open_tasks
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/bin/chromium")
+FOOD_APPLICANT = {"applicant_name": "成都武侯示例餐饮有限公司", "contact_name": "张三", "contact_mobile": "13800138000"}
 HAVE_PLAYWRIGHT = importlib.util.find_spec("playwright") is not None
 PASSWORD = "onewindow"  # the demo password of every staff member (README)
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -345,6 +346,37 @@ def _walk(walk: Walk, engine: Engine, clock: FixedClock) -> None:
     verdict = engine.documents.verify(saved.read_bytes())
     assert verdict.ok and verdict.document is not None and verdict.document.case_no == case_no
     assert verdict.document.title == "外商投资企业设立备案回执"
+    walk.logout()
+
+    # -- 现场踏勘 of a food licence accepted with 容缺: the team's rule, refused in Chinese, then the notice ---
+    food = engine.cases.start("food_business_licence", FOOD_APPLICANT, actor="lijing").case_no
+    intake = {
+        "materials_received": ["M01", "M02", "M03", "M05"],
+        "waived_materials": ["M04"],
+        "waiver_commitment": True,
+    }
+    engine.tasks.complete(open_tasks(engine, food)["Task_Intake"].id, user="lijing", data=intake)
+    walk.login("zhoutao")
+    walk.open_task(food, "预约现场踏勘", "inspection-appointment")
+    for name, value in (("inspection_date", "2026-10-15"), ("inspection_time", "09:30"),
+                        ("inspection_address", "成都市武侯区示例路1号"), ("contact_name", "张三"),
+                        ("contact_phone", "13800138000"), ("inspectors", "zhoutao")):  # fmt: skip
+        page.fill(f'[name="{name}"]', value)
+    seen = len(walk.problems)
+    with page.expect_navigation():
+        page.click("#task-submit")
+    assert "现场踏勘至少需要两名核查人员" in page.locator("#task-form").inner_text()
+    refusal = [
+        f"HTTP 400 {page.url}",
+        f"console error: Failed to load resource: the server responded with a status of 400 (BAD REQUEST) ({page.url})",
+    ]
+    assert walk.problems[seen:] == refusal  # the refusal itself (its status, as the browser logs it): no other
+    del walk.problems[seen:]
+    walk.shot("inspection-team-refused")
+    page.fill('[name="inspectors"]', "zhoutao\nzhengli")  # the centre's inspector and the department's liaison
+    walk.submit_task("worklist-zhoutao-after-appointment")
+    notices = [e.data["text"] for e in engine.cases.show(food).history if e.kind == "applicant_notice"]
+    assert notices[-1].startswith("现场踏勘定于 2026-10-15 09:30") and "核查人员 2 名" in notices[-1]
     walk.logout()
 
 

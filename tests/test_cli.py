@@ -28,6 +28,8 @@ def test_full_walk_through_the_cli(runner: OnewindowRunner, tmp_path: Path) -> N
     assert {m["matter"] for m in matters} == {
         "foreign_investment_filing",
         "enterprise_registration",
+        "food_business_licence",
+        "public_place_hygiene_licence",
         "supervision_correction",
         "rating_followup",
         "rectification",
@@ -88,8 +90,8 @@ def test_missing_schema_is_a_clear_error(runner: OnewindowRunner) -> None:
 def test_deploy_check_writes_nothing(runner: OnewindowRunner, tmp_path: Path) -> None:
     result = runner.run("deploy", "--check")
     assert result.exit_code == 0, result.output
-    # the two matters and processes/internal/ (correction, rating follow-up, rectification)
-    assert result.output.count("ok: ") == 5
+    # the four matters, processes/internal/ (correction, rating follow-up, rectification) and processes/patterns/
+    assert result.output.count("ok: ") == 8
     assert not (tmp_path / "onewindow.db").exists()
     broken = tmp_path / "broken.bpmn"
     broken.write_text((default_processes_dir() / "foreign_investment_filing.bpmn").read_text(encoding="utf-8")[:500])

@@ -17,7 +17,11 @@ def test_the_hall_answers_without_sign_in_and_lists_only_online_matters(client: 
     page = client.get("/hall/")
     assert page.status_code == 200
     html = text(page)
-    assert ids(html.split('id="online-matters"')[1], "data-matter") == ["enterprise_registration"]
+    assert ids(html.split('id="online-matters"')[1], "data-matter") == [
+        "enterprise_registration",
+        "food_business_licence",
+        "public_place_hygiene_licence",
+    ]
     guide = client.get("/hall/matters/enterprise_registration")
     assert guide.status_code == 200
     assert 'id="hall-materials"' in text(guide) and "/guide/enterprise_registration" in text(guide)

@@ -22,7 +22,12 @@ def application(**changes: str) -> dict[str, object]:
 def test_intake_choose_and_form(client: FlaskClient, auth: AuthActions) -> None:
     auth.login("lijing")
     chooser = text(client.get("/intake"))
-    assert ids(chooser, "data-matter") == ["foreign_investment_filing", "enterprise_registration"]
+    assert ids(chooser, "data-matter") == [
+        "foreign_investment_filing",
+        "enterprise_registration",
+        "food_business_licence",
+        "public_place_hygiene_licence",
+    ]
     page = text(client.get(URL))
     assert 'id="intake-form"' in page and 'name="applicant.enterprise_name"' in page
     assert '<select id="f-applicant-currency" name="applicant.currency"' in page  # six currencies: a select

@@ -270,7 +270,12 @@ def test_case_list(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine
 
 def test_guide(client: FlaskClient) -> None:
     index = text(client.get("/guide/"))
-    assert ids(index, "data-matter") == ["foreign_investment_filing", "enterprise_registration"]  # by code
+    assert ids(index, "data-matter") == [  # by code
+        "foreign_investment_filing",
+        "enterprise_registration",
+        "food_business_licence",
+        "public_place_hygiene_licence",
+    ]
     page = text(client.get("/guide/foreign_investment_filing"))
     assert "外商投资企业设立备案" in page and "承诺件" in page
     assert 'id="committed-limit">7个工作日' in page and 'id="legal-limit">无统一法定时限' in page
