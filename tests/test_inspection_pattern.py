@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,8 +41,8 @@ def _at(clock: FixedClock, when: datetime) -> None:
     clock.set(when.astimezone(UTC))
 
 
-def _complete(engine: Engine, case_no: str, bpmn_id: str, user: str, data: dict[str, object]) -> None:
-    engine.tasks.complete(open_tasks(engine, case_no)[bpmn_id].id, user=user, data=data)
+def _complete(engine: Engine, case_no: str, bpmn_id: str, user: str, data: Mapping[str, object]) -> None:
+    engine.tasks.complete(open_tasks(engine, case_no)[bpmn_id].id, user=user, data=dict(data))
 
 
 def _notices(engine: Engine, case_no: str) -> list[str]:
