@@ -300,7 +300,8 @@ def _walk(walk: Walk, engine: Engine, clock: FixedClock) -> None:
     assert preview.is_visible()
     draft = page.request.get(f"{base}{preview.get_attribute('href')}")
     assert draft.ok and draft.headers["content-type"] == "application/pdf"
-    page.fill('[name="seal_no"]', "510107-01")
+    assert page.locator('[name="seal_no"]').count() == 0  # the seal is the lead section's, never typed
+    assert page.locator("#seal-applied").get_attribute("data-seal-no") == "510107-01"
     walk.submit_task("worklist-zhangwei-after-seal")
     walk.not_in_worklist(case_no)
     walk.logout()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from onewindow.engine._bpmn.scripting import OnewindowScriptEngine, ScriptRejected, check_expression, check_script
 from onewindow.engine._config.forms import is_valid_resident_id, is_valid_uscc, validate_data
 from onewindow.engine._errors import ValidationError
+from onewindow.worklist.forms import localized
 
 
 @pytest.mark.parametrize(
@@ -60,8 +62,95 @@ def test_field_errors_name_each_field_and_say_why() -> None:
     errors = {e.field: e for e in info.value.errors}
     assert set(errors) == {"uscc", "mobile", "on", "n"}
     assert "统一社会信用代码无效" in errors["uscc"].message and errors["uscc"].title == "统一社会信用代码"
+    assert "统一社会信用代码第18位校验码应为3" in errors["uscc"].message
     assert "11位" in errors["mobile"].message
     assert "YYYY-MM-DD" in errors["on"].message
+
+
+@pytest.mark.parametrize(
+    ("fmt", "value", "english", "chinese"),
+    [
+        ("uscc", "91350100M000100Y4", "18 characters, not 17", "统一社会信用代码应为18位,现为17位"),
+        ("uscc", "91350100M000100I43", "character 16 'I'", "统一社会信用代码第16位“I”不是有效字符"),
+        ("uscc", "91350100M000100Y44", "should be 3", "统一社会信用代码第18位校验码应为3"),
+        ("cn-resident-id", "110105194912310021", "should be X", "身份证号码第18位校验码应为X"),
+        ("cn-resident-id", "11010519491331002X", "19491331", "身份证号码第7至14位出生日期19491331不存在"),
+        ("cn-resident-id", "11010519491231002", "not 17", "身份证号码应为18位,现为17位"),
+        ("cn-resident-id", "1101051949123100x2", "digit or X", "第18位为数字或大写X"),
+        ("cn-mobile", "1380013800", "not 10", "手机号码应为11位,现为10位"),
+        ("cn-mobile", "23800138000", "start with 1", "手机号码应以1开头"),
+        ("cn-mobile", "138 0013 80", "11 digits", "不含空格"),
+        ("passport", "E1", "5-20", "护照号码应为5至20位字母或数字"),
+        ("hk-mo-permit", "C12345678", "H or M", "港澳居民来往内地通行证号码应为H或M加8位或10位数字"),
+        ("tw-permit", "1234567", "8 or 10 digits", "台湾居民来往大陆通行证号码应为8位或10位数字"),
+        ("foreigner-permanent-id", "USA12345678901", "3 letters", "外国人永久居留身份证号码"),
+    ],
+)
+def test_format_messages_say_what_is_wrong(fmt: str, value: str, english: str, chinese: str) -> None:
+    schema = {"type": "object", "properties": {"x": {"type": "string", "format": fmt, "title": "号码"}}}
+    with pytest.raises(ValidationError) as info:
+        validate_data(schema, {"x": value}, context="f")
+    message = info.value.by_field["x"]
+    assert english in localized(message, "en") and chinese in localized(message, "zh"), message
+
+
+@pytest.mark.parametrize(
+    ("fmt", "value"),
+    [
+        ("passport", "E12345678"),
+        ("hk-mo-permit", "H12345678"),
+        ("hk-mo-permit", "M1234567890"),
+        ("tw-permit", "12345678"),
+        ("foreigner-permanent-id", "USA110012345678"),
+        ("foreigner-permanent-id", "911001200001010017"),
+    ],
+)
+def test_other_identity_documents_pass(fmt: str, value: str) -> None:
+    schema = {"type": "object", "properties": {"x": {"type": "string", "format": fmt}}}
+    validate_data(schema, {"x": value}, context="f")
+
+
+RULES: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string", "pattern": "^M[0-9]{2}$", "title": "编号"},
+        "name": {"type": "string", "minLength": 2, "maxLength": 4, "title": "名称"},
+        "blank": {"type": "string", "minLength": 1, "title": "空"},
+        "capital": {"type": "number", "exclusiveMinimum": 0, "title": "资本"},
+        "picked": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "string"}},
+        "colour": {"type": "string", "oneOf": [{"const": "r", "title": "红"}]},
+        "count": {"type": "integer"},
+    },
+    "additionalProperties": False,
+}
+
+
+def test_rule_messages_never_show_the_schema() -> None:
+    data = {
+        "code": "X1",
+        "name": "太长的名称",
+        "blank": "",
+        "capital": 0,
+        "picked": [],
+        "colour": "g",
+        "count": "many",
+        "stray": 1,
+    }
+    with pytest.raises(ValidationError) as info:
+        validate_data(RULES, data, context="f")
+    chinese = {field: localized(m, "zh") for field, m in info.value.by_field.items()}
+    assert chinese == {
+        "code": "格式不正确,请按说明填写",
+        "name": "最多4个字,现为5个",
+        "blank": "必填",
+        "capital": "应大于0",
+        "picked": "至少选择或填写一项",
+        "colour": "不是可选的选项,请从列表中选择",
+        "count": "应为整数",
+        "(form)": "含有表单未定义的字段:stray",
+    }
+    english = " ".join(localized(m, "en") for m in info.value.by_field.values())
+    assert "^M" not in english and "'" not in english and not re.search(r"[\u4e00-\u9fff]", english)
 
 
 def test_required_field_is_named() -> None:

@@ -90,7 +90,8 @@ def test_claimed_by_someone_else(client: FlaskClient, auth: AuthActions, sqlite_
     assert "已被他人认领或办理" in text(client.get("/"))
     response = post(client, f"/tasks/{intake}", {"check.materials_received": "M01", "negative_list": "false"})
     assert response.status_code == 403
-    assert "claimed by wangfang" in text(response)
+    detail = re.search(r'id="error-detail">([^<]*)<', text(response))
+    assert detail is not None and detail.group(1) == "该任务已由王芳认领,只有认领人可以办理。"
     assert sqlite_engine.tasks.get(intake).state == "ready"
 
 
@@ -236,8 +237,12 @@ def test_conflict_when_completed_meanwhile(client: FlaskClient, auth: AuthAction
     response = post(client, f"/tasks/{lead}", {"review_opinion": "我的意见", "conditions_met": "true"})
     assert response.status_code == 409  # ...and someone else was faster
     page = text(response)
-    assert "已被他人处理" in page and "already completed by zhangwei" in page
+    assert "已被他人处理" in page and "该任务已由张伟办理,你的提交未保存" in page
+    flashes = re.search(r'id="flashes">.*?</div>', page, re.S)
+    assert flashes is not None and lead not in flashes.group(0) and "zhangwei" not in flashes.group(0)
     assert "Traceback" not in page
+    kept = re.search(r'id="kept-entries".*?</div>', page, re.S)
+    assert kept is not None and "我的意见" in kept.group(0)  # the typed opinion is not lost
 
 
 def test_case_page(client: FlaskClient, auth: AuthActions, sqlite_engine: Engine) -> None:

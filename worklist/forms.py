@@ -3,7 +3,9 @@
 Widgets follow the schema: string, number, integer, ``format: date``, ``x-widget: textarea``; an enum
 (``oneOf: [{const, title}]``) as radio buttons (up to four options) or a select; an array of enum items
 as checkboxes; an array of plain strings as one item per line; a boolean as a checkbox, or as yes/no
-radios when it is required and has no default (a reviewer must say which). Validation stays in the
+radios when it is required and has no default (a reviewer must say which). A ``readOnly`` property (the
+seal number, which the system takes from the lead section) is not a field: nobody types it on a page.
+Validation stays in the
 engine: this module only converts text and reports what cannot be converted (``abc`` in a number).
 """
 
@@ -87,7 +89,7 @@ def build_fields(
     required = set(schema.get("required") or [])
     out: list[Field] = []
     for name, prop in (schema.get("properties") or {}).items():
-        if name in skip or not isinstance(prop, Mapping):
+        if name in skip or not isinstance(prop, Mapping) or prop.get("readOnly") is True:
             continue
         path = f"{_path}{name}"
         widget = _widget(prop, name in required)
@@ -144,7 +146,7 @@ def parse_form(
     problems: list[FieldError] = []
     required = set(schema.get("required") or [])
     for name, prop in (schema.get("properties") or {}).items():
-        if not isinstance(prop, Mapping):
+        if not isinstance(prop, Mapping) or prop.get("readOnly") is True:
             continue
         path, key = f"{_path}{name}", f"{prefix}{_path}{name}"
         widget = _widget(prop, name in required)

@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, g, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from onewindow.engine import PermissionDeniedError, UserAccount
+from onewindow.engine import UserAccount
 
+from .errors import Refusal
 from .i18n import gettext as _
 from .sessions import current_account
 
@@ -84,7 +85,7 @@ def _load_user() -> BaseResponse | None:
     inspector = g.user is not None and g.user.is_inspector
     if inspector and request.method not in SAFE_METHODS and request.endpoint not in READ_ONLY_POSTS:
         # 纪检 reads everything and changes nothing: one rule here, whatever page posts.
-        raise PermissionDeniedError(_("纪检监察账号只能查看,不能办理或修改。"), user=g.user.username, what="post")
+        raise Refusal(_("纪检监察账号只能查看,不能办理或修改。"), user=g.user.username, what="post")
     return None
 
 

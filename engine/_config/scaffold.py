@@ -255,7 +255,15 @@ FORM_STUBS: dict[str, Any] = {
     ),
     "supplement": lambda name, seal: _obj(
         "一次性告知并登记补正",
-        {"supplemented_materials": {"title": "补交材料", "type": "array", "uniqueItems": True, "items": CODES}},
+        {
+            "supplemented_materials": {
+                "title": "补交材料",
+                "type": "array",
+                "minItems": 1,  # a 补正 registers what was handed in: an empty tick list is a slip
+                "uniqueItems": True,
+                "items": CODES,
+            }
+        },
         ["supplemented_materials"],
     ),
     "lead_review": lambda name, seal: _obj(
@@ -295,11 +303,19 @@ FORM_STUBS: dict[str, Any] = {
             "then": {"properties": {"decision_reasons": {"minLength": 1}}, "required": ["decision_reasons"]},
         },
     ),
-    # The seal comes from bureau.toml (the lead section's) and the numbers from the system: a seal number
-    # typed here is only checked against the lead section's; nothing else is free text.
+    # The seal comes from bureau.toml (the lead section's) and the numbers from the system: the seal number is
+    # readOnly (the worklist shows it, nobody types it); one sent through the API is only checked against it.
     "seal": lambda name, seal: _obj(
         "用印",
-        {"seal_no": {"title": "核对专用章编号", "type": "string", "default": seal, "pattern": "^[0-9]{6}-[0-9]{2}$"}},
+        {
+            "seal_no": {
+                "title": "行政审批专用章编号",
+                "type": "string",
+                "default": seal,
+                "readOnly": True,
+                "pattern": "^[0-9]{6}-[0-9]{2}$",
+            }
+        },
         [],
     ),
     "issue": lambda name, seal: _obj(

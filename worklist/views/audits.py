@@ -15,11 +15,11 @@ from onewindow.engine import (
     CHINA_TZ,
     ConflictError,
     NotFoundError,
-    PermissionDeniedError,
     ValidationError,
 )
 
 from .. import get_engine
+from ..errors import Refusal
 from ..i18n import gettext as _
 from ..security import current_user
 
@@ -45,7 +45,7 @@ def _reader() -> None:
 def _actor() -> str:
     user = current_user()
     if user.role not in AUDIT_ROLES:
-        raise PermissionDeniedError(_("只有稽核人员可以抽样、登记问题和审核整改。"), user=user.username)
+        raise Refusal(_("只有稽核人员可以抽样、登记问题和审核整改。"), user=user.username)
     return user.username
 
 

@@ -9,9 +9,10 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from onewindow.engine import KIND_TITLES, ConflictError, DocumentKind, PermissionDeniedError, ValidationError
+from onewindow.engine import KIND_TITLES, ConflictError, DocumentKind, ValidationError
 
 from .. import get_engine
+from ..errors import Refusal
 from ..i18n import gettext as _
 from ..security import current_user
 
@@ -48,7 +49,7 @@ def delivered(case_no: str) -> BaseResponse:
     engine.cases.check_access(user, case_no)
     issuing = {s.code for s in engine.bureau.sections if s.kind.value == "issuing_window"}
     if not issuing & set(user.sections):
-        raise PermissionDeniedError(f"{user.username} does not work at the issuing window")
+        raise Refusal(_("只有统一出证窗口的工作人员可以登记送达。"), user=user.username)
     try:
         day = date.fromisoformat(request.form.get("delivered_on", "").strip())
         engine.documents.confirm_delivery(case_no, delivered_on=day, actor=user.username)

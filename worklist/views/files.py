@@ -14,12 +14,12 @@ from onewindow.engine import (
     FileRejectedError,
     FileView,
     MaterialSet,
-    PermissionDeniedError,
     UserAccount,
     ValidationError,
 )
 
 from .. import get_engine
+from ..errors import Refusal
 from ..i18n import gettext as _
 from ..security import current_user, safe_next
 from ..uploads import file_response, refusal, uploads_from
@@ -77,7 +77,7 @@ def upload(case_no: str) -> Response:
     material = request.form.get("material", "").strip()
     photos = material == SITE_PHOTOS.code and at_inspection_centre(user)
     if not at_window(user) and not photos:
-        raise PermissionDeniedError(f"{user.username} does not work at an intake window")
+        raise Refusal(_("只有统一受理窗口的工作人员可以上传材料或登记材料问题。"), user=user.username)
     uploads = uploads_from(request.files, material=request.form.get("material", "").strip())
     if not uploads:
         flash(_("请先选择要上传的文件。"), "error")
@@ -98,7 +98,7 @@ def defects(case_no: str) -> Response:
     user = current_user()
     engine.cases.check_access(user, case_no)
     if not at_window(user):
-        raise PermissionDeniedError(f"{user.username} does not work at an intake window")
+        raise Refusal(_("只有统一受理窗口的工作人员可以上传材料或登记材料问题。"), user=user.username)
     reasons = {k.removeprefix("defect."): v for k, v in request.form.items() if k.startswith("defect.") and v.strip()}
     if request.form.get("material") and request.form.get("reason", "").strip():
         reasons[request.form["material"].strip()[:32]] = request.form["reason"]

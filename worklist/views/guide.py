@@ -40,7 +40,7 @@ def matter(matter_key: str) -> str:
     try:
         found, _ = get_engine().repository.matter(matter_key)
     except NotFoundError:
-        raise NotFoundError(f"unknown matter '{matter_key}'") from None
+        raise NotFoundError.unknown("matter", matter_key) from None
     bureau = get_engine().bureau
     department = bureau.department(found.supervising_department)
     sections = [bureau.section(code) for code in (found.lead_section, *found.co_sections)]
@@ -59,7 +59,7 @@ def matter(matter_key: str) -> str:
 @bp.get("/<matter_key>/diagram.svg")
 def diagram(matter_key: str) -> Response:
     if matter_key not in matters():
-        raise NotFoundError(f"unknown matter '{matter_key}'")
+        raise NotFoundError.unknown("matter", matter_key)
     return svg_response(matter_svg(matter_key))
 
 
@@ -68,7 +68,7 @@ def modeler(matter_key: str) -> str:
     """流程图预览: the deployed BPMN drawn in the browser by bpmn-js, as Camunda Modeler shows it (staff only)."""
     found = matters().get(matter_key)
     if found is None:
-        raise NotFoundError(f"unknown matter '{matter_key}'")
+        raise NotFoundError.unknown("matter", matter_key)
     return render_template("guide/modeler.html", matter=found)
 
 
@@ -76,7 +76,7 @@ def modeler(matter_key: str) -> str:
 def bpmn(matter_key: str) -> Response:
     """The deployed BPMN XML of the matter's latest version (staff only: it holds the scripts)."""
     if matter_key not in matters():
-        raise NotFoundError(f"unknown matter '{matter_key}'")
+        raise NotFoundError.unknown("matter", matter_key)
     source = get_engine().repository.diagram(matter_key)
     response = Response(source.bpmn_xml, mimetype="application/xml")
     response.headers["Content-Disposition"] = f'inline; filename="{matter_key}.bpmn"'

@@ -10,16 +10,14 @@ from werkzeug.wrappers import Response
 
 from onewindow.engine import (
     CaseStatus,
-    ConflictError,
     FieldError,
     FileRejectedError,
-    PermissionDeniedError,
     UserAccount,
     ValidationError,
 )
 
 from .. import get_engine
-from ..errors import error_page
+from ..errors import Refusal, error_page
 from ..forms import build_fields, errors_by_field, field_paths, parse_form, with_schema_errors
 from ..i18n import current_lang
 from ..i18n import gettext as _
@@ -39,7 +37,7 @@ def _prefixed(prefix: str, err: FieldError) -> FieldError:
 def _window_member(user: UserAccount) -> None:
     window = {s.code for s in get_engine().bureau.sections if s.kind.value == "intake_window"}
     if not window & set(user.sections):
-        raise PermissionDeniedError(f"{user.username} does not work at an intake window")
+        raise Refusal(_("只有统一受理窗口的工作人员可以接件。"), user=user.username)
 
 
 @bp.get("/intake")
@@ -188,7 +186,8 @@ def receipt(case_no: str) -> str | tuple[str, int]:
     engine.cases.check_access(current_user(), case_no)
     case = engine.cases.show(case_no)
     if case.summary.accepted_at is None:
-        return error_page(409, str(ConflictError(f"case {case_no} is not accepted ({case.summary.status_label})")))
+        status = _(case.summary.status_label)
+        return error_page(409, _("办件 {case} 尚未受理(现为{status}),还没有受理通知书。", case=case_no, status=status))
     return render_template(
         "intake/receipt.html", case=case.summary, status=engine.cases.materials(case_no), query_code=case.query_code
     )

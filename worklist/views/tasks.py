@@ -14,19 +14,18 @@ from onewindow.engine import (
     ConflictError,
     DocumentKind,
     FourEyesError,
-    PermissionDeniedError,
     TaskPage,
     ValidationError,
     WorkflowError,
 )
 
 from .. import get_engine
-from ..errors import error_page
+from ..errors import Refusal
 from ..forms import build_fields, errors_by_field, field_paths, parse_form, with_schema_errors
-from ..i18n import current_lang
+from ..i18n import current_lang, status_title
 from ..i18n import gettext as _
 from ..security import current_user, safe_next
-from ..templating import remember_names, remember_user_names
+from ..templating import remember_names, remember_user_names, user_name
 from .files import files_context
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -43,8 +42,22 @@ def _schema_for(page: TaskPage) -> dict[str, Any]:
     return schema
 
 
+def _kept(schema: dict[str, Any], shown: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the clerk typed into a form that was not saved (title, text), for copying after a 409."""
+    out: list[tuple[str, str]] = []
+    for f in build_fields(schema, shown):
+        if f.widget in ("text", "textarea", "lines", "number", "integer", "date") and f.value:
+            out.append((f.title, str(f.value)))
+    return out
+
+
 def _render(
-    page: TaskPage, schema: dict[str, Any], shown: dict[str, Any], errors: dict[str, str], status: int = 200
+    page: TaskPage,
+    schema: dict[str, Any],
+    shown: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+    kept: list[tuple[str, str]] | None = None,
 ) -> tuple[str, int]:
     user = current_user()
     task = page.task
@@ -71,6 +84,7 @@ def _render(
         exposure=page.exposure,
         four_eyes=page.four_eyes,
         dissent=page.dissent,
+        kept=kept or [],
     )
     return html, status
 
@@ -88,6 +102,9 @@ def complete(task_id: str) -> Response | tuple[str, int]:
     page = engine.tasks.page(user, task_id)
     task = page.task
     schema = _schema_for(page)
+    if task.state == "ready" and task.claimed_by and task.claimed_by != user.username:
+        remember_user_names({task.claimed_by})
+        raise Refusal(_("该任务已由{who}认领,只有认领人可以办理。", who=user_name(task.claimed_by)), user=user.username)
     data, shown, problems = parse_form(schema, request.form)
     paths = field_paths(schema)
     try:
@@ -100,8 +117,19 @@ def complete(task_id: str) -> Response | tuple[str, int]:
     except FourEyesError as err:
         flash(four_eyes_message(err), "error")
         return _render(page, schema, shown, {}, status=403)
-    except ConflictError as err:
-        return error_page(409, str(err))
+    except ConflictError:
+        # Someone was faster (completed, claimed or cancelled it meanwhile): nothing was saved. The page shows
+        # the task as it is now and keeps what this clerk typed, so an opinion is not lost with the 409.
+        fresh = engine.tasks.page(user, task_id)
+        now = fresh.task
+        if now.state == "completed" and now.completed_by:
+            remember_user_names({now.completed_by})
+            who = user_name(now.completed_by)
+            said = _("该任务已由{who}办理,你的提交未保存。你填写的内容保留在下方,可复制备用。", who=who)
+        else:
+            said = _("该任务在此期间已被他人处理(已办结、已认领或已取消),你的提交未保存。你填写的内容保留在下方。")
+        flash(f"{status_title(409)}:{said}", "error")
+        return _render(fresh, _schema_for(fresh), shown, {}, status=409, kept=_kept(schema, shown))
     except WorkflowError as err:
         if err.incident is None:
             raise
@@ -171,7 +199,7 @@ def reassign(task_id: str) -> Response:
     user = current_user()
     task = get_engine().tasks.get_for(user, task_id)  # 404 outside his sections, 403 for a non-chief
     if not user.chief_of(task.section):
-        raise PermissionDeniedError(f"only a chief of section '{task.section}' may reassign its tasks")
+        raise Refusal(_("只有本科室的科长可以改派任务。"), user=user.username)
     to = request.form.get("assignee", "").strip() or None
     try:
         get_engine().tasks.set_assignee(task_id, by=user, to=to)
@@ -182,8 +210,6 @@ def reassign(task_id: str) -> Response:
         flash(str(err), "error")
         return redirect(_back())
     remember_user_names({to or ""})
-    from ..templating import user_name
-
     flash(
         _("已将{task}({case})改派给{who}。", task=task.name, case=task.case_no, who=user_name(to))
         if to
