@@ -239,6 +239,9 @@ def timers_run(app: AppContext, once: bool, interval: float, at: datetime | None
     while True:
         fired = engine.timers.run_due()
         engine.case_clock.refresh_paused()
+        for case_no in engine.case_ends.end_lapsed_supplements():  # 补正 deadline passed: 终止, with its notice
+            click.echo(f"terminated: {case_no} (补正 deadline passed)")
+            runner_log.info("case terminated", extra={"runner": "timers", "case_no": case_no})
         for case_no in engine.case_clock.deem_accepted():  # 行政许可法 Art. 32: no notice in 5 working days
             click.echo(f"deemed accepted: {case_no} (no acceptance, refusal or notice within 5 working days)")
             runner_log.info("deemed accepted", extra={"runner": "timers", "case_no": case_no})

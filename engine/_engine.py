@@ -22,6 +22,7 @@ from ._services.audits import AuditService as AuditSampling
 from ._services.backup import BackupService
 from ._services.calendars import CalendarService
 from ._services.case_clock import CaseClockService
+from ._services.case_ends import CaseEndService
 from ._services.cases import CaseService
 from ._services.catalogue_import import CatalogueService
 from ._services.dispatcher import Dispatcher
@@ -221,6 +222,19 @@ class Engine:
         self.case_clock.on_extended = lambda session, row, *args: self.documents.extension_notice(
             session, row, self.runtime.bundle(session, row.definition_id).matter, *args
         )
+        self.case_clock.on_paused = lambda session, row, procedure, reason, basis, actor: (
+            self.documents.special_procedure_notice(
+                session,
+                row,
+                self.runtime.bundle(session, row.definition_id).matter,
+                procedure=procedure,
+                reason=reason,
+                basis=basis,
+                actor=actor,
+            )
+        )
+        # Withdrawal (撤回) and termination (终止): the case ends with its notice, in one transaction.
+        self.case_ends = CaseEndService(self.db, self.clock, self.runtime, self.documents.end_notice)
 
     def dispatcher(self, *, environ: Mapping[str, str] | None = None) -> Dispatcher:
         """A dispatcher of the outbox's push messages (``onewindow outbox run`` runs one per process); the

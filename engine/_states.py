@@ -36,6 +36,8 @@ class CaseStatus(StrEnum):
     NOT_ACCEPTED = "not_accepted"  # 不予受理
     APPROVED = "approved"  # 办结(通过)
     REJECTED = "rejected"  # 办结(不通过)
+    WITHDRAWN = "withdrawn"  # 已撤回: the applicant withdrew the application
+    TERMINATED = "terminated"  # 已终止: ended without a decision (the 补正 deadline passed)
 
     @property
     def label(self) -> str:
@@ -53,8 +55,12 @@ CASE_STATUS_LABELS: dict[str, str] = {
     CaseStatus.NOT_ACCEPTED: "不予受理",
     CaseStatus.APPROVED: "办结(通过)",
     CaseStatus.REJECTED: "办结(不通过)",
+    CaseStatus.WITHDRAWN: "已撤回",
+    CaseStatus.TERMINATED: "已终止",
 }
-FINISHED_STATUSES = frozenset({CaseStatus.NOT_ACCEPTED, CaseStatus.APPROVED, CaseStatus.REJECTED})
+FINISHED_STATUSES = frozenset(
+    {CaseStatus.NOT_ACCEPTED, CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.WITHDRAWN, CaseStatus.TERMINATED}
+)
 
 
 class Channel(StrEnum):
@@ -99,6 +105,9 @@ class EventKind(StrEnum):
     CLOCK_PAUSED = "clock_paused"
     CLOCK_RESUMED = "clock_resumed"
     CLOCK_EXTENDED = "clock_extended"
+    CASE_WITHDRAWN = "case_withdrawn"  # 撤回: by the applicant, in the hall or in writing at the window
+    CASE_TERMINATED = "case_terminated"  # 终止: the 补正 deadline passed
+    TASK_URGED = "task_urged"  # 催办 by a chief
     DEEMED_ACCEPTED = "deemed_accepted"  # no decision or 一次性告知 within 5 working days: accepted on receipt
     INCIDENT = "incident"  # a step failed in the BPMN and was rolled back (see _services/incidents.py)
     INCIDENT_RESOLVED = "incident_resolved"

@@ -101,18 +101,24 @@ def test_chief_reassigns_clerk_may_not(client: FlaskClient, auth: AuthActions, s
     auth.login("zhangwei")
     page = text(client.get("/"))
     assert 'name="reassign"' in page and "刘洋" in page
-    response = post(client, f"/tasks/{lead}/reassign", {"assignee": "liuyang"})
+    assert 'value="" selected disabled' in page  # no silent default: the chief chooses, 退回科室 is explicit
+    post(client, f"/tasks/{lead}/reassign", {"assignee": "liuyang"})  # a reason is required
+    assert "请选择改派对象并填写改派理由" in text(client.get("/"))
+    assert sqlite_engine.tasks.get(lead).claimed_by is None
+    response = post(client, f"/tasks/{lead}/reassign", {"assignee": "liuyang", "reason": "熟悉外资业务"})
     assert response.status_code == 302
     assert sqlite_engine.tasks.get(lead).claimed_by == "liuyang"
     assert "已将主办科室审查" in text(client.get("/"))
-    post(client, f"/tasks/{lead}/reassign", {"assignee": "lijing"})
-    assert "not a member" in text(client.get("/"))
+    (event,) = [e for e in sqlite_engine.cases.show(case_no).history if e.kind == "task_reassigned"]
+    assert event.data["reason"] == "熟悉外资业务" and "熟悉外资业务" in event.title
+    post(client, f"/tasks/{lead}/reassign", {"assignee": "lijing", "reason": "试试"})
+    assert "lijing 不是本科室成员" in text(client.get("/"))
     assert sqlite_engine.tasks.get(lead).claimed_by == "liuyang"
 
     other = client.application.test_client()
     login(other, "liuyang")
     assert 'name="reassign"' not in text(other.get("/"))
-    denied = post(other, f"/tasks/{lead}/reassign", {"assignee": ""})
+    denied = post(other, f"/tasks/{lead}/reassign", {"assignee": "__section__", "reason": "x"})
     assert denied.status_code == 403
     assert sqlite_engine.tasks.get(lead).claimed_by == "liuyang"
 

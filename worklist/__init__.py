@@ -115,6 +115,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .views import (
         audits,
         auth,
+        case_actions,
         cases,
         documents,
         files,
@@ -147,6 +148,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         tasks.bp,
         intake.bp,
         cases.bp,
+        case_actions.bp,
         guide.bp,
         files.bp,
         hall.bp,

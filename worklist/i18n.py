@@ -89,6 +89,8 @@ CASE_STATUS_LABELS = (
     N_("不予受理"),
     N_("办结(通过)"),
     N_("办结(不通过)"),
+    N_("已撤回"),
+    N_("已终止"),
 )
 # How a case came in (the engine's CHANNEL_LABELS), listed for the catalogue.
 CHANNEL_LABELS = (N_("窗口受理"), N_("网上申报"), N_("帮办代办"), N_("移动端/接口"))

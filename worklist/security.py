@@ -43,6 +43,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "applicant.supplement",
         "applicant.rate",
         "applicant.complain",
+        "applicant.withdraw",
         "applicant.document",
         "documents.verify",
         "documents.verify_key",

@@ -31,8 +31,6 @@ GUIDE_FIELDS = (
     "legal_limit_parts",
     "historical_note",
 )
-# Kept in ``extra`` and read by the legal clock: special procedures this matter's own law excludes.
-CLOCK_FIELDS = ("special_procedures",)
 # Kept in ``extra``: 四眼原则 (审核 ≠ 审批): whether one person may not both review and approve a case, and the
 # BPMN ids of the review and the approval steps it applies to.
 FOUR_EYES_FIELDS = ("four_eyes", "review_steps", "approval_steps")
@@ -40,6 +38,9 @@ FOUR_EYES_FIELDS = ("four_eyes", "review_steps", "approval_steps")
 # the supervising department joins, the items checked, the days the applicant has to rectify) and ``[waiver]``
 # (容缺受理: the working days within which a material waived at acceptance is due, and the local rule).
 INSPECTION_FIELDS = ("inspection", "waiver")
+# Kept in ``extra`` and read by the legal clock: special procedures this matter's own law excludes, and the
+# applicant's 补正 deadline.
+CLOCK_FIELDS = ("special_procedures", "supplement_limit")
 # Kept in ``extra``: what ``onewindow catalogue import`` records from the bureau's 事项清单 (and ``catalogue
 # stats`` counts): the department the matter came from, whether it was transferred (划转) to the bureau,
 # the service levels it is handled at, the process template, and the article the legal limit comes from.
@@ -114,6 +115,12 @@ class Matter:
     # parts, each under its own law, listed in ``legal_limit_parts``); ``legal_limit`` then holds the committed
     # limit, the one the clock enforces, and pages say 无统一法定时限 instead of inventing a legal limit.
     legal_limit_statutory: bool = True
+
+    @property
+    def supplement_limit(self) -> Limit | None:
+        """How long the applicant has to hand in the 补正 (``supplement_limit``); past it the case is ended."""
+        raw = self.extra.get("supplement_limit")
+        return Limit(float(raw["value"]), str(raw["unit"])) if isinstance(raw, dict) else None
 
     @property
     def legal_limit_basis(self) -> str:
@@ -357,6 +364,8 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
     _four_eyes(raw, file, problems)
     _inspection(raw.get("inspection"), file, problems)
     _waiver(raw.get("waiver"), materials, file, problems)
+    if "supplement_limit" in raw:
+        _limit(raw["supplement_limit"], "supplement_limit", file, problems)
     modelled = set(REQUIRED_FIELDS) | {
         "co_sections",
         "application_form",

@@ -35,6 +35,9 @@ DEFAULT_NUMBERS: dict[str, str] = {
     DocumentKind.RESULT: "{division}-{year}-{matter_code}-{seq:05d}",
     DocumentKind.EXTENSION_NOTICE: "武审批延〔{year}〕{seq}号",
     DocumentKind.DELIVERY_RECEIPT: "武审批送〔{year}〕{seq}号",
+    DocumentKind.SPECIAL_PROCEDURE_NOTICE: "武审批特告〔{year}〕{seq}号",
+    DocumentKind.WITHDRAWAL_NOTICE: "武审批撤〔{year}〕{seq}号",
+    DocumentKind.TERMINATION_NOTICE: "武审批终〔{year}〕{seq}号",
 }
 DEFAULT_SEALS: dict[str, str] = {k: ("lead" if s.seal_class == "decision" else "bureau") for k, s in KINDS.items()}
 _FIELDS = {"year", "seq", "division", "matter_code"}

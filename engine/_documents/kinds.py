@@ -10,6 +10,9 @@ and scaffolded matter uses), so a new matter gets its documents without naming t
 - a task carrying ``rejected`` opens (送达不予决定)        → 不予行政许可决定书 / 不予备案决定书
 - the task carrying ``issued`` or ``rejected`` completes → 送达回证
 - an extension is granted (延期, Art. 42)                 → 延期通知书
+- a special procedure starts (特别程序, Art. 45)          → 特别程序告知书 (the applicant is told in writing)
+- the applicant withdraws the application (撤回)          → 撤回申请确认书
+- the 补正 deadline passes, or the case is ended (终止)     → 终止办理通知书
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ class DocumentKind(StrEnum):
     RESULT = "result"  # the matter's result_name: 备案回执, 营业执照
     EXTENSION_NOTICE = "extension_notice"  # 延期通知书
     DELIVERY_RECEIPT = "delivery_receipt"  # 送达回证
+    SPECIAL_PROCEDURE_NOTICE = "special_procedure_notice"  # 特别程序告知书
+    WITHDRAWAL_NOTICE = "withdrawal_notice"  # 撤回申请确认书
+    TERMINATION_NOTICE = "termination_notice"  # 终止办理通知书
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,11 @@ KINDS: dict[DocumentKind, KindSpec] = {
         KindSpec(DocumentKind.RESULT, "办理结果", "result.html", "decision"),
         KindSpec(DocumentKind.EXTENSION_NOTICE, "延期通知书", "extension_notice.html", "notice", False),
         KindSpec(DocumentKind.DELIVERY_RECEIPT, "送达回证", "delivery_receipt.html", "notice"),
+        KindSpec(
+            DocumentKind.SPECIAL_PROCEDURE_NOTICE, "特别程序告知书", "special_procedure_notice.html", "notice", False
+        ),
+        KindSpec(DocumentKind.WITHDRAWAL_NOTICE, "撤回申请确认书", "withdrawal_notice.html", "notice"),
+        KindSpec(DocumentKind.TERMINATION_NOTICE, "终止办理通知书", "termination_notice.html", "notice"),
     )
 }
 KIND_TITLES = {k: s.title for k, s in KINDS.items()}

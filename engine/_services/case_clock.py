@@ -46,6 +46,8 @@ class CaseClockService:
         self._calendar = calendar
         # Issues the 延期通知书 of a granted extension in its transaction (DocumentService).
         self.on_extended: Callable[..., None] | None = None
+        # Issues the 特别程序告知书 of a started special procedure in its transaction (DocumentService).
+        self.on_paused: Callable[..., None] | None = None
 
     # -- changes ------------------------------------------------------------------------------------
     def pause(self, case_no: str, *, kind: str, reason: str, actor: str) -> ClockView:
@@ -67,7 +69,10 @@ class CaseClockService:
             title = f"特别程序开始: {PAUSE_KINDS[kind]}"
             data = {"kind": kind, "reason": reason, "basis": basis}
             self._event(session, row, EventKind.CLOCK_PAUSED, actor, title, data)
-            return self._recompute(session, row, now)
+            view = self._recompute(session, row, now)
+            if self.on_paused is not None:  # the applicant is told in writing (Art. 45)
+                self.on_paused(session, row, PAUSE_KINDS[kind], reason, basis, actor)
+            return view
 
     def pause_in(
         self, session: Session, row: CaseState, *, kind: str, reason: str, actor: str, at: datetime

@@ -1026,6 +1026,35 @@ class DocumentService:
             ):
                 return code
 
+    # -- a case ended before its decision, a special procedure ------------------------------------------
+    def end_notice(
+        self, session: Session, case: CaseState, matter: Matter, step: Any, kind: DocumentKind, facts: dict[str, Any]
+    ) -> None:
+        """The 撤回申请确认书 or 终止办理通知书 of a case ended in ``step`` (its events join the step's)."""
+        if kind not in (DocumentKind.WITHDRAWAL_NOTICE, DocumentKind.TERMINATION_NOTICE):
+            raise ValueError(f"{kind} does not end a case")
+        self._issue(session, case, matter, step, kind, facts)
+
+    def special_procedure_notice(
+        self, session: Session, case: CaseRow, matter: Matter, *, procedure: str, reason: str, basis: str, actor: str
+    ) -> None:
+        """特别程序告知书: the applicant is told in writing that a special procedure's time does not count
+        (Art. 45 for licences, the matter's own law otherwise)."""
+        step = _LooseStep(actor=actor, at=self.clock.now(), events=[])
+        facts = {
+            "accepted_on": _cn_date(case.accepted_at),
+            "reason": reason.strip().rstrip("。"),
+            "procedure": procedure,
+            "started_on": _cn_date(step.at),
+            # a 备案 does not cite the 行政许可法 as if it were a licence
+            "basis_sentence": f"依据{basis}的规定,所需时间不计算在办理期限内。"
+            if basis and (_is_licence(matter) or "行政许可法" not in basis)
+            else "所需时间不计算在办理期限内。",
+        }
+        state = _state_of(case)
+        self._issue(session, state, matter, step, DocumentKind.SPECIAL_PROCEDURE_NOTICE, facts, key=str(step.at))
+        self.history.record(session, case.id, step.events, actor=actor, at=step.at)
+
     # -- extensions (延期, Art. 42) ---------------------------------------------------------------------
     def extension_notice(
         self,

@@ -463,6 +463,8 @@ class Runtime:
         Art. 32; the bureau holds every matter's intake to it). The applicant's own 补正 step is not the
         bureau's to time (its deadline is the matter's ``supplement_limit``)."""
         due = self.deadlines.step_due(at, step_limit)
+        if _milestone(bundle, task) == "supplement_requested" and (limit := bundle.matter.supplement_limit):
+            return self.deadlines.due(at, limit)  # the applicant's deadline; past it the case is ended (终止)
         accepts = any(n.milestone == "accepted" for n in bundle.nodes.values())  # a process without one: no intake
         if accepts and row.accepted_at is None and _milestone(bundle, task) != "supplement_requested":
             intake_due = self.deadlines.due(at, INTAKE_LIMIT)
@@ -501,6 +503,8 @@ class Runtime:
                 "rejected": CaseStatus.REJECTED,
                 # 容缺受理 whose material never came: stopped before the decision, 办结(不通过) without one
                 "terminated": CaseStatus.REJECTED,
+                "withdrawn": CaseStatus.WITHDRAWN,  # 撤回 (engine/_services/case_ends.py)
+                "supplement_lapsed": CaseStatus.TERMINATED,  # 终止: the 补正 deadline passed
             }.get(row.outcome or "", CaseStatus.APPROVED)
             row.finished_at = step.at
         elif waiting_supplement:

@@ -420,8 +420,9 @@ class TaskService:
         )
 
     # -- reassigning --------------------------------------------------------------------------------
-    def set_assignee(self, task_id: str, *, by: UserAccount, to: str | None) -> TaskView:
-        """A section chief hands a READY task of his section to a member of it (``to=None``: to nobody)."""
+    def set_assignee(self, task_id: str, *, by: UserAccount, to: str | None, reason: str = "") -> TaskView:
+        """A section chief hands a READY task of his section to a member of it (``to=None``: to nobody), with
+        the reason recorded in the history."""
         with self.db.writing() as session:
             row = self._task_row(session, task_id)
             if not by.chief_of(row.section_code):
@@ -451,17 +452,47 @@ class TaskService:
                     )
             self.runtime.lock_case(session, row.case_id)  # before the task's row, as in _set_claim
             previous, row.claimed_by = row.claimed_by, to or None
+            why = reason.strip()
             event = NewEvent(
                 EventKind.TASK_REASSIGNED,
-                f"改派: {row.name} → {to or '待认领'}",
+                f"改派: {row.name} → {to or '待认领'}" + (f"(理由: {why})" if why else ""),
                 task_id=row.id,
                 section=row.section_code,
-                data={"from": previous, "to": to or None},
+                data={"from": previous, "to": to or None, **({"reason": why} if why else {})},
             )
             session.flush()
             self.runtime.history.record(session, row.case_id, [event], actor=by.username)
             case = session.get(CaseRow, row.case_id)
             assert case is not None
+            return task_view(row, case)
+
+    # -- urging ------------------------------------------------------------------------------------------
+    def urge(self, task_id: str, *, by: UserAccount, note: str = "") -> TaskView:
+        """催办: a chief of the task's section, or of the case's lead section, urges an open step; the history
+        records it and the step's page shows it to whoever works it."""
+        with self.db.writing() as session:
+            row = self._task_row(session, task_id)
+            case = self.runtime.lock_case(session, row.case_id)
+            lead = self.runtime.bundle(session, case.definition_id).matter.lead_section
+            if not (by.chief_of(row.section_code) or by.chief_of(lead)):
+                raise PermissionDeniedError(
+                    f"only a chief of section '{row.section_code}' or of the lead section '{lead}' may urge this task",
+                    user=by.username,
+                    what=f"urge task {task_id}",
+                )
+            if row.state != TaskState.READY:
+                raise ConflictError(
+                    f"task '{row.name}' ({task_id}) is already {row.state}", task_id=task_id, state=row.state
+                )
+            text = note.strip()[:500]
+            event = NewEvent(
+                EventKind.TASK_URGED,
+                f"催办: {row.name}" + (f"({text})" if text else ""),
+                task_id=row.id,
+                section=row.section_code,
+                data={"note": text, "claimed_by": row.claimed_by},
+            )
+            self.runtime.history.record(session, row.case_id, [event], actor=by.username)
             return task_view(row, case)
 
     # -- helpers ------------------------------------------------------------------------------------

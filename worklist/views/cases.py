@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from onewindow.engine import TaskView
+from onewindow.engine import PAUSE_KINDS, CaseStatus, TaskView
 
 from .. import get_engine
 from ..diagrams import case_svg, render_diagram, svg_response
 from ..security import current_user
 from ..templating import remember_names
+from .case_actions import lead_member, window_member
 from .files import files_context
 from .worklist import page_number
 
@@ -55,6 +56,18 @@ def show(case_no: str) -> str:
         ),
         shared=page.shared,  # 审管信息共享: what the departments were sent
         exposure=page.exposure,  # personal data: full, masked, or masked with 显示完整
+        # what this user may do to the case besides its steps (views/case_actions.py checks again)
+        actions={
+            "open": not page.summary.finished_at and not user.is_inspector,
+            "clock": lead_member(user, page.matter) and page.summary.accepted_at is not None,
+            "extend": user.chief_of(page.matter.lead_section) and page.summary.accepted_at is not None,
+            "end": window_member(user) or lead_member(user, page.matter),
+            "terminate": page.summary.status == CaseStatus.SUPPLEMENT,
+            "urge": {
+                t.id for t in page.open_tasks if user.chief_of(t.section) or user.chief_of(page.matter.lead_section)
+            },
+        },
+        pause_kinds=PAUSE_KINDS,
     )
 
 

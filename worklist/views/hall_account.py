@@ -387,6 +387,25 @@ def rate(case_no: str) -> BaseResponse:
     return redirect(url_for("applicant.case", case_no=case_no) + "#rating")
 
 
+@bp.post("/cases/<case_no>/withdraw")
+@signed_in
+def withdraw(case_no: str) -> BaseResponse:
+    """撤回: the applicant withdraws his own application before its decision; the case ends with a notice."""
+    case_no = _own_case(case_no)
+    if request.form.get("confirm") != "yes":
+        flash(_("请勾选确认后再撤回申请。"), "error")
+        return redirect(url_for("applicant.case", case_no=case_no) + "#withdraw")
+    try:
+        get_engine().case_ends.withdraw(
+            case_no, actor=f"hall:{me().id}", reason=request.form.get("reason", "")[:500], way="hall"
+        )
+    except ConflictError:
+        flash(_("本办件已办结或已终止,不能撤回。"), "error")
+        return redirect(url_for("applicant.case", case_no=case_no))
+    flash(_("申请已撤回,办件终止办理;撤回申请确认书可在下方查看。"), "ok")
+    return redirect(url_for("applicant.case", case_no=case_no))
+
+
 @bp.post("/cases/<case_no>/complain")
 @signed_in
 def complain(case_no: str) -> BaseResponse:

@@ -29,6 +29,7 @@ from ..templating import remember_names, remember_user_names, user_name
 from .files import files_context
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+TO_SECTION = "__section__"  # the reassign control's explicit choice: back to the section, claimed by nobody
 
 
 def _schema_for(page: TaskPage) -> dict[str, Any]:
@@ -75,6 +76,8 @@ def _render(
         form_description=schema.get("description", ""),
         can_complete=task.state == "ready" and task.claimed_by in (None, user.username) and not page.four_eyes,
         members=page.members,
+        urged=[e for e in page.timeline if e.kind == "task_urged" and e.task_id == task.id],
+        TO_SECTION=TO_SECTION,
         **files_context(task.case_no, url_for("tasks.show", task_id=task.id), page.files),
         previews=[(k, KIND_TITLES[DocumentKind(k)]) for k in page.issues],
         # 用印审批 on the step that seals a result: who approved, or the chief's button
@@ -200,14 +203,18 @@ def reassign(task_id: str) -> Response:
     task = get_engine().tasks.get_for(user, task_id)  # 404 outside his sections, 403 for a non-chief
     if not user.chief_of(task.section):
         raise Refusal(_("只有本科室的科长可以改派任务。"), user=user.username)
-    to = request.form.get("assignee", "").strip() or None
-    try:
-        get_engine().tasks.set_assignee(task_id, by=user, to=to)
-    except ValidationError as err:
-        flash("; ".join(e.message for e in err.errors), "error")
+    choice, reason = request.form.get("assignee", "").strip(), request.form.get("reason", "").strip()[:500]
+    if not choice or not reason:
+        flash(_("请选择改派对象并填写改派理由。"), "error")
         return redirect(_back())
-    except ConflictError as err:
-        flash(str(err), "error")
+    to = None if choice == TO_SECTION else choice
+    try:
+        get_engine().tasks.set_assignee(task_id, by=user, to=to, reason=reason)
+    except ValidationError:
+        flash(_("{who} 不是本科室成员,不能改派给他。", who=to or ""), "error")
+        return redirect(_back())
+    except ConflictError:
+        flash(_("{task}({case})已办理,不能改派。", task=task.name, case=task.case_no), "error")
         return redirect(_back())
     remember_user_names({to or ""})
     flash(
