@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from onewindow.engine import PAUSE_KINDS, ConflictError, Matter, PermissionDeniedError, UserAccount, ValidationError
 
 from .. import get_engine
+from ..errors import Refusal
 from ..i18n import gettext as _
 from ..security import current_user
 
@@ -68,7 +69,7 @@ def _conflict(err: ConflictError) -> str:
 def pause(case_no: str) -> Response:
     user, matter = current_user(), _matter(case_no)
     if not lead_member(user, matter):
-        raise PermissionDeniedError(_("只有主办科室可以启动特别程序。"))
+        raise Refusal(_("只有主办科室可以启动特别程序。"))
     kind, reason = request.form.get("kind", ""), _text("reason")
     if kind not in PAUSE_KINDS or not reason:
         flash(_("请选择特别程序并填写理由。"), "error")
@@ -88,7 +89,7 @@ def pause(case_no: str) -> Response:
 def resume(case_no: str) -> Response:
     user, matter = current_user(), _matter(case_no)
     if not lead_member(user, matter):
-        raise PermissionDeniedError(_("只有主办科室可以结束特别程序。"))
+        raise Refusal(_("只有主办科室可以结束特别程序。"))
     try:
         get_engine().case_clock.resume(case_no, actor=user.username, result=_text("result"))
     except ConflictError as err:
@@ -102,7 +103,7 @@ def resume(case_no: str) -> Response:
 def extend(case_no: str) -> Response:
     user, matter = current_user(), _matter(case_no)
     if not user.chief_of(matter.lead_section):
-        raise PermissionDeniedError(_("只有主办科室科长可以办理延期。"))
+        raise Refusal(_("只有主办科室科长可以办理延期。"))
     days, approver, reason = request.form.get("days", ""), _text("approver"), _text("reason")
     if not days.isdigit() or int(days) <= 0 or not approver or not reason:
         flash(_("请填写延长的工作日数(正整数)、批准人和理由。"), "error")
@@ -122,7 +123,7 @@ def extend(case_no: str) -> Response:
 def withdraw(case_no: str) -> Response:
     user, matter = current_user(), _matter(case_no)
     if not (window_member(user) or lead_member(user, matter)):
-        raise PermissionDeniedError(_("只有受理窗口或主办科室可以办理撤回。"))
+        raise Refusal(_("只有受理窗口或主办科室可以办理撤回。"))
     reason = _text("reason")
     if not reason:
         flash(_("请填写申请人书面撤回申请的内容。"), "error")
@@ -140,7 +141,7 @@ def withdraw(case_no: str) -> Response:
 def terminate(case_no: str) -> Response:
     user, matter = current_user(), _matter(case_no)
     if not (window_member(user) or lead_member(user, matter)):
-        raise PermissionDeniedError(_("只有受理窗口或主办科室可以终止办理。"))
+        raise Refusal(_("只有受理窗口或主办科室可以终止办理。"))
     try:
         get_engine().case_ends.terminate(case_no, actor=user.username)
     except ConflictError as err:
@@ -160,7 +161,7 @@ def urge(case_no: str, task_id: str) -> Response:
     try:
         get_engine().tasks.urge(task_id, by=user, note=_text("note"))
     except PermissionDeniedError:
-        raise PermissionDeniedError(_("只有该环节所在科室或主办科室的科长可以催办。")) from None
+        raise Refusal(_("只有该环节所在科室或主办科室的科长可以催办。")) from None
     except ConflictError:
         flash(_("该环节已办理,无需催办。"), "error")
     else:
