@@ -121,6 +121,14 @@ def case_show(app: AppContext, case_no: str, user: str, as_json: bool) -> None:
         if broken is not None:  # first, and on stderr: whatever follows may be forged
             click.echo(f"WARNING: history chain broken: {broken.line()}", err=True)
         print_case(view, missing)
+        s = view.summary
+        dues = [d.astimezone(CHINA_TZ).date() for d in (s.accepted_at, s.committed_due_at, s.legal_due_at) if d]
+        for year in engine.calendar.unknown_years(min(dues), max(dues)) if dues else []:
+            click.echo(
+                f"warning: {year}: official holiday schedule not published; make-up working days unknown "
+                "(onewindow calendar set)",
+                err=True,
+            )
 
     emit(payload, as_json, text)
 

@@ -211,10 +211,14 @@ def overdue(app: AppContext, level: str, as_json: bool) -> None:
         for i in report["items"]:
             click.echo(
                 f"  {i['level']:<6} {i['case_no']}  {i['task']}  [{i['section']}]  "
-                f"case left {i['case_remaining_working_days']} wd  {i['claimed_by'] or '(unclaimed)'}"
+                f"case left {_wd(i['case_remaining_working_days'])}  {i['claimed_by'] or '(unclaimed)'}"
             )
 
     emit(report, as_json, text)
+
+
+def _wd(days: int | None) -> str:
+    return "- (not accepted)" if days is None else f"{days} wd"
 
 
 @cli.group()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date
 
 import pytest
 from flask.testing import FlaskClient
 
-from onewindow.engine import CaseStatus, ConflictError, Engine, FixedClock, ValidationError
+from onewindow.engine import CHINA_TZ, CaseStatus, ConflictError, Engine, FixedClock, ValidationError
 
 from .hall_support import online_filing, register
 from .helpers import (
@@ -17,6 +17,7 @@ from .helpers import (
     FI_APPLICANT,
     PASSWORD,
     AuthActions,
+    OnewindowRunner,
     accept,
     china,
     open_tasks,
@@ -172,3 +173,20 @@ def test_applicant_withdraws_in_the_hall(client: FlaskClient, sqlite_engine: Eng
     (event,) = [e for e in view.history if e.kind == "case_withdrawn"]
     assert event.actor == f"hall:{owner.id}" and "不再设立" in event.title
     assert 'id="withdraw-form"' not in text(client.get(f"/hall/cases/{case_no}"))
+
+
+def test_dates_in_an_unpublished_year_warn_on_pages_and_commands(
+    client: FlaskClient, auth: AuthActions, sqlite_engine: Engine, clock: FixedClock, runner: OnewindowRunner
+) -> None:
+    case_no = accept(sqlite_engine, clock, china(2026, 12, 28, 9, 30))  # 7 working days run into 2027
+    due = sqlite_engine.cases.show(case_no).summary.committed_due_at
+    assert due is not None and due.astimezone(CHINA_TZ).year == 2027
+    assert sqlite_engine.calendar.unknown_years(date(2027, 1, 1), date(2027, 1, 31)) == [2027]
+    auth.login("zhangwei")
+    assert 'data-unpublished-year="2027"' in text(client.get(f"/cases/{case_no}"))
+    lead = open_tasks(sqlite_engine, case_no)["Task_LeadReview"]
+    assert 'data-unpublished-year="2027"' in text(client.get(f"/tasks/{lead.id}"))  # the case's facts beside it
+    shown = runner.run("case", "show", case_no)
+    assert "2027: official holiday schedule not published" in shown.stderr
+    added = runner.run("calendar", "add", "2026-12-28", "7")
+    assert "2027: official schedule not published" in added.stderr

@@ -127,6 +127,14 @@ def legal_limit_zh(matter: Matter) -> str:
     return limit_zh(matter.legal_limit) if matter.legal_limit_statutory else "无统一法定时限"
 
 
+def unpublished_years(*instants: datetime | None) -> list[int]:
+    """Years of these dates whose official holiday schedule is not out yet (make-up working days unknown)."""
+    days = [i.astimezone(CHINA_TZ).date() for i in instants if i is not None]
+    if not days:
+        return []
+    return get_engine().calendar.unknown_years(min(days), max(days))
+
+
 def statutory_limit(key: str | None) -> bool:
     """Whether the case's matter has one statutory limit (its legal due date is a legal one)."""
     known: dict[str, Matter] = g.get("known_matters") or {}
@@ -157,6 +165,7 @@ def init_app(app: Flask) -> None:
         legal_limit_text=legal_limit_text,
         legal_limit_zh=legal_limit_zh,
         statutory_limit=statutory_limit,
+        unpublished_years=unpublished_years,
         handling_type=handling_type,
         pause_kind=pause_kind,
     )
