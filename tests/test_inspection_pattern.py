@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 from onewindow.engine import ConfigError, Engine, FixedClock, Upload, ValidationError, default_processes_dir
 from onewindow.engine._simulation import RunConfig, load_model, parse_params, simulate
 
-from .helpers import OnewindowRunner, china, open_tasks
+from .helpers import OnewindowRunner, china, ids, login, open_tasks, text
 
 FOOD, HYGIENE = "food_business_licence", "public_place_hygiene_licence"
 APPLICANT = {"applicant_name": "成都武侯示例餐饮有限公司", "contact_name": "张三", "contact_mobile": "13800138000"}
@@ -258,3 +259,30 @@ def test_the_simulator_takes_inspection_and_rectification_as_parameters() -> Non
     model = load_model(default_processes_dir() / "enterprise_registration.bpmn")
     with pytest.raises(ConfigError, match="calls no 现场踏勘 pattern"):
         parse_params(params, model, source="p")
+
+
+def test_the_one_time_notice_tells_waived_from_missing(
+    sqlite_engine: Engine, client: FlaskClient, clock: FixedClock
+) -> None:
+    """补正 before acceptance for what is missing, 容缺 after it for what was waived: the window's 一次性告知书
+    lists the one and names the other as not part of it."""
+    engine = sqlite_engine
+    _at(clock, china(2026, 3, 2, 9, 30))
+    case_no = engine.cases.start(FOOD, APPLICANT, actor="lijing").case_no
+    intake = {"materials_received": ["M01", "M03", "M05"], "waived_materials": ["M04"], "waiver_commitment": True}
+    _complete(engine, case_no, "Task_Intake", "lijing", intake)
+    status = engine.cases.materials(case_no)
+    assert ([m.code for m in status.missing], [m.code for m in status.waived]) == (["M02"], ["M04"])
+    assert [i.material.code for i in engine.files.notice_items(case_no)] == ["M02"]
+    login(client, "lijing")
+    html = text(client.get(f"/cases/{case_no}/notice"))
+    assert ids(html.split('id="missing-materials"')[1].split("</table>")[0], "data-material") == ["M02"]
+    assert ids(html.split('id="waived-materials"')[1].split("</p>")[0], "data-material") == ["M04"]
+    assert _notices(engine, case_no) == []  # not accepted yet: no 容缺 notice before the 补正 is done
+    _complete(engine, case_no, "Task_Supplement", "lijing", {"supplemented_materials": ["M02"]})
+    assert engine.cases.show(case_no).summary.status == "accepted"
+    status = engine.cases.materials(case_no)
+    assert (status.missing, [m.code for m in status.waived]) == ([], ["M04"])
+    assert _notices(engine, case_no) == ["waiver_accepted"]
+    _complete(engine, case_no, "Task_WaiverSupply", "lijing", {"supplied_materials": ["M04"]})
+    assert engine.cases.materials(case_no).waived == []

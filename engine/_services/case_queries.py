@@ -30,18 +30,22 @@ from .views import CaseSummary, CaseView, DiagramSource, EventView, MaterialsSta
 __all__ = ["MATERIAL_FIELDS", "CaseQueries", "materials_from", "visible_to"]
 
 # Form fields in which the window and each 补正 record the materials handed in.
-MATERIAL_FIELDS = ("materials_received", "supplemented_materials")
+MATERIAL_FIELDS = ("materials_received", "supplemented_materials", "supplied_materials")  # the last: 容缺补齐
+WAIVED_FIELD = "waived_materials"  # 容缺受理 at the window
 
 
 def materials_from(matter: Matter, forms: Sequence[Mapping[str, Any]]) -> MaterialsStatus:
     """Materials received at intake and in every 补正 (the submitted ``forms``), and the required ones
     still missing."""
     received: list[str] = []
+    waived: set[str] = set()
     for form in forms:
         for name in MATERIAL_FIELDS:
             received += [m for m in form.get(name) or [] if isinstance(m, str) and m not in received]
-    missing = [m for m in matter.materials if m.required and m.code not in received]
-    return MaterialsStatus(matter, received, missing)
+        waived |= {m for m in form.get(WAIVED_FIELD) or [] if isinstance(m, str)}
+    open_ = [m for m in matter.materials if m.required and m.code not in received]
+    missing = [m for m in open_ if m.code not in waived]
+    return MaterialsStatus(matter, received, missing, [m for m in open_ if m.code in waived])
 
 
 class CaseQueries:

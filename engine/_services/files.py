@@ -264,12 +264,13 @@ class FileService:
             case = self._case(session, case_no)
             matter = self.runtime.bundle(session, case.definition_id).matter
             files = self._set_in(session, case, matter)
-            received = materials_from(matter, self.history._forms_submitted(session, case.id)).received
+            status = materials_from(matter, self.history._forms_submitted(session, case.id))
+        received, waived = status.received, {m.code for m in status.waived}  # 容缺 is due after acceptance
         items = []
         for m in files.materials:
             if m.defect:
                 items.append(NoticeItem(m.material, m.defect, m.material.code not in received))
-            elif m.material.required and m.material.code not in received:
+            elif m.material.required and m.material.code not in received and m.material.code not in waived:
                 items.append(NoticeItem(m.material, "", True))
         return items
 

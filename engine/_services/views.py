@@ -175,7 +175,10 @@ class Page(Generic[T]):
 class MaterialsStatus:
     matter: Matter
     received: list[str]
-    missing: list[Material]  # required and not (yet) received
+    missing: list[Material]  # required and not (yet) received, nor waived
+    # 容缺: required, not received, accepted against the applicant's commitment; due after acceptance, so never
+    # part of a 补正 notice
+    waived: list[Material] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
