@@ -22,7 +22,8 @@ from flask.testing import FlaskClient
 from onewindow.engine import ConfigError, Engine, FixedClock, Upload, ValidationError, default_processes_dir
 from onewindow.engine._simulation import RunConfig, load_model, parse_params, simulate
 
-from .helpers import OnewindowRunner, china, ids, login, open_tasks, text
+from .hall_support import ALICE_ID, register
+from .helpers import PASSWORD, OnewindowRunner, china, ids, login, open_tasks, post, text
 
 FOOD, HYGIENE = "food_business_licence", "public_place_hygiene_licence"
 APPLICANT = {"applicant_name": "成都武侯示例餐饮有限公司", "contact_name": "张三", "contact_mobile": "13800138000"}
@@ -268,7 +269,10 @@ def test_the_one_time_notice_tells_waived_from_missing(
     lists the one and names the other as not part of it."""
     engine = sqlite_engine
     _at(clock, china(2026, 3, 2, 9, 30))
-    case_no = engine.cases.start(FOOD, APPLICANT, actor="lijing").case_no
+    alice = register(engine)  # applies online: the hall shows her the notices
+    draft = engine.applications.create(alice.id, FOOD)
+    engine.applications.save(alice.id, draft.id, dict(APPLICANT))
+    case_no = engine.applications.submit(alice.id, draft.id, actor=f"hall:{alice.id}").case_no
     intake = {"materials_received": ["M01", "M03", "M05"], "waived_materials": ["M04"], "waiver_commitment": True}
     _complete(engine, case_no, "Task_Intake", "lijing", intake)
     status = engine.cases.materials(case_no)
@@ -279,10 +283,17 @@ def test_the_one_time_notice_tells_waived_from_missing(
     assert ids(html.split('id="missing-materials"')[1].split("</table>")[0], "data-material") == ["M02"]
     assert ids(html.split('id="waived-materials"')[1].split("</p>")[0], "data-material") == ["M04"]
     assert _notices(engine, case_no) == []  # not accepted yet: no 容缺 notice before the 补正 is done
+    hall = client.application.test_client()
+    assert post(hall, "/hall/login", {"login": ALICE_ID, "password": PASSWORD}).status_code == 302
+    asked = text(hall.get(f"/hall/cases/{case_no}")).split('id="notice-items"')[1].split("</ul>")[0]
+    assert ids(asked, "data-material") == ["M02"]  # the hall's 补正 list leaves the waived material out
     _complete(engine, case_no, "Task_Supplement", "lijing", {"supplemented_materials": ["M02"]})
     assert engine.cases.show(case_no).summary.status == "accepted"
     status = engine.cases.materials(case_no)
     assert (status.missing, [m.code for m in status.waived]) == ([], ["M04"])
     assert _notices(engine, case_no) == ["waiver_accepted"]
+    page = text(hall.get(f"/hall/cases/{case_no}"))
+    notices = page.split('id="applicant-notices"')[1].split("</section>")[0]
+    assert ids(notices, "data-notice") == ["waiver_accepted"] and "须于 2026-03-09 17:30 前补齐" in notices
     _complete(engine, case_no, "Task_WaiverSupply", "lijing", {"supplied_materials": ["M04"]})
     assert engine.cases.materials(case_no).waived == []
