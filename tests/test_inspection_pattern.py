@@ -297,3 +297,15 @@ def test_the_one_time_notice_tells_waived_from_missing(
     assert ids(notices, "data-notice") == ["waiver_accepted"] and "须于 2026-03-09 17:30 前补齐" in notices
     _complete(engine, case_no, "Task_WaiverSupply", "lijing", {"supplied_materials": ["M04"]})
     assert engine.cases.materials(case_no).waived == []
+
+
+def test_a_misspelt_pattern_property_is_refused_with_its_line(runner: OnewindowRunner, tmp_path: Path) -> None:
+    """``check="inspection_teem"`` would run without its rule: ``onewindow check`` refuses it, one line."""
+    source = (default_processes_dir() / "patterns" / "inspection.bpmn").read_text("utf-8")
+    bad = tmp_path / "inspection.bpmn"
+    bad.write_text(source.replace('value="inspection_team"', 'value="inspection_teem"'), "utf-8")
+    result = runner.run("check", str(bad))
+    assert result.exit_code == 1
+    [line] = [x for x in result.output.splitlines() if "inspection_teem" in x]
+    assert line.startswith(f"{bad}:") and "Task_InspectionAppointment" in line
+    assert 'check "inspection_teem" is not one of inspection_team, inspection_record, waiver' in line

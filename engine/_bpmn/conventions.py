@@ -13,8 +13,9 @@ import textwrap
 from lxml import etree
 
 from .._errors import ConfigError, Problem
+from .._time.case_clock import PAUSE_KINDS
 from .._time.workcalendar import parse_limit
-from .definitions import MILESTONES, SPIFF_NS
+from .definitions import APPLICANT_NOTICES, ASSIGNEES, MILESTONES, SPIFF_NS, TASK_CHECKS
 from .definitions import _properties as properties
 from .rules import BPMN_NS, FLOW_NODES, Findings, describe, is_bpmn, one_line, python_error
 from .scripting import ScriptRejected, check_expression, check_script
@@ -41,6 +42,15 @@ def check_conventions(process: Element, f: Findings) -> None:
                 f'{describe(node)}: milestone "{milestone}" is not one of {", ".join(MILESTONES)}; '
                 "a misspelt milestone never starts the legal clock or changes the case's status",
             )
+        for name, known in (
+            ("check", TASK_CHECKS),
+            ("assignTo", ASSIGNEES),
+            ("notifyApplicant", APPLICANT_NOTICES),
+            ("clockPause", tuple(PAUSE_KINDS)),
+        ):
+            value = props.get(name)
+            if value is not None and value not in known:
+                f.error(node, f'{describe(node)}: {name} "{value}" is not one of {", ".join(known)}')
         step_limit = props.get("stepLimit")
         if step_limit is not None:
             try:

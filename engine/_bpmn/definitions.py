@@ -21,7 +21,10 @@ from .starts import plain_message_starts
 from .timers import clock_timers
 
 __all__ = [
+    "APPLICANT_NOTICES",
+    "ASSIGNEES",
     "MILESTONES",
+    "TASK_CHECKS",
     "ParsedProcess",
     "ProcessBundle",
     "TaskMeta",
@@ -44,6 +47,12 @@ MILESTONES = {  # what the history says when a task carrying the milestone compl
     "issued": "已出证",
     "terminated": "终止办理(容缺材料逾期未补齐)",
 }
+
+
+# The values the patterns' task properties take (engine/_services/pattern_rules.py); deploy refuses others.
+TASK_CHECKS = ("inspection_team", "inspection_record", "waiver")
+ASSIGNEES = ("supervising_department",)
+APPLICANT_NOTICES = ("inspection_appointment", "rectification", "inspection_failed", "waiver_accepted", "waiver_lapsed")
 
 
 @dataclass(frozen=True)
