@@ -48,9 +48,9 @@ def check_conventions(process: Element, f: Findings) -> None:
             ("notifyApplicant", APPLICANT_NOTICES),
             ("clockPause", tuple(PAUSE_KINDS)),
         ):
-            value = props.get(name)
-            if value is not None and value not in known:
-                f.error(node, f'{describe(node)}: {name} "{value}" is not one of {", ".join(known)}')
+            given = props.get(name)
+            if given is not None and given not in known:
+                f.error(node, f'{describe(node)}: {name} "{given}" is not one of {", ".join(known)}')
         step_limit = props.get("stepLimit")
         if step_limit is not None:
             try:
