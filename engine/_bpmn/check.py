@@ -97,7 +97,10 @@ def _too_large(size: int, filename: str) -> CheckResult | None:
 def check_bpmn(path: Path, *, other_processes: Mapping[str, str] | None = None) -> CheckResult:
     """Check the BPMN file at ``path`` (its size first: an oversized file is not even read);
     ``other_processes`` (process id -> file) are the processes of other files that its call activities
-    may call."""
+    may call; by default the reusable patterns of its folder's ``patterns/`` (processes/patterns/)."""
+    shared = Path(path).parent / PATTERNS
+    if other_processes is None and shared.is_dir():
+        other_processes = {pid: str(f) for f in bpmn_files(shared) for pid in process_index([f])}
     try:
         refused = _too_large(Path(path).stat().st_size, str(path))
         if refused is not None:
@@ -139,6 +142,9 @@ def process_index(files: Sequence[Path]) -> dict[str, str]:
     return index
 
 
+PATTERNS = "patterns"
+
+
 def bpmn_files(path: Path, *, recursive: bool = False) -> list[Path]:
     """The BPMN files of a folder (``*.bpmn`` and ``*.xml``; with ``recursive`` of its sub-folders too),
     or the one file given."""
@@ -162,6 +168,8 @@ def callable_elsewhere(files: Sequence[Path]) -> dict[Path, dict[str, str]]:
     """For each file, the executable processes (id -> file) of the other files given and of the other
     BPMN files in its folder: what its call activities may call."""
     neighbours = {f for file in files for f in bpmn_files(file.parent) if file.parent.is_dir()} | set(files)
+    # the reusable patterns a matter calls live in its folder's patterns/ (processes/patterns/)
+    neighbours |= {f for file in files if (file.parent / PATTERNS).is_dir() for f in bpmn_files(file.parent / PATTERNS)}
     index_by_file = {f: process_index([f]) for f in sorted(neighbours)}
     return {file: {pid: str(f) for f, ids in index_by_file.items() if f != file for pid in ids} for file in files}
 
