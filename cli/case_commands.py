@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 import click
 
-from onewindow.engine import CHINA_TZ, CaseStatus, CaseView, Engine, TaskView
+from onewindow.engine import CHINA_TZ, CaseStatus, CaseView, Engine, ServicePoint, TaskView
 
 from .app import AppContext, cli, domain_errors, emit, json_option, pass_app, read_json_file
 from .types import POSITIVE_INT
@@ -27,13 +28,19 @@ def case() -> None:
 @click.argument("matter")
 @click.option("--data", "data_file", type=click.Path(path_type=Path), required=True, help="Applicant data (JSON).")
 @click.option("--user", default="", envvar="ONEWINDOW_USER", help="Clerk who takes the application.")
+@click.option(
+    "--point",
+    default=None,
+    help="Service point receiving it (bureau.toml [[points]] code); default: the clerk's own. Only an admin "
+    "names another.",
+)
 @json_option
 @pass_app
 @domain_errors
-def case_start(app: AppContext, matter: str, data_file: Path, user: str, as_json: bool) -> None:
+def case_start(app: AppContext, matter: str, data_file: Path, user: str, point: str | None, as_json: bool) -> None:
     """Start a case of MATTER with the applicant data in FILE."""
     engine = app.engine()
-    summary = engine.cases.start(matter, read_json_file(data_file), actor=user)
+    summary = engine.cases.start(matter, read_json_file(data_file), actor=user, point=point)
     missing = missing_materials(engine, engine.cases.show(summary.case_no))
 
     def text() -> None:
@@ -56,12 +63,21 @@ def print_notice(missing: list[tuple[str, str]]) -> None:
         click.echo("一次性告知 (missing materials, 补正): " + "; ".join(f"{c} {n}" for c, n in missing))
 
 
-def print_case(view: CaseView, missing: list[tuple[str, str]] | None = None) -> None:
+def point_label(points: Sequence[ServicePoint], code: str) -> str:
+    """``浆洗街街道便民服务中心 (jiangxijie, 街道)``; a code no longer in bureau.toml as it is."""
+    point = next((p for p in points if p.code == code), None)
+    return f"{point.name} ({code}, {point.level_name})" if point else code
+
+
+def print_case(
+    view: CaseView, missing: list[tuple[str, str]] | None = None, points: Sequence[ServicePoint] = ()
+) -> None:
     missing = missing or []
     s = view.summary
     click.echo(f"{s.case_no}  {s.matter_name} (v{s.version})  {s.status_label}")
     click.echo(f"  applicant: {s.applicant_name or '-'}")
     click.echo(f"  channel: {s.channel_label}  query code: {view.query_code or '-'}")
+    click.echo(f"  received at: {point_label(points, s.point)}")
     if s.origin_case_no:
         click.echo(f"  follow-up of: {s.origin_case_no}")
     if view.followups:
@@ -116,11 +132,17 @@ def case_show(app: AppContext, case_no: str, user: str, as_json: bool) -> None:
     payload = {**view.to_dict(), "missing_materials": [{"code": c, "name": n} for c, n in missing]}
     broken = engine.audit.case_chain(case_no)
     payload["history_chain"] = {"intact": broken is None, "break": broken.line() if broken else None}
+    point = engine.bureau.point(view.summary.point)
+    payload["received_at"] = {
+        "code": view.summary.point,
+        "name": point.name if point else None,
+        "level": point.level if point else None,
+    }
 
     def text() -> None:
         if broken is not None:  # first, and on stderr: whatever follows may be forged
             click.echo(f"WARNING: history chain broken: {broken.line()}", err=True)
-        print_case(view, missing)
+        print_case(view, missing, engine.bureau.points)
         s = view.summary
         dues = [d.astimezone(CHINA_TZ).date() for d in (s.accepted_at, s.committed_due_at, s.legal_due_at) if d]
         for year in engine.calendar.unknown_years(min(dues), max(dues)) if dues else []:

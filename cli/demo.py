@@ -355,6 +355,8 @@ def print_logins(engine: Engine) -> None:
         sections = ", ".join(s.name for code in u.sections if (s := engine.bureau.section(code))) or "-"
         if u.department and (department := engine.bureau.department(u.department)):
             sections = f"{department.name} (审管信息)"
+        if u.point != engine.bureau.hall.code and (point := engine.bureau.point(u.point)):
+            sections = f"{sections} @ {point.name}"  # a street centre's or community station's windows
         click.echo(f"  {u.username:<11} {u.display_name:<4} {u.role:<10} {sections}")
 
 

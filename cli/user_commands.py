@@ -31,6 +31,7 @@ def _row(u: UserAccount) -> dict[str, object]:
         "role": u.role,
         "sections": list(u.sections),
         "department": u.department,
+        "point": u.point,
         "active": u.active,
         "has_password": u.has_password,
     }
@@ -47,6 +48,9 @@ def _row(u: UserAccount) -> dict[str, object]:
     help="auditor: 稽核 (no section needed); inspector: 纪检, reads everything and changes nothing.",
 )
 @click.option("--department", help="A supervisor's supervising department (code from bureau.toml).")
+@click.option(
+    "--point", help="The service point whose windows the user works at (bureau.toml [[points]] code; new: district)."
+)
 @click.option("--display-name", help="Name shown in the worklist (default: NAME).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @click.option("--no-password", is_flag=True, help="Keep the current password (or none): the user cannot sign in.")
@@ -61,6 +65,7 @@ def users_add(
     sections: tuple[str, ...],
     role: str,
     department: str | None,
+    point: str | None,
     display_name: str | None,
     password_stdin: bool,
     no_password: bool,
@@ -80,6 +85,7 @@ def users_add(
         password=password,
         active=not inactive,
         department=department,
+        point=point,
         actor=actor,
     )
     emit(
@@ -87,7 +93,7 @@ def users_add(
         as_json,
         lambda: click.echo(
             f"user {account.username} ({account.role}) in "
-            f"{account.department or ', '.join(account.sections) or 'no section'}"
+            f"{account.department or ', '.join(account.sections) or 'no section'} at point {account.point}"
         ),
     )
 

@@ -24,6 +24,8 @@ from ._config.ratings import RatingSettings
 from ._config.scaffold import KEY_PATTERN as MATTER_KEY_PATTERN
 from ._config.scaffold import SCAFFOLD_TEMPLATES, ScaffoldResult, scaffold_matter
 from ._config.scoring import ScoreRule, ScoringRules, load_scoring
+from ._config.service_points import LEVEL_NAMES as SERVICE_LEVEL_NAMES
+from ._config.service_points import ServicePoint
 from ._documents.charts import bar_chart_svg
 from ._documents.kinds import KIND_TITLES, DocumentKind
 from ._documents.signing import (
@@ -149,6 +151,7 @@ __all__ = [
     "RATING_LEVELS",
     "SANCTION_ROLES",
     "SCAFFOLD_TEMPLATES",
+    "SERVICE_LEVEL_NAMES",
     "SITE_PHOTOS",
     "AdminRecord",
     "ApiCaller",
@@ -260,6 +263,7 @@ __all__ = [
     "Section",
     "SectionFigures",
     "SecurityEvent",
+    "ServicePoint",
     "SessionPolicy",
     "SignInResult",
     "SigningKeyView",

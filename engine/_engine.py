@@ -129,8 +129,16 @@ class Engine:
         self.pages.intake_sections = frozenset(intake_windows)
         # Personal data: masked beyond the window that took it and the lead section; 显示完整 is logged
         self.privacy = PrivacyService(self.db, self.clock, self.runtime, intake_sections=intake_windows)
+        self.pages.window_sections = bureau.window_sections()
         self.incidents = IncidentService(self.db, self.clock, self.runtime, self.history)
-        self.tasks = TaskService(self.db, self.clock, self.runtime, pages=self.pages, incidents=self.incidents)
+        self.tasks = TaskService(
+            self.db,
+            self.clock,
+            self.runtime,
+            pages=self.pages,
+            incidents=self.incidents,
+            window_sections=bureau.window_sections(),
+        )
         # 现场踏勘 and 容缺受理 (processes/patterns/): checks before completion, the clock, notices to the applicant
         self.pattern_rules = PatternRules(self.clock, self.runtime, self.tasks, self.case_clock)
         self.cases = CaseService(
@@ -141,6 +149,7 @@ class Engine:
             case_prefix=bureau.case_prefix,
             tasks=self.tasks,
             pages=self.pages,
+            bureau=bureau,
         )
         # Materials as files: a folder beside the database unless ONEWINDOW_FILES (or ``files``) says otherwise.
         store = files if files is not None and not isinstance(files, Path) else None
@@ -154,7 +163,7 @@ class Engine:
         )
         self.cases.files = self.files
         self.applications = OnlineApplications(self.db, self.clock, self.cases, self.files)  # 网上申报
-        self.users = UserService(self.db, self.clock)
+        self.users = UserService(self.db, self.clock, points=[p.code for p in bureau.points])
         self.api_keys = ApiKeyService(self.db, self.clock, self.users, bureau)  # systems' keys of /api/v1/
         # 监管发现审批瑕疵: a department's report opens a linked correction case
         self.feedback = FeedbackService(self.db, self.clock, self.runtime, self.cases, bureau, self.outbox)

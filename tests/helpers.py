@@ -37,7 +37,19 @@ FI = "foreign_investment_filing"
 PASSWORD = "correct horse"
 ADMIN = "huangqiang"  # the administrator of processes/bureau.toml
 SERVE_PASSWORD = "serve-test-password"  # the served_db fixture's liuyang, for real server processes
-STAFF = ("wangfang", "lijing", "zhangwei", "liuyang", "chenjie", "zhaomin", "sunli", "zhoutao", "huangqiang")
+STAFF = (
+    "wangfang",
+    "lijing",
+    "zhangwei",
+    "liuyang",
+    "chenjie",
+    "zhaomin",
+    "sunli",
+    "zhoutao",
+    "huangqiang",
+    "zhengyan",
+    "tangli",
+)
 
 
 # -- the engine ----------------------------------------------------------------------------------------

@@ -105,6 +105,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         i18n,
         input_guard,
         observability,
+        points,
         security,
         sessions,
         templating,
@@ -139,6 +140,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     sessions.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
+    points.init_app(app)  # service points' names and a matter's points in templates
     security.init_app(app)  # first: a signed-out POST goes to the sign-in page before the token is checked
     csrf.init_app(app)
     errors.init_app(app)

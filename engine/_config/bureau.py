@@ -20,6 +20,7 @@ from .._time.workcalendar import DEFAULT_OFFICE_HOURS, OfficeHours
 from .documents import DocumentsConfig, parse_documents
 from .file_limits import FileLimits, file_limits
 from .ratings import RatingSettings, rating_settings
+from .service_points import HALL, ServicePoint, default_hall, parse_points
 
 __all__ = [
     "DEPARTMENT_QUEUE",
@@ -28,6 +29,7 @@ __all__ = [
     "OutboxSettings",
     "Section",
     "SectionKind",
+    "ServicePoint",
     "StaffMember",
     "department_queue",
     "load_bureau",
@@ -40,6 +42,10 @@ class SectionKind(StrEnum):
     INSPECTION_CENTRE = "inspection_centre"
     ISSUING_WINDOW = "issuing_window"
 
+
+# The sections whose work is done at the windows of the point that received the case; the others (approval
+# sections, the inspection centre) stay at the district and serve every point.
+WINDOW_KINDS = (SectionKind.INTAKE_WINDOW, SectionKind.ISSUING_WINDOW)
 
 # supervisor: a member of a supervising department (its inbox 审管信息, acknowledgements, feedback), no section;
 # auditor: works the 稽核 sample and its checklist; inspector (纪检): reads everything, changes nothing
@@ -106,6 +112,7 @@ class StaffMember:
     sections: tuple[str, ...]
     role: str = "clerk"
     department: str = ""  # a supervisor's department
+    point: str = HALL  # the service point the member works at (its windows); back-office staff: the hall
 
 
 @dataclass(frozen=True)
@@ -125,12 +132,33 @@ class Bureau:
     documents: DocumentsConfig = field(default_factory=DocumentsConfig)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     ratings: RatingSettings = field(default_factory=RatingSettings)
+    points: tuple[ServicePoint, ...] = ()  # () : the hall alone (``default_hall``)
     _by_lane: dict[str, Section] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for s in self.sections:
             self._by_lane[s.name] = s
             self._by_lane[s.code] = s
+        if not self.points:
+            object.__setattr__(self, "points", (default_hall(self.name),))
+
+    def point(self, code: str | None) -> ServicePoint | None:
+        return next((p for p in self.points if p.code == code), None)
+
+    @property
+    def hall(self) -> ServicePoint:
+        """The district hall (区政务服务中心): where back-office sections work and older cases were received."""
+        found = self.point(HALL)
+        assert found is not None  # parse_points and __post_init__ make sure of it
+        return found
+
+    def points_for(self, levels: tuple[str, ...] | list[str]) -> tuple[ServicePoint, ...]:
+        """The points that handle a matter available at ``levels`` (its catalogue's service_levels)."""
+        return tuple(p for p in self.points if p.level in levels)
+
+    def window_sections(self) -> frozenset[str]:
+        """Codes of the sections whose work is done at a service point's windows (接件, 受理, 出证)."""
+        return frozenset(s.code for s in self.sections if s.kind in WINDOW_KINDS)
 
     def section_for_lane(self, lane: str | None) -> Section | None:
         return None if lane is None else self._by_lane.get(lane.strip())
@@ -289,6 +317,8 @@ def load_bureau(path: Path) -> Bureau:
             raise ConfigError(f"{path}: duplicate section code or name: {', '.join(sorted(dup))}")
     departments = [_department(d, f"{path} [[departments]] #{i}") for i, d in enumerate(raw.get("departments", []), 1)]
     department_codes = [d.code for d in departments]
+    points = parse_points(raw.get("points"), str(path), name)
+    point_codes = [p.code for p in points]
     staff: list[StaffMember] = []
     for i, m in enumerate(raw.get("staff", []), 1):
         where = f"{path} [[staff]] #{i}"
@@ -304,8 +334,15 @@ def load_bureau(path: Path) -> Bureau:
             raise ConfigError(
                 f"{where}: a supervisor needs department = one of {', '.join(department_codes) or '(none defined)'}"
             )
+        point = m.get("point", HALL)
+        if point not in point_codes:
+            raise ConfigError(
+                f"{where} ({m.get('user', '?')}): point = {point!r} is not a [[points]] code; "
+                f"known: {', '.join(point_codes)}"
+            )
         staff.append(
             StaffMember(
+                point=point,
                 user=_require(m, "user", where),
                 name=_require(m, "name", where),
                 sections=member_sections,
@@ -332,5 +369,6 @@ def load_bureau(path: Path) -> Bureau:
         sections=tuple(sections),
         departments=tuple(departments),
         staff=tuple(staff),
+        points=points,
         source=str(path),
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from .._errors import Problem
 from .bureau import Bureau
+from .service_points import LEVEL_NAMES
 
 __all__ = ["IMPORT_FIELDS", "Limit", "Material", "Matter", "parse_catalogue"]
 
@@ -144,6 +145,13 @@ class Matter:
         if self.extra.get("four_eyes") is not True:
             return None
         return frozenset(self.extra.get("review_steps") or ()), frozenset(self.extra.get("approval_steps") or ())
+
+    @property
+    def service_levels(self) -> tuple[str, ...]:
+        """The levels (district, street, community) whose service points handle the matter; a catalogue
+        that names none: the district hall only."""
+        levels = self.extra.get("service_levels")
+        return tuple(str(level) for level in levels) if isinstance(levels, list) and levels else ("district",)
 
     @property
     def required_materials(self) -> list[str]:
@@ -366,6 +374,7 @@ def parse_catalogue(path: Path, bureau: Bureau) -> tuple[Matter | None, list[Pro
     _waiver(raw.get("waiver"), materials, file, problems)
     if "supplement_limit" in raw:
         _limit(raw["supplement_limit"], "supplement_limit", file, problems)
+    _service_levels(raw.get("service_levels"), file, problems)
     modelled = set(REQUIRED_FIELDS) | {
         "co_sections",
         "application_form",
@@ -477,6 +486,21 @@ def _four_eyes(raw: Mapping[str, Any], file: str, problems: list[Problem]) -> No
                     f"'{key}' must list the BPMN ids of the {key.split('_')[0]} user tasks when four_eyes = true",
                     element=key,
                 )
+            )
+
+
+def _service_levels(raw: Any, file: str, problems: list[Problem]) -> None:
+    """``service_levels = ["district", "street"]``: where the matter is handled (absent: the district only)."""
+    if raw is None:
+        return
+    known = ", ".join(f"{code} ({name})" for code, name in LEVEL_NAMES.items())
+    if not isinstance(raw, list) or not raw:
+        problems.append(Problem(file, f"'service_levels' must list levels of {known}", element="service_levels"))
+        return
+    for level in raw:
+        if level not in LEVEL_NAMES:
+            problems.append(
+                Problem(file, f"unknown service level {level!r}; levels: {known}", element="service_levels")
             )
 
 

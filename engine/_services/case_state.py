@@ -36,6 +36,7 @@ class CaseState:
     channel: str = "window"
     query_code: str | None = None
     origin_case_no: str | None = None
+    point: str = "district"  # the service point that received the case
     accepted_at: datetime | None = None
     finished_at: datetime | None = None
     committed_due_at: datetime | None = None

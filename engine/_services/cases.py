@@ -11,12 +11,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .._config.bureau import Bureau
+from .._config.catalogue import Matter
 from .._config.data_limits import data_problems
 from .._config.forms import validate_data
+from .._config.service_points import HALL, LEVEL_NAMES
 from .._errors import FieldError, NotFoundError, ValidationError
 from .._states import CaseStatus, Channel, EventKind, TaskState
 from .._store.db import Database
-from .._store.models import CaseRow, CounterRow, TaskRow
+from .._store.models import CaseRow, CounterRow, TaskRow, UserRow
 from .._time.clock import Clock
 from .._time.workcalendar import CHINA_TZ
 from .case_queries import CaseQueries
@@ -60,8 +63,10 @@ class CaseService(CaseQueries):
         tasks: TaskService,
         history: HistoryService | None = None,
         pages: PageService | None = None,
+        bureau: Bureau | None = None,
     ) -> None:
         super().__init__(db, clock, runtime, repository, history or runtime.history)
+        self.bureau = bureau  # its service points; None: every case is the district hall's
         self.case_prefix = case_prefix
         self.files: FileService | None = None  # wired by the Engine
         self.tasks = tasks
@@ -81,17 +86,21 @@ class CaseService(CaseQueries):
         actor: str = "",
         channel: Channel | str = Channel.WINDOW,
         origin_case_no: str | None = None,
+        point: str | None = None,
     ) -> CaseSummary:
         """Register a case (已接件) and run it to its first human task, in one transaction.
 
         ``channel`` records how it came in; ``origin_case_no`` makes it a follow-up of that case (回访整改,
         a correction after supervision …): the origin case's history names the new case, and both case
-        pages link to each other.
+        pages link to each other. ``point``: the service point receiving it (None: the actor's own, the
+        hall for the hall's applicants and systems); only an administrator names another than his own.
         """
         if not isinstance(applicant, dict):
             raise ValidationError("application data", [FieldError("(form)", "must be a JSON object")])
         with self.runtime.transaction() as session:
-            return self._start_in(session, matter_key, applicant, actor, channel=channel, origin_case_no=origin_case_no)
+            return self._start_in(
+                session, matter_key, applicant, actor, channel=channel, origin_case_no=origin_case_no, point=point
+            )
 
     def _start_in(
         self,
@@ -103,6 +112,7 @@ class CaseService(CaseQueries):
         channel: Channel | str = Channel.WINDOW,
         origin_case_no: str | None = None,
         record_origin: bool = True,
+        point: str | None = None,
     ) -> CaseSummary:
         """``start`` inside the caller's ``runtime.transaction()``, which commits and updates the cache.
 
@@ -112,6 +122,7 @@ class CaseService(CaseQueries):
         origin_id = self._origin_id(session, origin_case_no) if origin_case_no is not None else None
         definition = self.repository._latest(session, matter_key)
         bundle = self.runtime.bundle(session, definition.id)
+        receiving = self._receiving_point(session, bundle.matter, actor, point)
         form = bundle.matter.application_form
         if form:
             validate_data(bundle.forms[form], applicant, context=f"application data for '{matter_key}' ({form})")
@@ -130,6 +141,7 @@ class CaseService(CaseQueries):
             channel=channel,
             query_code=new_query_code(),
             origin_case_no=origin_case_no,
+            point=receiving,
         )
         with self.runtime.stepping(actor) as step:
             step.applicant = applicant
@@ -147,6 +159,34 @@ class CaseService(CaseQueries):
             event = NewEvent(EventKind.FOLLOWUP_STARTED, title, data=data)
             self.history.record(session, origin_id, [event], actor=actor)
         return self._summary(row, bundle.matter.name, definition.version)
+
+    def _receiving_point(self, session: Session, matter: Matter, actor: str, point: str | None) -> str:
+        """The code of the service point receiving a case of ``matter``: ``point`` or the actor's own. A clerk
+        takes applications at his own point only; a matter is taken only at the levels its catalogue names
+        (the bureau's own follow-up work, not applied for, is the hall's unless ``point`` says otherwise)."""
+        user = session.execute(
+            select(UserRow.role, UserRow.point_code).where(UserRow.username == actor, UserRow.active.is_(True))
+        ).first()
+        own = (user.point_code or HALL) if user is not None else HALL
+        if point is not None and user is not None and user.role != "admin" and point != own:
+            message = f"{actor} works at point '{own}' and takes applications there only (只能在本人所在服务点接件)"
+            raise ValidationError(f"case of '{matter.key}'", [FieldError("point", message)])
+        code = point or own
+        if self.bureau is None:
+            if code != HALL:
+                message = f"unknown service point '{code}'"
+                raise ValidationError(f"case of '{matter.key}'", [FieldError("point", message)])
+            return code
+        found = self.bureau.point(code)
+        if found is None:
+            known = ", ".join(p.code for p in self.bureau.points)
+            message = f"unknown service point '{code}'; known: {known}"
+            raise ValidationError(f"case of '{matter.key}'", [FieldError("point", message)])
+        if not matter.internal and found.level not in matter.service_levels:
+            levels = "、".join(LEVEL_NAMES.get(level, level) for level in matter.service_levels)
+            message = f"{matter.name}不在{found.level_name}级服务点办理({found.name}),办理层级: {levels}"
+            raise ValidationError(f"case of '{matter.key}'", [FieldError("point", message)])
+        return code
 
     def _origin_id(self, session: Session, case_no: str) -> int:
         """The id of the case a follow-up starts from, locked like any step of it locks it (its history
@@ -197,6 +237,7 @@ class CaseService(CaseQueries):
         channel: Channel | str = Channel.WINDOW,
         uploads: Sequence[Upload] = (),
         defects: Mapping[str, str] | None = None,
+        point: str | None = None,
     ) -> IntakeResult:
         """统一受理: register the case, its scanned materials (``uploads``) and the window's reason per
         defective material (``defects``), and complete the window's intake check, in ONE transaction.
@@ -211,8 +252,12 @@ class CaseService(CaseQueries):
         if files is not None:
             files.check(uploads)  # refused before anything is written
         with self.runtime.transaction() as session:
+            # the receiving point first: its refusal names the point, not a field of the application
+            matter = self.runtime.bundle(session, self.repository._latest(session, matter_key).id).matter
+            point = self._receiving_point(session, matter, actor, point)
             summary = _prefixed(
-                "applicant", lambda: self._start_in(session, matter_key, applicant, actor, channel=channel)
+                "applicant",
+                lambda: self._start_in(session, matter_key, applicant, actor, channel=channel, point=point),
             )
             case = self._row(session, summary.case_no)
             if files is not None and (uploads or defects):

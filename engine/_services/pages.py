@@ -35,6 +35,7 @@ from .history import event_views
 from .incidents import incidents_from_events
 from .outbox import OutboxMessage, OutboxService
 from .patterns import PatternService, PatternsPart
+from .point_access import other_points_work
 from .privacy import Exposure, exposure_for, mask_described
 from .runtime import Runtime, task_uuid
 from .users import UserAccount
@@ -125,6 +126,7 @@ class PageService:
         self.outbox: OutboxService | None = None  # wired by the engine
         self.patterns: PatternService | None = None  # wired by the engine
         self.intake_sections: frozenset[str] = frozenset()  # the bureau's intake windows (who took the data)
+        self.window_sections: frozenset[str] = frozenset()  # set by the engine (bureau.window_sections())
 
     def case(self, user: UserAccount, case_no: str) -> CasePage:
         """The case page; NotFoundError for an unknown case and, in the same words, for one outside the
@@ -224,6 +226,8 @@ class PageService:
                 raise NotFoundError.unknown("task", task_id)
             row, case, version = found
             if row.section_code not in user.work_queues and not user.reads_all:
+                raise NotFoundError.unknown("task", task_id)
+            if other_points_work(user, row.section_code, case.point, self.window_sections):
                 raise NotFoundError.unknown("task", task_id)
             bundle = self.runtime.bundle(session, case.definition_id)
             tasks = session.scalars(select(TaskRow).where(TaskRow.case_id == case.id)).all()

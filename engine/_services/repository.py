@@ -26,6 +26,7 @@ from .._bpmn.safe_xml import parse_xml_bytes
 from .._config.bureau import Bureau, load_bureau
 from .._config.catalogue import GENERIC_FORM, Limit, Matter, parse_catalogue
 from .._config.forms import load_form
+from .._config.service_points import HALL
 from .._errors import DeploymentError, NotFoundError, Problem
 from .._store.db import Database
 from .._store.models import DefinitionRow, DepartmentRow, SectionRow, UserRow, UserSectionRow
@@ -472,10 +473,21 @@ class RepositoryService:
         for m in self.bureau.staff:
             if m.user in known:
                 continue
-            user = UserRow(username=m.user, display_name=m.name, role=m.role, department_code=m.department or None)
+            user = UserRow(
+                username=m.user,
+                display_name=m.name,
+                role=m.role,
+                department_code=m.department or None,
+                point_code=None if m.point == HALL else m.point,
+            )
             session.add(user)
             session.flush()
-            detail = {"role": m.role, "sections": list(m.sections), "department": m.department or None}
+            detail = {
+                "role": m.role,
+                "sections": list(m.sections),
+                "department": m.department or None,
+                "point": m.point,
+            }
             record_admin(session, self.clock.now(), "bureau.toml", "user.add", m.user, detail)
             for code in m.sections:
                 session.add(UserSectionRow(user_id=user.id, section_code=code))

@@ -30,6 +30,7 @@ from .case_state import CASE_COLUMNS, CASES, CaseState
 from .four_eyes import check_four_eyes
 from .history import NewEvent
 from .incidents import IncidentService
+from .point_access import other_points_work, points_filter
 from .runtime import Runtime, task_uuid
 from .users import UserAccount
 from .views import Page, TaskView, WorklistFilter, task_view
@@ -92,6 +93,7 @@ _VIEW_ROWS = select(
     CASES.c.committed_due_at,
     CASES.c.paused_at,
     CASES.c.channel,
+    CASES.c.point,
 ).join(CASES, CASES.c.id == _TASKS.c.case_id)
 _SECTION_READY = (
     _VIEW_ROWS.where(_TASKS.c.section_code == bindparam("section"), _TASKS.c.state == TaskState.READY)
@@ -122,7 +124,10 @@ class TaskService:
         *,
         pages: PageService | None = None,
         incidents: IncidentService | None = None,
+        window_sections: frozenset[str] = frozenset(),
     ) -> None:
+        # the sections whose tasks are the receiving point's window work (bureau.window_sections())
+        self.window_sections = window_sections
         self.pages = pages
         self.incidents = incidents
         self.db = db
@@ -166,6 +171,8 @@ class TaskService:
             )
         if not sections:
             return Page([], 0, page, per_page)
+        if (at_point := points_filter(user, sections, self.window_sections)) is not None:
+            case_where.append(at_point)
         with self.db.reading() as session:
             if case_where:
                 counted = _count(session, _ready(sections, task_where, case_where), self.count_cap)
@@ -230,11 +237,14 @@ class TaskService:
         return self.pages.task(user, task_id)
 
     def get_for(self, user: UserAccount, task_id: str) -> TaskView:
-        """A task the user may open: its lane is one of his sections (another section's task is "unknown",
-        in the same words as one that does not exist)."""
+        """A task the user may open: its lane is one of his sections and, at a window, its case was received
+        at his point (another section's or point's task is "unknown", in the same words as one that does not
+        exist)."""
         view = self.get(task_id)
         if view.section not in user.work_queues and not user.reads_all:
             raise NotFoundError.unknown("task", task_id)
+        if other_points_work(user, view.section, view.point, self.window_sections):
+            raise NotFoundError.unknown("task", task_id)  # another point's window: as unknown as another section's
         return view
 
     def form_schema(self, task_id: str) -> dict[str, Any] | None:
@@ -558,6 +568,7 @@ def _view_of(r: Any) -> TaskView:
         case_due_at=r.committed_due_at,
         case_paused=r.paused_at is not None,
         channel=r.channel,
+        point=r.point,
     )
 
 

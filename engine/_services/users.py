@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .._config.bureau import ROLES, department_queue
+from .._config.service_points import HALL
 from .._errors import FieldError, NotFoundError, ValidationError
 from .._store.db import Database
 from .._store.models import DepartmentRow, SectionRow, UserRow, UserSectionRow
@@ -85,6 +86,7 @@ class UserAccount:
     # Changes whenever the password does: a web session remembers it, so a new password ends old sessions.
     fingerprint: str = ""
     department: str | None = None  # a supervisor's supervising department
+    point: str = HALL  # the service point whose windows the user works at (bureau.toml [[points]])
 
     @property
     def is_supervisor(self) -> bool:
@@ -128,7 +130,10 @@ def _fingerprint(password_hash: str | None) -> str:
 
 
 class UserService:
-    def __init__(self, db: Database, clock: Clock, *, scrypt_n: int = SCRYPT_N) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, *, scrypt_n: int = SCRYPT_N, points: Sequence[str] = (HALL,)
+    ) -> None:
+        self.points = tuple(points)  # the codes of bureau.toml's service points
         self.db = db
         self.clock = clock
         self.scrypt_n = scrypt_n  # the cost of new hashes; tests lower it, stored hashes keep their own
@@ -188,10 +193,12 @@ class UserService:
         password: str | None = None,
         active: bool = True,
         department: str | None = None,
+        point: str | None = None,
         actor: str = "",
     ) -> UserAccount:
         """Create or update an account; its sections are replaced by ``sections``. A supervisor belongs to a
-        supervising ``department`` instead of sections."""
+        supervising ``department`` instead of sections. ``point``: the service point whose windows the user
+        works at (None: a new account works at the district hall, an existing one keeps its point)."""
         username = username.strip()
         errors: list[FieldError] = []
         if not username or len(username) > 64 or any(c.isspace() for c in username):
@@ -203,6 +210,8 @@ class UserService:
                 errors.append(FieldError("department", "a supervisor needs a supervising department"))
         elif role not in ("admin", "auditor", "inspector") and not sections:
             errors.append(FieldError("sections", "a clerk or chief needs at least one section"))
+        if point is not None and point not in self.points:
+            errors.append(FieldError("point", f"unknown service point '{point}'; known: {', '.join(self.points)}"))
         if password is not None:
             errors.extend(_password_problems(password, username))
         if errors:
@@ -237,6 +246,8 @@ class UserService:
                 if display_name:
                     row.display_name = display_name
             row.department_code = department if role == "supervisor" else None
+            if point is not None:
+                row.point_code = None if point == HALL else point
             if password is not None:
                 if row.password_hash and end_user_sessions(session, row.id, self.clock.now(), "password changed"):
                     record_event(session, self.clock.now(), "password_changed", username, detail="sessions ended")
@@ -254,6 +265,7 @@ class UserService:
                 "role": account.role,
                 "sections": list(account.sections),
                 "department": row.department_code,
+                "point": account.point,
                 "active": account.active,
                 "password_set": password is not None,
             }
@@ -320,6 +332,7 @@ class UserService:
             has_password=bool(row.password_hash),
             fingerprint=_fingerprint(row.password_hash),
             department=row.department_code,
+            point=row.point_code or HALL,
         )
 
 

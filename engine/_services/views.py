@@ -51,6 +51,7 @@ class TaskView:
     case_due_at: datetime | None = None
     case_paused: bool = False  # a special procedure stopped the case's clock
     channel: str = "window"  # how the case came in (window, online, agent, api)
+    point: str = "district"  # the service point that received the case
 
     @property
     def channel_label(self) -> str:
@@ -97,6 +98,7 @@ class CaseSummary:
     paused_at: datetime | None = None
     channel: str = "window"
     origin_case_no: str | None = None  # the case this follow-up case was started from
+    point: str = "district"  # the service point that received the case (bureau.toml [[points]])
 
     @property
     def channel_label(self) -> str:
@@ -228,6 +230,7 @@ def task_view(row: TaskRow, case: CaseRow) -> TaskView:
         case_due_at=case.committed_due_at,
         case_paused=case.paused_at is not None,
         channel=case.channel,
+        point=case.point,
     )
 
 
@@ -249,4 +252,5 @@ def summary_of(row: CaseRow | CaseState, matter_name: str, version: int) -> Case
         paused_at=row.paused_at,
         channel=row.channel,
         origin_case_no=row.origin_case_no,
+        point=row.point,
     )

@@ -95,6 +95,9 @@ class UserRow(Base):
     # a supervisor's supervising department (审管信息: its inbox, acknowledgements, feedback); checked by the
     # user service, no foreign key (adding one to SQLite's users would copy the table its sections cascade from)
     department_code: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The service point (bureau.toml [[points]]) whose windows the user works at; None: the district hall.
+    # Checked against bureau.toml by the user service, like department_code.
+    point_code: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class UserSectionRow(Base):
@@ -143,6 +146,9 @@ class CaseRow(Base):
     # The case a follow-up case (回访整改, a correction after supervision …) was started from; checked by
     # CaseService.start, not by a foreign key (see migration 0008 for why).
     origin_case_no: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    # The service point that received the case (bureau.toml [[points]] code): its windows do the case's
+    # window work (接件, 受理, 出证). Cases from before service points were modelled are the hall's.
+    point: Mapped[str] = mapped_column(String(32), default="district", server_default="district")
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     committed_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)

@@ -103,6 +103,7 @@ SCHEMAS: dict[str, Any] = {
             "channel": {"type": "string", "enum": ["window", "online", "agent", "api"]},
             "channel_label": {"type": "string"},
             "origin_case_no": TEXT_OR_NULL,
+            "point": {"type": "string", "description": "受理网点: the service point (bureau.toml [[points]] code)"},
         }
     ),
     "Task": _object(
@@ -125,6 +126,7 @@ SCHEMAS: dict[str, Any] = {
             "case_due_at": WHEN_OR_NULL,
             "case_paused": {"type": "boolean"},
             "channel": {"type": "string"},
+            "point": {"type": "string", "description": "the service point that received the case"},
         }
     ),
     "TaskDetail": {
@@ -401,7 +403,8 @@ def _paths() -> dict[str, Any]:
         },
         "/tasks": {
             "get": _op(
-                "The key's user's worklist: READY tasks of his sections, most urgent first",
+                "The key's user's worklist: READY tasks of his sections (of a window section: the cases received at"
+                " his service point), most urgent first",
                 "tasks:read",
                 {**_ok("TaskPage"), **_errors("Unauthorized", "Forbidden", "Unprocessable")},
                 parameters=[

@@ -21,8 +21,9 @@ from ..errors import Refusal, error_page
 from ..forms import build_fields, errors_by_field, field_paths, parse_form, with_schema_errors
 from ..i18n import current_lang
 from ..i18n import gettext as _
+from ..points import level_name, point_name
 from ..security import current_user
-from ..templating import matters
+from ..templating import matter_name, matters
 from ..uploads import refusal, uploads_from
 
 bp = Blueprint("intake", __name__)
@@ -40,11 +41,19 @@ def _window_member(user: UserAccount) -> None:
         raise Refusal(_("只有统一受理窗口的工作人员可以接件。"), user=user.username)
 
 
+def _point_level(user: UserAccount) -> str:
+    point = get_engine().bureau.point(user.point)
+    return point.level if point is not None else "district"
+
+
 @bp.get("/intake")
 def choose() -> str:
-    _window_member(current_user())
-    public = [m for m in matters().values() if not m.internal]  # follow-up work starts from its case, not here
-    return render_template("intake/choose.html", matters=public)
+    user = current_user()
+    _window_member(user)
+    level = _point_level(user)
+    # follow-up work starts from its case, not here; a point lists the matters handled at its level (三级下沉)
+    public = [m for m in matters().values() if not m.internal and level in m.service_levels]
+    return render_template("intake/choose.html", matters=public, point_level=level)
 
 
 def _forms(matter_key: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
@@ -86,7 +95,19 @@ def _render(
 
 @bp.get("/intake/<matter_key>")
 def form(matter_key: str) -> tuple[str, int]:
-    _window_member(current_user())
+    user = current_user()
+    _window_member(user)
+    matter = get_engine().repository.matter(matter_key)[0]
+    if _point_level(user) not in matter.service_levels:  # the same line the registration would be refused with
+        levels = "、".join(level_name(level) for level in matter.service_levels)
+        message = _(
+            "{matter}不在{level}级服务点办理({point}),办理层级: {levels}",
+            matter=matter_name(matter),
+            level=level_name(_point_level(user)),
+            point=point_name(user.point),
+            levels=levels,
+        )
+        return _render(matter_key, {}, {"check": {"": message}}, status=409)
     return _render(matter_key, {}, {})
 
 
