@@ -28,11 +28,12 @@ PROCESSES = ROOT / "processes"
 HEADER = [*COLUMNS, "时限依据"]
 APPLICANT = {"applicant_name": "成都某某商贸有限公司", "contact_name": "王五", "contact_mobile": "13800138000"}
 # One row per template; the 200-matter catalogue repeats them with new codes.
+# (a code of its own: 0001180020, the shipped individual_business_registration, would win over the row)
 ROWS = [
     {
         "事项名称": "个体工商户设立登记",
-        "基本编码": "0001180020",
-        "实施编码": "510107000118002000",
+        "基本编码": "0001180030",
+        "实施编码": "510107000118003000",
         "事项类型": "行政许可",
         "实施主体": "成都市武侯区行政审批局",
         "来源部门": "区市场监督管理局",
@@ -174,7 +175,7 @@ def test_each_template_runs_a_case_to_the_end(tmp_path: Path, sqlite_url: str, c
         outcomes = _import(engine, _csv(tmp_path / "c.csv", ROWS), folder)
         assert [(k, v, c) for k, v, c in outcomes] == [
             ("m0001150010", 1, True),
-            ("m0001180020", 1, True),
+            ("m0001180030", 1, True),
             ("m0001200010", 1, True),
             ("m0001300010", 1, True),
         ]
@@ -194,7 +195,7 @@ def test_each_template_runs_a_case_to_the_end(tmp_path: Path, sqlite_url: str, c
             "Task_LeadReview",
         ]
         assert sorted(steps["joint_inspection"][1:3]) == ["Task_Inspection", "Task_LeadReview"]
-        immediate = engine.repository.matter("m0001180020")[0]
+        immediate = engine.repository.matter("m0001180030")[0]
         assert (str(immediate.committed_limit), str(immediate.legal_limit)) == ("1 working_days", "3 working_days")
         assert immediate.extra["service_levels"] == ["district", "street", "community"]
         assert immediate.extra["legal_limit_basis"] == "《市场主体登记管理条例》第十九条"
@@ -214,7 +215,7 @@ def test_reimport_versions_only_what_changed(tmp_path: Path, database_url: str, 
         changed = [{**ROWS[1], "承诺时限": "5个工作日"}, ROWS[0], ROWS[2]]
         assert _import(engine, _csv(tmp_path / "c.csv", changed), folder) == [
             ("m0001150010", 1, False),
-            ("m0001180020", 1, False),
+            ("m0001180030", 1, False),
             ("m0001200010", 2, True),
         ]
         assert not (folder / "m0001300010.toml").exists()
@@ -274,7 +275,7 @@ BAD = [
     ({"服务层级": "区;乡镇"}, "服务层级: unknown level '乡镇'"),
     ({"法定时限": "二十天"}, "法定时限: '二十天' is no time limit"),
     ({"承诺时限": "30个工作日"}, "承诺时限: the committed limit 30个工作日 is longer than the legal limit"),
-    ({"基本编码": "0001180020"}, "基本编码: duplicate code '0001180020' (also on line 2)"),
+    ({"基本编码": "0001180030"}, "基本编码: duplicate code '0001180030' (also on line 2)"),
     ({"办件模板": "joint_review", "协办科室": ""}, "协办科室: the joint_review template needs at least one"),
     ({"事项类型": "行政审批"}, "事项类型: '行政审批' is no GB/T 39046 matter type"),
     ({"是否划转": "是"}, "是否划转: '是': write 划转 or 保留"),
@@ -389,8 +390,9 @@ def test_shipped_templates_and_example_catalogue(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "own BPMN: 0001180010 is the hand-drawn matter enterprise_registration" in result.output
+    assert "own BPMN: 0001180020 is the hand-drawn matter individual_business_registration" in result.output
     # by default beside the table (--check writes nothing there)
-    assert f"ok: 8 matter(s) would be imported into {PROCESSES / 'catalogue' / 'imported'}" in result.output
+    assert f"ok: 7 matter(s) would be imported into {PROCESSES / 'catalogue' / 'imported'}" in result.output
     if shutil.which("npm") and BPMNLINT.exists():
         files = [str(PROCESSES / "templates" / f"{t}.bpmn") for t in REFERENCE_BINDINGS]
         out = subprocess.run([str(BPMNLINT), *files], capture_output=True, text=True, timeout=300, cwd=tmp_path)

@@ -24,12 +24,13 @@ def test_full_walk_through_the_cli(runner: OnewindowRunner, tmp_path: Path) -> N
     assert "unchanged: foreign_investment_filing v1" in runner.run("deploy").output
 
     matters = json.loads(runner.run("matters", "--json").output)
-    # the two matters and the internal follow-up matters (processes/internal/) deployed with them
+    # the five matters and the internal follow-up matters (processes/internal/) deployed with them
     assert {m["matter"] for m in matters} == {
         "foreign_investment_filing",
         "enterprise_registration",
         "food_business_licence",
         "public_place_hygiene_licence",
+        "individual_business_registration",
         "supervision_correction",
         "rating_followup",
         "rectification",
@@ -90,8 +91,8 @@ def test_missing_schema_is_a_clear_error(runner: OnewindowRunner) -> None:
 def test_deploy_check_writes_nothing(runner: OnewindowRunner, tmp_path: Path) -> None:
     result = runner.run("deploy", "--check")
     assert result.exit_code == 0, result.output
-    # the four matters, processes/internal/ (correction, rating follow-up, rectification) and processes/patterns/
-    assert result.output.count("ok: ") == 8
+    # the five matters, processes/internal/ (correction, rating follow-up, rectification) and processes/patterns/
+    assert result.output.count("ok: ") == 9
     assert not (tmp_path / "onewindow.db").exists()
     broken = tmp_path / "broken.bpmn"
     broken.write_text((default_processes_dir() / "foreign_investment_filing.bpmn").read_text(encoding="utf-8")[:500])

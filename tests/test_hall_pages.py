@@ -19,6 +19,7 @@ def test_the_hall_answers_without_sign_in_and_lists_only_online_matters(client: 
     html = text(page)
     assert ids(html.split('id="online-matters"')[1], "data-matter") == [
         "enterprise_registration",
+        "individual_business_registration",
         "food_business_licence",
         "public_place_hygiene_licence",
     ]

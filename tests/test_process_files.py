@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import builtins
 import itertools
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -357,6 +358,9 @@ APPLICANTS = {
         "contact_mobile": "13600136000",
         "application_summary": "新办公共场所卫生许可:住宿场所",
     },
+    "individual_business_registration": json.loads(
+        (PROCESSES / "examples" / "individual_business_registration.applicant.json").read_text("utf-8")
+    ),
 }
 
 

@@ -219,12 +219,15 @@ def test_the_worklist_guide_and_api_keep_to_the_clerks_point(app: Flask, client:
     engine: Engine = app.config["ENGINE"]
     login(client, "zhengyan")
     chooser = text(client.get("/intake"))
-    assert "受理网点: 浆洗街街道便民服务中心 (街道)" in chooser and "企业设立登记" not in chooser  # district only
+    assert "受理网点: 浆洗街街道便民服务中心 (街道)" in chooser
+    assert "个体工商户设立登记" in chooser and "企业设立登记" not in chooser.replace("个体工商户设立登记", "")
     refused = client.get(f"/intake/{ER}")
     assert refused.status_code == 409
     assert "企业设立登记不在街道级服务点办理(浆洗街街道便民服务中心),办理层级: 区" in text(refused)
 
-    assert ids(text(client.get(f"/hall/matters/{ER}")), "data-point") == ["district"]  # the online hall too
+    hall = text(client.get("/hall/matters/individual_business_registration"))  # the online hall lists them too
+    assert ids(hall, "data-point") == ["district", STREET, COMMUNITY] and "洗面桥社区" in hall
+    assert ids(text(client.get(f"/hall/matters/{ER}")), "data-point") == ["district"]
 
     engine.repository.deploy(_all_levels(tmp_path), actor="tester")
     guide = text(client.get(f"/guide/{ER}"))

@@ -25,6 +25,7 @@ def test_intake_choose_and_form(client: FlaskClient, auth: AuthActions) -> None:
     assert ids(chooser, "data-matter") == [
         "foreign_investment_filing",
         "enterprise_registration",
+        "individual_business_registration",
         "food_business_licence",
         "public_place_hygiene_licence",
     ]

@@ -284,6 +284,7 @@ def test_guide(client: FlaskClient) -> None:
     assert ids(index, "data-matter") == [  # by code
         "foreign_investment_filing",
         "enterprise_registration",
+        "individual_business_registration",
         "food_business_licence",
         "public_place_hygiene_licence",
     ]
