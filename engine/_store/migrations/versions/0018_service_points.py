@@ -8,7 +8,7 @@ Revises: 0023
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision = "0018"
 down_revision = "0023"
@@ -25,5 +25,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # This revision sits above 0023, whose downgrade refuses while an issued document waits to be rendered.
+    # Going below 0023, refuse here first, so a refused downgrade to an older release changes nothing.
+    if context.get_revision_argument() != "0023":
+        waiting = op.get_bind().execute(sa.text("SELECT count(*) FROM documents WHERE rendered_at IS NULL")).scalar()
+        if waiting:
+            raise RuntimeError(
+                f"{waiting} issued document(s) not rendered yet: run 'onewindow documents render --once' first"
+            )
     op.execute(sa.text("ALTER TABLE users DROP COLUMN point_code"))
     op.execute(sa.text("ALTER TABLE cases DROP COLUMN point"))
