@@ -15,13 +15,22 @@ CATALOGUES := worklist/translations
 
 .PHONY: demo test lint install mypy-tree translations element-templates-preview
 
+# axe-core for the accessibility run of the browser tests (tests/test_browser_a11y.py injects axe.min.js).
+# The version is pinned in tests/a11y/package.json; axe-core has no dependencies, so no lockfile is needed.
+AXE_DIR := tests/a11y
+AXE_STAMP := $(AXE_DIR)/node_modules/.installed
+
+$(AXE_STAMP): $(AXE_DIR)/package.json
+	cd $(AXE_DIR) && npm install --no-audit --no-fund --no-package-lock --silent
+	touch $(AXE_STAMP)
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(AXE_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/onewindow demo
@@ -41,7 +50,7 @@ lint: $(STAMP) mypy-tree
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint $(AXE_STAMP)
 	$(BIN)/python -m pytest
 
 # The README's screenshot of the element templates in bpmn-js (needs node and npm; see docs/element-templates/).
