@@ -97,6 +97,7 @@ from ._services.ratings import RatingGroup, RatingReport, RatingView
 from ._services.repository import CheckReport, DeployOutcome
 from ._services.scores import PersonScore, ScoreLine, ScoreReport
 from ._services.signing_keys import SigningKeyView
+from ._services.tasks import ClaimOutcome
 from ._services.timer_service import FiredTimer
 from ._services.users import UserAccount
 from ._services.views import (
@@ -177,6 +178,7 @@ __all__ = [
     "CheckResult",
     "ChecklistItem",
     "Checkpoint",
+    "ClaimOutcome",
     "Clock",
     "ClockView",
     "ConfigError",

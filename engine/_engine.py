@@ -25,6 +25,7 @@ from ._services.case_clock import CaseClockService
 from ._services.case_ends import CaseEndService
 from ._services.cases import CaseService
 from ._services.catalogue_import import CatalogueService
+from ._services.comments import CommentService
 from ._services.dispatcher import Dispatcher
 from ._services.documents import DocumentService
 from ._services.efficiency import EfficiencyService
@@ -141,6 +142,7 @@ class Engine:
         )
         # 现场踏勘 and 容缺受理 (processes/patterns/): checks before completion, the clock, notices to the applicant
         self.pattern_rules = PatternRules(self.clock, self.runtime, self.tasks, self.case_clock)
+        self.comments = CommentService(self.db, self.clock, self.runtime)  # 内部意见 in the case's history
         self.cases = CaseService(
             self.db,
             self.clock,

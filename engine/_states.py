@@ -123,6 +123,7 @@ class EventKind(StrEnum):
     RATING_REPLIED = "rating_replied"  # the chief's reply to a bad rating, from its 回访整改 case
     SEAL_REQUESTED = "seal_requested"  # a result used outside the province waits for its department's seal
     SEAL_APPROVED = "seal_approved"  # 批准用印: a chief approved the seal on a decision not made by a chief
+    CASE_COMMENT = "case_comment"  # 内部意见: a note between the sections working a case, never shown to applicants
     INTERMEDIARY = "intermediary"  # 网上中介: an intermediary chosen, its delivery, its rating
     EVALUATION = "evaluation"  # 多评合一: the commission started, the expert review's opinion
     MEETING = "meeting"  # 重大项目会审: convened, recorded (its follow-up cases: followup_started)

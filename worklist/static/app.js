@@ -19,3 +19,71 @@ document.addEventListener("DOMContentLoaded", function () {
     target.focus();
   }
 });
+
+// 常用意见: a phrase button (or the fallback select) inserts its text into the opinion field it names.
+function insertPhrase(field, text) {
+  if (!field || !text) return;
+  var start = field.selectionStart == null ? field.value.length : field.selectionStart;
+  var end = field.selectionEnd == null ? field.value.length : field.selectionEnd;
+  field.value = field.value.slice(0, start) + text + field.value.slice(end);
+  field.focus();
+  field.selectionStart = field.selectionEnd = start + text.length;
+  field.dispatchEvent(new Event("input", { bubbles: true }));
+}
+document.addEventListener("click", function (event) {
+  var button = event.target instanceof Element ? event.target.closest("[data-phrase]") : null;
+  if (!button) return;
+  event.preventDefault();
+  insertPhrase(document.getElementById(button.getAttribute("data-target")), button.getAttribute("data-phrase"));
+});
+document.addEventListener("change", function (event) {
+  var select = event.target;
+  if (!(select instanceof HTMLSelectElement) || !select.hasAttribute("data-phrase-select")) return;
+  insertPhrase(document.getElementById(select.getAttribute("data-target")), select.value);
+  select.selectedIndex = 0;
+});
+
+// Keyboard shortcuts of the worklist (listed at /help/shortcuts): never while typing in a field.
+function typing(target) {
+  return target instanceof Element
+    && (target.isContentEditable || target.closest("input, textarea, select, [contenteditable='true']") !== null);
+}
+document.addEventListener("keydown", function (event) {
+  if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+  var key = event.key;
+  if (key === "?") {
+    var help = document.querySelector("[data-nav='shortcuts']");
+    if (help) { event.preventDefault(); window.location.href = help.getAttribute("href"); }
+    return;
+  }
+  if (key === "/") {
+    var search = document.getElementById("filter-q");
+    if (search) { event.preventDefault(); search.focus(); }
+    return;
+  }
+  var table = document.querySelector("table[data-shortcuts='worklist']");
+  if (!table) return;
+  var rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr[data-task-id]"));
+  if (!rows.length) return;
+  var index = rows.findIndex(function (row) { return row.classList.contains("current"); });
+  var row = index >= 0 ? rows[index] : null;
+  function select(next) {
+    if (row) { row.classList.remove("current"); row.removeAttribute("aria-current"); }
+    next.classList.add("current");
+    next.setAttribute("aria-current", "true");
+    next.scrollIntoView({ block: "nearest" });
+  }
+  if (key === "j") { event.preventDefault(); select(rows[Math.min(index + 1, rows.length - 1)]); }
+  else if (key === "k") { event.preventDefault(); select(rows[Math.max(index - 1, 0)]); }
+  else if (!row) { return; }
+  else if (key === "x") {
+    var pick = row.querySelector("input.pick");
+    if (pick && !pick.disabled) { event.preventDefault(); pick.checked = !pick.checked; }
+  } else if (key === "c") {
+    var claim = row.querySelector("form[name='claim']");
+    if (claim) { event.preventDefault(); claim.submit(); }
+  } else if (key === "o" || key === "Enter") {
+    var open = row.querySelector("a.task-link");
+    if (open) { event.preventDefault(); window.location.href = open.getAttribute("href"); }
+  }
+});

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
-from onewindow.engine import PAUSE_KINDS, CaseStatus, TaskView
+from onewindow.engine import PAUSE_KINDS, CaseStatus, TaskView, ValidationError
 
 from .. import get_engine
 from ..diagrams import case_svg, render_diagram, svg_response
-from ..security import current_user
+from ..i18n import gettext as _
+from ..security import current_user, safe_next
 from ..templating import remember_names
 from .case_actions import lead_member, window_member
 from .files import files_context
@@ -68,7 +70,25 @@ def show(case_no: str) -> str:
             },
         },
         pause_kinds=PAUSE_KINDS,
+        # 内部意见: the sections working the case (those with a step in it)
+        can_comment=bool(
+            set(user.sections) & ({e.section for e in page.timeline} | {t.section for t in page.open_tasks})
+        ),
     )
+
+
+@bp.post("/<case_no>/comments")
+def comment(case_no: str) -> BaseResponse:
+    """内部意见: a note for the sections working the case (never shown to the applicant)."""
+    user = current_user()
+    back = safe_next(request.form.get("next"), url_for("cases.show", case_no=case_no))
+    try:
+        get_engine().comments.add(user, case_no, request.form.get("text", "")[:4000])
+    except ValidationError:
+        flash(_("内部意见不能为空,且不超过 2000 字。"), "error")
+    else:
+        flash(_("已记录内部意见。"), "ok")
+    return redirect(back)
 
 
 @bp.post("/<case_no>/reveal")

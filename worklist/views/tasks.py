@@ -13,6 +13,7 @@ from onewindow.engine import (
     CaseStatus,
     ConflictError,
     DocumentKind,
+    EventKind,
     FourEyesError,
     TaskPage,
     ValidationError,
@@ -30,6 +31,7 @@ from .files import files_context
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 TO_SECTION = "__section__"  # the reassign control's explicit choice: back to the section, claimed by nobody
+MAX_BULK = 200  # rows ticked at once: more than a page holds
 
 
 def _schema_for(page: TaskPage) -> dict[str, Any]:
@@ -69,7 +71,11 @@ def _render(
         case=page.case,
         applicant=page.applicant,
         materials=page.materials,
-        opinions=[e for e in page.timeline if e.kind == "task_completed" and e.task_id != task.id],
+        opinions=[
+            e
+            for e in page.timeline
+            if (e.kind == "task_completed" and e.task_id != task.id) or e.kind == EventKind.CASE_COMMENT
+        ],
         fields=build_fields(schema, shown, errors),
         form_error=errors.get(""),
         form_title=schema.get("title", ""),
@@ -166,6 +172,27 @@ def four_eyes_message(err: FourEyesError) -> str:
 
 def _back() -> str:
     return safe_next(request.form.get("next"), url_for("worklist.index"))
+
+
+@bp.post("/claim")
+def claim_many() -> Response:
+    """认领所选: every ticked row claimed on its own; what failed is reported per task."""
+    user = current_user()
+    ids = [i for i in request.form.getlist("task_id") if i][:MAX_BULK]
+    if not ids:
+        flash(_("请先勾选要认领的任务。"), "error")
+        return redirect(_back())
+    for outcome in get_engine().tasks.claim_many(user, ids):
+        t = outcome.task
+        if outcome.ok and t is not None:
+            flash(_("已认领:{task}({case})。", task=t.name, case=t.case_no), "ok")
+        elif t is None:
+            flash(_("任务 {id} 不存在或不属于你的科室。", id=outcome.task_id[:40]), "error")
+        elif isinstance(outcome.error, FourEyesError):
+            flash(four_eyes_message(outcome.error), "error")
+        else:
+            flash(_("{task}({case})已被他人认领或办理。", task=t.name, case=t.case_no), "error")
+    return redirect(_back())
 
 
 @bp.post("/<task_id>/claim")

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, render_template, request
 from onewindow.engine import WorklistFilter
 
 from .. import get_engine
+from ..i18n import N_
 from ..input_guard import MAX_PAGE, bounded_int
 from ..security import current_user
 from ..templating import matters, remember_user_names
@@ -45,3 +46,20 @@ def index() -> str:
         args=args,
         supervision_waiting=engine.outbox.waiting_count(user),  # a supervisor's results waiting for 认领
     )
+
+
+# The worklist's keyboard shortcuts (worklist/static/app.js), listed on the help page the header links to.
+SHORTCUTS = (
+    ("j", N_("下一行")),
+    ("k", N_("上一行")),
+    ("x", N_("勾选或取消勾选当前行(认领所选)")),
+    ("c", N_("认领当前行的任务")),
+    ("o", N_("打开当前行的任务")),
+    ("/", N_("跳到搜索框")),
+    ("?", N_("打开本帮助页")),
+)
+
+
+@bp.get("/help/shortcuts")
+def shortcuts() -> str:
+    return render_template("worklist/shortcuts.html", shortcuts=SHORTCUTS)
