@@ -30,10 +30,35 @@ from .runtime import Runtime
 from .users import UserAccount
 from .views import CaseView
 
-__all__ = ["PERSONAL_FORMATS", "Exposure", "PrivacyService", "exposure_for", "mask_applicant", "mask_described"]
+__all__ = [
+    "PERSONAL_FORMATS",
+    "Exposure",
+    "PrivacyService",
+    "exposure_for",
+    "mask_applicant",
+    "mask_described",
+    "mask_document",
+]
 
-# JSON Schema format → the masking of its values
-PERSONAL_FORMATS = {"cn-resident-id": mask_id, "cn-mobile": mask_mobile}
+
+def mask_document(number: str) -> str:
+    """Any identity document's number: a resident ID as ``mask_id``; a passport or permit keeps its first
+    character and last three (``E*****678``)."""
+    if len(number) == 18 or len(number) < 6:
+        return mask_id(number)
+    return number[:1] + "*" * (len(number) - 4) + number[-3:]
+
+
+# JSON Schema format → the masking of its values. An ID number whose format depends on the document type
+# (``allOf: [{if: …, then: {properties: {x: {format: …}}}}]``) is personal in every branch.
+PERSONAL_FORMATS = {
+    "cn-resident-id": mask_document,
+    "passport": mask_document,
+    "hk-mo-permit": mask_document,
+    "tw-permit": mask_document,
+    "foreigner-permanent-id": mask_document,
+    "cn-mobile": mask_mobile,
+}
 REVEAL_ACTION = "personal_data_viewed"
 
 
@@ -65,9 +90,14 @@ def personal_fields(schema: Mapping[str, Any], prefix: str = "") -> dict[str, st
         if not isinstance(prop, Mapping):
             continue
         if prop.get("format") in PERSONAL_FORMATS:
-            out[f"{prefix}{name}"] = str(prop["format"])
+            out.setdefault(f"{prefix}{name}", str(prop["format"]))
         elif prop.get("type") == "object":
             out.update(personal_fields(prop, f"{prefix}{name}."))
+    branches = [*(schema.get("allOf") or []), *(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
+    for branch in [*branches, schema.get("then"), schema.get("else")]:
+        if isinstance(branch, Mapping):
+            for path, fmt in personal_fields(branch, prefix).items():
+                out.setdefault(path, fmt)
     return out
 
 
