@@ -194,6 +194,7 @@ def test_administrative_changes_are_recorded_with_who_and_what(sqlite_engine: En
         "department": None,
         "active": True,
         "password_set": True,
+        "point": "district",  # the service point the account works at (migration 0018)
     }
     assert "Xuqing" not in repr(records)  # never the password
     assert engine.audit.verify().ok
