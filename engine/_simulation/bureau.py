@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -61,6 +60,7 @@ from typing import Any
 from .._config.bureau import Bureau, Section, SectionKind, load_bureau
 from .._errors import ConfigError, DeploymentError, names_config_file
 from .._time.workcalendar import WorkCalendar, load_overrides
+from .compare import read_scenario_toml
 from .distributions import stream_for
 from .kernel import ARRIVAL_PROCESSES, RunConfig, Simulation, close_pools, run_events
 from .model import SimModel, _default_dirs, load_model
@@ -357,12 +357,7 @@ def _check_served(
 def load_bureau_scenario(path: Path, *, seed: int | None = None, days: float | None = None) -> BureauScenario:
     """Read and check a bureau scenario; ``seed`` and ``days`` override the file's."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read scenario: {err.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: invalid TOML: {err}") from None
+    raw = read_scenario_toml(path)
     where = str(path)
     _known(raw, _TOP, where)
     the_seed = raw.get("seed", 1) if seed is None else seed

@@ -163,15 +163,20 @@ def _number(raw: dict[str, Any], key: str, where: str, *, integer: bool = False,
     return value
 
 
-@names_config_file
-def load_scenario(path: Path, *, replications: int | None = None, seed: int | None = None) -> Scenario:
-    path = Path(path)
+def read_scenario_toml(path: Path) -> dict[str, Any]:
+    """A scenario file's table, or one line naming the file (the one-matter and the whole-bureau scenarios)."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as err:
         raise ConfigError(f"{path}: cannot read scenario: {err.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: invalid TOML: {err}") from None
+
+
+@names_config_file
+def load_scenario(path: Path, *, replications: int | None = None, seed: int | None = None) -> Scenario:
+    path = Path(path)
+    raw = read_scenario_toml(path)
     where = str(path)
     for key in raw:
         if key not in _TOP:
