@@ -7,6 +7,7 @@ reported by its path, with the schema title, so a clerk sees which box to fix.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -181,12 +182,21 @@ FORMAT_PROBLEMS = {"uscc": uscc_problem, "cn-resident-id": resident_id_problem, 
 def check_form_schema(schema: Any, *, filename: str) -> list[Problem]:
     if not isinstance(schema, dict) or schema.get("type") != "object":
         return [Problem(filename, 'a form schema must be a JSON object with "type": "object"')]
+    problem = _meta_schema_problem(json.dumps(schema, sort_keys=True, ensure_ascii=False))
+    return [Problem(filename, problem)] if problem else []
+
+
+@functools.lru_cache(maxsize=1024)
+def _meta_schema_problem(canonical: str) -> str | None:
+    """Checking a schema against the JSON Schema meta-schema costs ~15 ms a form, and every deploy checks every
+    form again although forms rarely change: the verdict depends on the schema's text alone, so it is kept per
+    text (a changed form is a new key and is checked afresh)."""
     try:
-        Draft202012Validator.check_schema(schema)
+        Draft202012Validator.check_schema(json.loads(canonical))
     except js_exceptions.SchemaError as err:
         where = "/".join(str(p) for p in err.absolute_path) or "(root)"
-        return [Problem(filename, f"not a valid JSON Schema at {where}: {err.message}")]
-    return []
+        return f"not a valid JSON Schema at {where}: {err.message}"
+    return None
 
 
 def load_form(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
