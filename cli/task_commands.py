@@ -1,4 +1,4 @@
-"""``onewindow task claim|unclaim|complete``."""
+"""``onewindow task claim|unclaim|complete|send-back``."""
 
 from __future__ import annotations
 
@@ -70,3 +70,22 @@ def task_complete(app: AppContext, task_id: str, user: str, data_file: Path | No
             click.echo(f"  next: {t.id}  {t.name}  [{t.lane}]{step_due}")
 
     emit(payload, as_json, text)
+
+
+@task.command("send-back")
+@click.argument("task_id")
+@user_option
+@click.option("--reason", required=True, help="Why the step goes back (recorded in the case history).")
+@json_option
+@pass_app
+@domain_errors
+def task_send_back(app: AppContext, task_id: str, user: str, reason: str, as_json: bool) -> None:
+    """退回上一环节: send TASK_ID back to the previous step of its case, with the reason."""
+    view = app.engine().tasks.send_back(task_id, user=user, reason=reason)
+    who = f", claimed by {view.claimed_by}" if view.claimed_by else ""
+
+    def text() -> None:
+        click.echo(f"sent back: {view.case_no} → {view.name} [{view.section}]{who}")
+        click.echo(f"  reopened: {view.id}" + (f"  step due {_when(view.due_at)}" if view.due_at else ""))
+
+    emit(view.to_dict(), as_json, text)

@@ -108,6 +108,7 @@ class EventKind(StrEnum):
     CASE_WITHDRAWN = "case_withdrawn"  # 撤回: by the applicant, in the hall or in writing at the window
     CASE_TERMINATED = "case_terminated"  # 终止: the 补正 deadline passed
     TASK_URGED = "task_urged"  # 催办 by a chief
+    TASK_SENT_BACK = "task_sent_back"  # 退回上一环节: a step sent back to the one before it, with the reason
     DEEMED_ACCEPTED = "deemed_accepted"  # no decision or 一次性告知 within 5 working days: accepted on receipt
     INCIDENT = "incident"  # a step failed in the BPMN and was rolled back (see _services/incidents.py)
     INCIDENT_RESOLVED = "incident_resolved"

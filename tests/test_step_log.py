@@ -104,6 +104,39 @@ def test_rebuilt_case_equals_cached_at_every_step(
     assert summary.status == "approved"
 
 
+def test_a_case_sent_back_rebuilds_equal_to_the_cached_one(
+    engine: Engine, database_url: str, clock: FixedClock
+) -> None:
+    """退回上一环节 resets the workflow (tasks dropped, a completed task READY again, timers withdrawn): the
+    step's log entry must carry all of it, so the case rebuilt from the database is the live one."""
+    case_no = engine.cases.intake(
+        FI, FI_APPLICANT, {"materials_received": ALL_FI_MATERIALS, "negative_list": False}, actor="lijing"
+    ).summary.case_no
+
+    def check() -> None:
+        assert_rebuilt_equals_cached(engine, database_url, clock, case_no)
+
+    review = open_tasks(engine, case_no)["Task_LeadReview"]
+    intake = engine.tasks.send_back(review.id, user="zhangwei", reason="材料需窗口复核")  # co-reviews withdrawn
+    check()
+    engine.tasks.complete(
+        intake.id, user="lijing", data={"materials_received": ALL_FI_MATERIALS, "negative_list": False}
+    )
+    check()
+    for bpmn_id, task in open_tasks(engine, case_no).items():
+        engine.tasks.complete(
+            task.id,
+            user=USERS.get(bpmn_id, "zhaomin"),
+            data=FI_WALK_ANSWERS.get(bpmn_id) or {"co_opinion": "无异议", "co_agree": True},
+        )
+    decision = open_tasks(engine, case_no)["Task_LeadDecision"]
+    review = engine.tasks.send_back(decision.id, user="zhangwei", reason="补充核查意见")  # across the join
+    check()
+    engine.tasks.complete(review.id, user="zhangwei", data=FI_WALK_ANSWERS["Task_LeadReview"])
+    check()
+    assert set(open_tasks(engine, case_no)) == {"Task_LeadDecision"}
+
+
 def test_two_engines_on_one_database_take_turns(database_url: str, clock: FixedClock) -> None:
     """Each engine's warm copy goes stale when the other moves the case on; the version check rebuilds it."""
     first = make_engine(database_url, clock)

@@ -44,6 +44,7 @@ from .._time.clock import Clock
 from .._time.deadlines import Deadlines
 from .case_state import CaseState, insert_case, lock_case_state, read_log, update_case
 from .history import HistoryService, NewEvent
+from .send_back import REACHED_KEY
 
 __all__ = ["Operation", "OperatorHandler", "OutboxWriter", "Runtime", "Step"]
 
@@ -86,6 +87,10 @@ class Step:
     # ``after_step`` reactions read (a task that stops the legal clock while it is open).
     opened: list[Any] = field(default_factory=list)
     closed: list[Any] = field(default_factory=list)
+    # 退回上一环节 (send_back.py): the READY task sent back (closed by the actor, its own event says why) and
+    # the earlier step reopened under its old id, with whom it goes back to.
+    sent_back: set[str] = field(default_factory=set)
+    reopened: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,19 @@ _CLOSE_TASKS = (
     .values(state=bindparam("state"), completed_at=bindparam("at"), completed_by=bindparam("by"))
 )
 _INSERT_TASKS = insert(_TASKS)
+_REOPEN_TASKS = (
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("tid"))
+    .values(
+        state=TaskRowState.READY,
+        claimed_by=bindparam("owner"),
+        created_at=bindparam("opened_at"),
+        due_at=bindparam("due"),
+        sort_due=bindparam("sort"),
+        completed_at=None,
+        completed_by=None,
+    )
+)
 
 _current_step: ContextVar[Step | None] = ContextVar("onewindow_step", default=None)
 
@@ -325,9 +343,10 @@ class Runtime:
                 waiting.append(task)
             elif task.state == TaskState.READY and task.task_spec.manual:
                 ready[str(task.id)] = task
+        repeated = self._repeated_milestones(workflow, bundle, step)
         for task in step.completed:
             milestone = _milestone(bundle, task)
-            if milestone:
+            if milestone and id(task) not in repeated:
                 self._reach_milestone(row, bundle, milestone, task, step)
         self._update_status(row, workflow, bundle, step, ready.values())
         row.next_timer_at = earliest_timer(waiting)
@@ -352,7 +371,7 @@ class Runtime:
             self.resort_tasks(session, row)
         self._sync_tasks(session, row, ready, bundle, step)
         if self.issue_documents is not None:
-            done = [(m, t) for t in step.completed if (m := _milestone(bundle, t))]
+            done = [(m, t) for t in step.completed if (m := _milestone(bundle, t)) and id(t) not in repeated]
             opened = [(m, t) for i, t in ready.items() if i not in step.ready_before and (m := _milestone(bundle, t))]
             if done or opened:
                 self.issue_documents(session, row, bundle, step, done=done, opened=opened)
@@ -400,6 +419,26 @@ class Runtime:
         for case_id, _version, _workflow in session.info.pop("after_commit", []):
             self.forget(case_id)
 
+    @staticmethod
+    def _repeated_milestones(workflow: Any, bundle: ProcessBundle, step: Step) -> set[int]:
+        """Completed tasks of this step reaching a milestone the case reached before a send-back dropped its
+        path (受理 again after a review went back to the window): recorded once, its document issued once."""
+        reached = workflow.data.get(REACHED_KEY)
+        if not reached:
+            return set()
+        left = list(reached)
+        repeated: set[int] = set()
+        for task in step.completed:
+            milestone = _milestone(bundle, task)
+            if milestone in left:
+                left.remove(milestone)
+                repeated.add(id(task))
+        if left:
+            workflow.data[REACHED_KEY] = left
+        else:
+            del workflow.data[REACHED_KEY]
+        return repeated
+
     def _sync_tasks(
         self, session: Session, row: CaseState, ready: dict[str, Any], bundle: ProcessBundle, step: Step
     ) -> None:
@@ -409,7 +448,9 @@ class Runtime:
             if task_id in ready:
                 continue
             step.closed.append(task)
-            if task_id in completed_ids:
+            if task_id in step.sent_back:  # 退回上一环节: the send-back's own event says who and why
+                closed.append({"tid": task_id, "state": TaskRowState.CANCELLED, "at": step.at, "by": step.actor})
+            elif task_id in completed_ids:
                 closed.append({"tid": task_id, "state": TaskRowState.COMPLETED, "at": step.at, "by": step.actor})
             else:  # withdrawn by the process itself (boundary event, cancelled branch)
                 closed.append({"tid": task_id, "state": TaskRowState.CANCELLED, "at": step.at, "by": None})
@@ -418,8 +459,22 @@ class Runtime:
         if closed:
             session.execute(_CLOSE_TASKS, closed)
         new_rows = []
+        reopened = []
         for task_id, task in ready.items():
             if task_id in step.ready_before:
+                continue
+            if task_id in step.reopened:  # its row exists (completed before): opened again as it was
+                step.opened.append(task)
+                meta = bundle.node(task.task_spec.bpmn_id or "")
+                reopened.append(
+                    {
+                        "tid": task_id,
+                        "owner": step.reopened[task_id],
+                        "opened_at": step.at,
+                        "due": self._step_due(row, bundle, task, step.at, meta.step_limit if meta else None),
+                        "sort": row.committed_due_at or NO_DUE_DATE,
+                    }
+                )
                 continue
             meta = bundle.node(task.task_spec.bpmn_id or "")
             lane = task.task_spec.lane
@@ -454,6 +509,8 @@ class Runtime:
             )
         if new_rows:
             session.execute(_INSERT_TASKS, new_rows)
+        if reopened:
+            session.execute(_REOPEN_TASKS, reopened)
 
     def _step_due(
         self, row: CaseState, bundle: ProcessBundle, task: Any, at: datetime, step_limit: str | None

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import ColumnElement, Subquery, Table, bindparam, exists, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
@@ -41,6 +42,7 @@ from .history import NewEvent
 from .incidents import IncidentService
 from .point_access import other_points_work, points_filter
 from .runtime import Runtime, task_uuid
+from .send_back import plan_send_back, reset_to
 from .users import UserAccount
 from .views import Page, TaskView, WorklistFilter, task_view
 
@@ -468,6 +470,84 @@ class TaskService:
             case_paused=case.paused_at is not None,
             channel=case.channel,
         )
+
+    # -- sending back -------------------------------------------------------------------------------
+    def send_back(self, task_id: str, *, user: str, reason: str) -> TaskView:
+        """退回上一环节: the READY task ``task_id`` is closed and the previous human step of its case opens again
+        for its section, claimed by whoever completed it; ``reason`` (required) goes into the history. The
+        previous step is found as ``send_back.plan_send_back`` says; a ``ConflictError`` says why there is
+        none. Returns the reopened task."""
+        why = reason.strip()
+        if not why:
+            raise ValidationError(f"send back task {task_id}", [FieldError("reason", "a reason is required")])
+        if len(why) > 500:
+            raise ValidationError(
+                f"send back task {task_id}", [FieldError("reason", f"{len(why)} characters; at most 500")]
+            )
+        uid = task_uuid(task_id)
+        with self.runtime.transaction() as session:
+            found = session.execute(_FIND_AND_LOCK, {"tid": str(uid), "user": user}).first()
+            if found is None:
+                raise NotFoundError.unknown("task", task_id)
+            case = CaseState.from_row(found)
+            if not found.is_member:
+                self._check_member(session, found.section_code, found.name, found.id, user)
+            if found.state != TaskState.READY:
+                raise ConflictError(
+                    f"task '{found.name}' ({task_id}) is already {found.state}", task_id=task_id, state=found.state
+                )
+            if found.claimed_by and found.claimed_by != user:
+                raise PermissionDeniedError(
+                    f"task '{found.name}' ({task_id}) is claimed by {found.claimed_by}",
+                    user=user,
+                    what=f"send back task {task_id}",
+                )
+            bundle = self.runtime.bundle(session, case.definition_id)
+            workflow = self.runtime.load(session, case)
+            task = workflow.get_task_from_id(uid)
+            if task is None or task.state != SpiffState.READY:
+                assert case.id is not None
+                self.runtime.forget(case.id)
+                raise ConflictError(
+                    f"task '{found.name}' ({task_id}) is no longer ready", task_id=task_id, state="not ready"
+                )
+            plan = plan_send_back(bundle, task)
+            if plan.target is None:
+                assert case.id is not None
+                self.runtime.forget(case.id)  # nothing changed, but the workflow was taken out of the cache
+                raise ConflictError(
+                    f"task '{found.name}' ({task_id}) cannot be sent back: {plan.refusal}",
+                    task_id=task_id,
+                    state="no previous step",
+                )
+            target_id = str(plan.target.id)
+            before = session.execute(
+                select(TaskRow.name, TaskRow.section_code, TaskRow.completed_by).where(TaskRow.id == target_id)
+            ).one()
+            with self.runtime.stepping(user, workflow) as step:
+                step.sent_back.add(found.id)
+                step.reopened[target_id] = before.completed_by
+                step.events.append(
+                    NewEvent(
+                        EventKind.TASK_SENT_BACK,
+                        f"退回: {found.name} → {before.name}(理由: {why})",
+                        task_id=found.id,
+                        section=found.section_code,
+                        data={"to_task": target_id, "to": before.name, "reason": why, "assignee": before.completed_by},
+                    )
+                )
+                try:
+                    reset_to(workflow, plan, task)
+                except SpiffWorkflowException as err:
+                    raise WorkflowError(f"send back task {task_id}: {err}") from None
+                self.runtime.run_engine(workflow, step)
+                self.runtime.save(session, case, workflow, step)
+            if target_id not in {str(t.id) for t in step.opened}:
+                raise WorkflowError(f"send back task {task_id}: '{before.name}' did not open again")
+            reopened = self._task_row(session, target_id)
+            owner = session.get(CaseRow, reopened.case_id)
+            assert owner is not None
+            return task_view(reopened, owner)
 
     # -- reassigning --------------------------------------------------------------------------------
     def set_assignee(self, task_id: str, *, by: UserAccount, to: str | None, reason: str = "") -> TaskView:

@@ -83,6 +83,10 @@ def _render(
         can_complete=task.state == "ready" and task.claimed_by in (None, user.username) and not page.four_eyes,
         members=page.members,
         urged=[e for e in page.timeline if e.kind == "task_urged" and e.task_id == task.id],
+        # 退回上一环节: why this step is open again (the latest send-back to it), shown to whoever works it
+        returned=[
+            e for e in page.timeline if e.kind == EventKind.TASK_SENT_BACK and (e.data or {}).get("to_task") == task.id
+        ][-1:],
         TO_SECTION=TO_SECTION,
         **files_context(task.case_no, url_for("tasks.show", task_id=task.id), page.files),
         previews=[(k, KIND_TITLES[DocumentKind(k)]) for k in page.issues],
@@ -251,6 +255,45 @@ def reassign(task_id: str) -> Response:
         "ok",
     )
     return redirect(_back())
+
+
+@bp.post("/<task_id>/send-back")
+def send_back(task_id: str) -> Response:
+    """退回上一环节, with the reason the form requires."""
+    engine = get_engine()
+    user = current_user()
+    task = engine.tasks.get_for(user, task_id)  # 404 outside his sections
+    here = url_for("tasks.show", task_id=task_id)
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        flash(_("请填写退回理由。"), "error")
+        return redirect(here)
+    if len(reason) > 500:
+        flash(_("退回理由不能超过 500 字(现为 {n} 字)。", n=len(reason)), "error")
+        return redirect(here)
+    try:
+        back = engine.tasks.send_back(task_id, user=user.username, reason=reason)
+    except ConflictError as err:
+        if err.state == "no previous step":
+            flash(
+                _(
+                    "{task}({case})没有可以退回的上一环节,或其后已作出决定(已作出的决定应撤销,不能退回)。",
+                    task=task.name,
+                    case=task.case_no,
+                ),
+                "error",
+            )
+        else:
+            flash(_("{task}({case})已被他人处理,未退回。", task=task.name, case=task.case_no), "error")
+        return redirect(here)
+    remember_user_names({back.claimed_by or ""})
+    flash(
+        _("已将{case}退回上一环节:{step}({who})。", case=back.case_no, step=back.name, who=user_name(back.claimed_by))
+        if back.claimed_by
+        else _("已将{case}退回上一环节:{step}。", case=back.case_no, step=back.name),
+        "ok",
+    )
+    return redirect(url_for("worklist.index"))
 
 
 @bp.post("/<task_id>/approve-seal")
