@@ -108,6 +108,7 @@ from ._services.views import (
     IntakeResult,
     MaterialsStatus,
     Page,
+    ProcessStep,
     TaskView,
     WorklistFilter,
 )
@@ -242,6 +243,7 @@ __all__ = [
     "PermissionDeniedError",
     "PersonScore",
     "Problem",
+    "ProcessStep",
     "QualificationView",
     "RateCounters",
     "RatingGroup",

@@ -117,6 +117,7 @@ class Engine:
             sections=[s.code for s in bureau.sections],
             script_limits=bureau.scripts,
             history=self.history,
+            outlines=self.repository.outlines,
         )
         # 审管信息共享: a decision's messages to supervising departments, written in its step's transaction
         self.outbox = OutboxService(

@@ -92,6 +92,7 @@ def test_skip_link_and_row_buttons_name_the_case(
     page = text(client.get("/"))
     assert re.search(r'<body[^>]*>\s*<a href="#main" class="skip-link', page) and 'id="main" tabindex="-1"' in page
     labels = re.findall(r'data-action="claim" aria-label="([^"]+)"', page)
-    name = sqlite_engine.cases.show(case_no).open_tasks[0].name
-    expected = f"认领:{name}({case_no})" if lang == "zh" else f"Claim: {name} ({case_no})"
+    task = sqlite_engine.cases.show(case_no).open_tasks[0]
+    assert task.name_en  # the English page names the step by the BPMN's name_en
+    expected = f"认领:{task.name}({case_no})" if lang == "zh" else f"Claim: {task.name_en} ({case_no})"
     assert labels == [expected]

@@ -36,8 +36,9 @@ def render_diagram(source: DiagramSource) -> Markup | None:
     return Markup(svg)
 
 
-def matter_svg(matter_key: str) -> Markup | None:
-    source = get_engine().repository.diagram(matter_key)
+def matter_svg(matter_key: str, source: DiagramSource | None = None) -> Markup | None:
+    """The drawing of the matter's latest version (``source``, when the page read it already)."""
+    source = source or get_engine().repository.diagram(matter_key)
     cache: dict[int, Markup | None] = current_app.extensions.setdefault("onewindow.diagrams", {})
     if source.definition_id not in cache:
         cache[source.definition_id] = render_diagram(source)

@@ -7,7 +7,16 @@ from typing import Any
 
 from flask import Flask, g
 
-from onewindow.engine import CHINA_TZ, DEPARTMENT_QUEUE, PAUSE_KINDS, DeadlineStatus, Limit, Matter, TaskView
+from onewindow.engine import (
+    CHINA_TZ,
+    DEPARTMENT_QUEUE,
+    PAUSE_KINDS,
+    DeadlineStatus,
+    Limit,
+    Matter,
+    ProcessStep,
+    TaskView,
+)
 
 from . import get_engine
 from .i18n import N_, current_lang, gettext
@@ -80,6 +89,21 @@ def matter_name(key: str | Matter | None) -> str:
     if matter is None:
         return str(key or "")
     return matter.name_en if current_lang() == "en" and matter.name_en else matter.name
+
+
+def task_name(task: TaskView | ProcessStep) -> str:
+    """A step's name in the reader's language: the BPMN's ``name_en`` on an English page, where it gives one."""
+    return task.name_en if current_lang() == "en" and task.name_en else task.name
+
+
+def step_who(step: ProcessStep) -> str:
+    """Who does a step: its lane's English name on an English page where the BPMN gives one, else the name of
+    the section its lane maps to (English from bureau.toml), else the lane's own name."""
+    if current_lang() == "en" and step.lane_en:
+        return step.lane_en
+    if step.section:
+        return section_name(step.section)
+    return step.lane or ""
 
 
 def user_name(username: str | None) -> str:
@@ -159,6 +183,8 @@ def init_app(app: Flask) -> None:
         section_name=section_name,
         section_kind=section_kind,
         matter_name=matter_name,
+        task_name=task_name,
+        step_who=step_who,
         user_name=user_name,
         limit_text=limit_text,
         limit_zh=limit_zh,

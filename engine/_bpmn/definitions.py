@@ -2,8 +2,9 @@
 
 Besides SpiffWorkflow's spec we read, per flow node: its lane (a bureau section), the form of a user
 task (``formJsonSchemaFilename`` property or Camunda's ``formKey``), a step limit (``stepLimit``
-property, e.g. ``3 working_days``) and a case milestone (``milestone`` property: accepted,
-supplement_requested, refused_acceptance, approved, rejected, issued).
+property, e.g. ``3 working_days``), a case milestone (``milestone`` property: accepted,
+supplement_requested, refused_acceptance, approved, rejected, issued) and the English name of the node and of
+its lane (``name_en`` property, on the node or on the ``bpmn:lane``), which the English worklist shows.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ class TaskMeta:
     line: int | None
     lane: str | None = None
     form: str | None = None
+    # English names (the ``name_en`` property of the node and of its lane); "" where the BPMN gives none
+    name_en: str = ""
+    lane_en: str = ""
     step_limit: str | None = None
     milestone: str | None = None
     # Reusable patterns (processes/patterns/): a check the engine makes of the task's form data before it
@@ -92,6 +96,11 @@ class ProcessBundle:
     def node(self, bpmn_id: str) -> TaskMeta | None:
         return self.nodes.get(bpmn_id)
 
+    def name_en(self, bpmn_id: str) -> str:
+        """The node's English name (``name_en``), "" where the BPMN gives none."""
+        meta = self.nodes.get(bpmn_id)
+        return meta.name_en if meta is not None else ""
+
 
 def _properties(node: etree._Element) -> dict[str, str]:
     props: dict[str, str] = {}
@@ -113,11 +122,14 @@ def _form_name(node: etree._Element, props: dict[str, str]) -> str | None:
 def read_task_meta(process: etree._Element) -> dict[str, TaskMeta]:
     """Lane, form, step limit and milestone of every flow node in one ``bpmn:process``."""
     lanes: dict[str, str | None] = {}
+    lanes_en: dict[str, str] = {}
     for lane in process.iterfind(".//bpmn:lane", NS):
+        lane_en = _properties(lane).get("name_en", "").strip()
         for ref in lane.iterfind("bpmn:flowNodeRef", NS):
             if ref.text:
                 # Nested lanes: the innermost lane wins, as in SpiffWorkflow.
                 lanes[ref.text.strip()] = lane.get("name")
+                lanes_en[ref.text.strip()] = lane_en
     nodes: dict[str, TaskMeta] = {}
     for node in process.iter():
         if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN_NS}}}"):
@@ -133,6 +145,8 @@ def read_task_meta(process: etree._Element) -> dict[str, TaskMeta]:
             tag=tag,
             line=node.sourceline,
             lane=lanes.get(node_id),
+            name_en=props.get("name_en", "").strip(),
+            lane_en=lanes_en.get(node_id, ""),
             form=_form_name(node, props) if tag == "userTask" else None,
             step_limit=props.get("stepLimit"),
             milestone=props.get("milestone"),

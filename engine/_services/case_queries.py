@@ -20,6 +20,7 @@ from .._time.clock import Clock
 from .case_state import CaseState
 from .history import HistoryService
 from .incidents import incidents_of
+from .outline import mark_steps
 from .query_codes import same_code
 from .repository import RepositoryService
 from .runtime import Runtime
@@ -72,10 +73,11 @@ class CaseQueries:
                 .where(TaskRow.case_id == row.id, TaskRow.state == TaskState.READY)
                 .order_by(TaskRow.created_at)
             ).all()
+            names = self.runtime.outline(session, row.definition_id)
             return CaseView(
                 summary=self._summary(row, definition.matter.name, def_row.version if def_row else 0),
                 applicant=dict(row.applicant or {}),
-                open_tasks=[task_view(t, row) for t in tasks],
+                open_tasks=[task_view(t, row, names.name_en(t.bpmn_id)) for t in tasks],
                 history=self.history._entries(session, row.id),
                 incidents=incidents_of(session, row),
                 query_code=row.query_code or "",
@@ -132,7 +134,8 @@ class CaseQueries:
             done, waiting = self.runtime.node_states(session, row)
         current = frozenset(b for b, s in tasks if s == TaskState.READY) | waiting
         completed = frozenset(b for b, s in tasks if s == TaskState.COMPLETED)
-        return replace(source, done=done, current=current, completed_tasks=completed)
+        steps = mark_steps(source.steps, done | completed, current)
+        return replace(source, done=done, current=current, completed_tasks=completed, steps=steps)
 
     # -- who may see what ---------------------------------------------------------------------------
     def can_view(self, user: UserAccount, case_no: str) -> bool:

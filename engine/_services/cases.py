@@ -280,7 +280,7 @@ class CaseService(CaseQueries):
                 .order_by(TaskRow.created_at)
             ).all()
             result_summary = self._summary(case, bundle.matter.name, summary.version)
-            open_views = [task_view(t, case) for t in opened]
+            open_views = [task_view(t, case, bundle.name_en(t.bpmn_id)) for t in opened]
         missing = self.materials(summary.case_no).missing if result_summary.status == CaseStatus.SUPPLEMENT else []
         return IntakeResult(result_summary, missing, open_views)
 

@@ -34,6 +34,7 @@ from .four_eyes import four_eyes_conflict
 from .history import event_views
 from .incidents import incidents_from_events
 from .outbox import OutboxMessage, OutboxService
+from .outline import mark_steps
 from .patterns import PatternService, PatternsPart
 from .point_access import other_points_work
 from .privacy import Exposure, exposure_for, mask_described
@@ -163,8 +164,8 @@ class PageService:
                 .options(undefer(EventRow.state_delta))
             ).all()
             clock = self.case_clock._view(session, row, self.clock.now())
-            done = self.runtime.completed_nodes(session, row)
-            open_tasks = [task_view(t, row) for t in tasks if t.state == TaskState.READY]
+            done, at = self.runtime.node_states(session, row)
+            open_tasks = [task_view(t, row, bundle.name_en(t.bpmn_id)) for t in tasks if t.state == TaskState.READY]
             names = _names(session, {e.actor for e in events} | {t.claimed_by or "" for t in open_tasks})
             summary = summary_of(row, bundle.matter.name, version)
             exposure = self._exposure(user, bundle.matter, tasks)
@@ -186,6 +187,12 @@ class PageService:
                     frozenset(t.bpmn_id for t in open_tasks),
                     row.definition_id,
                     frozenset(t.bpmn_id for t in tasks if t.state == TaskState.COMPLETED),
+                    # the step list: a call activity is current while a step of the process it calls is open
+                    mark_steps(
+                        self.runtime.outline(session, row.definition_id).steps,
+                        done | {t.bpmn_id for t in tasks if t.state == TaskState.COMPLETED},
+                        frozenset(t.bpmn_id for t in open_tasks) | at,
+                    ),
                 ),
                 user_names=names,
                 incidents=incidents_from_events(events, row.case_no),
@@ -251,7 +258,7 @@ class PageService:
             timeline = _timeline(events, tasks, bundle.forms, bundle.matter)
             done = [(t.bpmn_id, t.completed_by, t.name) for t in tasks if t.state == TaskState.COMPLETED]
             return TaskPage(
-                task=task_view(row, case),
+                task=task_view(row, case, bundle.name_en(row.bpmn_id)),
                 case=summary_of(case, bundle.matter.name, version),
                 matter=bundle.matter,
                 timeline=timeline,

@@ -32,6 +32,7 @@ from .._store.db import Database
 from .._store.models import DefinitionRow, DepartmentRow, SectionRow, UserRow, UserSectionRow
 from .._time.clock import Clock
 from .admin_log import record_admin
+from .outline import Outline, load_outline
 from .views import DiagramSource
 
 __all__ = ["GENERIC_FORM", "CheckReport", "DeployOutcome", "PreparedMatter", "RepositoryService"]
@@ -90,6 +91,7 @@ class RepositoryService:
         self.clock = clock
         self.bureau = bureau
         self.forms_dir = forms_dir
+        self.outlines: dict[int, Outline] = {}  # English names and steps per deployed version (outline.py)
 
     # -- checking -----------------------------------------------------------------------------------
     def check(self, path: Path, *, require_diagram: bool = True) -> CheckReport:
@@ -559,7 +561,8 @@ class RepositoryService:
                 DefinitionRow.id == definition_id
             )
         ).one()
-        return DiagramSource(d[0], d[1], d[2], d[3], frozenset(), frozenset(), definition_id)
+        steps = load_outline(session, definition_id, self.outlines).steps
+        return DiagramSource(d[0], d[1], d[2], d[3], frozenset(), frozenset(), definition_id, steps=steps)
 
 
 def _needs_setup(file: Path, catalogue_path: Path) -> Problem:

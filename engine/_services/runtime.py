@@ -44,6 +44,7 @@ from .._time.clock import Clock
 from .._time.deadlines import Deadlines
 from .case_state import CaseState, insert_case, lock_case_state, read_log, update_case
 from .history import HistoryService, NewEvent
+from .outline import Outline, load_outline, outline_of
 from .send_back import REACHED_KEY
 
 __all__ = ["Operation", "OperatorHandler", "OutboxWriter", "Runtime", "Step"]
@@ -150,6 +151,7 @@ class Runtime:
         cache_size: int = 2048,
         script_limits: ScriptLimits | None = None,
         sections: Iterable[str] = (),
+        outlines: dict[int, Outline] | None = None,
     ) -> None:
         self.db = db
         self.sections = frozenset(sections)  # the bureau's section codes (routing by ``lead_section``)
@@ -167,6 +169,8 @@ class Runtime:
         # its OutboxService here); without one, a shared result is only recorded in the history.
         self.outbox: OutboxWriter | None = None
         self._bundles: dict[int, ProcessBundle] = {}
+        # English names and the list of steps per deployed version (shared with the repository's diagrams)
+        self.outlines: dict[int, Outline] = {} if outlines is None else outlines
         self._cases: OrderedDict[int, tuple[int, Any]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -205,7 +209,13 @@ class Runtime:
             )
         bundle = build_bundle(row)
         self._bundles[definition_id] = bundle
+        if definition_id not in self.outlines:  # from the row in hand: a worklist then needs no query for it
+            self.outlines[definition_id] = outline_of(row)
         return bundle
+
+    def outline(self, session: Session, definition_id: int) -> Outline:
+        """English names and steps of a deployed version, without building its bundle."""
+        return load_outline(session, definition_id, self.outlines)
 
     # -- the case cache ------------------------------------------------------------------------------
     def _take(self, case_id: int, version: int) -> Any | None:

@@ -11,7 +11,7 @@ moment, exactly one wins.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -105,6 +105,7 @@ _VIEW_ROWS = select(
     CASES.c.paused_at,
     CASES.c.channel,
     CASES.c.point,
+    CASES.c.definition_id,
 ).join(CASES, CASES.c.id == _TASKS.c.case_id)
 _SECTION_READY = (
     _VIEW_ROWS.where(_TASKS.c.section_code == bindparam("section"), _TASKS.c.state == TaskState.READY)
@@ -169,7 +170,7 @@ class TaskService:
         with self.db.reading() as session:
             # One statement: the section's READY tasks in index order, each with its case's columns.
             found = session.execute(_SECTION_READY, {"section": section, "limit": limit, "offset": offset})
-            rows = [_view_of(r) for r in found]
+            rows = self._views(session, found)
             if not rows and self._section_unknown(session, section):
                 raise NotFoundError.unknown("section", section)
             return rows
@@ -245,7 +246,7 @@ class TaskService:
         if not ids:
             return []
         rows = session.execute(_VIEW_ROWS.where(_TASKS.c.id.in_(ids))).all()
-        by_id = {r.id: _view_of(r) for r in rows}
+        by_id = {v.id: v for v in self._views(session, rows)}
         return [by_id[i] for i in ids if i in by_id]
 
     def get(self, task_id: str) -> TaskView:
@@ -253,7 +254,7 @@ class TaskService:
             row = self._task_row(session, task_id)
             case = session.get(CaseRow, row.case_id)
             assert case is not None
-            return task_view(row, case)
+            return task_view(row, case, self._name_en(session, case.definition_id, row.bpmn_id))
 
     def page(self, user: UserAccount, task_id: str) -> TaskPage:
         """Everything the task page shows, read in one transaction (see ``PageService``)."""
@@ -359,7 +360,7 @@ class TaskService:
             session.refresh(row)
             case = session.get(CaseRow, row.case_id)
             assert case is not None
-            return task_view(row, case)
+            return task_view(row, case, self._name_en(session, case.definition_id, row.bpmn_id))
 
     # -- completing ---------------------------------------------------------------------------------
     def complete(self, task_id: str, *, user: str, data: dict[str, Any] | None = None) -> TaskView:
@@ -469,6 +470,7 @@ class TaskService:
             case_due_at=case.committed_due_at,
             case_paused=case.paused_at is not None,
             channel=case.channel,
+            name_en=bundle.name_en(found.bpmn_id),
         )
 
     # -- sending back -------------------------------------------------------------------------------
@@ -594,7 +596,7 @@ class TaskService:
             self.runtime.history.record(session, row.case_id, [event], actor=by.username)
             case = session.get(CaseRow, row.case_id)
             assert case is not None
-            return task_view(row, case)
+            return task_view(row, case, self._name_en(session, case.definition_id, row.bpmn_id))
 
     # -- urging ------------------------------------------------------------------------------------------
     def urge(self, task_id: str, *, by: UserAccount, note: str = "") -> TaskView:
@@ -623,9 +625,16 @@ class TaskService:
                 data={"note": text, "claimed_by": row.claimed_by},
             )
             self.runtime.history.record(session, row.case_id, [event], actor=by.username)
-            return task_view(row, case)
+            return task_view(row, case, self._name_en(session, case.definition_id, row.bpmn_id))
 
     # -- helpers ------------------------------------------------------------------------------------
+    def _views(self, session: Session, rows: Iterable[Any]) -> list[TaskView]:
+        """Task views of ``_VIEW_ROWS`` rows, with each step's English name from its deployed version."""
+        return [_view_of(r, self._name_en(session, r.definition_id, r.bpmn_id)) for r in rows]
+
+    def _name_en(self, session: Session, definition_id: int, bpmn_id: str) -> str:
+        return self.runtime.outline(session, definition_id).name_en(bpmn_id)
+
     def _task_row(self, session: Session, task_id: str) -> TaskRow:
         row = session.get(TaskRow, str(task_uuid(task_id)))
         if row is None:
@@ -667,7 +676,7 @@ class TaskService:
         return session.get(SectionRow, section) is None
 
 
-def _view_of(r: Any) -> TaskView:
+def _view_of(r: Any, name_en: str = "") -> TaskView:
     """A task view from a row of ``_VIEW_ROWS``."""
     return TaskView(
         id=r.id,
@@ -689,6 +698,7 @@ def _view_of(r: Any) -> TaskView:
         case_paused=r.paused_at is not None,
         channel=r.channel,
         point=r.point,
+        name_en=name_en,
     )
 
 

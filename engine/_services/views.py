@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from .._config.catalogue import Material, Matter
+from .._config.catalogue import Limit, Material, Matter
 from .._config.describe import Described
 from .._states import CASE_STATUS_LABELS, CHANNEL_LABELS
 from .._store.models import CaseRow, TaskRow
@@ -22,6 +22,7 @@ __all__ = [
     "IntakeResult",
     "MaterialsStatus",
     "Page",
+    "ProcessStep",
     "TaskView",
     "WorklistFilter",
     "summary_of",
@@ -52,6 +53,7 @@ class TaskView:
     case_paused: bool = False  # a special procedure stopped the case's clock
     channel: str = "window"  # how the case came in (window, online, agent, api)
     point: str = "district"  # the service point that received the case
+    name_en: str = ""  # the step's English name (``name_en`` in the BPMN); "" where it gives none
 
     @property
     def channel_label(self) -> str:
@@ -184,6 +186,27 @@ class MaterialsStatus:
 
 
 @dataclass(frozen=True)
+class ProcessStep:
+    """One step of the numbered list beside a diagram: what is done, by whom, within how long.
+
+    ``section`` is the section code its lane maps to (None for a lane the catalogue does not map); ``lane``
+    and ``lane_en`` are the lane's own names; ``limit`` is the step's own limit (``stepLimit``), None where
+    the step has none and only the case's limit applies. On a case, ``state`` is ``done``, ``current`` (open
+    now) or "" (not reached, or a branch the case did not take)."""
+
+    number: int
+    bpmn_id: str
+    name: str
+    name_en: str
+    lane: str | None
+    lane_en: str
+    section: str | None
+    limit: Limit | None
+    kind: str  # the BPMN element: userTask, callActivity …
+    state: str = ""
+
+
+@dataclass(frozen=True)
 class DiagramSource:
     """What a diagram is drawn from: the deployed BPMN and, for a case, its progress: ``done`` every
     element it has passed (scripts and gateways too), ``completed_tasks`` only its completed human tasks,
@@ -197,6 +220,7 @@ class DiagramSource:
     current: frozenset[str]
     definition_id: int
     completed_tasks: frozenset[str] = frozenset()
+    steps: tuple[ProcessStep, ...] = ()  # the steps in reading order, for the list beside the diagram
 
 
 @dataclass(frozen=True)
@@ -210,7 +234,7 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in d.items()}
 
 
-def task_view(row: TaskRow, case: CaseRow) -> TaskView:
+def task_view(row: TaskRow, case: CaseRow, name_en: str = "") -> TaskView:
     return TaskView(
         id=row.id,
         case_no=case.case_no,
@@ -231,6 +255,7 @@ def task_view(row: TaskRow, case: CaseRow) -> TaskView:
         case_paused=case.paused_at is not None,
         channel=case.channel,
         point=case.point,
+        name_en=name_en,
     )
 
 

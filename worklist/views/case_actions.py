@@ -16,6 +16,7 @@ from .. import get_engine
 from ..errors import Refusal
 from ..i18n import gettext as _
 from ..security import current_user
+from ..templating import task_name
 
 bp = Blueprint("case_actions", __name__, url_prefix="/cases")
 
@@ -165,5 +166,5 @@ def urge(case_no: str, task_id: str) -> Response:
     except ConflictError:
         flash(_("该环节已办理,无需催办。"), "error")
     else:
-        flash(_("已催办:{task}。", task=task.name), "ok")
+        flash(_("已催办:{task}。", task=task_name(task)), "ok")
     return _back(case_no)

@@ -44,6 +44,7 @@ def show(case_no: str) -> str:
         applicant=page.applicant,
         materials=page.materials,
         diagram=render_diagram(page.diagram),
+        steps=page.diagram.steps,
         clock=page.clock,
         my_sections=set(user.sections),
         incidents=page.incidents,

@@ -44,6 +44,7 @@ def matter(matter_key: str) -> str:
     bureau = get_engine().bureau
     department = bureau.department(found.supervising_department)
     sections = [bureau.section(code) for code in (found.lead_section, *found.co_sections)]
+    source = get_engine().repository.diagram(matter_key)  # the drawing and the list of steps beside it
     return render_template(
         "guide/matter.html",
         matter=found,
@@ -52,7 +53,8 @@ def matter(matter_key: str) -> str:
         handling_forms=HANDLING_FORMS,
         department=department,
         sections=[s for s in sections if s is not None],
-        diagram=matter_svg(matter_key),
+        diagram=matter_svg(matter_key, source),
+        steps=source.steps,
     )
 
 

@@ -21,7 +21,7 @@ from onewindow.engine import CaseView, Matter, NotFoundError
 from .. import get_engine
 from ..i18n import N_
 from ..i18n import gettext as _
-from ..templating import matters
+from ..templating import matter_name, matters, section_name, task_name
 
 bp = Blueprint("hall", __name__, url_prefix="/hall")
 
@@ -67,10 +67,10 @@ def _progress(case: CaseView) -> dict[str, Any]:
     steps = []
     for t in case.open_tasks:
         section = sections.section(t.section or "")
-        steps.append({"section": section.name if section else "", "name": t.name})
+        steps.append({"section": section_name(section.code) if section else "", "name": task_name(t)})
     return {
         "case_no": s.case_no,
-        "matter_name": s.matter_name,
+        "matter_name": matter_name(s.matter),
         "status": s.status,
         "status_words": STATUS_WORDS.get(s.status, s.status_label),
         "steps": steps,

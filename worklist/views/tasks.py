@@ -26,7 +26,7 @@ from ..forms import build_fields, errors_by_field, field_paths, parse_form, with
 from ..i18n import current_lang, status_title
 from ..i18n import gettext as _
 from ..security import current_user, safe_next
-from ..templating import remember_names, remember_user_names, user_name
+from ..templating import remember_names, remember_user_names, task_name, user_name
 from .files import files_context
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -153,7 +153,7 @@ def complete(task_id: str) -> Response | tuple[str, int]:
         )
         flash(failed, "error")
         return _render(page, schema, shown, {}, status=422)
-    flash(_("已办理:{task}({case})。", task=done.name, case=done.case_no), "ok")
+    flash(_("已办理:{task}({case})。", task=task_name(done), case=done.case_no), "ok")
     if "supplemented_materials" in (schema.get("properties") or {}):
         # After a 补正 the window hands over either a new notice or the acceptance receipt.
         status = engine.cases.show(done.case_no).summary.status
@@ -189,13 +189,13 @@ def claim_many() -> Response:
     for outcome in get_engine().tasks.claim_many(user, ids):
         t = outcome.task
         if outcome.ok and t is not None:
-            flash(_("已认领:{task}({case})。", task=t.name, case=t.case_no), "ok")
+            flash(_("已认领:{task}({case})。", task=task_name(t), case=t.case_no), "ok")
         elif t is None:
             flash(_("任务 {id} 不存在或不属于你的科室。", id=outcome.task_id[:40]), "error")
         elif isinstance(outcome.error, FourEyesError):
             flash(four_eyes_message(outcome.error), "error")
         else:
-            flash(_("{task}({case})已被他人认领或办理。", task=t.name, case=t.case_no), "error")
+            flash(_("{task}({case})已被他人认领或办理。", task=task_name(t), case=t.case_no), "error")
     return redirect(_back())
 
 
@@ -205,12 +205,12 @@ def claim(task_id: str) -> Response:
     task = get_engine().tasks.get_for(user, task_id)
     try:
         get_engine().tasks.claim(task_id, user=user.username)
-        flash(_("已认领:{task}({case})。", task=task.name, case=task.case_no), "ok")
+        flash(_("已认领:{task}({case})。", task=task_name(task), case=task.case_no), "ok")
     except FourEyesError as err:
         flash(four_eyes_message(err), "error")
     except ConflictError:
         flash(
-            _("{task}({case})已被他人认领或办理。", task=task.name, case=task.case_no),
+            _("{task}({case})已被他人认领或办理。", task=task_name(task), case=task.case_no),
             "error",
         )
     return redirect(_back())
@@ -222,9 +222,9 @@ def unclaim(task_id: str) -> Response:
     task = get_engine().tasks.get_for(user, task_id)
     try:
         get_engine().tasks.unclaim(task_id, user=user.username)
-        flash(_("已退回科室待认领:{task}({case})。", task=task.name, case=task.case_no), "ok")
+        flash(_("已退回科室待认领:{task}({case})。", task=task_name(task), case=task.case_no), "ok")
     except ConflictError:
-        flash(_("{task}({case})不是你认领的任务。", task=task.name, case=task.case_no), "error")
+        flash(_("{task}({case})不是你认领的任务。", task=task_name(task), case=task.case_no), "error")
     return redirect(_back())
 
 
@@ -245,13 +245,13 @@ def reassign(task_id: str) -> Response:
         flash(_("{who} 不是本科室成员,不能改派给他。", who=to or ""), "error")
         return redirect(_back())
     except ConflictError:
-        flash(_("{task}({case})已办理,不能改派。", task=task.name, case=task.case_no), "error")
+        flash(_("{task}({case})已办理,不能改派。", task=task_name(task), case=task.case_no), "error")
         return redirect(_back())
     remember_user_names({to or ""})
     flash(
-        _("已将{task}({case})改派给{who}。", task=task.name, case=task.case_no, who=user_name(to))
+        _("已将{task}({case})改派给{who}。", task=task_name(task), case=task.case_no, who=user_name(to))
         if to
-        else _("已退回科室待认领:{task}({case})。", task=task.name, case=task.case_no),
+        else _("已退回科室待认领:{task}({case})。", task=task_name(task), case=task.case_no),
         "ok",
     )
     return redirect(_back())

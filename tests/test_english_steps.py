@@ -1,0 +1,221 @@
+"""English beyond the UI's own strings (the BPMN's ``name_en``) and the numbered list of steps beside a diagram.
+
+The engine hands out each step's English name with its views (``TaskView.name_en``, ``ProcessStep``); the
+worklist picks by the reader's language. The guide and the case page list the process's steps, with who does
+each and within how long, so the diagram is not the only explanation of the process.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask.testing import FlaskClient
+from lxml import etree
+
+from onewindow.engine import Engine, Limit, default_processes_dir
+from onewindow.engine._bpmn.definitions import BPMN_NS, read_task_meta
+from onewindow.engine._bpmn.steps import STEP_TAGS, ordered_steps
+
+from .helpers import FI, login, open_tasks, post, text
+from .test_worklist_pages import accepted
+
+PROCESSES = default_processes_dir()
+
+
+def doc(body: str) -> bytes:
+    return (
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d">'
+        f'<bpmn:process id="p" isExecutable="true">{body}</bpmn:process></bpmn:definitions>'
+    ).encode()
+
+
+def _english_of(bpmn: Path) -> dict[str, str]:
+    """bpmn id -> name_en, read straight from the file (not through the engine under test)."""
+    root = etree.parse(str(bpmn)).getroot()
+    out: dict[str, str] = {}
+    for node in root.iter():
+        # a node's own property: node > extensionElements > properties > property
+        found = node.find("{*}extensionElements/{*}properties/{*}property[@name='name_en']")
+        if found is not None and node.get("id"):
+            out[str(node.get("id"))] = str(found.get("value"))
+    return out
+
+
+FI_EN = _english_of(PROCESSES / f"{FI}.bpmn")
+
+
+# -- the engine -------------------------------------------------------------------------------------------
+def test_task_views_carry_the_english_name(engine: Engine) -> None:
+    case_no = accepted(engine)
+    tasks = open_tasks(engine, case_no)
+    lead = tasks["Task_LeadReview"]
+    assert (lead.name, lead.name_en) == ("主办科室审查", FI_EN["Task_LeadReview"]) and lead.name_en
+    zhangwei = engine.users.get("zhangwei")
+    listed = {t.bpmn_id: t for t in engine.tasks.worklist(zhangwei).rows}
+    assert listed["Task_LeadReview"].name_en == FI_EN["Task_LeadReview"]
+    assert engine.tasks.get(lead.id).name_en == FI_EN["Task_LeadReview"]
+    assert all(t.name_en == FI_EN[t.bpmn_id] for t in engine.tasks.for_section("investment"))
+    claimed = engine.tasks.claim(lead.id, user="zhangwei")
+    assert claimed.name_en == FI_EN["Task_LeadReview"]
+    done = engine.tasks.complete(lead.id, user="zhangwei", data={"review_opinion": "材料齐全", "conditions_met": True})
+    assert done.name_en == FI_EN["Task_LeadReview"]
+    assert engine.tasks.page(zhangwei, lead.id).task.name_en == FI_EN["Task_LeadReview"]
+
+
+def test_every_step_of_every_shipped_matter_has_an_english_name(engine: Engine) -> None:
+    for matter in engine.repository.matters():
+        steps = engine.repository.diagram(matter.key).steps
+        assert steps, matter.key
+        assert [s.number for s in steps] == list(range(1, len(steps) + 1))
+        assert [s.name for s in steps if not s.name_en] == [], matter.key
+        assert all(s.section for s in steps), matter.key  # every step's lane is a section
+
+
+def test_the_guide_lists_the_steps_in_reading_order_with_who_and_how_long(engine: Engine) -> None:
+    steps = engine.repository.diagram(FI).steps
+    by_id = {s.bpmn_id: s for s in steps}
+    order = [s.bpmn_id for s in steps]
+    assert order[0] == "Task_Intake"  # the start event's first step comes first
+    # a step comes after the step it follows in the diagram
+    assert order.index("Task_LeadReview") < order.index("Task_LeadDecision") < order.index("Task_Seal")
+    assert order.index("Task_Seal") < order.index("Task_Issue")
+    assert by_id["Task_Intake"].section == "window" and by_id["Task_LeadReview"].section == "commerce"
+    assert by_id["Task_FinanceCoReview"].limit == Limit(3, "working_days")  # its stepLimit
+    assert by_id["Task_LeadReview"].limit is None  # no limit of its own: the case's applies
+    assert by_id["Task_Issue"].name_en == FI_EN["Task_Issue"]
+    assert {s.state for s in steps} == {""}  # a matter's list has no progress
+
+
+def test_a_case_marks_its_steps_done_and_current(engine: Engine) -> None:
+    case_no = accepted(engine)
+    steps = {s.bpmn_id: s.state for s in engine.cases.diagram(case_no).steps}
+    assert steps["Task_Intake"] == "done"
+    assert steps["Task_LeadReview"] == steps["Task_InvestmentCoReview"] == "current"
+    assert steps["Task_Seal"] == steps["Task_Supplement"] == ""
+    page = {s.bpmn_id: s.state for s in engine.cases.page(engine.users.get("zhangwei"), case_no).diagram.steps}
+    assert page == steps
+
+
+def test_call_activity_is_one_step_current_while_the_called_process_runs() -> None:
+    """The food licence calls the inspection pattern: one step 现场踏勘, with the steps around it in order."""
+    root = etree.parse(str(PROCESSES / "food_business_licence.bpmn")).getroot()
+    process = root.find(f".//{{{BPMN_NS}}}process[@id='food_business_licence']")
+    assert process is not None
+    steps = ordered_steps(process, read_task_meta(process))
+    ids = [s.id for s in steps]
+    assert "Call_SiteInspection" in ids and ids.index("Task_LeadReview") < ids.index("Call_SiteInspection")
+    assert ids.index("Call_SiteInspection") < ids.index("Task_Decision")
+    assert all(s.tag in STEP_TAGS for s in steps)
+
+
+def test_steps_follow_the_flows_boundary_paths_and_lanes() -> None:
+    body = """
+    <bpmn:laneSet id="ls"><bpmn:lane id="Lane_A" name="Desk A">
+        <bpmn:extensionElements><spiffworkflow:properties>
+          <spiffworkflow:property name="name_en" value="Front desk"/></spiffworkflow:properties>
+        </bpmn:extensionElements>
+        <bpmn:flowNodeRef>late</bpmn:flowNodeRef><bpmn:flowNodeRef>first</bpmn:flowNodeRef>
+      </bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="s"/>
+    <bpmn:userTask id="late" name="最后"/>
+    <bpmn:userTask id="first" name="第一步"><bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="name_en" value="First"/>
+        <spiffworkflow:property name="stepLimit" value="2 working_days"/></spiffworkflow:properties>
+      </bpmn:extensionElements></bpmn:userTask>
+    <bpmn:scriptTask id="calc" name="计算"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>
+    <bpmn:userTask id="second" name="第二步"/>
+    <bpmn:boundaryEvent id="t" attachedToRef="second"><bpmn:timerEventDefinition>
+      <bpmn:timeDuration>"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+    <bpmn:userTask id="escalate" name="催办处理"/>
+    <bpmn:userTask id="orphan" name="无人到达"/>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="first"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="first" targetRef="calc"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="calc" targetRef="second"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="second" targetRef="late"/>
+    <bpmn:sequenceFlow id="f5" sourceRef="t" targetRef="escalate"/>
+    <bpmn:sequenceFlow id="f6" sourceRef="late" targetRef="e"/>
+    <bpmn:sequenceFlow id="f7" sourceRef="escalate" targetRef="e"/>
+    """
+    root = etree.fromstring(doc(body))
+    process = root.find(f"{{{BPMN_NS}}}process")
+    assert process is not None
+    steps = ordered_steps(process, read_task_meta(process))
+    # the script is the machine's; the boundary path follows its task; what no flow reaches comes last
+    assert [s.id for s in steps] == ["first", "second", "late", "escalate", "orphan"]
+    first = steps[0]
+    assert (first.name_en, first.lane, first.lane_en, first.step_limit) == (
+        "First",
+        "Desk A",
+        "Front desk",
+        "2 working_days",
+    )
+    assert steps[1].name_en == "" and steps[1].lane_en == ""
+
+
+# -- the pages, in English and in Chinese -------------------------------------------------------------------
+def _english(client: FlaskClient) -> None:
+    post(client, "/lang", {"lang": "en"})
+
+
+def _steps_html(page: str) -> str:
+    found = re.search(r'<div class="process-steps" id="process-steps">.*?</ol>', page, re.S)
+    assert found, "no list of steps on the page"
+    return found.group(0)
+
+
+def test_worklist_task_and_case_pages_name_the_steps_in_english(client: FlaskClient, sqlite_engine: Engine) -> None:
+    case_no = accepted(sqlite_engine)
+    lead = open_tasks(sqlite_engine, case_no)["Task_LeadReview"]
+    login(client, "zhangwei")
+    assert "主办科室审查" in text(client.get("/"))
+    _english(client)
+    worklist = text(client.get("/"))
+    assert f'class="task-link">{FI_EN["Task_LeadReview"]}</a>'.replace("'", "&#39;") in worklist
+    assert "主办科室审查" not in worklist
+    task = text(client.get(f"/tasks/{lead.id}"))
+    assert f'<h1 id="task-title">{FI_EN["Task_LeadReview"]}</h1>'.replace("'", "&#39;") in task
+    claimed = post(client, f"/tasks/{lead.id}/claim", {"next": "/"}, follow_redirects=True)
+    assert FI_EN["Task_LeadReview"].replace("'", "&#39;") in text(claimed)  # the flash names it too
+
+
+def test_case_page_lists_the_steps_with_progress_in_both_languages(client: FlaskClient, sqlite_engine: Engine) -> None:
+    case_no = accepted(sqlite_engine)
+    login(client, "zhangwei")
+    chinese = _steps_html(text(client.get(f"/cases/{case_no}")))
+    items = re.findall(r'<li data-step="([^"]+)" data-state="([^"]+)"', chinese)
+    assert [i for i, _ in items] == [s.bpmn_id for s in sqlite_engine.cases.diagram(case_no).steps]
+    states = dict(items)
+    assert states["Task_Intake"] == "done" and states["Task_LeadReview"] == "current"
+    assert states["Task_Seal"] == "pending"
+    assert "<ol" in chinese and "接件与材料核验" in chinese and "统一受理窗口" in chinese
+    assert "正在办理" in chinese and "时限:3 个工作日" in chinese and 'aria-current="step"' in chinese
+    _english(client)
+    english = _steps_html(text(client.get(f"/cases/{case_no}")))
+    assert FI_EN["Task_Intake"] in english and "Unified intake window" in english
+    assert "In progress" in english and "Limit: 3 working days" in english
+    assert not re.search(r"[\u4e00-\u9fff]", english), english  # nothing left in Chinese
+
+
+def test_guide_lists_the_steps_beside_the_diagram_in_both_languages(client: FlaskClient, sqlite_engine: Engine) -> None:
+    page = text(client.get(f"/guide/{FI}"))
+    assert 'class="diagram-with-steps"' in page
+    chinese = _steps_html(page)
+    assert "data-state" not in chinese  # no case, no progress
+    assert len(re.findall(r"<li data-step=", chinese)) == len(sqlite_engine.repository.diagram(FI).steps)
+    assert "用印" in chinese and "商务审批科" in chinese and "时限:10 个工作日" in chinese
+    _english(client)
+    english = _steps_html(text(client.get(f"/guide/{FI}")))
+    assert FI_EN["Task_Seal"] in english and "Commerce approval section" in english
+    assert "Limit: 10 working days" in english and "Steps" in english
+    assert not re.search(r"[\u4e00-\u9fff]", english), english
+
+
+def test_hall_progress_names_the_current_step_in_english(client: FlaskClient, sqlite_engine: Engine) -> None:
+    case_no = accepted(sqlite_engine)
+    code = sqlite_engine.cases.show(case_no).query_code
+    _english(client)
+    page = text(post(client, "/hall/track", {"case": case_no, "code": code}))
+    assert FI_EN["Task_LeadReview"].replace("'", "&#39;") in page and "Commerce approval section" in page
