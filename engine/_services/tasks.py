@@ -549,7 +549,7 @@ class TaskService:
             reopened = self._task_row(session, target_id)
             owner = session.get(CaseRow, reopened.case_id)
             assert owner is not None
-            return task_view(reopened, owner)
+            return task_view(reopened, owner, self._name_en(session, owner.definition_id, reopened.bpmn_id))
 
     # -- reassigning --------------------------------------------------------------------------------
     def set_assignee(self, task_id: str, *, by: UserAccount, to: str | None, reason: str = "") -> TaskView:

@@ -278,19 +278,24 @@ def send_back(task_id: str) -> Response:
             flash(
                 _(
                     "{task}({case})没有可以退回的上一环节,或其后已作出决定(已作出的决定应撤销,不能退回)。",
-                    task=task.name,
+                    task=task_name(task),
                     case=task.case_no,
                 ),
                 "error",
             )
         else:
-            flash(_("{task}({case})已被他人处理,未退回。", task=task.name, case=task.case_no), "error")
+            flash(_("{task}({case})已被他人处理,未退回。", task=task_name(task), case=task.case_no), "error")
         return redirect(here)
     remember_user_names({back.claimed_by or ""})
     flash(
-        _("已将{case}退回上一环节:{step}({who})。", case=back.case_no, step=back.name, who=user_name(back.claimed_by))
+        _(
+            "已将{case}退回上一环节:{step}({who})。",
+            case=back.case_no,
+            step=task_name(back),
+            who=user_name(back.claimed_by),
+        )
         if back.claimed_by
-        else _("已将{case}退回上一环节:{step}。", case=back.case_no, step=back.name),
+        else _("已将{case}退回上一环节:{step}。", case=back.case_no, step=task_name(back)),
         "ok",
     )
     return redirect(url_for("worklist.index"))
