@@ -49,6 +49,7 @@ STAFF = (
     "huangqiang",
     "zhengyan",
     "tangli",
+    "xuming",
 )
 
 

@@ -24,9 +24,10 @@ def test_full_walk_through_the_cli(runner: OnewindowRunner, tmp_path: Path) -> N
     assert "unchanged: foreign_investment_filing v1" in runner.run("deploy").output
 
     matters = json.loads(runner.run("matters", "--json").output)
-    # the five matters and the internal follow-up matters (processes/internal/) deployed with them
+    # the six matters and the internal follow-up matters (processes/internal/) deployed with them
     assert {m["matter"] for m in matters} == {
         "foreign_investment_filing",
+        "enterprise_investment_approval",
         "enterprise_registration",
         "food_business_licence",
         "public_place_hygiene_licence",
@@ -34,6 +35,7 @@ def test_full_walk_through_the_cli(runner: OnewindowRunner, tmp_path: Path) -> N
         "supervision_correction",
         "rating_followup",
         "rectification",
+        "meeting_followup",
     }
 
     started = runner.run(
@@ -91,8 +93,9 @@ def test_missing_schema_is_a_clear_error(runner: OnewindowRunner) -> None:
 def test_deploy_check_writes_nothing(runner: OnewindowRunner, tmp_path: Path) -> None:
     result = runner.run("deploy", "--check")
     assert result.exit_code == 0, result.output
-    # the five matters, processes/internal/ (correction, rating follow-up, rectification) and processes/patterns/
-    assert result.output.count("ok: ") == 9
+    # the six matters, processes/internal/ (correction, rating follow-up, rectification, meeting follow-up) and
+    # processes/patterns/ (inspection, joint evaluation, joint meeting)
+    assert result.output.count("ok: ") == 13
     assert not (tmp_path / "onewindow.db").exists()
     broken = tmp_path / "broken.bpmn"
     broken.write_text((default_processes_dir() / "foreign_investment_filing.bpmn").read_text(encoding="utf-8")[:500])

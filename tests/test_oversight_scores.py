@@ -78,14 +78,15 @@ def test_a_fixed_month_gives_hand_computed_scores_figures_and_report(
     #   liuyang  1000 + 15 (commendation)                                                           = 1015
     #   chenjie, zhaomin (co-reviews on 2 Nov, within their 3-day limit), sunli, zhoutao             = 1000
     #   wujun (inspection centre), zhengyan and tangli (street and community windows): nothing        = 1000
+    #   xuming (chief of the investment project section): nothing                                     = 1000
     totals = {p.username: p.total for p in report.people}
     assert totals == {"lijing": 970, "zhangwei": 955, "wangfang": 1000, "liuyang": 1015,
                       "chenjie": 1000, "zhaomin": 1000, "sunli": 1000, "zhoutao": 1000,
-                      "wujun": 1000, "zhengyan": 1000, "tangli": 1000}  # fmt: skip
-    # the bureau's ranking: equal totals share a place (1, then eight at 2, 10, 11)
+                      "wujun": 1000, "zhengyan": 1000, "tangli": 1000, "xuming": 1000}  # fmt: skip
+    # the bureau's ranking: equal totals share a place (1, then nine at 2, 11, 12)
     ranks = {p.username: p.bureau_rank for p in report.people}
     assert ranks == {"liuyang": 1, "chenjie": 2, "sunli": 2, "wangfang": 2, "zhaomin": 2, "zhoutao": 2,
-                     "wujun": 2, "zhengyan": 2, "tangli": 2, "lijing": 10, "zhangwei": 11}  # fmt: skip
+                     "wujun": 2, "zhengyan": 2, "tangli": 2, "xuming": 2, "lijing": 11, "zhangwei": 12}  # fmt: skip
     assert [p.username for p in report.ranking("commerce")] == ["liuyang", "zhangwei"]
     zhangwei = report.person("zhangwei")
     assert zhangwei is not None

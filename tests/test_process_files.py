@@ -80,9 +80,11 @@ def test_bureau_sections_departments_and_staff() -> None:
     assert b["bureau"]["division_code"] == "510107"
     assert b["bureau"]["name"] == "成都市武侯区行政审批局"
     sections = {s["code"]: s for s in b["sections"]}
-    assert set(sections) == {"window", "commerce", "investment", "finance", "market", "inspection", "issuing"}
+    assert set(sections) == {
+        "window", "commerce", "investment", "finance", "market", "project", "evaluation", "inspection", "issuing",
+    }  # fmt: skip
     assert len({s["name"] for s in b["sections"]}) == len(sections)
-    kinds = {"intake_window", "approval_section", "inspection_centre", "issuing_window"}
+    kinds = {"intake_window", "approval_section", "inspection_centre", "evaluation_centre", "issuing_window"}
     for s in b["sections"]:
         assert re.fullmatch(r"[a-z][a-z_]*", s["code"])
         assert s["kind"] in kinds
@@ -94,6 +96,7 @@ def test_bureau_sections_departments_and_staff() -> None:
     assert len(seals) == len(set(seals))
     assert {d["code"] for d in b["departments"]} == {
         "commerce_bureau", "market_regulation", "investment_promotion", "finance_bureau", "health_commission",
+        "development_reform",
     }  # fmt: skip
 
     staff = b["staff"]
@@ -357,6 +360,12 @@ APPLICANTS = {
         "contact_name": "赵六",
         "contact_mobile": "13600136000",
         "application_summary": "新办公共场所卫生许可:住宿场所",
+    },
+    "enterprise_investment_approval": {
+        "applicant_name": "成都武侯示例实业有限公司",
+        "contact_name": "张三",
+        "contact_mobile": "13800138000",
+        "application_summary": "新建厂房项目核准",
     },
     "individual_business_registration": json.loads(
         (PROCESSES / "examples" / "individual_business_registration.applicant.json").read_text("utf-8")

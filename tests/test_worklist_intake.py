@@ -28,6 +28,7 @@ def test_intake_choose_and_form(client: FlaskClient, auth: AuthActions) -> None:
         "individual_business_registration",
         "food_business_licence",
         "public_place_hygiene_licence",
+        "enterprise_investment_approval",
     ]
     page = text(client.get(URL))
     assert 'id="intake-form"' in page and 'name="applicant.enterprise_name"' in page

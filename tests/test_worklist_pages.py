@@ -287,6 +287,7 @@ def test_guide(client: FlaskClient) -> None:
         "individual_business_registration",
         "food_business_licence",
         "public_place_hygiene_licence",
+        "enterprise_investment_approval",
     ]
     page = text(client.get("/guide/foreign_investment_filing"))
     assert "外商投资企业设立备案" in page and "承诺件" in page

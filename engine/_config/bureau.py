@@ -40,6 +40,7 @@ class SectionKind(StrEnum):
     INTAKE_WINDOW = "intake_window"
     APPROVAL_SECTION = "approval_section"
     INSPECTION_CENTRE = "inspection_centre"
+    EVALUATION_CENTRE = "evaluation_centre"  # 多评合一中心: works a joint evaluation's commission
     ISSUING_WINDOW = "issuing_window"
 
 

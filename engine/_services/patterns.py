@@ -43,7 +43,8 @@ from .case_state import CaseState
 from .cases import CaseService
 from .history import NewEvent
 from .intermediaries import IntermediaryService, IntermediaryServiceView
-from .runtime import Operation, Runtime, Step
+from .runtime import Operation, OperatorHandler, Runtime, Step
+from .runtime import _task_name as task_name
 
 __all__ = [
     "EVALUATION_PAUSE_KIND",
@@ -120,6 +121,24 @@ def _lines(value: Any) -> list[str]:
     return [str(v).strip() for v in value if str(v).strip()]
 
 
+def _named_after_the_task(handler: OperatorHandler) -> OperatorHandler:
+    """A refusal names the task whose completion reached the operator (``task '选定中介机构': field: …``), as
+    the form's own errors do: the clerk knows which step was refused and why, in one line."""
+
+    def run(session: Session, row: CaseState, bundle: ProcessBundle, step: Step, op: Operation) -> None:
+        try:
+            handler(session, row, bundle, step, op)
+        except ValidationError as err:
+            # the step's human task (the engine's own tasks it ran through have no form)
+            human = [t for t in step.completed if (meta := bundle.node(t.task_spec.bpmn_id or "")) and meta.form]
+            names = [task_name(bundle, t) for t in human]
+            if not names:
+                raise
+            raise ValidationError(f"task '{names[-1]}'", err.errors) from None
+
+    return run
+
+
 class PatternService:
     def __init__(
         self,
@@ -147,7 +166,7 @@ class PatternService:
             "meeting_convene": self._meeting_convene,
             "meeting_record": self._meeting_record,
         }.items():
-            runtime.register_operator(name, handler)
+            runtime.register_operator(name, _named_after_the_task(handler))
 
     # -- 多评合一 -------------------------------------------------------------------------------------
     def _config(self, bundle: ProcessBundle) -> EvaluationConfig:

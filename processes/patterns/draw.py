@@ -1,6 +1,7 @@
-"""Draws the 现场踏勘 pattern and the two matters that call it, with their diagrams (DI), using the builder of
-``onewindow new matter``: ``python -m onewindow.processes.patterns.draw`` rewrites
-``patterns/inspection.bpmn``, ``food_business_licence.bpmn`` and ``public_place_hygiene_licence.bpmn``.
+"""Draws the approval patterns and the matters that call them, with their diagrams (DI), using the builder of
+``onewindow new matter``: ``python -m onewindow.processes.patterns.draw`` rewrites ``patterns/inspection.bpmn``
+(现场踏勘), ``patterns/joint_evaluation.bpmn`` (多评合一), ``patterns/joint_meeting.bpmn`` (重大项目会审),
+``food_business_licence.bpmn``, ``public_place_hygiene_licence.bpmn`` and ``enterprise_investment_approval.bpmn``.
 
 The BPMN files are the source a designer opens in Camunda Modeler; this script only made their first
 drawing and keeps them reproducible while the engine's builder does the layout. Edit either, not both.
@@ -20,6 +21,11 @@ BUREAU = "成都市武侯区行政审批局"
 PATTERN = "site_inspection"
 
 WINDOW, LEAD, CENTRE, ISSUING = "统一受理窗口", "市场准入审批科", "现场踏勘中心", "统一出证窗口"
+EVALUATION_PATTERN, MEETING_PATTERN = "joint_evaluation", "joint_meeting"
+EVALUATION_CENTRE = "多评合一中心"
+# The meeting pattern's lane: whichever section leads the calling matter (its catalogue's [lanes] maps it).
+MEETING_LEAD = "会审主办科室"
+PROJECT, INVESTMENT, MARKET = "投资建设审批科", "投资促进审批科", "市场准入审批科"
 
 
 def _user(
@@ -32,6 +38,11 @@ def _script(
     b: DiagramBuilder, node_id: str, label: str, lane: str, col: int, script: str, row: int = 0, **props: str
 ) -> None:
     b.add(Node(node_id, "scriptTask", label, lane, col, row, script=script, properties=dict(props)))
+
+
+def _service(b: DiagramBuilder, node_id: str, label: str, lane: str, col: int, operator: str, row: int = 0) -> None:
+    """A pattern's service operator (engine/_services/patterns.py), carried out in the step that reaches it."""
+    b.add(Node(node_id, "serviceTask", label, lane, col, row, operator=operator, result_variable=f"{operator}_done"))
 
 
 def _calls(xml: bytes, called: dict[str, str]) -> bytes:
@@ -443,8 +454,187 @@ def public_place_hygiene_licence() -> bytes:
     return _calls(b.to_xml(), {"Call_SiteInspection": PATTERN})
 
 
+def joint_evaluation() -> bytes:
+    b = DiagramBuilder(
+        process_id=EVALUATION_PATTERN,
+        name="多评合一(流程模式)",
+        participant=BUREAU,
+        documentation=(
+            '可复用的多评合一流程模式,由事项以调用活动 calledElement="joint_e'
+            'valuation" 调用。输入:事项目录 [joint_evaluation](ass'
+            "essments 评估项目及其报告材料代码、limit 本程序时限、intermedia"
+            "ry_limit 中介服务时限、basis 不计入法定时限的依据)。一次委托覆盖全部评估"
+            ":开始时暂停法定办结时限(专家评审,行政许可法第四十五条及事项法规),网上中介平台随机抽"
+            "取或由申请人自主选择中介机构(资质过期或暂停的不能选定),逐项上传评估报告,专家评审出具"
+            "意见(修改后再审的重新上传),结束时恢复法定时限,最后评价中介服务。输出:evaluat"
+            "ion_opinion(pass 通过 / fail 不通过)、evaluation_o"
+            "pinion_text、experts、review_date。"
+        ),
+    )
+    b.lane(Lane("Lane_Evaluation", EVALUATION_CENTRE, rows=2))
+    lane = "Lane_Evaluation"
+    b.add(Node("Start_Evaluation", "startEvent", "需要多评合一", lane, 0))
+    _service(b, "Service_EvaluationStart", "开始多评合一(暂停法定时限)", lane, 1, "evaluation_start")
+    _user(
+        b,
+        "Task_IntermediarySelect",
+        "选定中介机构",
+        lane,
+        2,
+        "evaluation_commission.json",
+        stepLimit="3 working_days",
+    )
+    _service(b, "Service_IntermediarySelect", "登记选定的中介机构", lane, 3, "intermediary_select")
+    b.add(Node("Gateway_Reports", "exclusiveGateway", "", lane, 4))
+    _user(b, "Task_EvaluationReports", "上传评估报告", lane, 5, "evaluation_reports.json")
+    _service(b, "Service_EvaluationReports", "核对评估报告", lane, 6, "evaluation_reports")
+    _user(
+        b,
+        "Task_ExpertReview",
+        "专家评审",
+        lane,
+        7,
+        "evaluation_review.json",
+        stepLimit="10 working_days",
+    )
+    b.add(
+        Node(
+            "Gateway_Opinion",
+            "exclusiveGateway",
+            "评审意见?",
+            lane,
+            8,
+            default="Flow_ReviewDone",
+        )
+    )
+    _service(b, "Service_EvaluationFinish", "结束多评合一(恢复法定时限)", lane, 9, "evaluation_finish")
+    _user(
+        b, "Task_IntermediaryRating", "评价中介服务", lane, 10, "intermediary_rating.json", stepLimit="3 working_days"
+    )
+    _service(b, "Service_IntermediaryRate", "记录中介服务评价", lane, 11, "intermediary_rate")
+    b.add(Node("End_Evaluation", "endEvent", "多评合一结束", lane, 12))
+    b.flow("Start_Evaluation", "Service_EvaluationStart")
+    b.flow("Service_EvaluationStart", "Task_IntermediarySelect")
+    b.flow("Task_IntermediarySelect", "Service_IntermediarySelect")
+    b.flow("Service_IntermediarySelect", "Gateway_Reports")
+    b.flow("Gateway_Reports", "Task_EvaluationReports")
+    b.flow("Task_EvaluationReports", "Service_EvaluationReports")
+    b.flow("Service_EvaluationReports", "Task_ExpertReview")
+    b.flow("Task_ExpertReview", "Gateway_Opinion")
+    b.flow("Gateway_Opinion", "Service_EvaluationFinish", name="通过或不通过", flow_id="Flow_ReviewDone")
+    # 修改后再审: the intermediary revises, the reports are uploaded again and reviewed again (still off the clock)
+    b.flow("Gateway_Opinion", "Gateway_Reports", name="修改后再审", condition='evaluation_opinion == "revise"')
+    b.flow("Service_EvaluationFinish", "Task_IntermediaryRating")
+    b.flow("Task_IntermediaryRating", "Service_IntermediaryRate")
+    b.flow("Service_IntermediaryRate", "End_Evaluation")
+    return b.to_xml()
+
+
+def joint_meeting() -> bytes:
+    b = DiagramBuilder(
+        process_id=MEETING_PATTERN,
+        name="重大项目会审(流程模式)",
+        participant=BUREAU,
+        documentation=(
+            '可复用的重大项目会审流程模式,由事项以调用活动 calledElement="joint_meeting" 调用;泳道“会审主办科室”'
+            "由事项目录 [lanes] 映射到该事项的主办科室。主办科室召集会审(会议日期、参加科室,须包括主办科室),"
+            "会后记录参会人员、各科室意见(须有主办科室的意见)、上传会议纪要(目录 [joint_meeting] minutes 的材料代码),"
+            "交办事项每项开启一件“会审交办事项”后续办件(processes/internal/meeting_followup.bpmn),带各自的时限。"
+        ),
+    )
+    b.lane(Lane("Lane_MeetingLead", MEETING_LEAD))
+    lane = "Lane_MeetingLead"
+    b.add(Node("Start_Meeting", "startEvent", "需要会审", lane, 0))
+    _user(b, "Task_MeetingConvene", "召集会审", lane, 1, "meeting_convene.json", stepLimit="5 working_days")
+    _service(b, "Service_MeetingConvene", "登记会审通知", lane, 2, "meeting_convene")
+    _user(b, "Task_MeetingRecord", "记录会审纪要", lane, 3, "meeting_record.json", stepLimit="5 working_days")
+    _service(b, "Service_MeetingRecord", "登记纪要并交办", lane, 4, "meeting_record")
+    b.add(Node("End_Meeting", "endEvent", "会审结束", lane, 5))
+    b.flow("Start_Meeting", "Task_MeetingConvene")
+    b.flow("Task_MeetingConvene", "Service_MeetingConvene")
+    b.flow("Service_MeetingConvene", "Task_MeetingRecord")
+    b.flow("Task_MeetingRecord", "Service_MeetingRecord")
+    b.flow("Service_MeetingRecord", "End_Meeting")
+    return b.to_xml()
+
+
+def enterprise_investment_approval() -> bytes:
+    b = DiagramBuilder(
+        process_id="enterprise_investment_approval",
+        name="企业投资项目核准",
+        participant=BUREAU,
+        documentation=(
+            "企业投资项目核准:窗口接件与补正、受理;多评合一(环评、能评、安评一次委托,评估和专家评审不计入核准期限);"
+            "主办科室审查、投资促进审批科和市场准入审批科会签、现场踏勘并行;重大项目会审(交办事项另行开启后续办件);"
+            "核准决定、用印、统一出证、推送审管信息。"
+        ),
+    )
+    b.lane(Lane("Lane_Window", WINDOW, rows=2))
+    b.lane(Lane("Lane_Evaluation", EVALUATION_CENTRE))
+    b.lane(Lane("Lane_Lead", PROJECT, rows=2))
+    b.lane(Lane("Lane_Investment", INVESTMENT))
+    b.lane(Lane("Lane_Market", MARKET))
+    b.lane(Lane("Lane_Centre", CENTRE))
+    b.lane(Lane("Lane_Issuing", ISSUING, rows=2))
+    _intake(b, waiver=False, intake_form="investment_intake.json")
+    b.add(
+        Node(
+            "Call_JointEvaluation",
+            "callActivity",
+            "多评合一",
+            "Lane_Evaluation",
+            6,
+            documentation="调用 processes/patterns/joint_evaluation.bpmn 的 joint_evaluation 流程模式。",
+        )
+    )
+    b.add(Node("Gateway_Fork", "parallelGateway", "", "Lane_Lead", 7))
+    _user(b, "Task_LeadReview", "主办科室审查", "Lane_Lead", 8, "lead_review.json", stepLimit="5 working_days")
+    _user(
+        b,
+        "Task_InvestmentCoReview",
+        "投资促进审批科会签",
+        "Lane_Investment",
+        8,
+        "co_review.json",
+        stepLimit="3 working_days",
+    )
+    _user(
+        b, "Task_MarketCoReview", "市场准入审批科会签", "Lane_Market", 8, "co_review.json", stepLimit="3 working_days"
+    )
+    _inspection_call(b, 8)
+    b.add(Node("Gateway_Join", "parallelGateway", "", "Lane_Lead", 9))
+    b.add(
+        Node(
+            "Call_JointMeeting",
+            "callActivity",
+            "重大项目会审",
+            "Lane_Lead",
+            10,
+            documentation="调用 processes/patterns/joint_meeting.bpmn 的 joint_meeting 流程模式。",
+        )
+    )
+    b.flow("Task_Accept", "Call_JointEvaluation")
+    b.flow("Call_JointEvaluation", "Gateway_Fork")
+    for task in ("Task_LeadReview", "Task_InvestmentCoReview", "Task_MarketCoReview", "Call_SiteInspection"):
+        b.flow("Gateway_Fork", task)
+        b.flow(task, "Gateway_Join")
+    b.flow("Gateway_Join", "Call_JointMeeting")
+    _decision(b, "Call_JointMeeting", 11)
+    return _calls(
+        b.to_xml(),
+        {
+            "Call_JointEvaluation": EVALUATION_PATTERN,
+            "Call_SiteInspection": PATTERN,
+            "Call_JointMeeting": MEETING_PATTERN,
+        },
+    )
+
+
 def main() -> None:
     (HERE / "inspection.bpmn").write_bytes(inspection())
+    (HERE / "joint_evaluation.bpmn").write_bytes(joint_evaluation())
+    (HERE / "joint_meeting.bpmn").write_bytes(joint_meeting())
+    (PROCESSES / "enterprise_investment_approval.bpmn").write_bytes(enterprise_investment_approval())
     (PROCESSES / "food_business_licence.bpmn").write_bytes(food_business_licence())
     (PROCESSES / "public_place_hygiene_licence.bpmn").write_bytes(public_place_hygiene_licence())
 
