@@ -90,17 +90,20 @@ from ._services.migration import CaseMigration, MigrationReport
 from ._services.outbox import MESSAGE_SCHEMA, DepartmentOverview, OutboxMessage, OutboxState
 from ._services.pages import CasePage, Member, TaskPage
 from ._services.patterns import EvaluationView, MeetingView, PatternsPart
+from ._services.phrases import MAX_PHRASE, Phrase
 from ._services.privacy import Exposure
 from ._services.rate_counters import RateCounters
 from ._services.ratings import LEVELS as RATING_LEVELS
 from ._services.ratings import RatingGroup, RatingReport, RatingView
 from ._services.repository import CheckReport, DeployOutcome
+from ._services.saved_filters import MAX_FILTER_NAME, MAX_SAVED_FILTERS, SavedFilter
 from ._services.scores import PersonScore, ScoreLine, ScoreReport
 from ._services.signing_keys import SigningKeyView
 from ._services.tasks import ClaimOutcome
 from ._services.timer_service import FiredTimer
 from ._services.users import UserAccount
 from ._services.views import (
+    WORKLIST_SORTS,
     CaseSummary,
     CaseView,
     DiagramSource,
@@ -146,6 +149,9 @@ __all__ = [
     "HOTLINE_KINDS",
     "KIND_TITLES",
     "MATTER_KEY_PATTERN",
+    "MAX_FILTER_NAME",
+    "MAX_PHRASE",
+    "MAX_SAVED_FILTERS",
     "MESSAGE_SCHEMA",
     "PAUSE_KINDS",
     "PRIVATE_KEY_FILE",
@@ -155,6 +161,7 @@ __all__ = [
     "SCAFFOLD_TEMPLATES",
     "SERVICE_LEVEL_NAMES",
     "SITE_PHOTOS",
+    "WORKLIST_SORTS",
     "AdminRecord",
     "ApiCaller",
     "ApiKeyView",
@@ -242,6 +249,7 @@ __all__ = [
     "PatternsPart",
     "PermissionDeniedError",
     "PersonScore",
+    "Phrase",
     "Problem",
     "ProcessStep",
     "QualificationView",
@@ -258,6 +266,7 @@ __all__ = [
     "SampleReport",
     "SampledCase",
     "SanctionView",
+    "SavedFilter",
     "ScaffoldResult",
     "ScoreLine",
     "ScoreReport",

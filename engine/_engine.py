@@ -42,11 +42,13 @@ from ._services.overdue import overdue_report
 from ._services.pages import PageService
 from ._services.pattern_rules import PatternRules
 from ._services.patterns import PatternService
+from ._services.phrases import PhraseService
 from ._services.privacy import PrivacyService
 from ._services.rate_counters import RateCounters
 from ._services.ratings import RatingService
 from ._services.repository import RepositoryService
 from ._services.runtime import Runtime
+from ._services.saved_filters import SavedFilterService
 from ._services.scores import ScoreService
 from ._services.tasks import TaskService
 from ._services.timer_service import TimerService
@@ -144,6 +146,8 @@ class Engine:
         # 现场踏勘 and 容缺受理 (processes/patterns/): checks before completion, the clock, notices to the applicant
         self.pattern_rules = PatternRules(self.clock, self.runtime, self.tasks, self.case_clock)
         self.comments = CommentService(self.db, self.clock, self.runtime)  # 内部意见 in the case's history
+        self.phrases = PhraseService(self.db, self.clock)  # 常用意见: a clerk's own and his section's
+        self.saved_filters = SavedFilterService(self.db, self.clock)  # a user's named worklist filters
         self.cases = CaseService(
             self.db,
             self.clock,

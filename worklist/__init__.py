@@ -127,6 +127,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         intake,
         ops,
         oversight,
+        phrases,
         rating_terminal,
         supervision,
         tasks,
@@ -162,6 +163,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         audits.bp,
         hotline.bp,
         ops.bp,
+        phrases.bp,
     ):
         app.register_blueprint(bp)
     api.init_app(app)  # /api/v1/: bearer tokens, no cookies, exempt from CSRF

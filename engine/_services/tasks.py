@@ -17,7 +17,20 @@ from typing import TYPE_CHECKING, Any, cast
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import ColumnElement, Subquery, Table, bindparam, exists, func, or_, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    Table,
+    bindparam,
+    exists,
+    func,
+    nulls_last,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from .._bpmn.definitions import ProcessBundle, TaskMeta
@@ -60,6 +73,22 @@ COUNT_CAP = 1000
 _ORDER = (TaskRow.sort_due, TaskRow.created_at, TaskRow.id)
 
 _TASKS = cast(Table, TaskRow.__table__)
+# What each sortable column of the worklist sorts on (views.WORKLIST_SORTS); "due" is the case's committed due
+# date, NULL before acceptance (sort_due holds a far-future stand-in for it, which would come first descending).
+_SORT_COLUMNS: dict[str, Any] = {
+    "due": CaseRow.committed_due_at,
+    "received": TaskRow.created_at,
+    # the time left, as the worklist's badge shows it (templating.urgency): the tighter of the two due dates
+    "left": sql_case(
+        (TaskRow.due_at.is_(None), CaseRow.committed_due_at),
+        (CaseRow.committed_due_at.is_(None), TaskRow.due_at),
+        (TaskRow.due_at < CaseRow.committed_due_at, TaskRow.due_at),
+        else_=CaseRow.committed_due_at,
+    ),
+    "case_no": CaseRow.case_no,
+    "matter": CaseRow.matter_key,
+    "applicant": CaseRow.applicant_name,
+}
 _TASK_COLUMNS = tuple(
     _TASKS.c[name]
     for name in (
@@ -204,9 +233,14 @@ class TaskService:
                 counted = _count(session, _ready(sections, task_where, case_where), self.count_cap)
             else:
                 counted = sum(_count(session, _ready([s], task_where, []), self.count_cap) for s in sections)
-            ids = self._ready_ids(
-                session, sections, task_where, case_where, offset=(page - 1) * per_page, limit=per_page
-            )
+            if filters.sort == "due" and not filters.descending:  # the default: the index's own order
+                ids = self._ready_ids(
+                    session, sections, task_where, case_where, offset=(page - 1) * per_page, limit=per_page
+                )
+            else:
+                ids = self._sorted_ids(
+                    session, sections, task_where, case_where, filters, (page - 1) * per_page, per_page
+                )
             rows = self._load(session, ids)
         return Page(rows, min(counted, self.count_cap), page, per_page, more=counted > self.count_cap)
 
@@ -240,6 +274,31 @@ class TaskService:
         merged = union_all(*(select(h.c.id, h.c.sort_due, h.c.created_at) for h in heads)).subquery()
         query = select(merged.c.id).order_by(merged.c.sort_due, merged.c.created_at, merged.c.id)
         return list(session.scalars(query.limit(limit).offset(offset)))
+
+    def _sorted_ids(
+        self,
+        session: Session,
+        sections: Sequence[str],
+        task_where: Sequence[ColumnElement[bool]],
+        case_where: Sequence[ColumnElement[bool]],
+        filters: WorklistFilter,
+        offset: int,
+        limit: int,
+    ) -> list[str]:
+        """Ids of one page of READY tasks sorted on a column the user chose (a column header of the worklist);
+        rows without a value (no due date yet) last either way, ties in the default order."""
+        column = _SORT_COLUMNS[filters.sort]
+        order = nulls_last(column.desc() if filters.descending else column.asc())
+        where = TaskRow.section_code == sections[0] if len(sections) == 1 else TaskRow.section_code.in_(sections)
+        query = (
+            select(TaskRow.id)
+            .join(CaseRow, CaseRow.id == TaskRow.case_id)
+            .where(where, TaskRow.state == TaskState.READY, *task_where, *case_where)
+            .order_by(order, *_ORDER)
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(session.scalars(query))
 
     def _load(self, session: Session, ids: list[str]) -> list[TaskView]:
         """The views of ``ids``, in their order: one read, never one per row."""

@@ -9,11 +9,13 @@ from typing import Any, Generic, TypeVar
 
 from .._config.catalogue import Limit, Material, Matter
 from .._config.describe import Described
+from .._errors import FieldError, ValidationError
 from .._states import CASE_STATUS_LABELS, CHANNEL_LABELS
 from .._store.models import CaseRow, TaskRow
 from .case_state import CaseState
 
 __all__ = [
+    "WORKLIST_SORTS",
     "CaseSummary",
     "CaseView",
     "DiagramSource",
@@ -153,6 +155,12 @@ class CaseView:
         }
 
 
+# The worklist's sortable columns (``WorklistFilter.sort``): the case's committed due date (the default, most
+# urgent first), the task's arrival, the time left (the tighter of the step's own due date and the case's),
+# the case number, the matter, the applicant.
+WORKLIST_SORTS = ("due", "received", "left", "case_no", "matter", "applicant")
+
+
 @dataclass(frozen=True)
 class WorklistFilter:
     matter: str | None = None
@@ -160,6 +168,14 @@ class WorklistFilter:
     mine: bool = False
     unclaimed: bool = False
     search: str = ""
+    sort: str = "due"  # one of WORKLIST_SORTS
+    descending: bool = False
+
+    def __post_init__(self) -> None:
+        if self.sort not in WORKLIST_SORTS:
+            raise ValidationError(
+                "worklist filter", [FieldError("sort", f"'{self.sort}' is not one of {', '.join(WORKLIST_SORTS)}")]
+            )
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,8 @@ def _render(
     user = current_user()
     task = page.task
     remember_names(page.user_names, page.matter)
+    fields = build_fields(schema, shown, errors)
+    phrase_target = next((f.dom_id for f in fields if f.widget == "textarea"), None)
     html = render_template(
         "tasks/task.html",
         task=task,
@@ -76,7 +78,10 @@ def _render(
             for e in page.timeline
             if (e.kind == "task_completed" and e.task_id != task.id) or e.kind == EventKind.CASE_COMMENT
         ],
-        fields=build_fields(schema, shown, errors),
+        fields=fields,
+        # 常用意见: inserted into the form's first text area (the opinion) with a click
+        phrases=get_engine().phrases.for_user(user) if phrase_target else [],
+        phrase_target=phrase_target,
         form_error=errors.get(""),
         form_title=schema.get("title", ""),
         form_description=schema.get("description", ""),
