@@ -7,7 +7,7 @@ Revises: 0018
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision = "0024"
 down_revision = "0018"
@@ -42,6 +42,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Below 0023 a downgrade refuses while an issued document waits to be rendered (see 0018): refuse here
+    # first, before these tables go, so that a refused downgrade to an older release changes nothing.
+    if context.get_revision_argument() not in ("0018", "0023"):
+        waiting = op.get_bind().execute(sa.text("SELECT count(*) FROM documents WHERE rendered_at IS NULL")).scalar()
+        if waiting:
+            raise RuntimeError(
+                f"{waiting} issued document(s) not rendered yet: run 'onewindow documents render --once' first"
+            )
     op.drop_table("saved_filters")
     op.drop_index("ix_phrases_section", table_name="phrases")
     op.drop_index("ix_phrases_owner", table_name="phrases")
