@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from onewindow.engine import Engine, FixedClock, Upload, ValidationError, default_processes_dir
+from onewindow.engine import ConfigError, Engine, FixedClock, Upload, ValidationError, default_processes_dir
+from onewindow.engine._simulation import RunConfig, load_model, parse_params, simulate
 
 from .helpers import OnewindowRunner, china, open_tasks
 
@@ -288,3 +289,47 @@ def test_deploy_check_refuses_a_call_to_an_absent_evaluation_pattern(runner: One
     [line] = result.stdout.splitlines()
     assert line.startswith(f"{tmp_path / f'{EIA}.bpmn'}:")
     assert ': Call_JointEvaluation: call activity "多评合一" calls "joint_evaluation", which is not a process' in line
+
+
+def test_the_simulator_takes_evaluation_and_meeting_durations_and_the_clock_pause() -> None:
+    """``[evaluation]``: the intermediary's time to the reports, the wait for the review, the review's work, the
+    share sent back for revision, and whether the whole evaluation is off the legal clock (the default, as the
+    engine stops it); ``[meeting]``: the wait for the meeting and its work. The same seed gives the same cases
+    with and without the pause: only the time counted against the limit differs, by exactly the pauses."""
+    model = load_model(default_processes_dir() / f"{EIA}.bpmn")
+    staff = {"window": 2, "project": 1, "investment": 1, "market": 1, "inspection": 2, "evaluation": 1, "issuing": 1}
+    evaluation = {
+        "reports": "fixed(10) working_days",
+        "review": "fixed(2) working_days",
+        "duration": "fixed(3) working_hours",
+        "revise": 0.5,
+    }
+    meeting = {"wait": "fixed(3) working_days", "duration": "fixed(2) working_hours"}
+    runs = {}
+    for pause in (True, False):
+        params = parse_params({"evaluation": {**evaluation, "pause": pause}, "meeting": meeting}, model, source="p")
+        runs[pause] = simulate(model, params, RunConfig(arrivals=1, cases=10, staff=staff), keep_log=True)
+    tasks = runs[True].summary["tasks"]
+    assert tasks["Task_ExpertReview"]["mean_work_hours"] == 3.0
+    assert tasks["Task_MeetingRecord"]["mean_work_hours"] == 2.0 and tasks["Task_MeetingRecord"]["completed"] == 10
+    rounds = tasks["Task_ExpertReview"]["completed"] - 10  # 修改后再审: the reports again, then a new review
+    assert rounds > 0 and tasks["Task_EvaluationReports"]["completed"] == 10 + rounds
+    day = 420.0  # minutes in a working day of the shipped office hours
+    spans = [(e[4], e[5]) for e in runs[True].data.log if e[1] == "pause:expert_review"]
+    assert len(spans) == 10
+    assert all(b - a >= 12 * day for a, b in spans)  # at least the reports' 10 days and the review's 2
+    assert not [e for e in runs[False].data.log if e[1] == "pause:expert_review"]
+    paused, counted = (runs[p].summary for p in (True, False))
+    assert paused["cycle_time_working_days"] == counted["cycle_time_working_days"]
+    mean_pause = sum(b - a for a, b in spans) / len(spans) / day
+    handling = counted["handling_time_working_days"]["mean"] - paused["handling_time_working_days"]["mean"]
+    assert handling == pytest.approx(mean_pause, abs=1e-3)
+    assert paused["limits"]["legal"]["over"] == 0 and counted["limits"]["legal"]["over"] > 0
+
+    food = load_model(default_processes_dir() / "food_business_licence.bpmn")
+    with pytest.raises(ConfigError, match="calls no 多评合一 pattern"):
+        parse_params({"evaluation": evaluation}, food, source="p")
+    with pytest.raises(ConfigError, match="calls no 会审 pattern"):
+        parse_params({"meeting": meeting}, food, source="p")
+    with pytest.raises(ConfigError, match=r"evaluation.pause: must be true or false"):
+        parse_params({"evaluation": {"pause": "yes"}}, model, source="p")

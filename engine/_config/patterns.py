@@ -18,6 +18,7 @@ from .catalogue import LIMIT_UNITS, Limit, Matter
 __all__ = [
     "EVALUATION_SERVICES",
     "PATTERN_FIELDS",
+    "PATTERN_OPERATORS",
     "Assessment",
     "EvaluationConfig",
     "MeetingConfig",
@@ -27,6 +28,17 @@ __all__ = [
 ]
 
 PATTERN_FIELDS = ("joint_evaluation", "joint_meeting")
+# The service operators the patterns' BPMN calls (engine/_services/patterns.py carries them out; the simulator
+# passes through them).
+PATTERN_OPERATORS = (
+    "evaluation_start",
+    "intermediary_select",
+    "evaluation_reports",
+    "evaluation_finish",
+    "intermediary_rate",
+    "meeting_convene",
+    "meeting_record",
+)
 
 # The services intermediaries offer and 多评合一 assessments cover (domain notes: environment, soil and water,
 # energy, safety, geology, seismic and heritage reviews).

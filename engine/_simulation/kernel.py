@@ -361,6 +361,16 @@ class Simulation:
                 self._push(t + wait, RELEASE, item)
             else:
                 self._enqueue(item, t)
+        for start, finish, kind in self.params.clock_spans:
+            # 多评合一: the legal clock stops as the evaluation starts and restarts as its review ends, however
+            # many steps (and staff queues) lie between, as the engine's service operators do.
+            if start in tr.completed and kind not in case.spans_open:
+                case.spans_open[kind] = t
+            if finish in tr.completed and kind in case.spans_open:
+                began = case.spans_open.pop(kind)
+                case.pauses.append((began, t))
+                if self.keep_log:
+                    self.log.append((case.n, f"pause:{kind}", "", -1, began, t))
         for milestone in tr.milestones:
             if milestone == "accepted" and case.accepted is None:
                 case.accepted = t

@@ -184,6 +184,11 @@ def model_from_prepared(prepared: PreparedMatter, bureau: Bureau) -> SimModel:
         raise ConfigError(
             f"{prepared.bpmn_path}: {parsed.cycle_timers[0]}: cycle timers are not supported by the simulator"
         )
+    # Lanes mapped to one section are one in-tray worked by its clerks, as in the engine (a pattern's lane
+    # 会审主办科室 is the calling matter's lead section): the first such lane, in the matter's order, stands for all.
+    first_lane: dict[str, str] = {}
+    for name, code in prepared.lane_sections.items():
+        first_lane.setdefault(code, name)
     user_tasks: dict[str, UserTask] = {}
     for s in [spec, *subprocess_specs.values()]:
         for ts in s.task_specs.values():
@@ -191,6 +196,7 @@ def model_from_prepared(prepared: PreparedMatter, bureau: Bureau) -> SimModel:
                 continue
             meta = nodes.get(ts.bpmn_id)
             lane = ts.lane or (meta.lane if meta else None)
+            lane = first_lane.get(prepared.lane_sections.get(lane or "", ""), lane)
             if not lane:
                 raise ConfigError(f"{prepared.bpmn_path}: {ts.bpmn_id}: a user task in no lane cannot be simulated")
             props = dict(getattr(ts, "extensions", {}).get("properties", {}))

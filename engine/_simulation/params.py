@@ -63,9 +63,13 @@ from .model import SimModel, form_defaults
 __all__ = ["DEFAULT_DURATION", "Outcome", "Pause", "SimParams", "TaskParams", "load_params", "parse_params"]
 
 DEFAULT_DURATION = "fixed(1) working_hours"
-_TOP = ("defaults", "staff", "start", "tasks", "handoff", "inspection")
+_TOP = ("defaults", "staff", "start", "tasks", "handoff", "inspection", "evaluation", "meeting")
 # [inspection] of a matter calling the 现场踏勘 pattern (processes/patterns/inspection.bpmn): its tasks' ids there.
 _RECORD, _RECTIFICATION = "Task_InspectionRecord", "Task_Rectification"
+# [evaluation] and [meeting] of a matter calling 多评合一 (joint_evaluation.bpmn) and 会审 (joint_meeting.bpmn).
+_REPORTS, _REVIEW = "Task_EvaluationReports", "Task_ExpertReview"
+_EVALUATION_START, _EVALUATION_FINISH = "Service_EvaluationStart", "Service_EvaluationFinish"
+_MEETING_RECORD = "Task_MeetingRecord"
 _TASK_KEYS = ("duration", "delay", "outcomes", "pause", "visits")
 _PROPS = {
     "simDuration": "duration",
@@ -121,6 +125,8 @@ class SimParams:
     source: str = ""  # the parameters file, "" when there is none
     assumptions: tuple[str, ...] = ()
     fingerprint: str = ""
+    # Legal-clock pauses that span steps: (node that starts it, node that ends it, pause kind)
+    clock_spans: tuple[tuple[str, str, str], ...] = ()
 
     def handoff_between(self, source: str | None, target: str) -> Duration | None:
         if source is None or source == target:
@@ -252,6 +258,47 @@ def _inspection(raw: Any, model: SimModel, given: dict[str, Any], where: str) ->
     return out
 
 
+def _evaluation(raw: Any, model: SimModel, given: dict[str, Any], where: str) -> tuple[dict[str, Any], bool]:
+    """``[evaluation]``: ``reports`` (the intermediary's time until the reports are in: a wait before 上传评估报告),
+    ``review`` (the wait for the expert review meeting), ``duration`` (the review's work), ``revise`` (the share
+    of reviews ending 修改后再审, each round drawn again) and ``pause`` (true, the default: the whole evaluation is
+    off the legal clock, as the engine stops it from the commission to the review's end; false: it counts)."""
+    table = _table(raw, where)
+    _known(table, ("reports", "review", "duration", "revise", "pause"), where)
+    if _REPORTS not in model.user_tasks or _REVIEW not in model.user_tasks:
+        raise ConfigError(f"{where}: {model.key} calls no 多评合一 pattern (joint_evaluation)")
+    for task_id in (_REPORTS, _REVIEW):
+        if task_id in given:
+            raise ConfigError(f"{where}: give {task_id} either here or under [tasks], not both")
+    pause = table.get("pause", True)
+    if not isinstance(pause, bool):
+        raise ConfigError(f"{where}.pause: must be true or false, got {pause!r}")
+    reports: dict[str, Any] = {"delay": table["reports"]} if "reports" in table else {}
+    review: dict[str, Any] = {"delay": table["review"]} if "review" in table else {}
+    if "duration" in table:
+        review["duration"] = table["duration"]
+    revise = _probability(table.get("revise", 0), f"{where}.revise")
+    passed = {"probability": 1 - revise, "data": {"evaluation_opinion": "pass"}}
+    again = {"probability": revise, "data": {"evaluation_opinion": "revise"}}
+    review["outcomes"] = [passed, again] if revise > 0 else [{**passed, "probability": 1}]
+    return {_REPORTS: reports, _REVIEW: review}, pause
+
+
+def _meeting(raw: Any, model: SimModel, given: dict[str, Any], where: str) -> dict[str, Any]:
+    """``[meeting]``: ``wait`` (from the convening to the meeting: a wait before its record) and ``duration``
+    (the meeting and its minutes, the lead section's work)."""
+    table = _table(raw, where)
+    _known(table, ("wait", "duration"), where)
+    if _MEETING_RECORD not in model.user_tasks:
+        raise ConfigError(f"{where}: {model.key} calls no 会审 pattern (joint_meeting)")
+    if _MEETING_RECORD in given:
+        raise ConfigError(f"{where}: give {_MEETING_RECORD} either here or under [tasks], not both")
+    record: dict[str, Any] = {"delay": table["wait"]} if "wait" in table else {}
+    if "duration" in table:
+        record["duration"] = table["duration"]
+    return {_MEETING_RECORD: record}
+
+
 def _from_properties(model: SimModel, task_id: str) -> dict[str, Any]:
     """``sim*`` properties of a task, as parameter-file keys (JSON values decoded)."""
     out: dict[str, Any] = {}
@@ -304,6 +351,13 @@ def parse_params(
     given_tasks = _table(raw.get("tasks", {}), f"{src}: [tasks]")
     if "inspection" in raw:
         given_tasks = {**given_tasks, **_inspection(raw["inspection"], model, given_tasks, f"{src}: inspection")}
+    # The engine stops the legal clock for a whole 多评合一 (专家评审, Art. 45): so does the simulator, unless told not.
+    evaluation_pause = _EVALUATION_START in model.nodes and _EVALUATION_FINISH in model.nodes
+    if "evaluation" in raw:
+        found, evaluation_pause = _evaluation(raw["evaluation"], model, given_tasks, f"{src}: evaluation")
+        given_tasks = {**given_tasks, **found}
+    if "meeting" in raw:
+        given_tasks = {**given_tasks, **_meeting(raw["meeting"], model, given_tasks, f"{src}: meeting")}
     for task_id in given_tasks:
         if task_id not in model.user_tasks:
             kind = model.nodes[task_id].tag if task_id in model.nodes else None
@@ -369,8 +423,17 @@ def parse_params(
             default=str,
         ).encode()
     ).hexdigest()
+    spans = ((_EVALUATION_START, _EVALUATION_FINISH, "expert_review"),) if evaluation_pause else ()
     return SimParams(
-        tasks, start_data, handoff, handoff_default, staff, source, tuple(assumptions), fingerprint=fingerprint
+        tasks,
+        start_data,
+        handoff,
+        handoff_default,
+        staff,
+        source,
+        tuple(assumptions),
+        fingerprint=fingerprint,
+        clock_spans=spans,
     )
 
 

@@ -34,6 +34,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .._bpmn.scripting import OnewindowScriptEngine
 from .._bpmn.timers import timer_due
+from .._config.patterns import PATTERN_OPERATORS
 from .._errors import ConfigError, WorkflowError
 from .._time.clock import FixedClock
 from .._time.workcalendar import WorkCalendar
@@ -109,6 +110,12 @@ def _share_result(params: Any, context: Any) -> Any:
     return {"outcome": params.get("outcome"), "shared": True}
 
 
+def _pattern_operator(params: Any, context: Any) -> Any:
+    """多评合一 and 会审's operators write the engine's records; a simulated case has none to write. The
+    evaluation's clock pause is the kernel's (``SimParams.clock_spans``)."""
+    return {"simulated": True}
+
+
 class Runner:
     """Owns the trie of one (model, parameters) pair and the SpiffWorkflow side of the simulation."""
 
@@ -118,7 +125,11 @@ class Runner:
         self.calendar = calendar
         self.clock = FixedClock(datetime(2000, 1, 1, tzinfo=UTC))
         self.script_engine = OnewindowScriptEngine(
-            services={"share_result": _share_result, "report_correction": _share_result},
+            services={
+                "share_result": _share_result,
+                "report_correction": _share_result,
+                **dict.fromkeys(PATTERN_OPERATORS, _pattern_operator),
+            },
             clock=self.clock,
             calendar=calendar,
         )
