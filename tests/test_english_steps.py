@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 from lxml import etree
+from markupsafe import escape
 
 from onewindow.engine import Engine, Limit, default_processes_dir
 from onewindow.engine._bpmn.definitions import BPMN_NS, read_task_meta
@@ -219,3 +220,51 @@ def test_hall_progress_names_the_current_step_in_english(client: FlaskClient, sq
     _english(client)
     page = text(post(client, "/hall/track", {"case": case_no, "code": code}))
     assert FI_EN["Task_LeadReview"].replace("'", "&#39;") in page and "Commerce approval section" in page
+
+
+# -- the catalogue: materials, limits and the matter's name ------------------------------------------------
+def test_catalogue_english_reaches_the_matter(engine: Engine) -> None:
+    matter, _ = engine.repository.matter(FI)
+    assert matter.name_en and all(m.name_en for m in matter.materials)
+    assert matter.english("legal_limit_basis") and matter.english("result_name")
+    assert all(p.get("part_en") and p.get("basis_en") for p in matter.legal_limit_parts)
+
+
+def test_guide_hall_and_intake_show_the_catalogue_in_english(client: FlaskClient, sqlite_engine: Engine) -> None:
+    matter, _ = sqlite_engine.repository.matter(FI)
+    first = matter.materials[0]
+    chinese = text(client.get(f"/guide/{FI}"))
+    assert first.name in chinese and "外商投资企业设立备案回执" in chinese and "7个工作日" in chinese
+    _english(client)
+    guide = text(client.get(f"/guide/{FI}"))
+    assert escape(first.name_en) in guide and first.name not in guide
+    assert matter.english("result_name") in guide and matter.result_name not in guide
+    assert escape(matter.english("historical_note")) in guide
+    assert "7 working days" in guide and "7个工作日" not in guide  # the committed limit, in English
+    for part in matter.legal_limit_parts:
+        assert part["part_en"] in guide and part["part"] not in guide
+    department = sqlite_engine.bureau.department(matter.supervising_department)
+    assert department is not None and department.name_en and department.name_en in guide
+    food, _ = sqlite_engine.repository.matter("food_business_licence")
+    hall = text(client.get("/hall/matters/food_business_licence"))
+    assert all(escape(m.name_en) in hall for m in food.materials) and food.english("result_name") in hall
+    login(client, "lijing")
+    _english(client)
+    intake = text(client.get(f"/intake/{FI}"))
+    assert all(escape(m.name_en) in intake for m in matter.materials)
+    assert escape(f"Scan: {first.name_en}") in intake
+
+
+def test_catalogue_import_takes_an_optional_english_name_column(tmp_path: Path, engine: Engine) -> None:
+    from .test_catalogue_import import HEADER, ROWS, _csv
+
+    rows = [{**ROWS[1], "事项名称(英文)": "Bookkeeping agency licence"}, ROWS[0]]
+    table = _csv(tmp_path / "c.csv", rows, [*HEADER, "事项名称(英文)"])
+    folder = tmp_path / "imported"
+    engine.catalogue.import_table(table, folder, processes_dir=PROCESSES, actor="designer", check=False)
+    named = {m.code: m for m in engine.repository.matters()}
+    assert named[ROWS[1]["基本编码"]].name_en == "Bookkeeping agency licence"
+    assert named[ROWS[0]["基本编码"]].name_en == ""  # an empty cell: no English yet
+    # the generated process names its steps in English (the templates carry name_en)
+    steps = engine.repository.diagram(named[ROWS[1]["基本编码"]].key).steps
+    assert steps and all(s.name_en for s in steps)

@@ -13,6 +13,7 @@ from onewindow.engine import (
     PAUSE_KINDS,
     DeadlineStatus,
     Limit,
+    Material,
     Matter,
     ProcessStep,
     TaskView,
@@ -106,6 +107,26 @@ def step_who(step: ProcessStep) -> str:
     return step.lane or ""
 
 
+def material_name(material: Material) -> str:
+    """A material's name in the reader's language (the catalogue's ``name_en`` on an English page)."""
+    return material.name_en if current_lang() == "en" and material.name_en else material.name
+
+
+def guide_text(matter: Matter, key: str) -> str:
+    """A guide field of the catalogue (legal_limit_basis, historical_note, result_name) in the reader's language:
+    its ``<key>_en`` on an English page where the catalogue gives one."""
+    english = matter.english(key) if current_lang() == "en" else ""
+    if english:
+        return english
+    return matter.result_name if key == "result_name" else str(matter.extra.get(key) or "")
+
+
+def limit_part(part: dict[str, Any], key: str) -> str:
+    """``part`` or ``basis`` of one of ``legal_limit_parts``, in the reader's language."""
+    english = part.get(f"{key}_en") if current_lang() == "en" else None
+    return english if isinstance(english, str) and english.strip() else str(part.get(key) or "")
+
+
 def user_name(username: str | None) -> str:
     """Display name of a user; views fill ``g.user_names`` in one query for the names on a page."""
     if not username:
@@ -185,6 +206,9 @@ def init_app(app: Flask) -> None:
         matter_name=matter_name,
         task_name=task_name,
         step_who=step_who,
+        material_name=material_name,
+        guide_text=guide_text,
+        limit_part=limit_part,
         user_name=user_name,
         limit_text=limit_text,
         limit_zh=limit_zh,

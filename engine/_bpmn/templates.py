@@ -43,8 +43,24 @@ class TemplateLanes:
     lead: str
     issuing: str
     co_sections: tuple[tuple[str, str], ...] = ()  # (code, name)
+    co_sections_en: tuple[tuple[str, str], ...] = ()  # (code, English name), where the bureau gives one
     co_review_days: int = 3
     inspection: str = ""  # the inspection centre's name (joint_inspection)
+
+
+# The English (``name_en``) of the templates' human steps, shown on English pages.
+STEP_NAMES_EN = {
+    "接件与材料核验": "Intake and materials check",
+    "一次性告知并登记补正": "Notify all missing materials at once and record the supplement",
+    "主办科室审查": "Lead section's review",
+    "现场核查": "On-site inspection",
+    "当场审核决定": "Review and decide on the spot",
+    "审批决定": "Approval decision",
+    "用印": "Seal",
+    "当场出证": "Issue the licence on the spot",
+    "统一出证": "Issue the result at the unified window",
+    "送达不予许可决定书": "Deliver the decision refusing the licence",
+}
 
 
 def build_process(
@@ -80,11 +96,8 @@ def build_process(
         b.lane(Lane("Lane_Issuing", lanes.issuing, rows=2))
 
     def user(node_id: str, label: str, lane: str, col: int, form: str, row: int = 0, **props: str) -> Node:
-        return b.add(
-            Node(
-                node_id, "userTask", label, lane, col, row, properties={"formJsonSchemaFilename": forms[form], **props}
-            )
-        )
+        properties = {"name_en": STEP_NAMES_EN[label], "formJsonSchemaFilename": forms[form], **props}
+        return b.add(Node(node_id, "userTask", label, lane, col, row, properties=properties))
 
     # Intake window: check materials, 补正 loop (一次性告知, 行政许可法 Art. 32), acceptance.
     b.add(Node("StartEvent_Applied", "startEvent", "收到申请", "Lane_Window", 0))
@@ -146,8 +159,9 @@ def build_process(
         b.flow("Task_Accept", "Gateway_ReviewFork")
         b.flow("Gateway_ReviewFork", "Task_LeadReview")
         b.flow("Task_LeadReview", "Gateway_ReviewJoin")
+        english = dict(lanes.co_sections_en)
         for code, section in co:
-            _co_review(b, code, section, col + 1, forms["co_review"], lanes.co_review_days)
+            _co_review(b, code, section, english.get(code, ""), col + 1, forms["co_review"], lanes.co_review_days)
             b.flow("Gateway_ReviewFork", f"Task_CoReview_{code}")
             b.flow(f"Gateway_CoMerge_{code}", "Gateway_ReviewJoin")
         if inspection:
@@ -188,9 +202,10 @@ def build_process(
     return b.to_xml()
 
 
-def _co_review(b: DiagramBuilder, code: str, section: str, col: int, form: str, days: int) -> None:
+def _co_review(b: DiagramBuilder, code: str, section: str, section_en: str, col: int, form: str, days: int) -> None:
     lane = f"Lane_Co_{code}"
     review = f"{code}_review"
+    name_en = f"Co-review by the {section_en[:1].lower()}{section_en[1:]}" if section_en else "Co-review"
     b.add(
         Node(
             f"Task_CoReview_{code}",
@@ -199,7 +214,7 @@ def _co_review(b: DiagramBuilder, code: str, section: str, col: int, form: str, 
             lane,
             col,
             documentation=f"协办科室并联会审同一套材料,{days}个工作日内向主办科室反馈意见。",
-            properties={"formJsonSchemaFilename": form, "stepLimit": f"{days} working_days"},
+            properties={"name_en": name_en, "formJsonSchemaFilename": form, "stepLimit": f"{days} working_days"},
             post_script=f'{review} = {{"section": "{code}", "opinion": co_opinion, "agree": co_agree}}',
         )
     )

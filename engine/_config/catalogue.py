@@ -31,6 +31,11 @@ GUIDE_FIELDS = (
     "handling_forms",
     "legal_limit_parts",
     "historical_note",
+    # English beside the Chinese, shown on English pages (a part of ``legal_limit_parts`` has ``part_en`` and
+    # ``basis_en``)
+    "legal_limit_basis_en",
+    "historical_note_en",
+    "result_name_en",
 )
 # Kept in ``extra``: 四眼原则 (审核 ≠ 审批): whether one person may not both review and approve a case, and the
 # BPMN ids of the review and the approval steps it applies to.
@@ -84,6 +89,7 @@ class Material:
     # 容缺受理: True, may be missing at acceptance against the applicant's written commitment; False, never
     # waivable (a core material); None, the catalogue says nothing (not waivable either).
     waivable: bool | None = None
+    name_en: str = ""  # the English name shown on English pages
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,11 @@ class Matter:
     def legal_limit_basis(self) -> str:
         """The article the legal limit comes from (``legal_limit_basis``), or ''."""
         return str(self.extra.get("legal_limit_basis") or "")
+
+    def english(self, key: str) -> str:
+        """The English of a guide field (``<key>_en``: legal_limit_basis, historical_note, result_name), or ''."""
+        value = self.extra.get(f"{key}_en")
+        return value.strip() if isinstance(value, str) else ""
 
     @property
     def legal_limit_parts(self) -> list[dict[str, Any]]:
@@ -248,6 +259,9 @@ def _legal_limit_parts(raw: Any, statutory: bool, file: str, problems: list[Prob
             problems.append(Problem(file, f"part '{part['part']}' needs 'basis': the law and article", element=at))
         if "limit" in part:
             _limit(part["limit"], f"{at}.limit", file, problems)
+        for key in ("part_en", "basis_en"):
+            if key in part and not isinstance(part[key], str):
+                problems.append(Problem(file, f"'{key}' (the English) must be text", element=at))
 
 
 def _limit(raw: Any, key: str, file: str, problems: list[Problem]) -> Limit:
@@ -306,6 +320,7 @@ def _materials(raw: Any, file: str, problems: list[Problem]) -> tuple[Material, 
                 copies=int(counts["copies"]) if isinstance(counts["copies"], int) else 0,
                 required=bool(m["required"]),
                 waivable=waivable if isinstance(waivable, bool) else None,
+                name_en=str(m.get("name_en") or "").strip(),
             )
         )
     return tuple(out)

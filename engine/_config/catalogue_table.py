@@ -49,7 +49,9 @@ COLUMNS = (
     "办件模板",
     "材料",
 )
-OPTIONAL_COLUMNS = ("设定依据", "时限依据", "结果名称")
+OPTIONAL_COLUMNS = ("设定依据", "时限依据", "结果名称", "事项名称(英文)")
+# The English name's column as spreadsheets also write it (half-width brackets, no brackets).
+ENGLISH_NAME_HEADERS = ("事项名称(英文)", "事项名称(英文)", "事项名称英文", "英文名称")
 EMPTY_ALLOWED = {"协办科室", "实施编码"}
 # GB/T 39046-2020 appendix A (权力类型): the code or its name.
 MATTER_TYPE_NAMES = {
@@ -126,6 +128,7 @@ class ImportRow:
     legal_basis: str = ""
     limit_basis: str = ""
     result_name: str = ""
+    name_en: str = ""  # 事项名称(英文), optional: the English name on English pages
 
     def stats_entry(self) -> dict[str, Any]:
         return {
@@ -218,7 +221,8 @@ def read_rows(path: Path, bureau: Bureau, materials_path: Path | None = None) ->
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         return [], [Problem(file, "missing column (the header row must name it)", line=1, element=c) for c in missing]
-    index = {name: i for i, name in enumerate(header) if name}
+    # one spelling of the optional English name column, whichever the table uses
+    index = {("事项名称(英文)" if name in ENGLISH_NAME_HEADERS else name): i for i, name in enumerate(header) if name}
     out: list[ImportRow] = []
     seen: dict[str, dict[str, int]] = {"基本编码": {}, "实施编码": {}}
     for line, cells in raw_rows:
@@ -395,6 +399,7 @@ def _row(
         legal_basis=cell.get("设定依据", ""),
         limit_basis=cell.get("时限依据", ""),
         result_name=cell.get("结果名称", ""),
+        name_en=cell.get("事项名称(英文)", ""),
     )
 
 
@@ -459,6 +464,7 @@ def generate_files(row: ImportRow, bureau: Bureau, forms_dir: Path, source: str)
         lead=lead.name,
         issuing=name_of(SectionKind.ISSUING_WINDOW),
         co_sections=tuple((c, s.name) for c in row.co_sections if (s := bureau.section(c)) is not None),
+        co_sections_en=tuple((c, s.name_en) for c in row.co_sections if (s := bureau.section(c)) and s.name_en),
         inspection=name_of(SectionKind.INSPECTION_CENTRE),
     )
     bpmn = build_process(
@@ -477,6 +483,7 @@ def generate_files(row: ImportRow, bureau: Bureau, forms_dir: Path, source: str)
         f"code = {_toml_str(row.code)}",
         f"implementation_code = {_toml_str(row.implementation_code)}",
         f"name = {_toml_str(row.name)}",
+        *([f"name_en = {_toml_str(row.name_en)}"] if row.name_en else []),
         f"matter_type = {_toml_str(row.matter_type)}",
         f"handling_type = {_toml_str(row.handling_type)}",
         f"process_id = {_toml_str(row.key)}",

@@ -104,6 +104,7 @@ def scaffold_matter(
         lead=lead_row.name,
         issuing=issuing.name,
         co_sections=tuple((c, _section_name(bureau, c)) for c in co),
+        co_sections_en=tuple((c, s.name_en) for c in co if (s := bureau.section(c)) and s.name_en),
         inspection=_first(bureau, SectionKind.INSPECTION_CENTRE).name if template == "joint_inspection" else "",
     )
     files: dict[Path, bytes] = {

@@ -11,9 +11,19 @@ from .._config.catalogue import Material
 __all__ = ["ENTRUSTMENT", "SITE_PHOTOS", "FileView", "MaterialFiles", "MaterialSet", "NoticeItem", "Upload"]
 
 # 授权委托书: an agent (帮办代办) applies on the applicant's behalf only with it, whatever the matter.
-ENTRUSTMENT = Material(code="POA", name="授权委托书", issuer="申请人", originals=1, copies=0, required=False)
+ENTRUSTMENT = Material(
+    code="POA", name="授权委托书", issuer="申请人", originals=1, copies=0, required=False, name_en="Power of attorney"
+)
 # 现场踏勘照片: the inspectors' photos of the site, kept with the case's files for a matter that inspects.
-SITE_PHOTOS = Material(code="SITE", name="现场踏勘照片", issuer="现场踏勘中心", originals=0, copies=0, required=False)
+SITE_PHOTOS = Material(
+    code="SITE",
+    name="现场踏勘照片",
+    issuer="现场踏勘中心",
+    originals=0,
+    copies=0,
+    required=False,
+    name_en="On-site inspection photos",
+)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from ..forms import build_fields, errors_by_field, field_paths, parse_form, with
 from ..i18n import current_lang, status_title
 from ..i18n import gettext as _
 from ..security import current_user, safe_next
-from ..templating import remember_names, remember_user_names, task_name, user_name
+from ..templating import material_name, remember_names, remember_user_names, task_name, user_name
 from .files import files_context
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -41,7 +41,7 @@ def _schema_for(page: TaskPage) -> dict[str, Any]:
     if isinstance(prop, dict) and isinstance(prop.get("items"), dict) and "oneOf" not in prop["items"]:
         status = page.materials
         offered = status.missing or [m for m in status.matter.materials if m.code not in status.received]
-        prop["items"]["oneOf"] = [{"const": m.code, "title": f"{m.name} ({m.code})"} for m in offered]
+        prop["items"]["oneOf"] = [{"const": m.code, "title": f"{material_name(m)} ({m.code})"} for m in offered]
     return schema
 
 
