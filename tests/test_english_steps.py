@@ -65,13 +65,14 @@ def test_task_views_carry_the_english_name(engine: Engine) -> None:
     assert engine.tasks.page(zhangwei, lead.id).task.name_en == FI_EN["Task_LeadReview"]
 
 
-def test_every_step_of_every_shipped_matter_has_an_english_name(engine: Engine) -> None:
+def test_every_shipped_matter_names_its_steps_and_materials_in_english(engine: Engine) -> None:
     for matter in engine.repository.matters():
         steps = engine.repository.diagram(matter.key).steps
         assert steps, matter.key
         assert [s.number for s in steps] == list(range(1, len(steps) + 1))
         assert [s.name for s in steps if not s.name_en] == [], matter.key
         assert all(s.section for s in steps), matter.key  # every step's lane is a section
+        assert matter.name_en and [m.name for m in matter.materials if not m.name_en] == [], matter.key
 
 
 def test_the_guide_lists_the_steps_in_reading_order_with_who_and_how_long(engine: Engine) -> None:
