@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, undefer
 
 from .._bpmn.definitions import ProcessBundle
@@ -36,7 +36,7 @@ from .._errors import ConfigError, ConflictError, FieldError, NotFoundError, Per
 from .._states import EventKind
 from .._store.db import Database
 from .._store.document_models import DeliveryRow, DocumentRow, SealRecordRow
-from .._store.models import CaseRow, CounterRow, EventRow, TaskRow
+from .._store.models import CaseRow, CounterRow, EventRow, TaskRow, UserRow, UserSectionRow
 from .._store.seal_key_models import SealRequestRow, SigningKeyRow
 from .._time.clock import Clock
 from .._time.workcalendar import CHINA_TZ
@@ -68,6 +68,39 @@ DELIVERY_METHODS = {
 }
 STATUS_LABELS = {"valid": "有效", "revoked": "已撤销", "cancelled": "已注销", "awaiting_seal": "待职能部门用印"}
 KEY_REVOKED = "已撤销密钥"
+
+# The statements of the issuing path, built once (a statement object keeps its compiled form and cache key);
+# Core, so issuing a document in a step loads and flushes no ORM object.
+_DOCUMENTS = cast(Table, DocumentRow.__table__)
+_SEAL_REQUESTS = cast(Table, SealRequestRow.__table__)
+_CODE_TAKEN = or_(
+    exists().where(_DOCUMENTS.c.code == bindparam("code")),
+    exists().where(_SEAL_REQUESTS.c.code == bindparam("code")),
+)
+# Whether the document was issued already, and whether the drawn verification code is taken: one statement.
+_ISSUE_CHECK = select(exists().where(_DOCUMENTS.c.issue_key == bindparam("key")).label("issued"), _CODE_TAKEN)
+_CODE_CHECK = select(_CODE_TAKEN)
+_INSERT_DOCUMENT = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id)
+_INSERT_SEAL_RECORDS = insert(cast(Table, SealRecordRow.__table__))
+_INSERT_DELIVERY = insert(cast(Table, DeliveryRow.__table__))
+# The case's last decision, and whether a chief of the deciding section made it (his 准予 is his 签发).
+_DECISION = (
+    select(
+        TaskRow.completed_by,
+        TaskRow.completed_at,
+        exists()
+        .where(
+            UserRow.username == TaskRow.completed_by,
+            UserRow.role == "chief",
+            UserSectionRow.user_id == UserRow.id,
+            UserSectionRow.section_code == TaskRow.section_code,
+        )
+        .label("by_chief"),
+    )
+    .where(TaskRow.case_id == bindparam("cid"), TaskRow.form == "decision.json", TaskRow.completed_by.is_not(None))
+    .order_by(TaskRow.completed_at.desc())
+    .limit(1)
+)
 
 
 @dataclass(frozen=True)
@@ -156,6 +189,18 @@ class _Seal:
 
     def face(self, bureau: Bureau, specimen: bool) -> SealFace:
         return SealFace(self.body or bureau.name, self.purpose, self.seal_no, specimen)
+
+
+@dataclass(frozen=True)
+class _Issued:
+    """A document just numbered and kept: what the step goes on with (its row id and number)."""
+
+    id: int
+    number: str
+
+
+def _draw_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
 
 
 def _cn_date(at: datetime | date | None) -> str:
@@ -419,6 +464,7 @@ class DocumentService:
                 state="pending",
             )
         )
+        session.flush()  # the issuing statements that follow are Core: they see flushed rows only
         step.events.append(
             NewEvent(
                 EventKind.SEAL_REQUESTED,
@@ -531,7 +577,9 @@ class DocumentService:
             row.state, row.sealed_at, row.sealed_by, row.document_id = "sealed", step.at, user.username, doc.id
             self.history.record(session, case_row.id, step.events, actor=user.username, at=step.at)
             session.flush()
-            return self._view_in(session, doc, case_row.case_no)
+            stored = session.get(DocumentRow, doc.id)
+            assert stored is not None
+            return self._view_in(session, stored, case_row.case_no)
 
     # -- 用印审批: who approved the lead section's seal -----------------------------------------------------
     def _approval_in(self, session: Session, case_id: int) -> tuple[str, datetime] | None:
@@ -540,14 +588,9 @@ class DocumentService:
         A chief's 准予 is his 签发: the decision step completed by a chief of its section approves the seal.
         A decision made by anyone else needs a chief of the seal's section to approve the seal explicitly
         (``approve_seal``, after that decision)."""
-        decision = session.execute(
-            select(TaskRow.completed_by, TaskRow.completed_at, TaskRow.section_code)
-            .where(TaskRow.case_id == case_id, TaskRow.form == "decision.json", TaskRow.completed_by.is_not(None))
-            .order_by(TaskRow.completed_at.desc())
-            .limit(1)
-        ).first()
-        decided_by, decided_at = (decision[0] or "", decision[1]) if decision is not None else ("", None)
-        if decided_at is not None and self._is_chief_of(session, decided_by, decision[2] if decision else None):
+        decision = session.execute(_DECISION, {"cid": case_id}).first()
+        decided_by, decided_at = (decision.completed_by or "", decision.completed_at) if decision else ("", None)
+        if decided_at is not None and decision is not None and decision.by_chief:
             return decided_by, decided_at
         approval = session.execute(
             select(EventRow.actor, EventRow.at)
@@ -562,8 +605,6 @@ class DocumentService:
     def _is_chief_of(self, session: Session, username: str, section: str | None) -> bool:
         if not section:
             return False
-        from .._store.models import UserRow, UserSectionRow
-
         found = session.scalar(
             select(UserRow.id)
             .join(UserSectionRow, UserSectionRow.user_id == UserRow.id)
@@ -643,9 +684,11 @@ class DocumentService:
         return case, Matter.from_dict(definition.catalogue)
 
     def _deliver(self, session: Session, case: CaseState, matter: Matter, step: Any, data: dict[str, Any]) -> None:
-        waiting = session.scalar(
-            select(SealRequestRow).where(SealRequestRow.case_id == case.id, SealRequestRow.state == "pending")
-        )
+        waiting = session.execute(
+            select(SealRequestRow.department_code, SealRequestRow.title, SealRequestRow.number).where(
+                SealRequestRow.case_id == case.id, SealRequestRow.state == "pending"
+            )
+        ).first()
         if waiting is not None:
             department = self.bureau.department(waiting.department_code)
             name = department.name if department else waiting.department_code
@@ -664,8 +707,8 @@ class DocumentService:
             details = [("代理人", str(data.get("agent_name") or ""))]
         elif method == "door":
             details = [("送达地点", str(data.get("delivery_address") or ""))]
-        served = session.scalars(
-            select(DocumentRow).where(
+        served = session.execute(
+            select(DocumentRow.number, DocumentRow.title).where(
                 DocumentRow.case_id == case.id,
                 DocumentRow.kind.in_(
                     [DocumentKind.RESULT, DocumentKind.APPROVAL_DECISION, DocumentKind.REFUSAL_DECISION]
@@ -688,18 +731,19 @@ class DocumentService:
         delivered = str(data.get("delivered_on") or "") or (
             step.at.astimezone(CHINA_TZ).date().isoformat() if method != "express" else ""
         )
-        session.add(
-            DeliveryRow(
-                case_id=case.id,
-                method=method,
-                details={k: v for k, v in details},
-                receipt_id=receipt.id,
-                arranged_at=step.at,
-                arranged_by=step.actor,
-                delivered_on=delivered or None,
-                confirmed_at=step.at if delivered else None,
-                confirmed_by=step.actor if delivered else None,
-            )
+        session.connection().execute(
+            _INSERT_DELIVERY,
+            {
+                "case_id": case.id,
+                "method": method,
+                "details": {k: v for k, v in details},
+                "receipt_id": receipt.id,
+                "arranged_at": step.at,
+                "arranged_by": step.actor,
+                "delivered_on": delivered or None,
+                "confirmed_at": step.at if delivered else None,
+                "confirmed_by": step.actor if delivered else None,
+            },
         )
         step.events.append(
             NewEvent(
@@ -727,12 +771,16 @@ class DocumentService:
         title: str = "",
         approver: str = "",
         approved_at: datetime | None = None,
-    ) -> DocumentRow:
+    ) -> _Issued:
         spec = KINDS[kind]
         assert case.id is not None
         issue_key = f"{case.id}:{kind}" + (f":{key}" if key or not spec.once_per_case else "")
-        if session.scalar(select(DocumentRow.number).where(DocumentRow.issue_key == issue_key)) is not None:
+        code = _draw_code()
+        issued, code_taken = session.execute(_ISSUE_CHECK, {"key": issue_key, "code": code}).one()
+        if issued:
             raise ConflictError(f"{spec.title} of case {case.case_no} has been issued already", case_no=case.case_no)
+        if code_taken:
+            code = self._new_code(session)
         self.registry.signing_pair(session)  # before the number: without a key nothing is numbered, nothing issued
         number = self._next_number(session, kind, matter, step.at)
         seal = self._seal_for(kind, matter)
@@ -745,7 +793,7 @@ class DocumentService:
             facts,
             issue_key=issue_key,
             number=number,
-            code=self._new_code(session),
+            code=code,
             title=title or spec.title,
             seals=[(seal, step.actor, approver or step.actor, approved_at or step.at, step.at)],
         )
@@ -766,7 +814,7 @@ class DocumentService:
         # (seal, applied by, approved by, approved at, applied at)
         seals: builtins.list[tuple[_Seal, str, str, datetime, datetime]],
         signer: str = "",
-    ) -> DocumentRow:
+    ) -> _Issued:
         """Number and keep the document, with a row of the seal register for each of its seals. What it will
         print is fixed here (``render_input``, digested into the history event); the PDF is rendered and signed
         after the commit (``render_pending`` / the first ``pdf``), outside the case's lock."""
@@ -786,41 +834,44 @@ class DocumentService:
         )
         content = _content_digest(spec)
         assert case.id is not None
-        row = DocumentRow(
-            number=number,
-            kind=kind.value,
-            title=title,
-            case_id=case.id,
-            issue_key=issue_key,
-            code=code,
-            template_version=TEMPLATE_VERSION,
-            sha256=None,
-            size=0,
-            pdf=None,
-            key_id=keys.key_id,
-            facts=self._public_facts(case, matter, title, number, at),
-            issued_at=at,
-            issued_by=step.actor,
-            status="valid",
-            status_reason="",
-            render_input=spec,
-            content_sha256=content,
+        values = {
+            "number": number,
+            "kind": kind.value,
+            "title": title,
+            "case_id": case.id,
+            "issue_key": issue_key,
+            "code": code,
+            "template_version": TEMPLATE_VERSION,
+            "sha256": None,
+            "size": 0,
+            "pdf": None,
+            "key_id": keys.key_id,
+            "facts": self._public_facts(case, matter, title, number, at),
+            "issued_at": at,
+            "issued_by": step.actor,
+            "status": "valid",
+            "status_reason": "",
+            "render_input": spec,
+            "content_sha256": content,
+        }
+        connection = session.connection()
+        row = _Issued(int(connection.execute(_INSERT_DOCUMENT, values).scalar_one()), number)
+        connection.execute(
+            _INSERT_SEAL_RECORDS,
+            [
+                {
+                    "document_id": row.id,
+                    "seal_no": seal.seal_no,
+                    "section_code": seal.owner,
+                    "seal_name": seal.name,
+                    "applied_by": applied_by,
+                    "approved_by": approved_by,
+                    "approved_at": approved_at,
+                    "applied_at": applied_at,
+                }
+                for seal, applied_by, approved_by, approved_at, applied_at in seals
+            ],
         )
-        session.add(row)
-        session.flush()
-        for seal, applied_by, approved_by, approved_at, applied_at in seals:
-            session.add(
-                SealRecordRow(
-                    document_id=row.id,
-                    seal_no=seal.seal_no,
-                    section_code=seal.owner,
-                    seal_name=seal.name,
-                    applied_by=applied_by,
-                    approved_by=approved_by,
-                    approved_at=approved_at,
-                    applied_at=applied_at,
-                )
-            )
         step.events.append(
             NewEvent(
                 EventKind.DOCUMENT_ISSUED,
@@ -1019,11 +1070,10 @@ class DocumentService:
         return fmt.format(year=year, seq=seq, division=self.bureau.division_code, matter_code=matter.code)
 
     def _new_code(self, session: Session) -> str:
+        """A verification code no document and no pending result holds (one statement per draw)."""
         while True:
-            code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
-            if session.scalar(select(DocumentRow.id).where(DocumentRow.code == code)) is None and (
-                session.scalar(select(SealRequestRow.id).where(SealRequestRow.code == code)) is None
-            ):
+            code = _draw_code()
+            if not session.execute(_CODE_CHECK, {"code": code}).scalar_one():
                 return code
 
     # -- a case ended before its decision, a special procedure ------------------------------------------

@@ -86,6 +86,9 @@ def _view(row: SigningKeyRow, documents: int = 0) -> SigningKeyView:
     )
 
 
+_CHECKED = "onewindow_signing_pair"  # session.info: the key this transaction checked against the registry
+
+
 class KeyRegistry:
     def __init__(self, db: Database, clock: Clock, keys_dir: Path) -> None:
         self.db = db
@@ -103,7 +106,18 @@ class KeyRegistry:
             return self._pair
 
     def signing_pair(self, session: Session) -> KeyPair:
-        """The key to sign with now, checked against the registry in the caller's transaction."""
+        """The key to sign with now, checked against the registry in the caller's transaction.
+
+        Checked once per transaction: a step issuing two documents asks the registry once (the answer cannot
+        change under the transaction's own feet; a rotation is a transaction of its own)."""
+        checked: KeyPair | None = session.info.get(_CHECKED)
+        if checked is not None:
+            return checked
+        pair = self._signing_pair(session)
+        session.info[_CHECKED] = pair
+        return pair
+
+    def _signing_pair(self, session: Session) -> KeyPair:
         pair = self.folder_pair()
         current = self._current_id(session)
         if current == pair.key_id:
