@@ -261,13 +261,25 @@ def _walk(walk: Walk, engine: Engine, clock: FixedClock) -> None:
 
     # -- the lead section claims and reviews; the co-reviewing sections answer in parallel ----------
     clock.advance(timedelta(hours=1))
+    engine.phrases.add(engine.users.get("zhangwei"), "材料齐全,符合备案条件")  # his 常用意见
     walk.login("zhangwei")
-    walk.open_task(case_no, "主办科室审查", "lead-review")
+    # The keyboard: j marks the first row, o opens its task (worklist/static/app.js, listed at /help/shortcuts).
+    first = page.locator("#worklist tbody tr[data-task-id]").first
+    assert first.get_attribute("data-case-no") == case_no
+    page.keyboard.press("j")
+    assert first.get_attribute("aria-current") == "true"
+    with page.expect_navigation():
+        page.keyboard.press("o")
+    assert page.locator("#task-title").inner_text() == "主办科室审查"
+    walk.shot("lead-review")
     with page.expect_navigation():
         page.click('#task-panel [data-action="claim"]')
     assert "已认领" in walk.flash()
     assert page.locator("#task-panel").get_attribute("data-claimed-by") == "zhangwei"
-    page.fill('[name="review_opinion"]', "材料齐全,符合备案条件")
+    page.click('#phrases button.phrase[data-phrase="材料齐全,符合备案条件"]')  # one click into the opinion
+    review_opinion = page.locator('[name="review_opinion"]')
+    assert review_opinion.input_value() == "材料齐全,符合备案条件"
+    assert review_opinion.evaluate("e => e === document.activeElement")  # the clerk types on where it ended
     page.check('input[name="conditions_met"][value="true"]')
     walk.shot("lead-review-claimed")
     walk.submit_task("worklist-zhangwei-after-review")
