@@ -85,7 +85,13 @@ from ._services.four_eyes import FOUR_EYES_RULE
 from ._services.health import Gauge, Readiness, ReadinessCheck, RunnerView
 from ._services.hotline import HOTLINE_CHANNELS, HOTLINE_KINDS, HotlineView
 from ._services.incidents import IncidentView
-from ._services.intermediaries import IntermediaryServiceView, IntermediaryView, QualificationView
+from ._services.intermediaries import (
+    EXPIRING_DAYS,
+    IntermediaryRegister,
+    IntermediaryServiceView,
+    IntermediaryView,
+    QualificationView,
+)
 from ._services.migration import CaseMigration, MigrationReport
 from ._services.outbox import MESSAGE_SCHEMA, DepartmentOverview, OutboxMessage, OutboxState
 from ._services.pages import CasePage, Member, TaskPage
@@ -143,6 +149,7 @@ __all__ = [
     "DEPARTMENT_QUEUE",
     "ENTRUSTMENT",
     "EVALUATION_SERVICES",
+    "EXPIRING_DAYS",
     "FINISHED_STATUSES",
     "FOUR_EYES_RULE",
     "HOTLINE_CHANNELS",
@@ -225,6 +232,7 @@ __all__ = [
     "HotlineView",
     "IncidentView",
     "IntakeResult",
+    "IntermediaryRegister",
     "IntermediaryServiceView",
     "IntermediaryView",
     "InvalidXMLError",

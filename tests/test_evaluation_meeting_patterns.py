@@ -17,11 +17,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 from onewindow.engine import ConfigError, Engine, FixedClock, Upload, ValidationError, default_processes_dir
 from onewindow.engine._simulation import RunConfig, load_model, parse_params, simulate
 
-from .helpers import OnewindowRunner, china, open_tasks
+from .helpers import PASSWORD, OnewindowRunner, china, ids, login, open_tasks, post, text
 
 EIA = "enterprise_investment_approval"
 APPLICANT = {"applicant_name": "成都武侯示例实业有限公司", "contact_name": "张三", "contact_mobile": "13800138000"}
@@ -333,3 +334,51 @@ def test_the_simulator_takes_evaluation_and_meeting_durations_and_the_clock_paus
         parse_params({"meeting": meeting}, food, source="p")
     with pytest.raises(ConfigError, match=r"evaluation.pause: must be true or false"):
         parse_params({"evaluation": {"pause": "yes"}}, model, source="p")
+
+
+def test_the_intermediary_page_and_the_case_page_in_chinese_and_english(
+    sqlite_engine: Engine, clock: FixedClock, client: FlaskClient
+) -> None:
+    """/intermediaries: the register (expired and expiring qualifications, a suspension, served/overdue, the mean
+    rating) and the services on cases against their own limit; the case page explains why the evaluation's
+    time is off the legal clock. A supervising department's liaison does not see the page."""
+    engine = sqlite_engine
+    case_no = _accepted(engine, clock)
+    expiring = "91510107MA61EXP04B"
+    engine.intermediaries.add(
+        "成都节能咨询中心", expiring, services=["energy"], qualifications=[("能评", "energy", date(2026, 3, 20))],
+        actor="t",
+    )  # fmt: skip
+    _complete(engine, case_no, "Task_IntermediarySelect", "wujun", {"selection_method": "draw"})
+    _at(clock, china(2026, 4, 15, 10, 0))  # the day after the intermediary's 30 working days ran out
+
+    engine.users.set_password("wujun", PASSWORD)
+    login(client, "wujun")  # the evaluation centre's clerk, who works the case's evaluation
+    html = text(client.get("/intermediaries/"))
+    register = html.split('id="intermediary-register"')[1].split("</table>")[0]
+    assert ids(register, "data-uscc") == [FULL_FIRM, SUSPENDED_FIRM, expiring, EXPIRED_FIRM]  # by name
+    rows = {u: register.split(f'data-uscc="{u}"')[1].split("</tr>")[0] for u in ids(register, "data-uscc")}
+    assert 'data-state="suspended"' in register and "报告弄虚作假" in rows[SUSPENDED_FIRM]
+    assert 'data-qualification="safety" data-status="expired"' in rows[EXPIRED_FIRM] and "已过期" in rows[EXPIRED_FIRM]
+    # on 2026-04-15 the 能评 of 03-20 has expired too; on the day of the draw it was within 30 days
+    assert 'data-status="expired"' in rows[expiring]
+    assert 'data-served="1" data-overdue="1"' in rows[FULL_FIRM]
+    services = html.split('id="intermediary-services"')[1].split("</table>")[0]
+    assert ids(services, "data-case-no") == [case_no] and 'data-level="red"' in services and "未交付" in services
+
+    page = text(client.get(f"/cases/{case_no}"))
+    part = page.split('id="patterns"')[1].split("</section>")[0]
+    explained = part.split('id="evaluation-off-clock"')[1].split("</p>")[0]
+    assert "不计入法定办结时限" in explained and "40 个工作日" in explained and "第十条" in explained
+    assert ids(part, "data-assessment") == ["environment", "energy", "safety"]
+    assert ids(part.split('id="case-intermediaries"')[1], "data-uscc") == [FULL_FIRM]
+
+    post(client, "/lang", {"lang": "en"})
+    english = text(client.get(f"/cases/{case_no}")).split('id="evaluation-off-clock"')[1].split("</p>")[0]
+    assert "does not count towards the legal time limit" in english
+    assert "Register of intermediaries" in text(client.get("/intermediaries/"))
+
+    engine.users.set_password("zhengli", PASSWORD)  # market regulation's liaison (role supervisor)
+    liaison = client.application.test_client()
+    login(liaison, "zhengli")
+    assert liaison.get("/intermediaries/").status_code == 404

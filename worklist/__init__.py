@@ -125,6 +125,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hall_account,
         hotline,
         intake,
+        intermediaries,
         ops,
         oversight,
         phrases,
@@ -162,6 +163,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         oversight.bp,
         audits.bp,
         hotline.bp,
+        intermediaries.bp,
         ops.bp,
         phrases.bp,
     ):

@@ -62,6 +62,14 @@ ROLES = {
 }
 # 96166 channels and kinds (onewindow.engine.HOTLINE_CHANNELS / HOTLINE_KINDS), shown through _()
 HOTLINE_WORDS = (N_("电话"), N_("窗口"), N_("网上"), N_("咨询"), N_("投诉"))
+# 多评合一's assessments (onewindow.engine.EVALUATION_SERVICES), how an intermediary was chosen and the expert
+# review's opinions, shown through _() on the intermediary page and the case page
+PATTERN_WORDS = (
+    N_("环境影响评价"), N_("节能评估"), N_("安全评价"), N_("水土保持方案"), N_("地质灾害危险性评估"),
+    N_("地震安全性评价"), N_("文物影响评估"), N_("交通影响评价"),
+    N_("随机抽取"), N_("申请人自主选择"),
+    N_("通过"), N_("修改后再审"), N_("不通过"),
+)  # fmt: skip
 # 已办结 is "finished" for a case and "completed" for a task: the task's state has a context of its own.
 TASK_STATES = {
     "ready": NP_("task state", "待办理"),

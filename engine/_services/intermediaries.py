@@ -37,6 +37,8 @@ from .case_state import CaseState
 from .history import NewEvent
 
 __all__ = [
+    "EXPIRING_DAYS",
+    "IntermediaryRegister",
     "IntermediaryService",
     "IntermediaryServiceView",
     "IntermediaryView",
@@ -44,6 +46,9 @@ __all__ = [
 ]
 
 METHODS = {"draw": "随机抽取", "applicant": "申请人自主选择"}
+# A qualification this close to its last valid day (natural days) is shown as expiring, so the platform's staff
+# ask for the renewal before the intermediary drops out of every draw (a local choice, not a rule).
+EXPIRING_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,12 @@ class QualificationView:
 
     def valid_on(self, day: date) -> bool:
         return self.expires_on >= day
+
+    def status(self, today: date) -> str:
+        """expired (its last valid day has passed), expiring (within EXPIRING_DAYS) or valid."""
+        if self.expires_on < today:
+            return "expired"
+        return "expiring" if (self.expires_on - today).days <= EXPIRING_DAYS else "valid"
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,19 @@ class IntermediaryServiceView:
     @property
     def method_label(self) -> str:
         return METHODS.get(self.method, self.method)
+
+
+@dataclass(frozen=True)
+class IntermediaryRegister:
+    """The staff's page of the platform: every intermediary, and their services on cases (open ones first,
+    each with its own limit's colour), as seen on ``today`` (China time)."""
+
+    today: date
+    intermediaries: list[IntermediaryView]
+    services: list[IntermediaryServiceView]
+
+    def names(self) -> dict[str, str]:
+        return {i.uscc: i.name for i in self.intermediaries}
 
 
 def _problem(field: str, message: str) -> ValidationError:
@@ -218,6 +242,24 @@ class IntermediaryService:
         """Who could be chosen today for ``services``."""
         with self.db.reading() as session:
             return self._views(session, self._qualified(session, services, self._today()))
+
+    def register(self, *, limit: int = 200) -> IntermediaryRegister:
+        """The register and the latest ``limit`` services on cases: open (reports not delivered) first, by
+        due date, then the delivered ones, newest first."""
+        with self.db.reading() as session:
+            intermediaries = self._views(
+                session, list(session.scalars(select(IntermediaryRow).order_by(IntermediaryRow.name)))
+            )
+            rows = session.execute(
+                select(IntermediaryServiceRow, IntermediaryRow)
+                .join(IntermediaryRow, IntermediaryRow.id == IntermediaryServiceRow.intermediary_id)
+                .order_by(IntermediaryServiceRow.selected_at.desc(), IntermediaryServiceRow.id.desc())
+                .limit(limit)
+            ).all()
+            services = [self._service_view(s, i) for s, i in rows]
+        running = sorted((v for v in services if v.delivered_at is None), key=lambda v: v.due_at)
+        delivered = [v for v in services if v.delivered_at is not None]
+        return IntermediaryRegister(self._today(), intermediaries, running + delivered)
 
     # -- a case's service --------------------------------------------------------------------------------
     def select_in(

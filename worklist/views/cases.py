@@ -46,6 +46,7 @@ def show(case_no: str) -> str:
         diagram=render_diagram(page.diagram),
         steps=page.diagram.steps,
         clock=page.clock,
+        patterns=page.patterns,  # 多评合一, 网上中介, 会审: None unless the case went through one
         my_sections=set(user.sections),
         incidents=page.incidents,
         query_code=page.query_code,
