@@ -15,7 +15,7 @@ from ._bpmn.check import CheckResult, check_files, summarise
 from ._bpmn.diagram import render_svg
 from ._config.bureau import DEPARTMENT_QUEUE, Bureau, Section, load_bureau
 from ._config.catalogue import Limit, Material, Matter
-from ._config.describe import Described, describe, enum_titles
+from ._config.describe import Described, describe, enum_titles, title_of
 from ._config.file_limits import FileLimits
 from ._config.forms import validate_data
 from ._config.oversight import ChecklistItem, OversightSettings, load_oversight
@@ -337,6 +337,7 @@ __all__ = [
     "simulate",
     "sniff",
     "summarise",
+    "title_of",
     "validate_data",
     "verify_offline",
     "verify_published",

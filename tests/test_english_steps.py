@@ -7,6 +7,7 @@ each and within how long, so the diagram is not the only explanation of the proc
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -14,9 +15,10 @@ from flask.testing import FlaskClient
 from lxml import etree
 from markupsafe import escape
 
-from onewindow.engine import Engine, Limit, default_processes_dir
+from onewindow.engine import Engine, Limit, default_processes_dir, describe, enum_titles, title_of
 from onewindow.engine._bpmn.definitions import BPMN_NS, read_task_meta
 from onewindow.engine._bpmn.steps import STEP_TAGS, ordered_steps
+from onewindow.engine._config.forms import check_form_schema
 
 from .helpers import FI, login, open_tasks, post, text
 from .test_worklist_pages import accepted
@@ -269,3 +271,77 @@ def test_catalogue_import_takes_an_optional_english_name_column(tmp_path: Path, 
     # the generated process names its steps in English (the templates carry name_en)
     steps = engine.repository.diagram(named[ROWS[1]["基本编码"]].key).steps
     assert steps and all(s.name_en for s in steps)
+
+
+# -- forms: x-title-en and x-description-en ------------------------------------------------------------------
+FORMS = Path(__file__).resolve().parents[1] / "forms"
+
+
+def _titled(node: object, where: str = "") -> list[tuple[str, dict[str, object]]]:
+    """Every schema object with a title or description in a form, with where it is."""
+    out: list[tuple[str, dict[str, object]]] = []
+    if isinstance(node, dict):
+        if isinstance(node.get("title"), str) or isinstance(node.get("description"), str):
+            out.append((where or "(root)", node))
+        for key, value in node.items():
+            out += _titled(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out += _titled(value, f"{where}/{i}")
+    return out
+
+
+def test_every_shipped_form_has_its_english() -> None:
+    missing = []
+    for path in sorted(FORMS.glob("*.json")):
+        for where, node in _titled(json.loads(path.read_text("utf-8"))):
+            if "title" in node and not node.get("x-title-en"):
+                missing.append(f"{path.name}{where}/title")
+            if "description" in node and not node.get("x-description-en"):
+                missing.append(f"{path.name}{where}/description")
+    assert missing == []
+
+
+def test_form_english_passes_the_meta_schema_and_must_be_text() -> None:
+    schema = json.loads((FORMS / "decision.json").read_text("utf-8"))
+    assert check_form_schema(schema, filename="decision.json") == []  # the meta-schema lets x- keywords through
+    schema["properties"]["decision"]["x-title-en"] = 7
+    problems = check_form_schema(schema, filename="decision.json")
+    assert [p.message for p in problems] == [
+        "'x-title-en' at properties/decision must be text (the English of the title or description)"
+    ]
+
+
+def test_described_fields_and_options_carry_their_english() -> None:
+    schema = json.loads((FORMS / "decision.json").read_text("utf-8"))
+    fields = {d.name: d for d in describe(schema, {"decision": "refuse", "decision_reasons": "不符合条件"})}
+    assert (fields["decision"].title, fields["decision"].title_en) == ("决定", "Decision")
+    assert fields["decision"].value == "不予"  # the value as recorded, in the bureau's language
+    assert enum_titles(schema["properties"]["decision"], "en") == {"approve": "Approve", "refuse": "Refuse"}
+    assert enum_titles(schema["properties"]["decision"]) == {"approve": "准予", "refuse": "不予"}
+    assert title_of(schema, lang="en") == "Approval decision" and title_of({"title": "意见"}, lang="en") == "意见"
+
+
+def test_task_and_intake_forms_are_labelled_in_english(client: FlaskClient, sqlite_engine: Engine) -> None:
+    case_no = accepted(sqlite_engine)
+    lead = open_tasks(sqlite_engine, case_no)["Task_LeadReview"]
+    login(client, "zhangwei")
+    chinese = text(client.get(f"/tasks/{lead.id}"))
+    assert "审查意见" in chinese
+    _english(client)
+    page = text(client.get(f"/tasks/{lead.id}"))
+    schema = json.loads((FORMS / "lead_review.json").read_text("utf-8"))
+    for prop in schema["properties"].values():
+        assert escape(prop["x-title-en"]) in page
+    assert "审查意见" not in page
+    # the case page describes the submitted intake form with the English titles
+    case = text(client.get(f"/cases/{case_no}"))
+    intake = json.loads((FORMS / "intake_check.json").read_text("utf-8"))
+    assert escape(intake["properties"]["materials_received"]["x-title-en"]) in case
+    post(client, "/logout")
+    login(client, "lijing")
+    _english(client)
+    form = text(client.get(f"/intake/{FI}"))
+    application = json.loads((FORMS / "foreign_investment_application.json").read_text("utf-8"))
+    assert escape(application["properties"]["enterprise_name"]["x-title-en"]) in form
+    assert "企业名称" not in form

@@ -193,7 +193,8 @@ def test_form_is_a_draft_2020_12_object_schema(name: str) -> None:
         assert prop.get("title"), f"{name}: property {key} has no title"
         assert prop.get("format") in {None, "uscc", "cn-resident-id", "cn-mobile", "date"}
         for option in prop.get("oneOf", []) + prop.get("items", {}).get("oneOf", []):
-            assert set(option) == {"const", "title"}, f"{name}: {key}: enum options are const + title"
+            # const + title, and the English of the title (x-title-en) for English pages
+            assert set(option) == {"const", "title", "x-title-en"}, f"{name}: {key}: enum options are const + title"
     # if/then only refer to declared properties
     for part in ("if", "then"):
         assert set(schema.get(part, {}).get("properties", {})) <= set(schema["properties"])

@@ -19,7 +19,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from onewindow.engine import FieldError, ValidationError, enum_titles, validate_data
+from onewindow.engine import FieldError, ValidationError, enum_titles, title_of, validate_data
 
 __all__ = ["Field", "build_fields", "errors_by_field", "field_paths", "parse_form", "with_schema_errors"]
 
@@ -82,9 +82,11 @@ def build_fields(
     *,
     prefix: str = "",
     exclude: Iterable[str] = (),
+    lang: str = "zh",
     _path: str = "",
 ) -> list[Field]:
-    """Fields of ``schema`` in its order, holding ``values`` (data or submitted text) and ``errors``."""
+    """Fields of ``schema`` in its order, holding ``values`` (data or submitted text) and ``errors``; titles,
+    descriptions and options in ``lang`` (English: the schema's ``x-title-en`` / ``x-description-en``)."""
     values, errors, skip = values or {}, errors or {}, set(exclude)
     required = set(schema.get("required") or [])
     out: list[Field] = []
@@ -94,12 +96,12 @@ def build_fields(
         path = f"{_path}{name}"
         widget = _widget(prop, name in required)
         value = values.get(path, prop.get("default"))
-        options = [(str(k), v) for k, v in enum_titles(prop.get("items") or prop).items()]
+        options = [(str(k), v) for k, v in enum_titles(prop.get("items") or prop, lang).items()]
         f = Field(
             name=f"{prefix}{path}",
             path=path,
-            title=str(prop.get("title") or name),
-            description=str(prop.get("description") or ""),
+            title=title_of(prop, name, lang),
+            description=title_of(prop, "", lang, key="description"),
             widget=widget,
             required=name in required,
             options=options,
@@ -108,7 +110,7 @@ def build_fields(
             attrs=_attrs(prop),
         )
         if widget == "group":
-            f.children = build_fields(prop, values, errors, prefix=prefix, _path=f"{path}.")
+            f.children = build_fields(prop, values, errors, prefix=prefix, lang=lang, _path=f"{path}.")
         out.append(f)
     return out
 

@@ -12,6 +12,7 @@ from onewindow.engine import (
     DEPARTMENT_QUEUE,
     PAUSE_KINDS,
     DeadlineStatus,
+    Described,
     Limit,
     Material,
     Matter,
@@ -105,6 +106,11 @@ def step_who(step: ProcessStep) -> str:
     if step.section:
         return section_name(step.section)
     return step.lane or ""
+
+
+def field_title(field: Described) -> str:
+    """A described form field's title in the reader's language (the form's ``x-title-en`` on an English page)."""
+    return field.title_en if current_lang() == "en" and field.title_en else field.title
 
 
 def material_name(material: Material) -> str:
@@ -210,6 +216,7 @@ def init_app(app: Flask) -> None:
         task_name=task_name,
         step_who=step_who,
         material_name=material_name,
+        field_title=field_title,
         guide_text=guide_text,
         limit_part=limit_part,
         user_name=user_name,

@@ -20,6 +20,7 @@ from jsonschema import exceptions as js_exceptions
 
 from .._errors import FieldError, Problem, ValidationError
 from .data_limits import SHOWN_CHARS, data_problems, shorten
+from .describe import EN_DESCRIPTION, EN_TITLE
 
 __all__ = [
     "FORMAT_CHECKER",
@@ -183,7 +184,24 @@ def check_form_schema(schema: Any, *, filename: str) -> list[Problem]:
     if not isinstance(schema, dict) or schema.get("type") != "object":
         return [Problem(filename, 'a form schema must be a JSON object with "type": "object"')]
     problem = _meta_schema_problem(json.dumps(schema, sort_keys=True, ensure_ascii=False))
-    return [Problem(filename, problem)] if problem else []
+    if problem:
+        return [Problem(filename, problem)]
+    return [Problem(filename, p) for p in _english_problems(schema, "")]
+
+
+def _english_problems(node: Any, where: str) -> list[str]:
+    """``x-title-en`` and ``x-description-en`` must be text: the meta-schema lets any value through."""
+    out: list[str] = []
+    if isinstance(node, Mapping):
+        for key in (EN_TITLE, EN_DESCRIPTION):
+            if key in node and not isinstance(node[key], str):
+                out.append(f"'{key}' at {where or '(root)'} must be text (the English of the title or description)")
+        for key, value in node.items():
+            out += _english_problems(value, f"{where}/{key}" if where else str(key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out += _english_problems(value, f"{where}/{i}")
+    return out
 
 
 @functools.lru_cache(maxsize=1024)

@@ -212,7 +212,7 @@ def _apply_page(
         "hall/apply.html",
         matter=matter,
         draft=draft,
-        fields=build_fields(schema, shown, errors, prefix="applicant."),
+        fields=build_fields(schema, shown, errors, prefix="applicant.", lang=current_lang()),
         materials=materials,
         uploaded=uploaded,
         files_error=files_error,

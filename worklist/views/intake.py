@@ -80,9 +80,11 @@ def _render(
         "intake/form.html",
         matter=matter,
         applicant_fields=build_fields(
-            application, shown.get("applicant", {}), errors.get("applicant"), prefix="applicant."
+            application, shown.get("applicant", {}), errors.get("applicant"), prefix="applicant.", lang=current_lang()
         ),
-        check_fields=build_fields(check, check_shown, errors.get("check"), prefix="check.", exclude=[MATERIALS_FIELD]),
+        check_fields=build_fields(
+            check, check_shown, errors.get("check"), prefix="check.", exclude=[MATERIALS_FIELD], lang=current_lang()
+        ),
         has_materials=MATERIALS_FIELD in (check.get("properties") or {}),
         ticked=set(check_shown.get(MATERIALS_FIELD) or []),
         materials_error=(errors.get("check") or {}).get(MATERIALS_FIELD),

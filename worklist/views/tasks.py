@@ -48,7 +48,7 @@ def _schema_for(page: TaskPage) -> dict[str, Any]:
 def _kept(schema: dict[str, Any], shown: dict[str, Any]) -> list[tuple[str, str]]:
     """What the clerk typed into a form that was not saved (title, text), for copying after a 409."""
     out: list[tuple[str, str]] = []
-    for f in build_fields(schema, shown):
+    for f in build_fields(schema, shown, lang=current_lang()):
         if f.widget in ("text", "textarea", "lines", "number", "integer", "date") and f.value:
             out.append((f.title, str(f.value)))
     return out
@@ -65,7 +65,7 @@ def _render(
     user = current_user()
     task = page.task
     remember_names(page.user_names, page.matter)
-    fields = build_fields(schema, shown, errors)
+    fields = build_fields(schema, shown, errors, lang=current_lang())
     phrase_target = next((f.dom_id for f in fields if f.widget == "textarea"), None)
     html = render_template(
         "tasks/task.html",
