@@ -13,7 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from onewindow.engine import ConflictError, Engine, FixedClock, PermissionDeniedError, ValidationError
+from onewindow.engine import ConflictError, Engine, FixedClock, PermissionDeniedError, Upload, ValidationError
 from onewindow.engine._store.document_models import DocumentRow
 from onewindow.engine._store.models import CaseRow, EventRow, TaskRow
 
@@ -199,3 +199,37 @@ def test_task_send_back_on_the_command_line(runner: OnewindowRunner, sqlite_engi
     assert again.exit_code == 1 and again.output.strip().count("\n") == 0 and "already cancelled" in again.output
     missing = runner.run("task", "send-back", review.id, "--user", "zhangwei")
     assert missing.exit_code == 2  # --reason is required
+
+
+# -- called processes (现场踏勘 as a call activity) ----------------------------------------------------------
+def test_send_back_goes_into_and_out_of_a_called_process(engine: Engine, database_url: str, clock: FixedClock) -> None:
+    """The first step of a called process goes back to the step before its call activity; the step after a
+    call activity goes back to the called process's last step; each rebuilt case equals the live one."""
+    from .test_inspection_pattern import APPLICANT, APPOINTMENT, HYGIENE, PNG, RECORD
+    from .test_step_log import assert_rebuilt_equals_cached
+
+    case_no = engine.cases.start(HYGIENE, APPLICANT, actor="lijing").case_no
+    intake = {"materials_received": ["M01", "M02", "M03", "M04", "M05"]}
+    engine.tasks.complete(open_tasks(engine, case_no)["Task_Intake"].id, user="lijing", data=intake)
+    appointment = open_tasks(engine, case_no)["Task_InspectionAppointment"]
+
+    back = engine.tasks.send_back(appointment.id, user="wujun", reason="受理材料与现场地址不一致")
+    assert back.bpmn_id == "Task_Intake" and set(open_tasks(engine, case_no)) == {"Task_Intake"}
+    assert_rebuilt_equals_cached(engine, database_url, clock, case_no)
+
+    engine.tasks.complete(back.id, user="lijing", data=intake)
+    team = {**APPOINTMENT, "inspectors": ["zhoutao", "wujun"]}
+    engine.tasks.complete(open_tasks(engine, case_no)["Task_InspectionAppointment"].id, user="wujun", data=team)
+    engine.files.add(case_no, [Upload("SITE", "site.png", PNG)], actor="wujun")
+    record = {**RECORD, "inspection_result": "passed", "confirmed_by": ["zhoutao", "wujun"]}
+    engine.tasks.complete(open_tasks(engine, case_no)["Task_InspectionRecord"].id, user="wujun", data=record)
+    decision = open_tasks(engine, case_no)["Task_Decision"]
+
+    assert decision.section == "market"
+    back = engine.tasks.send_back(decision.id, user="sunli", reason="核查记录需补充")
+    assert back.bpmn_id == "Task_InspectionRecord" and back.claimed_by == "wujun"
+    assert set(open_tasks(engine, case_no)) == {"Task_InspectionRecord"}
+    assert_rebuilt_equals_cached(engine, database_url, clock, case_no)
+    engine.tasks.complete(back.id, user="wujun", data=record)
+    assert set(open_tasks(engine, case_no)) == {"Task_Decision"}
+    assert_rebuilt_equals_cached(engine, database_url, clock, case_no)

@@ -5,6 +5,8 @@ task on the path the token took. A parallel (or inclusive) join on the way has s
 the step is then looked for in each of them up to their fork, and one in the same lane as the task sent
 back wins (the lead section's decision goes back to the lead section's review, not to a co-review),
 otherwise the one completed last. Only when no branch holds one does the search go on above the fork.
+Called processes (a call activity such as 现场踏勘) are crossed both ways: the step after a call activity goes
+back to the called process's last step, and the first step of a called process to the step before its call.
 
 SpiffWorkflow resets a workflow to a task (``reset_from_task_id``): the task becomes READY again with the data
 it had before it ran, and every task after it is dropped. When the previous step is in another branch of a
@@ -69,16 +71,50 @@ def _ancestors(task: Any) -> list[Any]:
     return found
 
 
+def _caller(workflow: Any) -> Any | None:
+    """The call activity's task that runs ``workflow`` (a called process), or None for the case's own."""
+    parent_id = getattr(workflow, "parent_task_id", None)
+    return workflow.top_workflow.get_task_from_id(parent_id) if parent_id is not None else None
+
+
+def _lineage(task: Any) -> list[Any]:
+    """The task's ancestors, on through the call activities of the called processes it is in."""
+    found = []
+    while task is not None:
+        found.extend(_ancestors(task))
+        task = _caller(task.workflow)
+        if task is not None:
+            found.append(task)
+    return found
+
+
 def _search(bundle: ProcessBundle, start: Any, stop: frozenset[Any], lane: str | None) -> Any | None:
     """The nearest completed human step above ``start`` (exclusive), not going past a task in ``stop``."""
-    node = start.parent
-    while node is not None and node.id not in stop:
-        if _is_step(bundle, node):
-            return node
-        if isinstance(node.task_spec, UnstructuredJoin):
-            return _across_join(bundle, node, stop, lane)
-        node = node.parent
-    return None
+    return _climb(bundle, start.parent, start.workflow, stop, lane)
+
+
+def _climb(bundle: ProcessBundle, node: Any, workflow: Any, stop: frozenset[Any], lane: str | None) -> Any | None:
+    """``node`` or the nearest completed human step above it. A completed call activity on the way is looked
+    into (its called process's last step); at the top of a called process the search goes on above its call
+    activity in the calling process."""
+    while True:
+        while node is not None:
+            if node.id in stop:
+                return None
+            if _is_step(bundle, node):
+                return node
+            if isinstance(node.task_spec, UnstructuredJoin):
+                return _across_join(bundle, node, stop, lane)
+            called = workflow.top_workflow.subprocesses.get(node.id) if node.state == TaskState.COMPLETED else None
+            if called is not None:
+                finished = [t for t in called.tasks.values() if t.state == TaskState.COMPLETED]
+                if finished:  # from the called process's end: its last step, or on above the call
+                    return _climb(bundle, max(finished, key=lambda t: t.last_state_change), called, stop, lane)
+            node = node.parent
+        caller = _caller(workflow)
+        if caller is None or caller.id in stop:
+            return None
+        node, workflow = caller.parent, caller.workflow
 
 
 def _across_join(bundle: ProcessBundle, join: Any, stop: frozenset[Any], lane: str | None) -> Any | None:
@@ -118,11 +154,11 @@ def plan_send_back(bundle: ProcessBundle, task: Any) -> SendBackPlan:
         return SendBackPlan(None, "there is no earlier step of this case to send it back to")
     # Completed steps the reset drops: everything below the target, and the task's own branch up to it.
     dropped = [t for t in target if t is not target]
-    above_target = {t.id for t in _ancestors(target)} | {target.id}
-    node = task.parent
-    while node is not None and node.id not in above_target:
+    above_target = {t.id for t in _lineage(target)} | {target.id}
+    for node in _lineage(task):
+        if node.id in above_target:
+            break
         dropped.append(node)
-        node = node.parent
     crossed: set[str] = set()
     for t in [*dropped, target]:
         if t.state != TaskState.COMPLETED:
@@ -153,14 +189,22 @@ def reset_to(workflow: Any, plan: SendBackPlan, task: Any) -> None:
     if reached:
         workflow.data[REACHED_KEY] = sorted(reached)
     workflow.reset_from_task_id(target.id)
-    if task.id in task.workflow.tasks and task.state == TaskState.READY:
+    live = [workflow, *workflow.subprocesses.values()]
+    if any(task.workflow is w for w in live) and task.id in task.workflow.tasks and task.state == TaskState.READY:
         # The task is in another branch of a join than the target: withdraw it and its boundary events.
         holder = task.parent if isinstance(task.parent.task_spec, BoundaryEventSplit) else task
         holder.cancel()
+    # Spiff's reset leaves a workflow's ``last_task`` pointing at a task it dropped (or, resetting into a called
+    # process, the case's at a task of that process): stored as an id, it comes back as None from the log, so
+    # the live case says None too.
+    for w in live:
+        if w.last_task is not None and w.tasks.get(w.last_task.id) is not w.last_task:
+            w.last_task = None
     # Spiff's reset drops tasks from the tree but leaves the events they waited for (boundary timers of the
     # dropped co-reviews) registered: they would fire on a task that no longer exists. A rebuilt case never
     # registers them, so the live one must not either.
     manager = workflow.event_manager
     for waiting_id, waiting in list(manager.tasks.items()):
-        if waiting_id not in waiting.workflow.tasks or waiting.state & TaskState.FINISHED_MASK:
+        gone = not any(waiting.workflow is w for w in live) or waiting_id not in waiting.workflow.tasks
+        if gone or waiting.state & TaskState.FINISHED_MASK:
             manager.tasks.pop(waiting_id, None)
