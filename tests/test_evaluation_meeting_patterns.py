@@ -10,6 +10,7 @@ each duty it assigns is a follow-up case (processes/internal/meeting_followup.bp
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from collections.abc import Mapping
@@ -217,6 +218,9 @@ def test_the_whole_matter_with_a_meeting_and_its_follow_up_duties(engine: Engine
     minutes["section_opinions"] = ["投资建设审批科: 同意核准", *minutes["section_opinions"]]  # type: ignore[misc]
     with pytest.raises(ValidationError, match=r"minutes_uploaded: 会议纪要 \(M08\) 未上传"):
         _complete(engine, case_no, "Task_MeetingRecord", "xuming", minutes)
+    # who may upload what during the patterns (the worklist's upload form asks this)
+    centre = frozenset({"evaluation"})
+    assert engine.patterns.uploaders(case_no) == {"M05": centre, "M06": centre, "M07": centre, "M08": {"project"}}
     engine.files.add(case_no, [Upload("M08", "minutes.pdf", PDF)], actor="xuming")
     _complete(engine, case_no, "Task_MeetingRecord", "xuming", minutes)
 
@@ -365,6 +369,16 @@ def test_the_intermediary_page_and_the_case_page_in_chinese_and_english(
     assert 'data-served="1" data-overdue="1"' in rows[FULL_FIRM]
     services = html.split('id="intermediary-services"')[1].split("</table>")[0]
     assert ids(services, "data-case-no") == [case_no] and 'data-level="red"' in services and "未交付" in services
+
+    # The evaluation centre uploads the reports it receives (and nothing else of the applicant's)
+    def upload(material: str) -> int:
+        form = {"material": material, "file": (io.BytesIO(PDF), f"{material}.pdf")}
+        return post(client, f"/cases/{case_no}/files", form, content_type="multipart/form-data").status_code
+
+    assert upload("M05") == 302
+    assert [f.material for f in engine.files.material_set(case_no).files] == ["M05"]
+    assert upload("M01") == 403
+    assert [f.material for f in engine.files.material_set(case_no).files] == ["M05"]
 
     page = text(client.get(f"/cases/{case_no}"))
     part = page.split('id="patterns"')[1].split("</section>")[0]

@@ -27,7 +27,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from .._bpmn.definitions import ProcessBundle
-from .._config.bureau import Bureau
+from .._config.bureau import Bureau, SectionKind
 from .._config.catalogue import Limit
 from .._config.patterns import EvaluationConfig, evaluation_config, meeting_config
 from .._errors import ConflictError, FieldError, ValidationError
@@ -426,6 +426,26 @@ class PatternService:
         data = {"case_no": followup.case_no, "matter": FOLLOWUP_MATTER, "section": section, "due_at": due.isoformat()}
         step.events.append(NewEvent(EventKind.FOLLOWUP_STARTED, title[:300], data=data))
         return {"case_no": followup.case_no, "section": section, "duty": duty, "due_at": due.isoformat()}
+
+    # -- who uploads what ---------------------------------------------------------------------------
+    def uploaders(self, case_no: str) -> dict[str, frozenset[str]]:
+        """The materials a pattern has staff upload during a case, and the sections that may: every report of
+        the matter's ``[joint_evaluation]`` (the evaluation centre, which receives them from the intermediary),
+        the ``[joint_meeting]`` minutes (the lead section, which convened the meeting). Empty for a matter calling
+        neither, or an unknown case."""
+        with self.runtime.db.reading() as session:
+            definition = session.scalar(select(CaseRow.definition_id).where(CaseRow.case_no == case_no))
+            if definition is None:
+                return {}
+            matter = self.runtime.bundle(session, definition).matter
+        found: dict[str, frozenset[str]] = {}
+        config = evaluation_config(matter)
+        if config is not None:
+            centre = frozenset(s.code for s in self.bureau.sections if s.kind == SectionKind.EVALUATION_CENTRE)
+            found.update(dict.fromkeys((a.report for a in config.assessments), centre))
+        if "joint_meeting" in matter.extra and (minutes := meeting_config(matter).minutes):
+            found[minutes] = frozenset({matter.lead_section})
+        return found
 
     # -- the case page ----------------------------------------------------------------------------------
     def part_in(self, session: Session, case_no: str) -> PatternsPart:
