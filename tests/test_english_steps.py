@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 from lxml import etree
 from markupsafe import escape
 
+from onewindow.cli.main import cli
 from onewindow.engine import Engine, Limit, default_processes_dir, describe, enum_titles, title_of
 from onewindow.engine._bpmn.definitions import BPMN_NS, read_task_meta
 from onewindow.engine._bpmn.steps import STEP_TAGS, ordered_steps
@@ -345,3 +348,39 @@ def test_task_and_intake_forms_are_labelled_in_english(client: FlaskClient, sqli
     application = json.loads((FORMS / "foreign_investment_application.json").read_text("utf-8"))
     assert escape(application["properties"]["enterprise_name"]["x-title-en"]) in form
     assert "企业名称" not in form
+
+
+# -- deploy --check names what has no English -----------------------------------------------------------------
+def test_deploy_check_warns_where_the_english_is_missing(tmp_path: Path, sqlite_engine: Engine) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    shutil.copytree(FORMS, tmp_path / "forms")  # the forms beside the folder are the ones checked
+    bpmn = (PROCESSES / f"{FI}.bpmn").read_text("utf-8")
+    seal = '<spiffworkflow:property name="name_en" value="Seal" />'
+    assert bpmn.count(seal) == 1
+    (folder / f"{FI}.bpmn").write_text(bpmn.replace(seal, ""), encoding="utf-8")
+    toml = (PROCESSES / f"{FI}.toml").read_text("utf-8")
+    matter, _ = sqlite_engine.repository.matter(FI)
+    second = matter.materials[1]
+    toml = toml.replace(f'name_en = "{second.name_en}"\n', "").replace(f'name_en = "{matter.name_en}"\n', "")
+    (folder / f"{FI}.toml").write_text(toml, encoding="utf-8")
+    lead_review = json.loads((FORMS / "lead_review.json").read_text("utf-8"))
+    del lead_review["properties"]["review_opinion"]["x-title-en"]
+    (tmp_path / "forms" / "lead_review.json").write_text(json.dumps(lead_review, ensure_ascii=False), "utf-8")
+    result = CliRunner().invoke(cli, ["--database", sqlite_engine.db.url, "deploy", "--check", str(folder)])
+    assert result.exit_code == 0, result.output  # warnings, not problems: the matter still deploys
+    assert f"ok: {folder / f'{FI}.bpmn'}" in result.stdout
+    english = sorted(line for line in result.stderr.splitlines() if "English pages show the Chinese" in line)
+    line = next(i for i, text in enumerate(bpmn.splitlines(), 1) if 'id="Task_Seal"' in text)
+    assert english == sorted(
+        [
+            f"warning: {folder / f'{FI}.toml'}: name_en: the matter '{matter.name}' has no English name (name_en): "
+            "English pages show the Chinese",
+            f"warning: {folder / f'{FI}.toml'}: materials: material(s) {second.code} have no English name (name_en): "
+            "English pages show the Chinese",
+            f"warning: {folder / f'{FI}.bpmn'}:{line}: Task_Seal: user task '用印' has no English name (property "
+            "name_en): English pages show the Chinese",
+            f"warning: {tmp_path / 'forms' / 'lead_review.json'}: properties/review_opinion: 1 title(s) have no "
+            "English (x-title-en): properties/review_opinion: English pages show the Chinese",
+        ]
+    )

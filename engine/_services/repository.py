@@ -32,6 +32,7 @@ from .._store.db import Database
 from .._store.models import DefinitionRow, DepartmentRow, SectionRow, UserRow, UserSectionRow
 from .._time.clock import Clock
 from .admin_log import record_admin
+from .english_check import english_warnings
 from .outline import Outline, load_outline
 from .views import DiagramSource
 
@@ -170,6 +171,9 @@ class RepositoryService:
         _shared_ids(parts, report.problems)
         lane_sections = self._check_lanes(file, parts, matter, report)
         forms = self._check_forms(file, matter, parts, report.problems, report.warnings, report.loaded_forms)
+        if matter is not None:  # a shared pattern or form is named once, not once per matter using it
+            english = english_warnings(catalogue_path, matter, parts, lane_sections, forms, self.forms_dir, self.bureau)
+            report.warnings.extend(w for w in english if w not in report.warnings)
         if matter is not None and not report.problems[before:] and matter.lead_section not in lane_sections.values():
             lanes = ", ".join(f"{lane or '(no lane)'} → {code}" for lane, code in lane_sections.items()) or "none"
             report.warnings.append(
