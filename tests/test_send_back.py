@@ -161,6 +161,8 @@ def test_the_task_page_sends_back_with_a_reason(client: FlaskClient, auth: AuthA
     assert f"已将{case_no}退回上一环节:主办科室审查" in flashed
     reopened = text(client.get(f"/tasks/{review.id}"))
     assert 'id="task-returned"' in reopened and "退回理由:请补充外资股比核查" in reopened
+    opinions = reopened[reopened.index('id="opinion-list"') :]
+    assert 'data-kind="task_sent_back"' in opinions and "请补充外资股比核查" in opinions  # with the opinions
 
     # The window's first step has nothing before it: one line, nothing changed.
     auth.logout()

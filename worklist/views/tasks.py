@@ -76,7 +76,8 @@ def _render(
         opinions=[
             e
             for e in page.timeline
-            if (e.kind == "task_completed" and e.task_id != task.id) or e.kind == EventKind.CASE_COMMENT
+            if (e.kind == "task_completed" and e.task_id != task.id)
+            or e.kind in (EventKind.CASE_COMMENT, EventKind.TASK_SENT_BACK)  # a send-back's reason is an opinion too
         ],
         fields=fields,
         # 常用意见: inserted into the form's first text area (the opinion) with a click
