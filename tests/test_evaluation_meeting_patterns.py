@@ -259,7 +259,7 @@ def test_bad_input_through_the_cli_is_one_line_each(
     engine = sqlite_engine
     case_no = _accepted(engine, clock)
 
-    def complete(bpmn_id: str, user: str, data: dict[str, object]) -> tuple[int, list[str]]:
+    def complete(bpmn_id: str, user: str, data: Mapping[str, object]) -> tuple[int, list[str]]:
         task_id = open_tasks(engine, case_no)[bpmn_id].id
         path = tmp_path / f"{bpmn_id}.json"
         path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
@@ -280,6 +280,60 @@ def test_bad_input_through_the_cli_is_one_line_each(
     ], lines
     shown = json.loads(runner.run("case", "show", case_no, "--json").output)
     assert shown["paused_at"] is not None
+
+    # the whole evaluation through the CLI: the reports as files, the review restarts the clock, the rating
+    for material, name in REPORTS.items():
+        (tmp_path / name).write_bytes(PDF)
+        added = runner.run("files", "add", case_no, material, str(tmp_path / name), "--user", "wujun")
+        assert added.exit_code == 0, added.output
+    assert complete("Task_EvaluationReports", "wujun", {"reports_complete": True})[0] == 0
+    assert complete("Task_ExpertReview", "wujun", REVIEW)[0] == 0
+    assert complete("Task_IntermediaryRating", "wujun", {"intermediary_rating": 5})[0] == 0
+    shown = json.loads(runner.run("case", "show", case_no, "--json").output)
+    assert shown["paused_at"] is None
+    assert [e["kind"] for e in shown["history"] if e["kind"] in ("clock_paused", "clock_resumed")] == [
+        "clock_paused",
+        "clock_resumed",
+    ]
+    for bpmn_id, user, data in (
+        ("Task_LeadReview", "xuming", {"review_opinion": "符合", "conditions_met": True}),
+        ("Task_InvestmentCoReview", "chenjie", {"co_opinion": "同意", "co_agree": True}),
+        ("Task_MarketCoReview", "sunli", {"co_opinion": "同意", "co_agree": True}),
+        ("Task_InspectionAppointment", "wujun", TEAM),
+    ):
+        assert complete(bpmn_id, user, data)[0] == 0
+    engine.files.add(case_no, [Upload("SITE", "site.png", PNG)], actor="wujun")
+    record = {"items_checked": ["建设地点"], "findings": "一致", "inspection_result": "passed"}
+    assert complete("Task_InspectionRecord", "wujun", {**record, "confirmed_by": ["zhoutao", "wujun"]})[0] == 0
+
+    # the meeting: without the lead section, then the minutes without its opinion: one line each
+    code, lines = complete(
+        "Task_MeetingConvene", "xuming", {"meeting_date": "2026-03-26", "sections_invited": ["market"]}
+    )
+    assert code == 1 and lines == [
+        "error: task '召集会审': sections_invited: 会审须有主办科室 投资建设审批科 (project) 参加, 邀请名单中没有它"
+    ], lines
+    convene = {"meeting_date": "2026-03-26", "sections_invited": ["投资建设审批科", "market"]}
+    assert complete("Task_MeetingConvene", "xuming", convene)[0] == 0
+    (tmp_path / "minutes.pdf").write_bytes(PDF)
+    assert runner.run("files", "add", case_no, "M08", str(tmp_path / "minutes.pdf"), "--user", "xuming").exit_code == 0
+    minutes: dict[str, object] = {
+        "attendees": ["徐明", "孙丽"],
+        "section_opinions": ["市场准入审批科: 同意"],
+        "minutes_uploaded": True,
+    }
+    code, lines = complete("Task_MeetingRecord", "xuming", minutes)
+    assert code == 1 and lines == [
+        "error: task '记录会审纪要': section_opinions: 会审缺少主办科室 投资建设审批科 的意见: "
+        "主办科室必须参会并发表意见"
+    ], lines
+    minutes["section_opinions"] = ["投资建设审批科: 同意", "市场准入审批科: 同意"]
+    minutes["followup_duties"] = ["market | 核查安全生产条件 | 5"]
+    assert complete("Task_MeetingRecord", "xuming", minutes)[0] == 0
+    shown = json.loads(runner.run("case", "show", case_no, "--json").output)
+    [followup] = [e["data"] for e in shown["history"] if e["kind"] == "followup_started"]
+    duty = json.loads(runner.run("case", "show", followup["case_no"], "--json").output)
+    assert duty["matter"] == "meeting_followup" and [t["section"] for t in duty["open_tasks"]] == ["market"]
 
 
 def test_deploy_check_refuses_a_call_to_an_absent_evaluation_pattern(runner: OnewindowRunner, tmp_path: Path) -> None:
