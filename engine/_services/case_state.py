@@ -75,14 +75,14 @@ _CHANGING = (
 def lock_case_state(session: Session, case_id: int) -> CaseState:
     """The case, locked for this transaction (FOR NO KEY UPDATE, the one lock every step of a case takes
     first; SQLite holds the write lock already)."""
-    row = session.execute(_LOCK, {"cid": case_id}).one()
+    row = session.connection().execute(_LOCK, {"cid": case_id}).one()
     return CaseState.from_row(row)
 
 
 def insert_case(session: Session, case: CaseState, *, applicant: dict[str, Any], state: bytes) -> int:
     values = {name: getattr(case, name) for name in _NAMES if name != "id"}
     values.update(applicant=applicant, state=state)
-    case_id = int(session.execute(insert(CASES).values(values).returning(CASES.c.id)).scalar_one())
+    case_id = int(session.connection().execute(_INSERT, values).scalar_one())
     case.id = case_id
     return case_id
 
@@ -102,6 +102,7 @@ _UPDATES = {
     for snapshot in (False, True)
     for chain in (False, True)
 }
+_INSERT = insert(CASES).returning(CASES.c.id)
 _LOCK = select(*CASE_COLUMNS).where(CASES.c.id == bindparam("cid")).with_for_update(key_share=True)
 
 
@@ -115,7 +116,7 @@ def update_case(session: Session, case: CaseState, *, state: bytes | None, chain
     if state is not None:
         values.update(state=state, sv=case.version)
         case.state_version = case.version
-    session.execute(_UPDATES[(state is not None, chain)], values)
+    session.connection().execute(_UPDATES[(state is not None, chain)], values)
 
 
 def read_log(session: Session, case_id: int) -> tuple[bytes, list[bytes]]:

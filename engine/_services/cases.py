@@ -18,8 +18,9 @@ from .._config.forms import validate_data
 from .._config.service_points import HALL, LEVEL_NAMES
 from .._errors import FieldError, NotFoundError, ValidationError
 from .._states import CaseStatus, Channel, EventKind, TaskState
+from .._store.counters import next_value
 from .._store.db import Database
-from .._store.models import CaseRow, CounterRow, TaskRow, UserRow
+from .._store.models import CaseRow, TaskRow, UserRow
 from .._time.clock import Clock
 from .._time.workcalendar import CHINA_TZ
 from .case_queries import CaseQueries
@@ -120,7 +121,7 @@ class CaseService(CaseQueries):
         event with its step (a second writer of the origin's history chain in one step would fork it)."""
         channel = _channel(channel)
         origin_id = self._origin_id(session, origin_case_no) if origin_case_no is not None else None
-        definition = self.repository._latest(session, matter_key)
+        definition = self.repository.latest_version(session, matter_key)
         bundle = self.runtime.bundle(session, definition.id)
         receiving = self._receiving_point(session, bundle.matter, actor, point)
         form = bundle.matter.application_form
@@ -200,15 +201,7 @@ class CaseService(CaseQueries):
     def _next_case_no(self, session: Session, now: datetime) -> str:
         """``WH-2026-000123``: one counter per prefix and year, incremented atomically."""
         name = f"{self.case_prefix}-{now.astimezone(CHINA_TZ).year}"
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-        stmt = upsert(CounterRow).values(name=name, value=1)
-        stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"value": CounterRow.value + 1})
-        value = session.execute(stmt.returning(CounterRow.value)).scalar_one()
-        return f"{name}-{value:06d}"
+        return f"{name}-{next_value(session, name):06d}"
 
     # -- the window's intake ------------------------------------------------------------------------
     def intake_form(self, matter_key: str) -> str | None:

@@ -34,9 +34,10 @@ from .._documents.seal import SealFace
 from .._documents.signing import KeyPair, default_keys_dir, read_signature, signature_key_id
 from .._errors import ConfigError, ConflictError, FieldError, NotFoundError, PermissionDeniedError, ValidationError
 from .._states import EventKind
+from .._store.counters import next_value
 from .._store.db import Database
 from .._store.document_models import DeliveryRow, DocumentRow, SealRecordRow
-from .._store.models import CaseRow, CounterRow, EventRow, TaskRow, UserRow, UserSectionRow
+from .._store.models import CaseRow, EventRow, TaskRow, UserRow, UserSectionRow
 from .._store.seal_key_models import SealRequestRow, SigningKeyRow
 from .._time.clock import Clock
 from .._time.workcalendar import CHINA_TZ
@@ -1058,14 +1059,7 @@ class DocumentService:
         does on SQLite), so a rolled-back step gives its number back and no number is skipped or used twice."""
         year = at.astimezone(CHINA_TZ).year
         series = f"doc:{kind.value}:{matter.key}:{year}" if kind == DocumentKind.RESULT else f"doc:{kind.value}:{year}"
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-        stmt = upsert(CounterRow).values(name=series, value=1)
-        stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"value": CounterRow.value + 1})
-        seq = session.execute(stmt.returning(CounterRow.value)).scalar_one()
+        seq = next_value(session, series)
         fmt = self.config.numbers[kind]
         return fmt.format(year=year, seq=seq, division=self.bureau.division_code, matter_code=matter.code)
 

@@ -134,18 +134,19 @@ class HistoryService:
         elif case is not None:
             seq, previous = case.chain_seq, bytes(case.chain_head or GENESIS)
         else:
-            head = session.execute(_HEAD, {"cid": case_id}).one()
+            head = session.connection().execute(_HEAD, {"cid": case_id}).one()
             seq, previous = int(head.chain_seq), bytes(head.chain_head or GENESIS)
         for row in rows:
             seq += 1
             previous = link(previous, event_content(case_id, seq, row))
             row["seq"], row["hash"] = seq, previous
-        session.execute(_INSERT, rows)
+        connection = session.connection()
+        connection.execute(_INSERT, rows)
         heads[case_id] = (seq, previous)
         if case is not None:
             case.chain_seq, case.chain_head = seq, previous
         if not defer_head:
-            session.execute(_MOVE_HEAD, {"cid": case_id, "seq": seq, "head": previous})
+            connection.execute(_MOVE_HEAD, {"cid": case_id, "seq": seq, "head": previous})
 
     def _entries(self, session: Session, case_id: int, *, described: ProcessBundle | None = None) -> list[EventView]:
         """The case's history, oldest first; with ``described``, submitted forms are described by their

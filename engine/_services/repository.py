@@ -13,10 +13,10 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from .._bpmn.check import CheckResult, callable_elsewhere, check_bpmn
@@ -38,6 +38,13 @@ from .views import DiagramSource
 
 __all__ = ["GENERIC_FORM", "CheckReport", "DeployOutcome", "PreparedMatter", "RepositoryService"]
 
+_DEFINITIONS = cast(Table, DefinitionRow.__table__)
+_LATEST = (
+    select(_DEFINITIONS.c.id, _DEFINITIONS.c.version)
+    .where(_DEFINITIONS.c.matter_key == bindparam("key"))
+    .order_by(_DEFINITIONS.c.version.desc())
+    .limit(1)
+)
 HUMAN_TASKS = ("userTask", "manualTask", "task")  # what SpiffWorkflow leaves to people
 
 
@@ -499,6 +506,14 @@ class RepositoryService:
                 session.add(UserSectionRow(user_id=user.id, section_code=code))
 
     # -- looking up ---------------------------------------------------------------------------------
+    def latest_version(self, session: Session, matter_key: str) -> Any:
+        """The id and version of the matter's latest deployed definition (a row of two columns: a case starts
+        on it, and its parsed bundle is cached by id; no definition row is loaded)."""
+        found = session.connection().execute(_LATEST, {"key": matter_key}).first()
+        if found is None:
+            self._latest(session, matter_key)  # says which matters are deployed
+        return found
+
     def _latest(self, session: Session, matter_key: str) -> DefinitionRow:
         row = session.scalars(
             select(DefinitionRow)

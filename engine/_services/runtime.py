@@ -120,6 +120,11 @@ _CLOSE_TASKS = (
     .values(state=bindparam("state"), completed_at=bindparam("at"), completed_by=bindparam("by"))
 )
 _INSERT_TASKS = insert(_TASKS)
+_RESORT_TASKS = (
+    update(_TASKS)
+    .where(_TASKS.c.case_id == bindparam("cid"), _TASKS.c.state == TaskRowState.READY)
+    .values(sort_due=bindparam("due"))
+)
 _REOPEN_TASKS = (
     update(_TASKS)
     .where(_TASKS.c.id == bindparam("tid"))
@@ -467,7 +472,7 @@ class Runtime:
                 name = _task_name(bundle, task)
                 step.events.append(NewEvent(EventKind.TASK_CANCELLED, name, task_id=task_id))
         if closed:
-            session.execute(_CLOSE_TASKS, closed)
+            session.connection().execute(_CLOSE_TASKS, closed)
         new_rows = []
         reopened = []
         for task_id, task in ready.items():
@@ -518,7 +523,7 @@ class Runtime:
                 }
             )
         if new_rows:
-            session.execute(_INSERT_TASKS, new_rows)
+            session.connection().execute(_INSERT_TASKS, new_rows)
         if reopened:
             session.execute(_REOPEN_TASKS, reopened)
 
@@ -540,11 +545,7 @@ class Runtime:
 
     def resort_tasks(self, session: Session, row: CaseRow | CaseState) -> None:
         """Copy a changed committed due date onto the case's open tasks (the worklist sorts on it)."""
-        session.execute(
-            update(_TASKS)
-            .where(_TASKS.c.case_id == row.id, _TASKS.c.state == TaskRowState.READY)
-            .values(sort_due=row.committed_due_at or NO_DUE_DATE)
-        )
+        session.connection().execute(_RESORT_TASKS, {"cid": row.id, "due": row.committed_due_at or NO_DUE_DATE})
 
     def _reach_milestone(self, row: CaseState, bundle: ProcessBundle, milestone: str, task: Any, step: Step) -> None:
         label = MILESTONES.get(milestone, milestone)

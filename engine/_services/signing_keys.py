@@ -15,10 +15,11 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from .._documents.signing import KeyPair, load_keys, retire_copy, write_current
@@ -86,6 +87,8 @@ def _view(row: SigningKeyRow, documents: int = 0) -> SigningKeyView:
     )
 
 
+_KEYS = cast(Table, SigningKeyRow.__table__)
+_CURRENT = select(_KEYS.c.key_id).where(_KEYS.c.valid_until.is_(None), _KEYS.c.revoked_at.is_(None))
 _CHECKED = "onewindow_signing_pair"  # session.info: the key this transaction checked against the registry
 
 
@@ -139,9 +142,8 @@ class KeyRegistry:
             return self.signing_pair(session).key_id
 
     def _current_id(self, session: Session) -> str | None:
-        return session.scalar(
-            select(SigningKeyRow.key_id).where(SigningKeyRow.valid_until.is_(None), SigningKeyRow.revoked_at.is_(None))
-        )
+        current: str | None = session.connection().execute(_CURRENT).scalar()
+        return current
 
     def _register(self, session: Session, pair: KeyPair) -> None:
         known = session.get(SigningKeyRow, pair.key_id)

@@ -198,7 +198,7 @@ class TaskService:
         """READY tasks of a section, most urgent first (case due date, then arrival)."""
         with self.db.reading() as session:
             # One statement: the section's READY tasks in index order, each with its case's columns.
-            found = session.execute(_SECTION_READY, {"section": section, "limit": limit, "offset": offset})
+            found = session.connection().execute(_SECTION_READY, {"section": section, "limit": limit, "offset": offset})
             rows = self._views(session, found)
             if not rows and self._section_unknown(session, section):
                 raise NotFoundError.unknown("section", section)
@@ -442,7 +442,7 @@ class TaskService:
         # One statement finds the task, locks its case and says whether the user works in the task's
         # section; the reason is looked up only when the answer is no. Core, built once: no ORM object is
         # loaded or flushed while a case steps.
-        found = session.execute(_FIND_AND_LOCK, {"tid": str(uid), "user": user}).first()
+        found = session.connection().execute(_FIND_AND_LOCK, {"tid": str(uid), "user": user}).first()
         if found is None:
             raise NotFoundError.unknown("task", task_id)
         case = CaseState.from_row(found)
