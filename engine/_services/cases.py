@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from .._config.bureau import Bureau
@@ -39,6 +39,12 @@ if TYPE_CHECKING:
     from .pages import CasePage, PageService
 
 __all__ = ["CaseService"]
+
+_USERS = cast(Table, UserRow.__table__)
+# The receiving clerk's role and service point (built once).
+_RECEIVER = select(_USERS.c.role, _USERS.c.point_code).where(
+    _USERS.c.username == bindparam("user"), _USERS.c.active.is_(True)
+)
 
 R = TypeVar("R")
 
@@ -165,9 +171,7 @@ class CaseService(CaseQueries):
         """The code of the service point receiving a case of ``matter``: ``point`` or the actor's own. A clerk
         takes applications at his own point only; a matter is taken only at the levels its catalogue names
         (the bureau's own follow-up work, not applied for, is the hall's unless ``point`` says otherwise)."""
-        user = session.execute(
-            select(UserRow.role, UserRow.point_code).where(UserRow.username == actor, UserRow.active.is_(True))
-        ).first()
+        user = session.connection().execute(_RECEIVER, {"user": actor}).first()
         own = (user.point_code or HALL) if user is not None else HALL
         if point is not None and user is not None and user.role != "admin" and point != own:
             message = f"{actor} works at point '{own}' and takes applications there only (只能在本人所在服务点接件)"

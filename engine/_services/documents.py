@@ -84,6 +84,14 @@ _CODE_CHECK = select(_CODE_TAKEN)
 _INSERT_DOCUMENT = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id)
 _INSERT_SEAL_RECORDS = insert(cast(Table, SealRecordRow.__table__))
 _INSERT_DELIVERY = insert(cast(Table, DeliveryRow.__table__))
+# At delivery: a result still waiting for its department's seal (出省双章), and the documents served.
+_PENDING_SEAL = select(_SEAL_REQUESTS.c.department_code, _SEAL_REQUESTS.c.title, _SEAL_REQUESTS.c.number).where(
+    _SEAL_REQUESTS.c.case_id == bindparam("cid"), _SEAL_REQUESTS.c.state == "pending"
+)
+_SERVED = select(_DOCUMENTS.c.number, _DOCUMENTS.c.title).where(
+    _DOCUMENTS.c.case_id == bindparam("cid"),
+    _DOCUMENTS.c.kind.in_([DocumentKind.RESULT, DocumentKind.APPROVAL_DECISION, DocumentKind.REFUSAL_DECISION]),
+)
 # The case's last decision, and whether a chief of the deciding section made it (his 准予 is his 签发).
 _DECISION = (
     select(
@@ -685,11 +693,8 @@ class DocumentService:
         return case, Matter.from_dict(definition.catalogue)
 
     def _deliver(self, session: Session, case: CaseState, matter: Matter, step: Any, data: dict[str, Any]) -> None:
-        waiting = session.execute(
-            select(SealRequestRow.department_code, SealRequestRow.title, SealRequestRow.number).where(
-                SealRequestRow.case_id == case.id, SealRequestRow.state == "pending"
-            )
-        ).first()
+        connection = session.connection()
+        waiting = connection.execute(_PENDING_SEAL, {"cid": case.id}).first()
         if waiting is not None:
             department = self.bureau.department(waiting.department_code)
             name = department.name if department else waiting.department_code
@@ -708,14 +713,7 @@ class DocumentService:
             details = [("代理人", str(data.get("agent_name") or ""))]
         elif method == "door":
             details = [("送达地点", str(data.get("delivery_address") or ""))]
-        served = session.execute(
-            select(DocumentRow.number, DocumentRow.title).where(
-                DocumentRow.case_id == case.id,
-                DocumentRow.kind.in_(
-                    [DocumentKind.RESULT, DocumentKind.APPROVAL_DECISION, DocumentKind.REFUSAL_DECISION]
-                ),
-            )
-        ).all()
+        served = connection.execute(_SERVED, {"cid": case.id}).all()
         facts = {
             "documents": [{"number": d.number, "title": d.title} for d in served],
             "method": method,

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Table, case, func, insert, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from .._config.bureau import Bureau
@@ -59,6 +59,17 @@ DOCUMENT_FIELDS = {
 }
 # The issued documents a department is told of: the decision and the result (not notices or receipts).
 DECISION_DOCUMENTS = ("approval_decision", "refusal_decision", "result")
+_DOCUMENTS = cast(Table, DocumentRow.__table__)
+# A case's valid decision documents, as a decision's message cites them (built once).
+_ISSUED = (
+    select(_DOCUMENTS.c.kind, _DOCUMENTS.c.number, _DOCUMENTS.c.title, _DOCUMENTS.c.code)
+    .where(
+        _DOCUMENTS.c.case_id == bindparam("cid"),
+        _DOCUMENTS.c.status == "valid",
+        _DOCUMENTS.c.kind.in_(DECISION_DOCUMENTS),
+    )
+    .order_by(_DOCUMENTS.c.id)
+)
 USCC_FIELDS = ("uscc", "unified_social_credit_code", "credit_code")
 ID_FIELDS = ("id_number", "applicant_id_number", "legal_rep_id_number")
 
@@ -226,15 +237,7 @@ class OutboxService:
         # the documents the case issued (numbered and sealed in this or an earlier step), as the engine keeps them
         issued = [
             {"kind": kind, "number": number, "title": title, "verification_code": code}
-            for kind, number, title, code in session.execute(
-                select(DocumentRow.kind, DocumentRow.number, DocumentRow.title, DocumentRow.code)
-                .where(
-                    DocumentRow.case_id == row.id,
-                    DocumentRow.status == "valid",
-                    DocumentRow.kind.in_(DECISION_DOCUMENTS),
-                )
-                .order_by(DocumentRow.id)
-            )
+            for kind, number, title, code in session.connection().execute(_ISSUED, {"cid": row.id})
         ]
         for share in shares:
             payload = result_payload(row, matter, share, self.bureau, at, issued=issued)
