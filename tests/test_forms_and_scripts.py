@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -151,6 +152,51 @@ def test_rule_messages_never_show_the_schema() -> None:
     }
     english = " ".join(localized(m, "en") for m in info.value.by_field.values())
     assert "^M" not in english and "'" not in english and not re.search(r"[\u4e00-\u9fff]", english)
+
+
+def _option_lists(node: Any) -> list[Any]:
+    """Every ``oneOf`` of titled options in a schema, wherever it is nested."""
+    found: list[Any] = []
+    if isinstance(node, dict):
+        options = node.get("oneOf")
+        if isinstance(options, list) and options and all(isinstance(o, dict) and "const" in o for o in options):
+            found.append(node)
+        for value in node.values():
+            found.extend(_option_lists(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_option_lists(item))
+    return found
+
+
+def test_option_lists_decide_validity_as_enums_and_keep_their_messages() -> None:
+    """Validity is decided on the schema with titled option lists as enums (fast); an invalid value is still
+    reported by the form's own schema. Every shipped form's option list accepts each option and nothing else."""
+    import json
+
+    from onewindow.engine._config.forms import _options_as_enum
+
+    forms = sorted((Path(__file__).resolve().parent.parent / "forms").glob("*.json"))
+    checked = 0
+    for path in forms:
+        schema = json.loads(path.read_text("utf-8"))
+        for node in _option_lists(schema):
+            rewritten = _options_as_enum(node)
+            consts = [o["const"] for o in node["oneOf"]]
+            if "oneOf" in rewritten:  # not a plain option list (numbers, extra keywords): left as it is
+                continue
+            assert rewritten["enum"] == consts, path.name
+            field = {"type": "object", "properties": {"v": node}}
+            for value in consts:
+                validate_data(field, {"v": value}, context=path.name)
+            with pytest.raises(ValidationError) as info:
+                validate_data(field, {"v": "不存在的选项"}, context=path.name)
+            assert localized(info.value.by_field["v"], "zh") == "不是可选的选项,请从列表中选择"
+            checked += 1
+    assert checked >= 5  # the shipped forms have option lists (intake checklists, decisions, delivery)
+    # a duplicated option is not an enum: oneOf refuses a value two branches match
+    twice = {"oneOf": [{"const": "a", "title": "甲"}, {"const": "a", "title": "乙"}]}
+    assert _options_as_enum(twice) == twice
 
 
 def test_required_field_is_named() -> None:
