@@ -775,7 +775,7 @@ class DocumentService:
         assert case.id is not None
         issue_key = f"{case.id}:{kind}" + (f":{key}" if key or not spec.once_per_case else "")
         code = _draw_code()
-        issued, code_taken = session.execute(_ISSUE_CHECK, {"key": issue_key, "code": code}).one()
+        issued, code_taken = session.connection().execute(_ISSUE_CHECK, {"key": issue_key, "code": code}).one()
         if issued:
             raise ConflictError(f"{spec.title} of case {case.case_no} has been issued already", case_no=case.case_no)
         if code_taken:
@@ -1065,7 +1065,7 @@ class DocumentService:
         """A verification code no document and no pending result holds (one statement per draw)."""
         while True:
             code = _draw_code()
-            if not session.execute(_CODE_CHECK, {"code": code}).scalar_one():
+            if not session.connection().execute(_CODE_CHECK, {"code": code}).scalar_one():
                 return code
 
     # -- a case ended before its decision, a special procedure ------------------------------------------
