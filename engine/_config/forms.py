@@ -316,7 +316,12 @@ def _message(err: js_exceptions.ValidationError) -> str:
 
 
 _VALIDATORS: dict[int, tuple[Mapping[str, Any], Any, Any]] = {}
-_OPTION_KEYS = frozenset({"const", "title", "description"})
+_ANNOTATIONS = frozenset({"title", "description", "$comment"})
+
+
+def _annotation(key: str) -> bool:
+    """A keyword that never changes what is valid: titles, descriptions, the forms' own ``x-`` extensions."""
+    return key in _ANNOTATIONS or key.startswith("x-")
 
 
 def _options_as_enum(node: Any) -> Any:
@@ -336,7 +341,9 @@ def _options_as_enum(node: Any) -> Any:
         "enum" not in node
         and isinstance(options, list)
         and options
-        and all(isinstance(o, dict) and "const" in o and o.keys() <= _OPTION_KEYS for o in options)
+        and all(
+            isinstance(o, dict) and "const" in o and all(_annotation(k) for k in o.keys() - {"const"}) for o in options
+        )
         and all(isinstance(o["const"], str) for o in options)
         and len({o["const"] for o in options}) == len(options)
     ):
