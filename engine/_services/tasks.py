@@ -584,7 +584,15 @@ class TaskService:
             target_id = str(plan.target.id)
             before = session.execute(
                 select(TaskRow.name, TaskRow.section_code, TaskRow.completed_by).where(TaskRow.id == target_id)
-            ).one()
+            ).first()
+            if before is None:  # a step of the process without a worklist row (nobody's task): not one to reopen
+                assert case.id is not None
+                self.runtime.forget(case.id)
+                raise ConflictError(
+                    f"task '{found.name}' ({task_id}) cannot be sent back: its previous step is no one's task",
+                    task_id=task_id,
+                    state="no previous step",
+                )
             with self.runtime.stepping(user, workflow) as step:
                 step.sent_back.add(found.id)
                 step.reopened[target_id] = before.completed_by
