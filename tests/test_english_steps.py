@@ -20,6 +20,7 @@ from markupsafe import escape
 from onewindow.cli.main import cli
 from onewindow.engine import Engine, Limit, default_processes_dir, describe, enum_titles, title_of
 from onewindow.engine._bpmn.definitions import BPMN_NS, read_task_meta
+from onewindow.engine._bpmn.safe_xml import parse_xml_bytes
 from onewindow.engine._bpmn.steps import STEP_TAGS, ordered_steps
 from onewindow.engine._config.forms import check_form_schema
 
@@ -341,6 +342,9 @@ def test_task_and_intake_forms_are_labelled_in_english(client: FlaskClient, sqli
     case = text(client.get(f"/cases/{case_no}"))
     intake = json.loads((FORMS / "intake_check.json").read_text("utf-8"))
     assert escape(intake["properties"]["materials_received"]["x-title-en"]) in case
+    timeline = case[case.index('id="timeline"') : case.index("</ol>", case.index('id="timeline"'))]
+    assert f"<strong>{FI_EN['Task_Intake']}</strong>" in timeline  # the completed step, named in English
+    assert sqlite_engine.cases.show(case_no).history[1].to_dict()["title"] == "接件与材料核验"  # the record stays
     post(client, "/logout")
     login(client, "lijing")
     _english(client)
@@ -383,4 +387,29 @@ def test_deploy_check_warns_where_the_english_is_missing(tmp_path: Path, sqlite_
             f"warning: {tmp_path / 'forms' / 'lead_review.json'}: properties/review_opinion: 1 title(s) have no "
             "English (x-title-en): properties/review_opinion: English pages show the Chinese",
         ]
+    )
+
+
+def test_camunda_modeler_name_en_reads_as_the_spiffworkflow_one() -> None:
+    """The element templates write name_en as a camunda:property; the engine reads it like its own."""
+    xml = """<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+        xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d">
+      <bpmn:process id="p" isExecutable="true">
+        <bpmn:userTask id="a" name="审查"><bpmn:extensionElements><camunda:properties>
+          <camunda:property name="name_en" value="Review"/></camunda:properties>
+        </bpmn:extensionElements></bpmn:userTask>
+        <bpmn:userTask id="b" name="决定"><bpmn:extensionElements><camunda:properties>
+          <camunda:property name="name_en" value=""/></camunda:properties></bpmn:extensionElements></bpmn:userTask>
+      </bpmn:process></bpmn:definitions>""".encode()
+    process = parse_xml_bytes(xml, filename="p.bpmn").getroot().find(f"{{{BPMN_NS}}}process")
+    assert process is not None
+    nodes = read_task_meta(process)
+    assert (nodes["a"].name_en, nodes["b"].name_en) == ("Review", "")  # an emptied field is no name
+    templates = json.loads((PROCESSES / "element-templates" / "onewindow.json").read_text("utf-8"))
+    user_tasks = [
+        t for t in templates if t.get("elementType", {}).get("value") in ("bpmn:UserTask", "bpmn:CallActivity")
+    ]
+    assert user_tasks and all(
+        any(p["binding"] == {"type": "camunda:property", "name": "name_en"} for p in t["properties"])
+        for t in user_tasks
     )

@@ -63,9 +63,11 @@ def event_views(
     form_of: Mapping[str, str | None] | None = None,
     schemas: Mapping[str, Any] | None = None,
     matter: Matter | None = None,
+    names_en: Mapping[str, str] | None = None,
 ) -> list[EventView]:
     """Views of loaded event rows; given the case's tasks' forms (``form_of``: task id → form name), their
-    ``schemas`` and the ``matter``, each submitted form is described by its schema's titles."""
+    ``schemas`` and the ``matter``, each submitted form is described by its schema's titles; given the tasks'
+    English names (``names_en``: task id → name_en), a completed step's entry carries its English name."""
     out = []
     for e in events:
         data = dict(e.data or {})
@@ -73,7 +75,8 @@ def event_views(
         if matter is not None and e.kind == EventKind.TASK_COMPLETED and isinstance(data.get("form"), dict):
             schema = (schemas or {}).get((form_of or {}).get(e.task_id or "") or "", {})
             fields = describe(schema, data["form"], matter)
-        out.append(EventView(e.at, e.kind, e.actor, e.title, e.section_code, e.task_id, data, fields))
+        title_en = (names_en or {}).get(e.task_id or "", "") if e.kind == EventKind.TASK_COMPLETED else ""
+        out.append(EventView(e.at, e.kind, e.actor, e.title, e.section_code, e.task_id, data, fields, title_en))
     return out
 
 

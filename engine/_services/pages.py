@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, undefer
 
+from .._bpmn.definitions import ProcessBundle
 from .._config.catalogue import Matter
 from .._config.describe import Described, describe
 from .._errors import NotFoundError
@@ -173,7 +174,7 @@ class PageService:
                 summary=summary,
                 matter=bundle.matter,
                 open_tasks=open_tasks,
-                timeline=_timeline(events, tasks, bundle.forms, bundle.matter),
+                timeline=_timeline(events, tasks, bundle),
                 applicant=_applicant(bundle.forms, bundle.matter, row, exposure),
                 exposure=exposure,
                 materials=_materials(events, bundle.matter),
@@ -255,7 +256,7 @@ class PageService:
                 ]
             names = _names(session, {e.actor for e in events} | {row.claimed_by or ""})
             exposure = self._exposure(user, bundle.matter, tasks)
-            timeline = _timeline(events, tasks, bundle.forms, bundle.matter)
+            timeline = _timeline(events, tasks, bundle)
             done = [(t.bpmn_id, t.completed_by, t.name) for t in tasks if t.state == TaskState.COMPLETED]
             return TaskPage(
                 task=task_view(row, case, bundle.name_en(row.bpmn_id)),
@@ -315,10 +316,14 @@ def _names(session: Session, usernames: set[str]) -> dict[str, str]:
     return {u: n for u, n in rows}
 
 
-def _timeline(
-    events: Sequence[EventRow], tasks: Sequence[TaskRow], forms: dict[str, Any], matter: Matter
-) -> list[EventView]:
-    return event_views(events, form_of={t.id: t.form for t in tasks}, schemas=forms, matter=matter)
+def _timeline(events: Sequence[EventRow], tasks: Sequence[TaskRow], bundle: ProcessBundle) -> list[EventView]:
+    return event_views(
+        events,
+        form_of={t.id: t.form for t in tasks},
+        schemas=bundle.forms,
+        matter=bundle.matter,
+        names_en={t.id: name for t in tasks if (name := bundle.name_en(t.bpmn_id))},
+    )
 
 
 def _materials(events: Sequence[EventRow], matter: Matter) -> MaterialsStatus:

@@ -67,8 +67,9 @@ class TaskView:
 
 @dataclass(frozen=True)
 class EventView:
-    """One history entry. ``fields`` describes a submitted form by its schema's titles; it is filled
-    only where the form is shown to people (the case page's timeline), never in ``to_dict``."""
+    """One history entry. ``fields`` describes a submitted form by its schema's titles and ``title_en`` is a
+    completed step's English name; both are filled only where the entry is shown to people (the case page's
+    timeline), never in ``to_dict``."""
 
     at: datetime
     kind: str
@@ -78,10 +79,11 @@ class EventView:
     task_id: str | None
     data: dict[str, Any]
     fields: list[Described] = field(default_factory=list)
+    title_en: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         out = _jsonable(asdict(self))
-        del out["fields"]
+        del out["fields"], out["title_en"]
         return out
 
 
