@@ -79,28 +79,42 @@ def at_schema_head(url: str) -> None:
             source.backup(copy)
         return
     database = Database(url)
-    admin = create_engine(database.engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with database.engine.connect() as conn:
             if conn.scalar(sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")):
                 return
+    finally:
         database.dispose()  # no connection may stay open on a database that is dropped and copied
-        template = _TEMPLATES.get("postgresql")
+    template = pg_head_template(url)
+    admin = create_engine(database.engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
         with admin.connect() as conn:
-            if template is None:
-                template = f"ow_template_{uuid.uuid4().hex[:12]}"
-                conn.execute(sql(f'CREATE DATABASE "{template}"'))
-                migrated = Database(database.engine.url.set(database=template).render_as_string(False))
-                migrated.upgrade()
-                migrated.dispose()
-                _TEMPLATES["postgresql"] = template
-                atexit.register(_drop_template, url, template)
             name = target.database
             conn.execute(sql(f'DROP DATABASE "{name}" WITH (FORCE)'))
             conn.execute(sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     finally:
-        database.dispose()
         admin.dispose()
+
+
+def pg_head_template(url: str) -> str:
+    """The name of this run's PostgreSQL database migrated to the schema head, on the server of ``url``,
+    made on first use and dropped when the run ends; new test databases are created as copies of it."""
+    template = _TEMPLATES.get("postgresql")
+    if template is not None:
+        return template
+    template = f"ow_template_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(Database(url).engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sql(f'CREATE DATABASE "{template}"'))
+    finally:
+        admin.dispose()
+    migrated = Database(Database(url).engine.url.set(database=template).render_as_string(False))
+    migrated.upgrade()
+    migrated.dispose()
+    _TEMPLATES["postgresql"] = template
+    atexit.register(_drop_template, url, template)
+    return template
 
 
 def _drop_template(url: str, template: str) -> None:
