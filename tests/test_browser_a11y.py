@@ -76,6 +76,13 @@ def test_main_pages_pass_axe_and_fit_a_phone(server: str, sqlite_engine: Engine,
                     widths[name] = page.evaluate("document.documentElement.scrollWidth")
                     if size is not PHONE:
                         problems[name] = serious_violations(page)
+                    if name in ("guide page", "case page"):  # the diagram is not the only explanation
+                        steps, drawing = page.locator("#process-steps"), page.locator(".diagram-part")
+                        assert steps.is_visible() and steps.locator("ol > li").count() > 1
+                        box, beside = steps.bounding_box(), drawing.bounding_box()
+                        assert box is not None and beside is not None
+                        # beside the diagram on a desktop, below it on a phone
+                        assert box["x"] > beside["x"] if size is not PHONE else box["y"] > beside["y"], (name, size)
                     if name == "guide index":  # the first Tab stop is the skip link, which leads to the content
                         page.keyboard.press("Tab")
                         assert page.evaluate("document.activeElement.id") == "skip-link"
