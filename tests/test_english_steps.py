@@ -248,6 +248,7 @@ def test_guide_hall_and_intake_show_the_catalogue_in_english(client: FlaskClient
     assert matter.english("result_name") in guide and matter.result_name not in guide
     assert escape(matter.english("historical_note")) in guide
     assert "7 working days" in guide and "7个工作日" not in guide  # the committed limit, in English
+    assert "Other administrative power" in guide and "At the window" in guide  # matter type, how it is handled
     for part in matter.legal_limit_parts:
         assert part["part_en"] in guide and part["part"] not in guide
     department = sqlite_engine.bureau.department(matter.supervising_department)

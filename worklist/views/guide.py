@@ -8,24 +8,26 @@ from onewindow.engine import NotFoundError
 
 from .. import get_engine
 from ..diagrams import matter_svg, svg_response
+from ..i18n import N_
 from ..templating import matters
 
 bp = Blueprint("guide", __name__, url_prefix="/guide")
 
+# Shown through _(): the catalogue holds the codes (GB/T 39046 appendix A).
 MATTER_TYPES = {
-    "01": "行政许可",
-    "02": "行政处罚",
-    "03": "行政强制",
-    "04": "行政征收",
-    "05": "行政给付",
-    "06": "行政检查",
-    "07": "行政确认",
-    "08": "行政奖励",
-    "09": "行政裁决",
-    "10": "其他行政权力",
-    "20": "公共服务",
+    "01": N_("行政许可"),
+    "02": N_("行政处罚"),
+    "03": N_("行政强制"),
+    "04": N_("行政征收"),
+    "05": N_("行政给付"),
+    "06": N_("行政检查"),
+    "07": N_("行政确认"),
+    "08": N_("行政奖励"),
+    "09": N_("行政裁决"),
+    "10": N_("其他行政权力"),
+    "20": N_("公共服务"),
 }
-HANDLING_FORMS = {"1": "窗口办理", "2": "网上办理(PC端)", "3": "移动端办理", "4": "快递送达"}
+HANDLING_FORMS = {"1": N_("窗口办理"), "2": N_("网上办理(PC端)"), "3": N_("移动端办理"), "4": N_("快递送达")}
 
 
 @bp.get("/")
