@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from .._bpmn.definitions import ProcessBundle
 from .._config.bureau import Bureau, SectionKind
-from .._config.catalogue import Limit
+from .._config.catalogue import Limit, Matter
 from .._config.patterns import EvaluationConfig, evaluation_config, meeting_config
 from .._errors import ConflictError, FieldError, ValidationError
 from .._states import EventKind, TaskState
@@ -429,15 +429,19 @@ class PatternService:
 
     # -- who uploads what ---------------------------------------------------------------------------
     def uploaders(self, case_no: str) -> dict[str, frozenset[str]]:
-        """The materials a pattern has staff upload during a case, and the sections that may: every report of
-        the matter's ``[joint_evaluation]`` (the evaluation centre, which receives them from the intermediary),
-        the ``[joint_meeting]`` minutes (the lead section, which convened the meeting). Empty for a matter calling
-        neither, or an unknown case."""
+        """``uploaders_of`` the case's matter; empty for an unknown case."""
         with self.runtime.db.reading() as session:
             definition = session.scalar(select(CaseRow.definition_id).where(CaseRow.case_no == case_no))
             if definition is None:
                 return {}
             matter = self.runtime.bundle(session, definition).matter
+        return self.uploaders_of(matter)
+
+    def uploaders_of(self, matter: Matter) -> dict[str, frozenset[str]]:
+        """The materials a pattern has staff upload during a case, and the sections that may: every report of
+        the matter's ``[joint_evaluation]`` (the evaluation centre, which receives them from the intermediary),
+        the ``[joint_meeting]`` minutes (the lead section, which convened the meeting). Empty for a matter calling
+        neither. Reads no database: a page that has its matter asks this."""
         found: dict[str, frozenset[str]] = {}
         config = evaluation_config(matter)
         if config is not None:

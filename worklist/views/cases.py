@@ -52,7 +52,7 @@ def show(case_no: str) -> str:
         query_code=page.query_code,
         followups=page.followups,
         chain_break=page.chain_break,  # the history's hash chain, walked from the rows the page read
-        **files_context(case_no, url_for("cases.show", case_no=case_no), page.files),
+        **files_context(case_no, url_for("cases.show", case_no=case_no), page.files, page.matter),
         documents=page.documents,
         delivery=page.delivery,
         can_confirm_delivery=any(

@@ -14,6 +14,7 @@ from onewindow.engine import (
     FileRejectedError,
     FileView,
     MaterialSet,
+    Matter,
     UserAccount,
     ValidationError,
 )
@@ -33,14 +34,15 @@ def staff_file_url(f: FileView, download: bool = False) -> str:
     return url_for("files.show", case_no=f.case_no, file_id=f.id)
 
 
-def files_context(case_no: str, back: str, files: MaterialSet | None) -> dict[str, Any]:
+def files_context(case_no: str, back: str, files: MaterialSet | None, matter: Matter) -> dict[str, Any]:
     """What ``_files.html`` needs on a staff page (the caller read the page, so may open the case)."""
+    patterns = get_engine().patterns.uploaders_of(matter)  # 多评合一's reports, 会审's minutes
     return {
         "files": files or get_engine().files.material_set(case_no),
         "file_url": staff_file_url,
         "can_upload": at_window(current_user())
         or at_inspection_centre(current_user())
-        or any(set(current_user().sections) & who for who in get_engine().patterns.uploaders(case_no).values()),
+        or any(set(current_user().sections) & who for who in patterns.values()),
         "upload_url": url_for("files.upload", case_no=case_no),
         "defects_url": url_for("files.defects", case_no=case_no),
         "back": back,

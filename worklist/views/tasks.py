@@ -94,7 +94,7 @@ def _render(
             e for e in page.timeline if e.kind == EventKind.TASK_SENT_BACK and (e.data or {}).get("to_task") == task.id
         ][-1:],
         TO_SECTION=TO_SECTION,
-        **files_context(task.case_no, url_for("tasks.show", task_id=task.id), page.files),
+        **files_context(task.case_no, url_for("tasks.show", task_id=task.id), page.files, page.matter),
         previews=[(k, KIND_TITLES[DocumentKind(k)]) for k in page.issues],
         # 用印审批 on the step that seals a result: who approved, or the chief's button
         seal_approval=get_engine().documents.seal_approval(task.case_no) if "result" in page.issues else None,
