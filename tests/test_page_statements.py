@@ -139,3 +139,30 @@ def test_case_and_task_pages_count_their_statements(
         html = text(response)
         assert 'name="review_opinion"' in html and 'name="assignee"' in html and "同意" in html
         assert 3 <= len(counter.seen) <= TASK_PAGE_MAX, counter.seen
+
+
+def test_a_section_inbox_is_one_statement_outside_any_transaction(engine: Engine, clock: FixedClock) -> None:
+    """``tasks.for_section`` is one SELECT with no BEGIN/COMMIT around it; the pooled connection it used goes
+    back to transactions, so a write after it that fails still leaves nothing behind."""
+    from sqlalchemy import select
+
+    from onewindow.engine._store.counters import next_value
+    from onewindow.engine._store.models import CounterRow
+
+    case_no = busy_case(engine, clock)
+    with statements(engine) as counter, counter.count() as seen:
+        inbox = engine.tasks.for_section("commerce")
+    assert case_no in {task.case_no for task in inbox}
+    assert len(seen) == 1 and seen[0].startswith("SELECT"), seen
+
+    class Undo(Exception):
+        pass
+
+    try:
+        with engine.db.writing() as session:
+            assert next_value(session, "test-after-glance") == 1
+            raise Undo
+    except Undo:
+        pass
+    with engine.db.reading() as session:
+        assert session.scalar(select(CounterRow.value).where(CounterRow.name == "test-after-glance")) is None

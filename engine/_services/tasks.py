@@ -196,7 +196,7 @@ class TaskService:
     # -- queries ------------------------------------------------------------------------------------
     def for_section(self, section: str, *, limit: int = 200, offset: int = 0) -> list[TaskView]:
         """READY tasks of a section, most urgent first (case due date, then arrival)."""
-        with self.db.reading() as session:
+        with self.db.glance() as session:  # one statement: no BEGIN/COMMIT around it
             # One statement: the section's READY tasks in index order, each with its case's columns.
             found = session.connection().execute(_SECTION_READY, {"section": section, "limit": limit, "offset": offset})
             rows = self._views(session, found)

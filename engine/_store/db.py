@@ -90,6 +90,10 @@ class Database:
         else:
             self._ping_when_idle(self.engine)
         self.read = sessionmaker(self.engine, expire_on_commit=False)
+        # Reads of one statement need no transaction: a single statement sees one snapshot on both databases, so
+        # BEGIN and COMMIT (two round trips on PostgreSQL) are left out (``glance``).
+        single = {"onewindow_single": True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
+        self.single_read = sessionmaker(self.engine.execution_options(**single), expire_on_commit=False)
         self.write = sessionmaker(self.engine.execution_options(onewindow_write=True), expire_on_commit=False)
 
     def _ping_when_idle(self, engine: Engine) -> None:
@@ -135,8 +139,10 @@ class Database:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            immediate = conn.get_execution_options().get("onewindow_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            options = conn.get_execution_options()
+            if options.get("onewindow_single", False):
+                return  # a read of one statement runs in autocommit mode (``Database.glance``)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("onewindow_write", False) else "BEGIN")
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
@@ -151,6 +157,16 @@ class Database:
     def reading(self) -> Iterator[Session]:
         try:
             with self.read() as session, session.begin():
+                yield session
+        except DBAPIError as err:
+            raise database_error(err) from err
+
+    @contextmanager
+    def glance(self) -> Iterator[Session]:
+        """A session for a read that is one statement (or several that need not agree, such as a lookup of
+        immutable deployment data beside it): no transaction is opened around it."""
+        try:
+            with self.single_read() as session:
                 yield session
         except DBAPIError as err:
             raise database_error(err) from err
