@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from onewindow.engine import Engine, FixedClock
+from onewindow.engine import Engine, FixedClock, LockoutPolicy, SessionPolicy
 
-from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, AuthActions, open_tasks, text
+from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, PASSWORD, AuthActions, open_tasks, text
 
 # BEGIN, the case (with its definition and the visibility check), its task rows, its history, the clock's
 # pauses and extensions, the display names, and the stored state when the case is not in the cache.
@@ -166,3 +166,18 @@ def test_a_section_inbox_is_one_statement_outside_any_transaction(engine: Engine
         pass
     with engine.db.reading() as session:
         assert session.scalar(select(CounterRow.value).where(CounterRow.name == "test-after-glance")) is None
+
+
+def test_a_signed_in_request_finds_its_user_in_one_statement(engine: Engine) -> None:
+    """Every request of a signed-in user resumes its session: the session, the user and his sections in one
+    statement on the token's unique index (BEGIN and the SELECT), not one per table."""
+    policy = SessionPolicy(idle=timedelta(hours=1), absolute=timedelta(hours=12), touch_every=timedelta(hours=1))
+    result = engine.access.sign_in("zhangwei", PASSWORD, lockout=LockoutPolicy(failures=5, lock_for=timedelta(1)))
+    assert result.token is not None
+    with statements(engine) as counter, counter.count() as seen:
+        account = engine.access.resume(result.token, policy)
+    assert account is not None and account.username == "zhangwei"
+    assert account.sections == engine.users.get("zhangwei").sections and account.chief_of("commerce")
+    assert len(seen) <= 2, seen
+    engine.access.sign_out(result.token)
+    assert engine.access.resume(result.token, policy) is None

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, session
-from flask_babel import Babel
-from flask_babel import gettext as _babel_gettext
-from flask_babel import pgettext as _babel_pgettext
+from flask import Flask, g, has_request_context, session
+from flask_babel import Babel, get_translations
 
 __all__ = [
     "LANGUAGES",
@@ -125,15 +123,28 @@ def current_lang() -> str:
     return lang if lang in LANGUAGES else "zh"
 
 
+def _catalogue() -> Any:
+    """The reader's compiled catalogue, looked up once per request and language: a page translates a hundred
+    strings or more, and Flask-Babel's own lookup walks several context proxies for each of them. The
+    catalogue objects themselves are Flask-Babel's, loaded once per language from the shipped ``.mo``."""
+    if not has_request_context():
+        return get_translations()
+    lang = current_lang()
+    held = g.get("_ow_catalogue")
+    if held is None or held[0] != lang:  # a language changed in this request (POST /lang) looks up anew
+        held = g._ow_catalogue = (lang, get_translations())
+    return held[1]
+
+
 def gettext(text: str, **values: Any) -> str:
     """``text`` (Chinese) in the reader's language, ``{name}`` placeholders filled from ``values``."""
-    translated: str = _babel_gettext(text)  # Flask-Babel ships no type information
+    translated: str = _catalogue().ugettext(text)  # Flask-Babel ships no type information
     return translated.format(**values) if values else translated
 
 
 def pgettext(context: str, text: str, **values: Any) -> str:
     """``gettext`` where one Chinese text needs different English by context (a heading, a badge …)."""
-    translated: str = _babel_pgettext(context, text)  # Flask-Babel ships no type information
+    translated: str = _catalogue().upgettext(context, text)  # Flask-Babel ships no type information
     return translated.format(**values) if values else translated
 
 

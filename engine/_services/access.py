@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .._store.db import Database
-from .._store.models import UserRow
+from .._store.models import UserRow, UserSectionRow
 from .._store.security_models import LoginFailureRow, SecurityEventRow, WebSessionRow
 from .._time.clock import Clock
 from .security_records import record_event
@@ -144,12 +144,27 @@ class AccessService:
         now = self.clock.now()
         digest = _digest(token)
         with self.db.reading() as session:
-            row = session.scalars(select(WebSessionRow).where(WebSessionRow.token_hash == digest)).first()
-            if row is None or row.ended_at is not None:
+            # Every request of a signed-in user comes here: one statement (the session, its user and his
+            # sections, one row per section) on the token's unique index, not three.
+            found = session.execute(
+                select(
+                    WebSessionRow.ended_at,
+                    WebSessionRow.created_at,
+                    WebSessionRow.last_seen_at,
+                    WebSessionRow.client,
+                    UserRow,
+                    UserSectionRow.section_code,
+                )
+                .outerjoin(UserRow, UserRow.id == WebSessionRow.user_id)
+                .outerjoin(UserSectionRow, UserSectionRow.user_id == WebSessionRow.user_id)
+                .where(WebSessionRow.token_hash == digest)
+                .order_by(UserSectionRow.section_code)
+            ).all()
+            if not found or found[0].ended_at is not None:
                 return None
-            user = session.get(UserRow, row.user_id)
-            account = self.users._account(session, user) if user is not None and user.active else None
-            created, seen, client = row.created_at, row.last_seen_at, row.client
+            _ended, created, seen, client, user, _section = found[0]
+            sections = tuple(r.section_code for r in found if r.section_code is not None)
+            account = self.users._account(session, user, sections) if user is not None and user.active else None
         reason = (
             "absolute timeout"
             if now - created >= policy.absolute

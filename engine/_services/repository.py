@@ -100,6 +100,9 @@ class RepositoryService:
         self.bureau = bureau
         self.forms_dir = forms_dir
         self.outlines: dict[int, Outline] = {}  # English names and steps per deployed version (outline.py)
+        # Parsed catalogues per deployed version: a version's row is never changed once written, so its id
+        # names its catalogue for good; which version is the latest is read from the database every time.
+        self._matters: dict[int, Matter] = {}
 
     # -- checking -----------------------------------------------------------------------------------
     def check(self, path: Path, *, require_diagram: bool = True) -> CheckReport:
@@ -554,14 +557,33 @@ class RepositoryService:
         return out
 
     def matters(self) -> list[Matter]:
-        """The latest deployed version of every matter, by code."""
+        """The latest deployed version of every matter, by code.
+
+        Only the versions' ids are read each time (a deployment on another server shows at once); the
+        catalogues, JSON parsed into ``Matter``, are read once per version: with the ids when none is known
+        yet (one statement either way), by a second statement for versions deployed since."""
         with self.db.reading() as session:
-            latest: dict[str, dict[str, Any]] = {}
-            for key, catalogue in session.execute(
-                select(DefinitionRow.matter_key, DefinitionRow.catalogue).order_by(DefinitionRow.version)
-            ):
-                latest[key] = catalogue
-        return sorted((Matter.from_dict(c) for c in latest.values()), key=lambda m: m.code)
+            latest: dict[str, int] = {}
+            if not self._matters:
+                for key, definition_id, catalogue in session.execute(
+                    select(DefinitionRow.matter_key, DefinitionRow.id, DefinitionRow.catalogue).order_by(
+                        DefinitionRow.version
+                    )
+                ):
+                    latest[key] = definition_id
+                    self._matters[definition_id] = Matter.from_dict(catalogue)
+            else:
+                for key, definition_id in session.execute(
+                    select(DefinitionRow.matter_key, DefinitionRow.id).order_by(DefinitionRow.version)
+                ):
+                    latest[key] = definition_id
+            if missing := [i for i in latest.values() if i not in self._matters]:
+                for definition_id, catalogue in session.execute(
+                    select(DefinitionRow.id, DefinitionRow.catalogue).where(DefinitionRow.id.in_(missing))
+                ):
+                    self._matters[definition_id] = Matter.from_dict(catalogue)
+            found = [self._matters[i] for i in latest.values()]
+        return sorted(found, key=lambda m: m.code)
 
     def matter(self, matter_key: str) -> tuple[Matter, dict[str, Any]]:
         """A matter's catalogue and its forms (JSON Schemas by file name), latest version."""
