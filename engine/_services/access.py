@@ -143,9 +143,9 @@ class AccessService:
             return None
         now = self.clock.now()
         digest = _digest(token)
-        with self.db.reading() as session:
+        with self.db.glance() as session:
             # Every request of a signed-in user comes here: one statement (the session, its user and his
-            # sections, one row per section) on the token's unique index, not three.
+            # sections, one row per section) on the token's unique index, not three, and no transaction.
             found = session.execute(
                 select(
                     WebSessionRow.ended_at,

@@ -40,7 +40,7 @@ class PhraseService:
 
     def for_user(self, user: UserAccount) -> list[Phrase]:
         """The user's own phrases, then his sections' (each in the order they were added)."""
-        with self.db.reading() as session:
+        with self.db.glance() as session:  # one SELECT: no transaction around it (the task page asks each time)
             rows = session.scalars(
                 select(PhraseRow)
                 .where(or_(PhraseRow.owner == user.username, PhraseRow.section_code.in_(user.sections)))

@@ -562,7 +562,7 @@ class RepositoryService:
         Only the versions' ids are read each time (a deployment on another server shows at once); the
         catalogues, JSON parsed into ``Matter``, are read once per version: with the ids when none is known
         yet (one statement either way), by a second statement for versions deployed since."""
-        with self.db.reading() as session:
+        with self.db.glance() as session:  # deployment rows never change: no transaction needed
             latest: dict[str, int] = {}
             if not self._matters:
                 for key, definition_id, catalogue in session.execute(

@@ -33,7 +33,7 @@ class SavedFilterService:
         self.clock = clock
 
     def for_user(self, username: str) -> list[SavedFilter]:
-        with self.db.reading() as session:
+        with self.db.glance() as session:  # one SELECT: no transaction around it (every worklist page asks)
             rows = session.scalars(
                 select(SavedFilterRow).where(SavedFilterRow.owner == username).order_by(SavedFilterRow.name)
             ).all()
