@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -57,8 +58,11 @@ def push_processes(
     (folder / "bureau.toml").write_text(bureau, "utf-8")
     if supervising is not None:
         toml = (folder / f"{FI}.toml").read_text("utf-8")
-        toml = toml.replace('supervising_department = "commerce_bureau"', f"supervising_department = {supervising!r}")
-        (folder / f"{FI}.toml").write_text(toml.replace("'", '"'), "utf-8")
+        # A JSON list is a TOML array; the catalogue's other text (English with apostrophes) stays as it is.
+        toml = toml.replace(
+            'supervising_department = "commerce_bureau"', f"supervising_department = {json.dumps(supervising)}"
+        )
+        (folder / f"{FI}.toml").write_text(toml, "utf-8")
     return folder
 
 

@@ -37,6 +37,7 @@ from .incidents import incidents_from_events
 from .outbox import OutboxMessage, OutboxService
 from .outline import mark_steps
 from .patterns import PatternService, PatternsPart
+from .phrases import Phrase, phrases_of
 from .point_access import other_points_work
 from .privacy import Exposure, exposure_for, mask_described
 from .runtime import Runtime, task_uuid
@@ -117,6 +118,7 @@ class TaskPage:
     four_eyes: str = ""
     # co-review opinions that disagree (co_agree = false): shown above the decision form
     dissent: list[EventView] = field(default_factory=list)
+    phrases: list[Phrase] = field(default_factory=list)  # 常用意见 offered to the user (his own, his sections')
 
 
 class PageService:
@@ -282,6 +284,7 @@ class PageService:
                 form_schema=bundle.forms.get(row.form) if row.form else None,
                 members=members,
                 user_names=names,
+                phrases=phrases_of(session, user),
                 files=material_set_from(case.case_no, bundle.matter, events),
                 documents=documents_from_events(events, case.case_no),
                 issues=kinds_for_milestone(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from .._errors import FieldError, NotFoundError, PermissionDeniedError, ValidationError
 from .._store.clerk_models import PhraseRow
@@ -33,6 +34,17 @@ class Phrase:
         return self.section is None
 
 
+def phrases_of(session: Session, user: UserAccount) -> list[Phrase]:
+    """The user's own phrases, then his sections' (each in the order they were added), in the caller's
+    transaction: the task page reads them with the rest of the page."""
+    rows = session.scalars(
+        select(PhraseRow)
+        .where(or_(PhraseRow.owner == user.username, PhraseRow.section_code.in_(user.sections)))
+        .order_by(PhraseRow.section_code.is_not(None), PhraseRow.section_code, PhraseRow.id)
+    ).all()
+    return [Phrase(r.id, r.text, r.section_code) for r in rows]
+
+
 class PhraseService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -40,13 +52,8 @@ class PhraseService:
 
     def for_user(self, user: UserAccount) -> list[Phrase]:
         """The user's own phrases, then his sections' (each in the order they were added)."""
-        with self.db.glance() as session:  # one SELECT: no transaction around it (the task page asks each time)
-            rows = session.scalars(
-                select(PhraseRow)
-                .where(or_(PhraseRow.owner == user.username, PhraseRow.section_code.in_(user.sections)))
-                .order_by(PhraseRow.section_code.is_not(None), PhraseRow.section_code, PhraseRow.id)
-            ).all()
-            return [Phrase(r.id, r.text, r.section_code) for r in rows]
+        with self.db.glance() as session:  # one SELECT: no transaction around it
+            return phrases_of(session, user)
 
     def add(self, user: UserAccount, text: str, *, section: str | None = None) -> Phrase:
         """Keep ``text`` as ``user``'s own phrase, or as ``section``'s (only its chief may)."""

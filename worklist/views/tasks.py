@@ -81,7 +81,7 @@ def _render(
         ],
         fields=fields,
         # 常用意见: inserted into the form's first text area (the opinion) with a click
-        phrases=get_engine().phrases.for_user(user) if phrase_target else [],
+        phrases=page.phrases if phrase_target else [],
         phrase_target=phrase_target,
         form_error=errors.get(""),
         form_title=schema.get("title", ""),
