@@ -47,16 +47,17 @@ init_keys(TEST_KEYS)
 os.environ["ONEWINDOW_KEYS"] = str(TEST_KEYS)
 
 
-def _pg_database() -> Iterator[str]:
+def _pg_database(*, empty: bool = False) -> Iterator[str]:
     """A throw-away PostgreSQL database on the server named by ONEWINDOW_TEST_DATABASE_URL, already at the schema
     head: created as a copy of the run's migrated template, not empty and then dropped and copied again by
-    ``make_engine`` (each CREATE DATABASE costs a quarter to half a second)."""
+    ``make_engine`` (each CREATE DATABASE costs a quarter to half a second). ``empty``: no schema at all, for a
+    program that migrates its own database (benchmarks/http_load.py)."""
     assert PG_URL
     name = f"ow_test_{uuid.uuid4().hex[:12]}"
-    template = pg_head_template(PG_URL)
+    template = "" if empty else f' TEMPLATE "{pg_head_template(PG_URL)}"'
     admin = create_engine(Database(PG_URL).url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
     url = Database(PG_URL).engine.url.set(database=name).render_as_string(hide_password=False)
     try:
         yield url

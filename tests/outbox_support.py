@@ -158,7 +158,7 @@ def reliability_run(
 ) -> tuple[RunReport, Receiver]:
     """Write ``messages`` results and run ``dispatchers`` dispatcher processes against a receiver that is not
     listening for the first ``refuse_for`` seconds (connections refused) and then fails each message's
-    first delivery in one of its ways. Each time another 1/(kills + 1) of the messages is delivered, one
+    first delivery in one of its ways. Each time another 1/(kills + 1) of the first 60% is delivered, one
     dispatcher is killed with SIGKILL, whatever it is doing, and replaced. Waits until nothing is pending."""
     port = free_port()
     url_in = f"http://127.0.0.1:{port}/supervision"
@@ -182,7 +182,10 @@ def reliability_run(
                 counts = engine.outbox.counts()
                 if not counts["pending"]:
                     break
-                if killed < kills and counts["delivered"] >= messages * (killed + 1) / (kills + 1):
+                # The kills fall in the first 60% of the deliveries: a poll that a busy machine delays for
+                # seconds must still find messages left to kill a dispatcher over (at 80%, the last one was
+                # seen after everything had arrived).
+                if killed < kills and counts["delivered"] >= 0.6 * messages * (killed + 1) / (kills + 1):
                     victim = killed % dispatchers
                     os.kill(running[victim].pid, signal.SIGKILL)
                     running[victim].wait()

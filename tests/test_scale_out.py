@@ -25,7 +25,7 @@ pytestmark = pytest.mark.postgres
 def pg_url() -> Iterator[str]:
     if not PG_URL:
         pytest.skip("needs ONEWINDOW_TEST_DATABASE_URL")
-    yield from _pg_database()
+    yield from _pg_database(empty=True)  # http_load.py migrates and fills it itself
 
 
 def test_two_servers_and_two_timer_runners_lose_nothing_and_fire_once(pg_url: str, tmp_path: Path) -> None:
