@@ -109,6 +109,15 @@ def test_per_matter_results_are_the_one_matter_runs_when_nothing_is_shared(tmp_p
         assert alone.summary["cases"]["arrived"] > 20  # a run with queues, not a trivial one
 
 
+def test_the_seeds_bureau_runs_every_shipped_matter() -> None:
+    """bureau_2017.toml is the whole bureau: each matter shipped in processes/ (not the internal follow-ups,
+    which the matters' own runs do not start) takes part with its parameters."""
+    scenario = load_bureau_scenario(SCENARIOS / "bureau_2017.toml", days=1)
+    shipped = {path.stem for path in SCENARIOS.parent.glob("*.bpmn")}
+    assert {m.name for m in scenario.matters} == shipped
+    assert "enterprise_investment_approval" in shipped
+
+
 def test_reproducible_by_seed() -> None:
     path = SCENARIOS / "bureau_2017.toml"
     first = run_bureau(load_bureau_scenario(path, days=2)).to_json()
