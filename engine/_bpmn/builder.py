@@ -37,6 +37,7 @@ class Lane:
     id: str
     name: str
     rows: int = 1
+    properties: dict[str, str] = field(default_factory=dict)  # e.g. name_en, the lane's English name
 
 
 @dataclass
@@ -92,6 +93,13 @@ class DiagramBuilder:
     def add(self, node: Node) -> Node:
         self.nodes.append(node)
         return node
+
+    def user_task(
+        self, node_id: str, name: str, lane: str, col: int, row: int = 0, *, name_en: str, form: str, **props: str
+    ) -> Node:
+        """A human step: its English name (shown on English pages) and form come first among its properties."""
+        properties = {"name_en": name_en, "formJsonSchemaFilename": form, **props}
+        return self.add(Node(node_id, "userTask", name, lane, col, row, properties=properties))
 
     def flow(self, source: str, target: str, *, name: str = "", condition: str = "", flow_id: str = "") -> Flow:
         flow = Flow(flow_id or f"Flow_{source}_{target}", source, target, name, condition)
@@ -167,6 +175,8 @@ class DiagramBuilder:
         lane_set = etree.SubElement(process, q.bpmn("laneSet"), id=f"LaneSet_{self.process_id}")
         for lane in self.lanes:
             el = etree.SubElement(lane_set, q.bpmn("lane"), id=lane.id, name=lane.name)
+            if lane.properties:
+                _properties(etree.SubElement(el, q.bpmn("extensionElements")), lane.properties, q)
             for node in self.nodes:
                 if node.lane == lane.id:
                     etree.SubElement(el, q.bpmn("flowNodeRef")).text = node.id
@@ -198,10 +208,7 @@ class DiagramBuilder:
             etree.SubElement(el, q.bpmn("documentation")).text = node.documentation
         if node.properties or node.operator or node.post_script:
             ext = etree.SubElement(el, q.bpmn("extensionElements"))
-            if node.properties:
-                props = etree.SubElement(ext, q.spiff("properties"))
-                for name, value in node.properties.items():
-                    etree.SubElement(props, q.spiff("property"), name=name, value=value)
+            _properties(ext, node.properties, q)
             if node.operator:
                 op = etree.SubElement(ext, q.spiff("serviceTaskOperator"), id=node.operator)
                 if node.result_variable:
@@ -264,6 +271,14 @@ class _Q:
 
     def ddi(self, local: str) -> str:
         return f"{{{DI}}}{local}"
+
+
+def _properties(ext: etree._Element, properties: dict[str, str], q: _Q) -> None:
+    """``properties`` as spiffworkflow:property elements inside extensionElements ``ext`` (none: nothing)."""
+    if properties:
+        props = etree.SubElement(ext, q.spiff("properties"))
+        for name, value in properties.items():
+            etree.SubElement(props, q.spiff("property"), name=name, value=value)
 
 
 def _shape(plane: etree._Element, q: _Q, element: str, box: Box, *, horizontal: bool = False) -> None:

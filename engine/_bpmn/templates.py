@@ -96,8 +96,7 @@ def build_process(
         b.lane(Lane("Lane_Issuing", lanes.issuing, rows=2))
 
     def user(node_id: str, label: str, lane: str, col: int, form: str, row: int = 0, **props: str) -> Node:
-        properties = {"name_en": STEP_NAMES_EN[label], "formJsonSchemaFilename": forms[form], **props}
-        return b.add(Node(node_id, "userTask", label, lane, col, row, properties=properties))
+        return b.user_task(node_id, label, lane, col, row, name_en=STEP_NAMES_EN[label], form=forms[form], **props)
 
     # Intake window: check materials, 补正 loop (一次性告知, 行政许可法 Art. 32), acceptance.
     b.add(Node("StartEvent_Applied", "startEvent", "收到申请", "Lane_Window", 0))
