@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, timedelta
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from onewindow.engine import Engine, FixedClock
@@ -331,3 +332,15 @@ def test_case_page_explains_the_legal_clock(
     assert 'data-day="2026-05-09" data-kind="makeup_workday"' in page
     due = sqlite_engine.case_clock.explain(case_no).committed
     assert due is not None and f'data-due="committed">{due.due.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}<' in page
+
+
+def test_page_templates_are_compiled_before_the_first_request(app: Flask) -> None:
+    """A served app compiles every page template when it is made (create_app outside tests), so a worker's
+    first clerks do not wait behind Jinja's compiler."""
+    from onewindow.worklist.templating import compile_all
+
+    names = set(app.jinja_env.list_templates(extensions=("html",)))
+    assert {"worklist/index.html", "tasks/task.html", "base.html"} <= names
+    compile_all(app)
+    cached = {key[1] for key in app.jinja_env.cache} if app.jinja_env.cache is not None else set()
+    assert names <= cached

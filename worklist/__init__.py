@@ -170,4 +170,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(bp)
     api.init_app(app)  # /api/v1/: bearer tokens, no cookies, exempt from CSRF
     throttle.init_app(app)  # wraps the sign-in view, so after the blueprints
+    if not app.testing:
+        templating.compile_all(app)  # a server's first requests should not wait for Jinja to compile pages
     return app

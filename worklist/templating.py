@@ -242,3 +242,11 @@ def init_app(app: Flask) -> None:
             "user": user,
             "can_intake": bool(user and window & set(user.sections)),
         }
+
+
+def compile_all(app: Flask) -> None:
+    """Compile every page template now, before the server takes requests. Jinja compiles a template on its
+    first use, 50–500 ms on a busy machine, so otherwise the first clerks after a start (every worker of
+    every server) wait behind it; compiled templates depend on the code only, never on the data."""
+    for name in app.jinja_env.list_templates(extensions=("html",)):
+        app.jinja_env.get_template(name)
