@@ -19,6 +19,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Subquery,
     Table,
     bindparam,
@@ -439,26 +440,7 @@ class TaskService:
         """``complete`` inside the caller's ``runtime.transaction()``; ``trusted``: the caller has checked that
         ``user`` may act on the task although he is no member of its section (an auditor's review)."""
         uid = task_uuid(task_id)
-        # One statement finds the task, locks its case and says whether the user works in the task's
-        # section; the reason is looked up only when the answer is no. Core, built once: no ORM object is
-        # loaded or flushed while a case steps.
-        found = session.connection().execute(_FIND_AND_LOCK, {"tid": str(uid), "user": user}).first()
-        if found is None:
-            raise NotFoundError.unknown("task", task_id)
-        case = CaseState.from_row(found)
-        if not found.is_member and not trusted:
-            self._check_member(session, found.section_code, found.name, found.id, user)
-        if found.state != TaskState.READY:
-            by = f" by {found.completed_by}" if found.completed_by else ""
-            raise ConflictError(
-                f"task '{found.name}' ({task_id}) was already {found.state}{by}", task_id=task_id, state=found.state
-            )
-        if found.claimed_by and found.claimed_by != user:
-            raise PermissionDeniedError(
-                f"task '{found.name}' ({task_id}) is claimed by {found.claimed_by}",
-                user=user,
-                what=f"complete task {task_id}",
-            )
+        found, case = self._lock_ready(session, task_id, user, what=f"complete task {task_id}", trusted=trusted)
         bundle = self.runtime.bundle(session, case.definition_id)
         assert case.id is not None
         check_four_eyes(
@@ -533,6 +515,29 @@ class TaskService:
         )
 
     # -- sending back -------------------------------------------------------------------------------
+    def _lock_ready(
+        self, session: Session, task_id: str, user: str, *, what: str, trusted: bool = False
+    ) -> tuple[Row[*tuple[Any, ...]], CaseState]:
+        """The task ``user`` acts on, its case locked: it exists, he works in its section (unless ``trusted``),
+        it is READY and claimed by nobody else. One statement finds the task, locks its case and says whether
+        the user works in the task's section; the reason is looked up only when the answer is no. Core, built
+        once: no ORM object is loaded or flushed while a case steps."""
+        found = session.connection().execute(_FIND_AND_LOCK, {"tid": str(task_uuid(task_id)), "user": user}).first()
+        if found is None:
+            raise NotFoundError.unknown("task", task_id)
+        if not found.is_member and not trusted:
+            self._check_member(session, found.section_code, found.name, found.id, user)
+        if found.state != TaskState.READY:
+            by = f" by {found.completed_by}" if found.completed_by else ""
+            raise ConflictError(
+                f"task '{found.name}' ({task_id}) was already {found.state}{by}", task_id=task_id, state=found.state
+            )
+        if found.claimed_by and found.claimed_by != user:
+            raise PermissionDeniedError(
+                f"task '{found.name}' ({task_id}) is claimed by {found.claimed_by}", user=user, what=what
+            )
+        return found, CaseState.from_row(found)
+
     def send_back(self, task_id: str, *, user: str, reason: str) -> TaskView:
         """退回上一环节: the READY task ``task_id`` is closed and the previous human step of its case opens again
         for its section, claimed by whoever completed it; ``reason`` (required) goes into the history. The
@@ -547,22 +552,7 @@ class TaskService:
             )
         uid = task_uuid(task_id)
         with self.runtime.transaction() as session:
-            found = session.execute(_FIND_AND_LOCK, {"tid": str(uid), "user": user}).first()
-            if found is None:
-                raise NotFoundError.unknown("task", task_id)
-            case = CaseState.from_row(found)
-            if not found.is_member:
-                self._check_member(session, found.section_code, found.name, found.id, user)
-            if found.state != TaskState.READY:
-                raise ConflictError(
-                    f"task '{found.name}' ({task_id}) is already {found.state}", task_id=task_id, state=found.state
-                )
-            if found.claimed_by and found.claimed_by != user:
-                raise PermissionDeniedError(
-                    f"task '{found.name}' ({task_id}) is claimed by {found.claimed_by}",
-                    user=user,
-                    what=f"send back task {task_id}",
-                )
+            found, case = self._lock_ready(session, task_id, user, what=f"send back task {task_id}")
             bundle = self.runtime.bundle(session, case.definition_id)
             workflow = self.runtime.load(session, case)
             task = workflow.get_task_from_id(uid)
