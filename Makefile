@@ -51,10 +51,11 @@ lint: $(STAMP) mypy-tree
 	$(BIN)/mypy
 
 # The suite runs on every core (pytest-xdist): each test has its own database and folders, and much of the
-# time goes to waiting on server processes, Chromium and PostgreSQL. worksteal keeps both workers busy to
-# the end although a few tests take a minute. `$(BIN)/python -m pytest FILE` runs one file in one process.
+# time goes to waiting on server processes, Chromium and PostgreSQL. loadgroup keeps the tests that start
+# many processes on one worker, one after another (tests/conftest.py, MANY_PROCESSES).
+# `$(BIN)/python -m pytest FILE` runs one file in one process.
 test: lint $(AXE_STAMP)
-	$(BIN)/python -m pytest -n auto --dist worksteal
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 # The README's screenshot of the element templates in bpmn-js (needs node and npm; see docs/element-templates/).
 PREVIEW := docs/element-templates

@@ -147,3 +147,26 @@ def served_db(tmp_path: Path) -> str:
 def runner(sqlite_url: str) -> OnewindowRunner:
     """The ``onewindow`` CLI on this test's SQLite database (empty unless the test also asks for an engine)."""
     return OnewindowRunner(sqlite_url)
+
+
+# Tests that start many processes at once (server pools, dispatchers killed and replaced, Chromium): under
+# `make test`'s two workers, two of them side by side starved each other on two cores until a load client's
+# request went unanswered. One xdist group runs them one after another on one worker (``--dist loadgroup``)
+# while the other worker takes the rest of the suite.
+MANY_PROCESSES = (
+    "test_scale_out.py",
+    "test_outbox_reliability.py",
+    "test_serve.py",
+    "test_operations.py",
+    "test_browser_a11y.py",
+    "test_browser_e2e.py",
+    "test_browser_hall_accounts.py",
+    "test_browser_materials_hall.py",
+    "test_browser_oversight.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in MANY_PROCESSES:
+            item.add_marker(pytest.mark.xdist_group("many_processes"))
