@@ -172,9 +172,7 @@ class KeyRegistry:
     def list(self) -> list[SigningKeyView]:
         """Every key the bureau signed with, oldest first, with how many documents each signed."""
         with self.db.reading() as session:
-            counts = dict(
-                session.execute(select(DocumentRow.key_id, func.count()).group_by(DocumentRow.key_id)).tuples().all()
-            )
+            counts = dict(session.execute(select(DocumentRow.key_id, func.count()).group_by(DocumentRow.key_id)).all())
             rows = session.scalars(select(SigningKeyRow).order_by(SigningKeyRow.valid_from, SigningKeyRow.key_id))
             return [_view(r, counts.get(r.key_id, 0)) for r in rows]
 
@@ -263,7 +261,7 @@ class KeyRegistry:
 
     def public_keys(self, session: Session) -> dict[str, str]:
         """Every registered key's public half (PEM), by key id."""
-        return dict(session.execute(select(SigningKeyRow.key_id, SigningKeyRow.public_pem)).tuples().all())
+        return dict(session.execute(select(SigningKeyRow.key_id, SigningKeyRow.public_pem)).all())
 
 
 def _view_key(pem: str) -> Ed25519PublicKey:
