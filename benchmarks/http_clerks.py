@@ -31,34 +31,12 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit
 
 import gevent
+from clerk_forms import CSRF, ROW, answers_for
 from locust import FastHttpUser, constant, events, task
 from locust.env import Environment
 from locust.exception import StopUser
 
-ROW = re.compile(
-    r'<tr data-task-id="([^"]+)" data-case-no="([^"]+)"[^>]*>.*?data-claimed-by="([^"]*)"',
-    re.S,
-)
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PANEL = re.compile(r'id="task-panel"[^>]*data-state="([^"]*)" data-claimed-by="([^"]*)"')
-TASK_FORM = re.compile(r'<form[^>]*id="task-form".*?</form>', re.S)
-FIELD = re.compile(r'name="([a-z_][a-z0-9_.]*)"')
-# Canned answers by form field name: what a clerk types into the shipped forms (processes/, forms/).
-ANSWERS: dict[str, str | list[str]] = {
-    "materials_received": ["M01", "M02", "M03", "M04", "M05", "M06"],
-    "negative_list": "false",
-    "review_opinion": "材料齐全,符合备案条件",
-    "conditions_met": "true",
-    "co_opinion": "同意,无补充意见",
-    "co_agree": "true",
-    "decision": "approve",
-    "seal_no": "510107-01",
-    "document_no": "武审外备〔2026〕99号",
-    "certificate_no": "WH-FI-2026-9999",
-    "delivery": "window",
-    "supplemented_materials": ["M03", "M05", "M06"],
-    "supplement_note": "申请人当日补齐",
-}
 
 
 class Plan:
@@ -198,12 +176,7 @@ class Clerk(FastHttpUser):
             RECORDER.conflicts += 1  # another clerk claimed it first, or a timer took it: back to the list
             self.pause()
             return
-        form = TASK_FORM.search(page)
-        names = set(FIELD.findall(form.group(0))) if form else set()
-        fields: list[tuple[str, str]] = []
-        for field in sorted(names & ANSWERS.keys()):
-            value = ANSWERS[field]
-            fields += [(field, v) for v in value] if isinstance(value, list) else [(field, value)]
+        fields = answers_for(page)
         self.pause()
         status = self.post(f"/tasks/{task_id}", "complete", fields, (302, 403, 409))
         if status == 302:

@@ -16,7 +16,6 @@ import cProfile
 import io
 import logging
 import pstats
-import re
 import statistics
 import sys
 import time
@@ -33,28 +32,8 @@ from onewindow.worklist import create_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import http_load_data as data
+from clerk_forms import CSRF, ROW, answers_for
 from signing_key import ensure_signing_key
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-ROW = re.compile(r'<tr data-task-id="([^"]+)" data-case-no="([^"]+)"[^>]*>.*?data-claimed-by="([^"]*)"', re.S)
-TASK_FORM = re.compile(r'<form[^>]*id="task-form".*?</form>', re.S)
-FIELD = re.compile(r'name="([a-z_][a-z0-9_.]*)"')
-# http_clerks.py's canned answers (not imported: importing Locust patches the standard library for gevent).
-ANSWERS: dict[str, str | list[str]] = {
-    "materials_received": ["M01", "M02", "M03", "M04", "M05", "M06"],
-    "negative_list": "false",
-    "review_opinion": "材料齐全,符合备案条件",
-    "conditions_met": "true",
-    "co_opinion": "同意,无补充意见",
-    "co_agree": "true",
-    "decision": "approve",
-    "seal_no": "510107-01",
-    "document_no": "武审外备〔2026〕99号",
-    "certificate_no": "WH-FI-2026-9999",
-    "delivery": "window",
-    "supplemented_materials": ["M03", "M05", "M06"],
-    "supplement_note": "申请人当日补齐",
-}
 
 
 class Counter:
@@ -149,12 +128,7 @@ def main() -> int:
             )
             assert response.status_code == 302, response.status_code
         page = timed("task", lambda c=client, t=task_id: c.get(f"/tasks/{t}")).get_data(as_text=True)
-        form_html = TASK_FORM.search(page)
-        names = set(FIELD.findall(form_html.group(0))) if form_html else set()
-        fields: list[tuple[str, str]] = [("csrf_token", token(page))]
-        for name in sorted(names & ANSWERS.keys()):
-            value = ANSWERS[name]
-            fields += [(name, v) for v in value] if isinstance(value, list) else [(name, value)]
+        fields = [("csrf_token", token(page)), *answers_for(page)]
         response = timed("complete", lambda c=client, t=task_id, f=fields: c.post(f"/tasks/{t}", data=MultiDict(f)))
         done += response.status_code == 302
     print(f"{'kind':14} {'n':>4} {'median ms':>10} {'CPU ms':>8} {'statements':>10} {'calls':>8}")
