@@ -153,10 +153,7 @@ def remember_names(user_names: dict[str, str], matter: Matter | None = None) -> 
         g.known_matters = {**(g.get("known_matters") or {}), matter.key: matter}
 
 
-def limit_text(limit: Limit | dict[str, Any] | str) -> str:
-    if isinstance(limit, str):  # as a pattern's record keeps it: "40 working_days"
-        number, _, unit = limit.partition(" ")
-        limit = Limit(float(number), unit)
+def limit_text(limit: Limit | dict[str, Any]) -> str:
     if isinstance(limit, dict):
         limit = Limit(**limit)
     value = int(limit.value) if float(limit.value).is_integer() else limit.value

@@ -38,6 +38,7 @@ from .._store.pattern_models import EvaluationRow, MeetingRow
 from .._time.case_clock import PAUSE_KINDS
 from .._time.clock import Clock
 from .._time.deadline_levels import DeadlineStatus, Thresholds, deadline_status
+from .._time.workcalendar import parse_limit
 from .case_clock import CaseClockService
 from .case_state import CaseState
 from .cases import CaseService
@@ -68,7 +69,7 @@ class EvaluationView:
 
     assessments: tuple[tuple[str, str, str], ...]  # (code, name, report material)
     basis: str
-    limit: str
+    limit: Limit  # the procedure's own limit
     started_at: datetime
     due_at: datetime
     finished_at: datetime | None
@@ -107,6 +108,12 @@ class PatternsPart:
     evaluations: list[EvaluationView] = field(default_factory=list)
     intermediaries: list[IntermediaryServiceView] = field(default_factory=list)
     meetings: list[MeetingView] = field(default_factory=list)
+
+
+def _limit_parts(text: str) -> tuple[float, str]:
+    """A limit as the commission's row keeps it (``str(Limit)``, e.g. "40 working_days"), read back."""
+    value, unit = parse_limit(text)
+    return value, unit.value
 
 
 def _refuse(field_name: str, message: str) -> ValidationError:
@@ -467,7 +474,7 @@ class PatternService:
                 EvaluationView(
                     assessments=tuple((a["code"], a["name"], a["report"]) for a in e.assessments),
                     basis=e.basis,
-                    limit=e.limit_text,
+                    limit=Limit(*_limit_parts(e.limit_text)),
                     started_at=e.started_at,
                     due_at=e.due_at,
                     finished_at=e.finished_at,
