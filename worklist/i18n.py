@@ -123,6 +123,12 @@ def current_lang() -> str:
     return lang if lang in LANGUAGES else "zh"
 
 
+def localized(chinese: str, english: str | None) -> str:
+    """A name the catalogue, the BPMN or bureau.toml gives in Chinese and, where it differs, in English
+    (``name_en``, ``x-title-en`` …): the English on an English page where there is one, else the Chinese."""
+    return english if english and current_lang() == "en" else chinese
+
+
 def _catalogue() -> Any:
     """The reader's compiled catalogue, looked up once per request and language: a page translates a hundred
     strings or more, and Flask-Babel's own lookup walks several context proxies for each of them. The

@@ -8,7 +8,7 @@ from flask import Flask
 from onewindow.engine import Matter, ServicePoint
 
 from . import get_engine
-from .i18n import N_, current_lang, gettext
+from .i18n import N_, gettext, localized
 
 LEVELS = {"district": N_("区"), "street": N_("街道"), "community": N_("社区")}
 
@@ -22,7 +22,7 @@ def point_name(code: str | None) -> str:
     point = get_engine().bureau.point(code)
     if point is None:
         return code or ""
-    return point.name_en if current_lang() == "en" and point.name_en else point.name
+    return localized(point.name, point.name_en)
 
 
 def matter_points(matter: Matter) -> tuple[ServicePoint, ...]:

@@ -21,7 +21,7 @@ from onewindow.engine import (
 )
 
 from . import get_engine
-from .i18n import N_, current_lang, gettext
+from .i18n import N_, current_lang, gettext, localized
 
 UNITS = {
     "working_days": N_("{value} 个工作日"),
@@ -65,10 +65,10 @@ def section_name(code: str | None) -> str:
     if section is None and code and code.startswith(DEPARTMENT_QUEUE):  # a supervising department's task
         department = get_engine().bureau.department(code.removeprefix(DEPARTMENT_QUEUE))
         if department is not None:
-            return department.name_en if current_lang() == "en" and department.name_en else department.name
+            return localized(department.name, department.name_en)
     if section is None:
         return code or ""
-    return section.name_en if current_lang() == "en" and section.name_en else section.name
+    return localized(section.name, section.name_en)
 
 
 def section_kind(code: str | None) -> str:
@@ -90,12 +90,12 @@ def matter_name(key: str | Matter | None) -> str:
     matter = key if isinstance(key, Matter) else known.get(key or "") or matters().get(key or "")
     if matter is None:
         return str(key or "")
-    return matter.name_en if current_lang() == "en" and matter.name_en else matter.name
+    return localized(matter.name, matter.name_en)
 
 
 def task_name(task: TaskView | ProcessStep) -> str:
     """A step's name in the reader's language: the BPMN's ``name_en`` on an English page, where it gives one."""
-    return task.name_en if current_lang() == "en" and task.name_en else task.name
+    return localized(task.name, task.name_en)
 
 
 def step_who(step: ProcessStep) -> str:
@@ -110,12 +110,12 @@ def step_who(step: ProcessStep) -> str:
 
 def field_title(field: Described) -> str:
     """A described form field's title in the reader's language (the form's ``x-title-en`` on an English page)."""
-    return field.title_en if current_lang() == "en" and field.title_en else field.title
+    return localized(field.title, field.title_en)
 
 
 def material_name(material: Material) -> str:
     """A material's name in the reader's language (the catalogue's ``name_en`` on an English page)."""
-    return material.name_en if current_lang() == "en" and material.name_en else material.name
+    return localized(material.name, material.name_en)
 
 
 def guide_text(matter: Matter, key: str) -> str:
