@@ -1,4 +1,5 @@
-"""``onewindow intermediaries add|list|suspend``: the register of the online intermediary platform (网上中介)."""
+"""``onewindow intermediaries add|list|suspend|reinstate``: the register of the online intermediary platform
+(网上中介)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ class QualificationType(click.ParamType[tuple[str, str, date]]):
 
 @cli.group()
 def intermediaries() -> None:
-    """The intermediary register (网上中介): add, list, suspend."""
+    """The intermediary register (网上中介): add, list, suspend, reinstate."""
 
 
 def _line(i: IntermediaryView) -> str:
@@ -125,3 +126,16 @@ def intermediaries_suspend(app: AppContext, uscc: str, reason: str, user: str) -
     engine = app.engine()
     done = engine.intermediaries.suspend(uscc, reason=reason, actor=admin_actor(engine, user))
     click.echo(f"suspended: {done.uscc} {done.name} ({done.suspended_reason})")
+
+
+@intermediaries.command("reinstate")
+@click.argument("uscc")
+@click.option("--reason", required=True, help="Why it may be chosen again (recorded).")
+@admin_user_option
+@pass_app
+@domain_errors
+def intermediaries_reinstate(app: AppContext, uscc: str, reason: str, user: str) -> None:
+    """Reinstate the suspended intermediary USCC: it is drawn and may be chosen again."""
+    engine = app.engine()
+    done = engine.intermediaries.reinstate(uscc, reason=reason, actor=admin_actor(engine, user))
+    click.echo(f"reinstated: {done.uscc} {done.name}")

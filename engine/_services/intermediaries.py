@@ -142,6 +142,19 @@ def _problem(field: str, message: str) -> ValidationError:
     return ValidationError("intermediary", [FieldError(field, message)])
 
 
+# intermediaries.suspended_reason is a String(500); a longer reason is refused, not cut or left to the database.
+MAX_REASON = 500
+
+
+def _reason(reason: str, what: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise _problem("reason", f"{what}必填 (a reason is required)")
+    if len(reason) > MAX_REASON:
+        raise _problem("reason", f"{what}不能超过 {MAX_REASON} 字 (the reason is too long)")
+    return reason
+
+
 class IntermediaryService:
     def __init__(
         self, db: Database, clock: Clock, deadlines: Deadlines, thresholds: Callable[[], Thresholds] = Thresholds
@@ -209,8 +222,7 @@ class IntermediaryService:
 
     def suspend(self, uscc: str, *, reason: str, actor: str) -> IntermediaryView:
         """Take an intermediary off every future choice (services already running go on)."""
-        if not reason.strip():
-            raise _problem("reason", "暂停原因必填 (a reason is required)")
+        reason = _reason(reason, "暂停原因")
         now = self.clock.now()
         with self.db.writing() as session:
             row = self._row(session, uscc)
@@ -218,13 +230,23 @@ class IntermediaryService:
                 raise ConflictError(
                     f"中介机构 {row.name} ({row.uscc}) 已暂停: {row.suspended_reason}", state="suspended"
                 )
-            row.state, row.suspended_reason, row.suspended_at, row.suspended_by = (
-                "suspended",
-                reason.strip(),
-                now,
-                actor,
-            )
-            record_admin(session, now, actor, "intermediary.suspend", row.uscc, {"reason": reason.strip()})
+            row.state, row.suspended_reason, row.suspended_at, row.suspended_by = "suspended", reason, now, actor
+            record_admin(session, now, actor, "intermediary.suspend", row.uscc, {"reason": reason})
+            session.flush()
+            return self._views(session, [row])[0]
+
+    def reinstate(self, uscc: str, *, reason: str, actor: str) -> IntermediaryView:
+        """Let a suspended intermediary be chosen again (after its rectification, say); the suspension it
+        ends stays in the administrative record, with this reason beside it."""
+        reason = _reason(reason, "恢复原因")
+        now = self.clock.now()
+        with self.db.writing() as session:
+            row = self._row(session, uscc)
+            if row.state != "suspended":
+                raise ConflictError(f"中介机构 {row.name} ({row.uscc}) 未被暂停 (not suspended)", state=row.state)
+            detail = {"reason": reason, "suspended_reason": row.suspended_reason}
+            row.state, row.suspended_reason, row.suspended_at, row.suspended_by = "active", None, None, None
+            record_admin(session, now, actor, "intermediary.reinstate", row.uscc, detail)
             session.flush()
             return self._views(session, [row])[0]
 
