@@ -6,7 +6,7 @@ and times each kind of request — the sign-in form, the sign-in, the worklist, 
 completion — reporting the median of N and the SQL statements each sends; ``--profile KIND`` prints the
 cProfile of that kind's requests.
 
-    python benchmarks/web_profile.py [--cases 10000] [--live 200] [-n 30] [--db FILE] [--profile worklist]
+    python benchmarks/web_profile.py [--cases 10000] [--live 200] [-n 30] [--db FILE | --url URL] [--profile worklist]
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ def main() -> int:
     parser.add_argument("--live", type=int, default=200)
     parser.add_argument("-n", type=int, default=30, help="requests per kind")
     parser.add_argument("--db", type=Path, default=Path("/tmp/ow-web-profile.db"), help="reused when present")
+    parser.add_argument("--url", help="a database built by http_load.py (e.g. PostgreSQL with --keep) instead of --db")
     parser.add_argument("--profile", help="print the cProfile of this kind (worklist, task, claim, complete, ...)")
     parser.add_argument("--sql", action="store_true", help="print the statements of one request of each kind")
     parser.add_argument(
@@ -67,8 +68,8 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=35)
     args = parser.parse_args()
     ensure_signing_key()
-    url = f"sqlite:///{args.db}"
-    if not args.db.exists():
+    url = args.url or f"sqlite:///{args.db}"
+    if args.url is None and not args.db.exists():
         bureau = data.build(url, cases=args.cases, live=args.live, clerks=10, cheap_passwords=True)
         print(f"bureau: {data.describe(bureau)}")
     engine = Engine(Database(url))
