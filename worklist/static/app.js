@@ -20,11 +20,28 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 });
 
-// 常用意见: a phrase button (or the fallback select) inserts its text into the opinion field it names.
-function insertPhrase(field, text) {
+// 常用意见: a phrase button (or the fallback select) inserts its text into the text area of its form that last
+// had the focus, at the caret (replacing a selection), as Camunda Tasklist and Flowable forms do: a task with
+// an opinion and, say, rectification requirements gets the phrase where the clerk was writing. Before any text
+// area of the form had the focus, the phrase goes to the end of the one the button names (the opinion).
+var lastTextArea = new WeakMap(); // form → its text area focused last
+document.addEventListener("focusin", function (event) {
+  var field = event.target;
+  if (field instanceof HTMLTextAreaElement && field.form && !field.readOnly && !field.disabled) {
+    lastTextArea.set(field.form, field);
+  }
+});
+function phraseField(control) {
+  var form = control.closest("form");
+  var last = form ? lastTextArea.get(form) : null;
+  if (last && last.isConnected && !last.disabled) return { field: last, atCaret: true };
+  return { field: document.getElementById(control.getAttribute("data-target")), atCaret: false };
+}
+function insertPhrase(target, text) {
+  var field = target.field;
   if (!field || !text) return;
-  var start = field.selectionStart == null ? field.value.length : field.selectionStart;
-  var end = field.selectionEnd == null ? field.value.length : field.selectionEnd;
+  var start = target.atCaret && field.selectionStart != null ? field.selectionStart : field.value.length;
+  var end = target.atCaret && field.selectionEnd != null ? field.selectionEnd : field.value.length;
   field.value = field.value.slice(0, start) + text + field.value.slice(end);
   field.focus();
   field.selectionStart = field.selectionEnd = start + text.length;
@@ -34,12 +51,12 @@ document.addEventListener("click", function (event) {
   var button = event.target instanceof Element ? event.target.closest("[data-phrase]") : null;
   if (!button) return;
   event.preventDefault();
-  insertPhrase(document.getElementById(button.getAttribute("data-target")), button.getAttribute("data-phrase"));
+  insertPhrase(phraseField(button), button.getAttribute("data-phrase"));
 });
 document.addEventListener("change", function (event) {
   var select = event.target;
   if (!(select instanceof HTMLSelectElement) || !select.hasAttribute("data-phrase-select")) return;
-  insertPhrase(document.getElementById(select.getAttribute("data-target")), select.value);
+  insertPhrase(phraseField(select), select.value);
   select.selectedIndex = 0;
 });
 
