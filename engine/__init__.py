@@ -93,6 +93,7 @@ from ._services.intermediaries import (
     QualificationView,
 )
 from ._services.migration import CaseMigration, MigrationReport
+from ._services.notifications import SMS_SCHEMA, ApplicantMessage
 from ._services.outbox import MESSAGE_SCHEMA, DepartmentOverview, OutboxMessage, OutboxState
 from ._services.pages import CasePage, Member, TaskPage
 from ._services.patterns import EvaluationView, MeetingView, PatternsPart
@@ -168,10 +169,12 @@ __all__ = [
     "SCAFFOLD_TEMPLATES",
     "SERVICE_LEVEL_NAMES",
     "SITE_PHOTOS",
+    "SMS_SCHEMA",
     "WORKLIST_SORTS",
     "AdminRecord",
     "ApiCaller",
     "ApiKeyView",
+    "ApplicantMessage",
     "ApplicantToken",
     "ApplicantView",
     "ApplicationView",

@@ -37,6 +37,7 @@ from ._services.hotline import HotlineService
 from ._services.incidents import IncidentService
 from ._services.intermediaries import IntermediaryService
 from ._services.migration import MigrationService
+from ._services.notifications import NotificationService
 from ._services.outbox import OutboxService
 from ._services.overdue import overdue_report
 from ._services.pages import PageService
@@ -145,6 +146,9 @@ class Engine:
         )
         # 现场踏勘 and 容缺受理 (processes/patterns/): checks before completion, the clock, notices to the applicant
         self.pattern_rules = PatternRules(self.clock, self.runtime, self.tasks, self.case_clock)
+        # What a step tells the applicant (受理, 补正, 办结 …): the hall's message box and, with [notifications]
+        # sms_endpoint, an SMS through the outbox; after the patterns' reaction, whose notices it reads.
+        self.notifications = NotificationService(self.db, self.clock, bureau, self.runtime, self.outbox)
         self.comments = CommentService(self.db, self.clock, self.runtime)  # 内部意见 in the case's history
         self.phrases = PhraseService(self.db, self.clock)  # 常用意见: a clerk's own and his section's
         self.saved_filters = SavedFilterService(self.db, self.clock)  # a user's named worklist filters

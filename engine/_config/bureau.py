@@ -24,8 +24,10 @@ from .service_points import HALL, ServicePoint, default_hall, parse_points
 
 __all__ = [
     "DEPARTMENT_QUEUE",
+    "SMS_GATEWAY",
     "Bureau",
     "Department",
+    "NotificationSettings",
     "OutboxSettings",
     "Section",
     "SectionKind",
@@ -54,6 +56,10 @@ ROLES = ("clerk", "chief", "admin", "supervisor", "auditor", "inspector")
 # A task for a supervising department (the liaison's step of 现场踏勘) is queued under this pseudo-section:
 # its supervisors work it, no section does.
 DEPARTMENT_QUEUE = "dept:"
+
+
+# The outbox's receiver code of the applicants' SMS (``[notifications] sms_endpoint``): no department may use it.
+SMS_GATEWAY = "sms"
 
 
 def department_queue(code: str) -> str:
@@ -107,6 +113,32 @@ class OutboxSettings:
 
 
 @dataclass(frozen=True)
+class NotificationSettings:
+    """``[notifications]``: the applicants' SMS (短信提醒). Without ``sms_endpoint`` only the hall's message box
+    records what the applicant is told; with it, each message is also an outbox message to that HTTP gateway,
+    delivered by the same dispatchers as the departments' results (signed with the secret in ``sms_secret_env``)."""
+
+    sms_endpoint: str = ""
+    sms_secret_env: str = ""
+    sms_timeout_seconds: float | None = None  # None: [outbox] timeout_seconds
+    sms_signature: str = ""  # the text in 【】 every SMS starts with; "": the bureau's name
+
+    @property
+    def gateway(self) -> Department | None:
+        """The SMS gateway as the outbox's dispatchers see a receiver, or None (not configured)."""
+        if not self.sms_endpoint:
+            return None
+        return Department(
+            code=SMS_GATEWAY,
+            name="短信网关",
+            name_en="SMS gateway",
+            endpoint=self.sms_endpoint,
+            secret_env=self.sms_secret_env,
+            timeout_seconds=self.sms_timeout_seconds,
+        )
+
+
+@dataclass(frozen=True)
 class StaffMember:
     user: str
     name: str
@@ -133,6 +165,7 @@ class Bureau:
     documents: DocumentsConfig = field(default_factory=DocumentsConfig)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     ratings: RatingSettings = field(default_factory=RatingSettings)
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
     points: tuple[ServicePoint, ...] = ()  # () : the hall alone (``default_hall``)
     _by_lane: dict[str, Section] = field(default_factory=dict, repr=False, compare=False)
 
@@ -169,6 +202,18 @@ class Bureau:
 
     def department(self, code: str) -> Department | None:
         return next((d for d in self.departments if d.code == code), None)
+
+    def receiver(self, code: str) -> Department | None:
+        """Whom the outbox delivers messages with this code to: a supervising department, or the SMS gateway."""
+        if code == SMS_GATEWAY:
+            return self.notifications.gateway
+        return self.department(code)
+
+    @property
+    def sms_signature(self) -> str:
+        """``【武侯区行政审批局】``: ``[notifications] sms_signature``, else the bureau's name."""
+        name = self.notifications.sms_signature or self.name
+        return f"【{name}】"
 
     def known_sections(self) -> str:
         return ", ".join(f"{s.name} ({s.code})" for s in self.sections)
@@ -282,6 +327,38 @@ def _outbox_settings(raw: Any, where: str) -> OutboxSettings:
     return OutboxSettings(**values)
 
 
+def _notification_settings(raw: Any, where: str) -> NotificationSettings:
+    """``[notifications]``: sms_endpoint (with sms_secret_env), sms_timeout_seconds, sms_signature; all optional."""
+    if raw is None:
+        return NotificationSettings()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table")
+    known = set(NotificationSettings.__dataclass_fields__)
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    endpoint = str(raw.get("sms_endpoint", "")).strip()
+    secret_env = str(raw.get("sms_secret_env", "")).strip()
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        raise ConfigError(f"{where}: sms_endpoint must be an http:// or https:// URL, got {endpoint!r}")
+    if endpoint and not secret_env:
+        raise ConfigError(
+            f"{where}: sms_endpoint without sms_secret_env (the environment variable holding its HMAC secret)"
+        )
+    timeout = raw.get("sms_timeout_seconds")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
+        raise ConfigError(f"{where}: sms_timeout_seconds must be a number of seconds above 0, got {timeout!r}")
+    signature = str(raw.get("sms_signature", "")).strip().strip("【】")
+    if len(signature) > 20:
+        raise ConfigError(f"{where}: sms_signature must be at most 20 characters, got {len(signature)}")
+    return NotificationSettings(
+        sms_endpoint=endpoint,
+        sms_secret_env=secret_env,
+        sms_timeout_seconds=float(timeout) if timeout is not None else None,
+        sms_signature=signature,
+    )
+
+
 @names_config_file
 def load_bureau(path: Path) -> Bureau:
     """Read and validate ``bureau.toml``; every problem names the file and the entry."""
@@ -318,6 +395,8 @@ def load_bureau(path: Path) -> Bureau:
             raise ConfigError(f"{path}: duplicate section code or name: {', '.join(sorted(dup))}")
     departments = [_department(d, f"{path} [[departments]] #{i}") for i, d in enumerate(raw.get("departments", []), 1)]
     department_codes = [d.code for d in departments]
+    if SMS_GATEWAY in department_codes:
+        raise ConfigError(f"{path} [[departments]]: code {SMS_GATEWAY!r} is the SMS gateway's; choose another code")
     points = parse_points(raw.get("points"), str(path), name)
     point_codes = [p.code for p in points]
     staff: list[StaffMember] = []
@@ -363,6 +442,7 @@ def load_bureau(path: Path) -> Bureau:
         documents=parse_documents(raw.get("documents"), f"{path} [documents]"),
         outbox=_outbox_settings(raw.get("outbox"), f"{path} [outbox]"),
         ratings=rating_settings(raw.get("ratings"), f"{path} [ratings]"),
+        notifications=_notification_settings(raw.get("notifications"), f"{path} [notifications]"),
         name=name,
         name_en=str(head.get("name_en", "")),
         case_prefix=str(head.get("case_prefix", "OW")),

@@ -28,7 +28,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .._config.bureau import Bureau
+from .._config.bureau import SMS_GATEWAY, Bureau
 from .._states import EventKind
 from .._store.db import Database
 from .._store.models import OutboxRow
@@ -117,7 +117,7 @@ class Dispatcher:
         return DispatchRound(len(batch), delivered, failed, dead)
 
     def _timeout(self, department: str) -> float:
-        dept = self.bureau.department(department)
+        dept = self.bureau.receiver(department)
         return (dept.timeout_seconds if dept else None) or self.settings.timeout_seconds
 
     def _claim(self, limit: int) -> list[_Claimed]:
@@ -155,7 +155,7 @@ class Dispatcher:
 
     def _send(self, message: _Claimed) -> tuple[str | None, int | None]:
         """POST one message; (None, status) when delivered, else (what went wrong, status if any)."""
-        dept = self.bureau.department(message.department)
+        dept = self.bureau.receiver(message.department)
         if dept is None or not dept.endpoint:
             return f"department {message.department} has no endpoint in bureau.toml", None
         secret = self.environ.get(dept.secret_env, "")
@@ -200,7 +200,7 @@ class Dispatcher:
                 )
             )
             done = int(getattr(result, "rowcount", 0) or 0)  # an UPDATE's CursorResult
-            if done and message.case_id is not None:
+            if done and message.case_id is not None and message.department != SMS_GATEWAY:
                 self._record(session, message, EventKind.RESULT_DELIVERED, "审管信息已送达", {"status": status})
 
     def _failed(self, message: _Claimed, error: str, status: int | None) -> bool:
@@ -229,7 +229,9 @@ class Dispatcher:
                 .values(**values)
             )
             done = int(getattr(result, "rowcount", 0) or 0)  # an UPDATE's CursorResult
-            if done and dead and message.case_id is not None:
+            # An SMS's fate is kept on its message (the hall's message box and ``outbox list``), not in the
+            # case's history, which records the handling of the case.
+            if done and dead and message.case_id is not None and message.department != SMS_GATEWAY:
                 self._record(session, message, EventKind.RESULT_UNDELIVERED, "审管信息推送失败", {"error": error})
         return bool(done) and dead
 

@@ -24,7 +24,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from .._config.bureau import Bureau
+from .._config.bureau import SMS_GATEWAY, Bureau
 from .._config.catalogue import Matter
 from .._errors import NotFoundError, PermissionDeniedError
 from .._states import EventKind
@@ -34,6 +34,7 @@ from .._store.models import OutboxRow
 from .._time.clock import Clock
 from .._time.deadline_levels import Thresholds, deadline_status
 from .._time.workcalendar import WorkCalendar
+from .applicants import mask_mobile
 from .case_state import CaseState
 from .history import HistoryService, NewEvent
 from .users import UserAccount
@@ -137,6 +138,13 @@ def message_body(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+def _masked(receiver: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """A message as people see it: an SMS's mobile number masked (the stored body, sent as is, keeps it)."""
+    if receiver == SMS_GATEWAY and isinstance(payload.get("mobile"), str):
+        return {**payload, "mobile": mask_mobile(payload["mobile"])}
+    return payload
+
+
 def _first(data: dict[str, Any], keys: Iterable[str]) -> str | None:
     for key in keys:
         value = data.get(key)
@@ -179,19 +187,21 @@ class OutboxService:
         case_id: int | None = None,
         case_no: str = "",
         at: datetime | None = None,
+        schema: str = MESSAGE_SCHEMA,
     ) -> str:
-        """Add one message for ``department`` to the outbox in ``session``'s transaction; returns its id.
+        """Add one message for ``department`` (or the SMS gateway, ``SMS_GATEWAY``) to the outbox in ``session``'s
+        transaction; returns its id.
 
         ``payload`` gets the envelope (``id``, ``schema``, ``type``, ``department``, ``bureau``, ``sent_for``)."""
         at = at or self.clock.now()
         message_id = str(uuid.uuid4())
-        dept = self.bureau.department(department)
+        dept = self.bureau.receiver(department)
         channel = "push" if dept is not None and dept.pushed else "inbox"
         body = message_body(
             {
                 **payload,
                 "id": message_id,
-                "schema": MESSAGE_SCHEMA,
+                "schema": schema,
                 "type": kind,
                 "department": {"code": department, "name": dept.name if dept else department},
                 "bureau": {"name": self.bureau.name, "division_code": self.bureau.division_code},
@@ -306,7 +316,7 @@ class OutboxService:
 
     # -- reading ------------------------------------------------------------------------------------------
     def _view(self, row: OutboxRow, now: datetime, calendar: WorkCalendar) -> OutboxMessage:
-        dept = self.bureau.department(row.department_code)
+        dept = self.bureau.receiver(row.department_code)
         remaining: int | None = None
         if row.acknowledged_at is not None:
             level = "done"
@@ -332,7 +342,7 @@ class OutboxService:
             ack_due_at=row.ack_due_at,
             acknowledged_at=row.acknowledged_at,
             acknowledged_by=row.acknowledged_by,
-            payload=json.loads(row.body),
+            payload=_masked(row.department_code, json.loads(row.body)),
             leased_by=row.leased_by,
             level=level,
             remaining_working_days=remaining,
@@ -361,7 +371,9 @@ class OutboxService:
     def of_case(self, session: Session, case_id: int) -> list[OutboxMessage]:
         """A case's messages, oldest first, in the caller's read (the case page's)."""
         rows = session.scalars(
-            select(OutboxRow).where(OutboxRow.case_id == case_id).order_by(OutboxRow.created_at, OutboxRow.id)
+            select(OutboxRow)
+            .where(OutboxRow.case_id == case_id, OutboxRow.department_code != SMS_GATEWAY)  # the departments' only
+            .order_by(OutboxRow.created_at, OutboxRow.id)
         )
         now, calendar = self.clock.now(), self.calendar()
         return [self._view(r, now, calendar) for r in rows]

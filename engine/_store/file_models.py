@@ -58,7 +58,10 @@ class OnlineApplicationRow(Base):
     visits, then submits once; submitting registers the case (``case_id``)."""
 
     __tablename__ = "online_applications"
-    __table_args__ = (Index("ix_online_applications_owner", "owner_id", "status"),)
+    __table_args__ = (
+        Index("ix_online_applications_owner", "owner_id", "status"),
+        Index("ix_online_applications_case", "case_id"),  # whose case it is (migration 0025: notifications)
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int] = mapped_column(Integer)  # the hall account that made it (applicants.id)
     by_agent: Mapped[bool] = mapped_column(default=False)  # 帮办代办: made for the applicant by an agent

@@ -31,6 +31,8 @@ class ApplicantRow(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     disabled: Mapped[bool] = mapped_column(default=False)
+    # 短信提醒 turned off in the hall (migration 0025): the message box still records every notification
+    sms_opt_out: Mapped[bool] = mapped_column(default=False)
 
 
 class ApplicantSessionRow(Base):

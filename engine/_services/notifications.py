@@ -1,0 +1,345 @@
+"""Notifications to applicants: the hall's message box (消息盒子) and 短信提醒 through the outbox.
+
+After each step (``Runtime.after_step``), in its transaction, what the step reached is told to the applicant
+(``notification_texts.py``): milestones (受理, 不予受理, 准予, 出证, 不予许可, 终止), the opening of a 补正
+step (一次性告知 with its materials) or of the delivery of a refusal, the patterns' ``applicant_notice``
+events, a withdrawal and a termination. Each becomes one row in ``applicant_messages`` and, when
+``[notifications] sms_endpoint`` is configured and the applicant has not turned SMS off, one outbox message
+to the SMS gateway, delivered by the dispatchers (``onewindow outbox run``) with their leases, retries,
+signature and idempotency key. A step that is rolled back tells nothing; a step that repeats what the case
+reached before (a send-back) tells nothing new: the rows are unique per case and key.
+
+Whose box: the hall account that applied online (an agent's own for its 帮办代办 cases), else for a window
+case the account registered with the application's mobile number. Without an account, the SMS goes to that
+mobile number and the row has no box. Internal follow-up matters tell applicants nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from .._bpmn.definitions import ProcessBundle
+from .._config.bureau import SMS_GATEWAY, Bureau
+from .._errors import NotFoundError
+from .._states import EventKind
+from .._store.db import Database
+from .._store.file_models import OnlineApplicationRow
+from .._store.hall_models import ApplicantRow
+from .._store.models import CaseRow
+from .._store.notification_models import ApplicantMessageRow
+from .._time.clock import Clock
+from .applicants import mask_mobile
+from .case_state import CaseState
+from .notification_texts import KINDS, Notice, notice_for_event, notice_for_milestone
+from .outbox import OutboxService
+from .runtime import Runtime, Step
+
+__all__ = ["SMS_SCHEMA", "ApplicantMessage", "NotificationService"]
+
+SMS_SCHEMA = "onewindow.sms.v1"
+MOBILE = re.compile(r"1[3-9]\d{9}")
+# Where the forms keep the applicant's mobile number, most specific first (the contact person's is the one
+# the bureau calls; a legal representative's or an individual operator's otherwise).
+MOBILE_FIELDS = ("contact_mobile", "mobile", "applicant_mobile", "operator_mobile", "legal_rep_mobile")
+_EVENT_KINDS = (EventKind.APPLICANT_NOTICE, EventKind.CASE_WITHDRAWN, EventKind.CASE_TERMINATED)
+
+
+@dataclass(frozen=True)
+class ApplicantMessage:
+    """One message in an account's box."""
+
+    id: int
+    case_no: str
+    kind: str
+    title: str
+    text: str
+    created_at: datetime
+    read_at: datetime | None
+    sms: str  # queued | opted_out | no_gateway | no_mobile
+    sms_to: str  # masked
+
+    @property
+    def unread(self) -> bool:
+        return self.read_at is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "case_no": self.case_no,
+            "kind": self.kind,
+            "title": self.title,
+            "text": self.text,
+            "created_at": self.created_at.isoformat(),
+            "read_at": self.read_at.isoformat() if self.read_at else None,
+            "unread": self.unread,
+            "sms": self.sms,
+        }
+
+
+@dataclass(frozen=True)
+class _Recipient:
+    account_id: int | None
+    mobile: str  # where the SMS goes ("" none)
+    opted_out: bool
+
+
+class NotificationService:
+    def __init__(self, db: Database, clock: Clock, bureau: Bureau, runtime: Runtime, outbox: OutboxService) -> None:
+        self.db = db
+        self.clock = clock
+        self.bureau = bureau
+        self.runtime = runtime
+        self.outbox = outbox
+        runtime.after_step.append(self.react)
+
+    @property
+    def sms_configured(self) -> bool:
+        return self.bureau.notifications.gateway is not None
+
+    # -- in the step's transaction ----------------------------------------------------------------------
+    def react(self, session: Session, row: CaseState, bundle: ProcessBundle, step: Step) -> None:
+        if bundle.matter.internal:
+            return
+        notices = self._notices(row, bundle, step)
+        if not notices:
+            return
+        assert row.id is not None
+        told = set(
+            session.scalars(
+                select(ApplicantMessageRow.key).where(
+                    ApplicantMessageRow.case_id == row.id, ApplicantMessageRow.key.in_([n.key for n in notices])
+                )
+            )
+        )
+        fresh = []
+        for notice in notices:
+            if notice.key not in told:
+                told.add(notice.key)
+                fresh.append(notice)
+        if not fresh:
+            return
+        to = self._recipient(session, row, step)
+        for notice in fresh:
+            self._write(session, row, notice, to, step.at)
+
+    def _notices(self, row: CaseState, bundle: ProcessBundle, step: Step) -> list[Notice]:
+        matter = bundle.matter
+        point = self.bureau.point(row.point)
+        common: dict[str, Any] = {"case_no": row.case_no, "matter": matter, "point": point.name if point else ""}
+        out: list[Notice] = []
+        completed = {str(t.id): t for t in step.completed}
+        notify_tasks = [t for t in step.completed if (m := bundle.node(t.task_spec.bpmn_id or "")) and m.notify]
+        notices_seen = 0
+        for event in step.events:
+            found: Notice | None = None
+            if event.kind == EventKind.MILESTONE:
+                task = completed.get(event.task_id or "")
+                found = notice_for_milestone(
+                    str(event.data.get("milestone")),
+                    data=dict(task.data) if task is not None else {},
+                    committed_due_at=row.committed_due_at,
+                    query_code=row.query_code,
+                    **common,
+                )
+            elif event.kind in _EVENT_KINDS:
+                # A pattern's notice comes from a completed task carrying ``notifyApplicant``, in their order.
+                key = str(event.kind)
+                if event.kind == EventKind.APPLICANT_NOTICE:
+                    source = notify_tasks[notices_seen] if notices_seen < len(notify_tasks) else None
+                    notices_seen += 1
+                    tid = event.task_id or (str(source.id) if source is not None else step.at.isoformat())
+                    key = f"notice:{event.data.get('notice', '')}:{tid}"
+                found = notice_for_event(
+                    str(event.kind), case_no=row.case_no, matter=matter, data=dict(event.data), key=key
+                )
+            if found is not None:
+                out.append(found)
+        for task in step.opened:
+            meta = bundle.node(task.task_spec.bpmn_id or "")
+            if meta is None or meta.milestone not in ("supplement_requested", "rejected"):
+                continue
+            limit = matter.supplement_limit
+            found = notice_for_milestone(
+                meta.milestone,
+                data=dict(task.data),
+                supplement_due_at=self.runtime.deadlines.due(step.at, limit) if limit else None,
+                task_id=str(task.id),
+                opened=True,
+                **common,
+            )
+            if found is not None:
+                out.append(found)
+        return out
+
+    def _recipient(self, session: Session, row: CaseState, step: Step) -> _Recipient:
+        owner = session.scalar(
+            select(OnlineApplicationRow.owner_id).where(OnlineApplicationRow.case_id == row.id).limit(1)
+        )
+        if owner is not None:
+            found = session.execute(
+                select(ApplicantRow.id, ApplicantRow.mobile, ApplicantRow.sms_opt_out).where(ApplicantRow.id == owner)
+            ).first()
+            if found is not None:
+                return _Recipient(found.id, found.mobile, found.sms_opt_out)
+        data = step.applicant
+        if data is None:
+            data = session.scalar(select(CaseRow.applicant).where(CaseRow.id == row.id)) or {}
+        mobile = application_mobile(data)
+        if not mobile:
+            return _Recipient(None, "", False)
+        account = session.execute(
+            select(ApplicantRow.id, ApplicantRow.sms_opt_out).where(
+                ApplicantRow.mobile == mobile, ApplicantRow.disabled.is_(False)
+            )
+        ).first()
+        if account is not None:
+            return _Recipient(account.id, mobile, account.sms_opt_out)
+        return _Recipient(None, mobile, False)
+
+    def _write(self, session: Session, row: CaseState, notice: Notice, to: _Recipient, at: datetime) -> None:
+        outbox_id: str | None = None
+        if not self.sms_configured:
+            sms = "no_gateway"
+        elif not to.mobile:
+            sms = "no_mobile"
+        elif to.opted_out:
+            sms = "opted_out"
+        else:
+            sms = "queued"
+            outbox_id = self.outbox.write(
+                session,
+                department=SMS_GATEWAY,
+                kind="applicant_sms",
+                payload={
+                    "mobile": to.mobile,
+                    "text": self.bureau.sms_signature + notice.text,
+                    "case_no": row.case_no,
+                    "notice": notice.kind,
+                },
+                case_id=row.id,
+                case_no=row.case_no,
+                at=at,
+                schema=SMS_SCHEMA,
+            )
+        session.add(
+            ApplicantMessageRow(
+                case_id=row.id,
+                case_no=row.case_no,
+                applicant_id=to.account_id,
+                key=notice.key[:100],
+                kind=notice.kind,
+                title=notice.title,
+                text=notice.text,
+                created_at=at,
+                read_at=None,
+                sms=sms,
+                sms_to=mask_mobile(to.mobile) if to.mobile else "",
+                outbox_id=outbox_id,
+            )
+        )
+
+    # -- the hall: an account's box ------------------------------------------------------------------------
+    def messages(self, applicant_id: int, *, limit: int = 200) -> list[ApplicantMessage]:
+        """The account's messages, newest first."""
+        with self.db.reading() as session:
+            rows = session.scalars(
+                select(ApplicantMessageRow)
+                .where(ApplicantMessageRow.applicant_id == applicant_id)
+                .order_by(ApplicantMessageRow.created_at.desc(), ApplicantMessageRow.id.desc())
+                .limit(limit)
+            ).all()
+            return [_view(r) for r in rows]
+
+    def unread_count(self, applicant_id: int) -> int:
+        """The badge in the hall's header."""
+        with self.db.reading() as session:
+            return int(
+                session.scalar(
+                    select(func.count()).where(
+                        ApplicantMessageRow.applicant_id == applicant_id, ApplicantMessageRow.read_at.is_(None)
+                    )
+                )
+                or 0
+            )
+
+    def message(self, applicant_id: int, message_id: int) -> ApplicantMessage:
+        """One of the account's messages; another account's is as unknown as a missing one."""
+        with self.db.reading() as session:
+            return _view(self._mine(session, applicant_id, message_id))
+
+    def mark_read(self, applicant_id: int, message_id: int) -> ApplicantMessage:
+        """Read (opening a message); reading it again keeps the first time."""
+        with self.db.writing() as session:
+            row = self._mine(session, applicant_id, message_id)
+            if row.read_at is None:
+                row.read_at = self.clock.now()
+            return _view(row)
+
+    def mark_all_read(self, applicant_id: int, ids: Iterable[int] | None = None) -> int:
+        """Mark the account's unread messages read (only ``ids`` of them when given); how many were unread."""
+        query = update(ApplicantMessageRow).where(
+            ApplicantMessageRow.applicant_id == applicant_id, ApplicantMessageRow.read_at.is_(None)
+        )
+        if ids is not None:
+            query = query.where(ApplicantMessageRow.id.in_(list(ids)))
+        with self.db.writing() as session:
+            result = session.execute(query.values(read_at=self.clock.now()))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def sms_enabled(self, applicant_id: int) -> bool:
+        with self.db.reading() as session:
+            opted_out = session.scalar(select(ApplicantRow.sms_opt_out).where(ApplicantRow.id == applicant_id))
+        if opted_out is None:
+            raise NotFoundError.unknown("applicant", str(applicant_id))
+        return not opted_out
+
+    def set_sms(self, applicant_id: int, enabled: bool) -> bool:
+        """Turn the account's SMS on or off (the box records either way); returns the new setting."""
+        with self.db.writing() as session:
+            result = session.execute(
+                update(ApplicantRow).where(ApplicantRow.id == applicant_id).values(sms_opt_out=not enabled)
+            )
+            if not int(getattr(result, "rowcount", 0) or 0):
+                raise NotFoundError.unknown("applicant", str(applicant_id))
+        return enabled
+
+    @staticmethod
+    def _mine(session: Session, applicant_id: int, message_id: int) -> ApplicantMessageRow:
+        row = session.get(ApplicantMessageRow, message_id)
+        if row is None or row.applicant_id != applicant_id:
+            raise NotFoundError.unknown("message", str(message_id))
+        return row
+
+
+def application_mobile(data: Any) -> str:
+    """The applicant's mobile number in the application data (top level or one group deep), or ""."""
+    if not isinstance(data, dict):
+        return ""
+    groups = [data] + [v for v in data.values() if isinstance(v, dict)]
+    for group in groups:
+        for key in MOBILE_FIELDS:
+            value = group.get(key)
+            if isinstance(value, str) and MOBILE.fullmatch(value.strip()):
+                return value.strip()
+    return ""
+
+
+def _view(row: ApplicantMessageRow) -> ApplicantMessage:
+    return ApplicantMessage(
+        id=row.id,
+        case_no=row.case_no,
+        kind=row.kind,
+        title=KINDS.get(row.kind, row.title),
+        text=row.text,
+        created_at=row.created_at,
+        read_at=row.read_at,
+        sms=row.sms,
+        sms_to=row.sms_to,
+    )
