@@ -179,15 +179,14 @@ class NotificationService:
         return out
 
     def _recipient(self, session: Session, row: CaseState, step: Step) -> _Recipient:
-        owner = session.scalar(
-            select(OnlineApplicationRow.owner_id).where(OnlineApplicationRow.case_id == row.id).limit(1)
-        )
-        if owner is not None:
-            found = session.execute(
-                select(ApplicantRow.id, ApplicantRow.mobile, ApplicantRow.sms_opt_out).where(ApplicantRow.id == owner)
-            ).first()
-            if found is not None:
-                return _Recipient(found.id, found.mobile, found.sms_opt_out)
+        found = session.execute(
+            select(ApplicantRow.id, ApplicantRow.mobile, ApplicantRow.sms_opt_out)
+            .join(OnlineApplicationRow, OnlineApplicationRow.owner_id == ApplicantRow.id)
+            .where(OnlineApplicationRow.case_id == row.id)
+            .limit(1)
+        ).first()
+        if found is not None:  # applied online: the account that did (an agent, for its 帮办代办 cases)
+            return _Recipient(found.id, found.mobile, found.sms_opt_out)
         data = step.applicant
         if data is None:
             data = session.scalar(select(CaseRow.applicant).where(CaseRow.id == row.id)) or {}
