@@ -63,6 +63,14 @@ def check_app(database_url: str | None) -> None:
         engine.close()
 
 
+# How long gunicorn keeps an idle connection open for the next request. Its default, 2 s, falls among the pauses
+# between a clerk's clicks: the server then closes a connection the browser is about to reuse, and a request
+# sent at that moment is lost on the way (an HTTP client retries a GET, but not a POST: a claim or a
+# completion fails with no answer; benchmarks/http_load.py's "status 0"). The gthread worker keeps idle
+# connections in its poller, not in a thread, so keeping them longer costs a file descriptor each.
+KEEPALIVE_SECONDS = 75
+
+
 def run_gunicorn(
     factory: Callable[[], Any], host: str, port: int, *, workers: int, threads: int, timeout: int = 60
 ) -> None:
@@ -81,7 +89,7 @@ def run_gunicorn(
                 "worker_class": "gthread" if threads > 1 else "sync",
                 "timeout": timeout,
                 "graceful_timeout": 10,
-                "keepalive": 2,
+                "keepalive": KEEPALIVE_SECONDS,
                 "accesslog": None,
                 "errorlog": "-",
                 "loglevel": "warning",

@@ -3,6 +3,7 @@ one signing key for every worker, a graceful stop."""
 
 from __future__ import annotations
 
+import http.client
 import http.cookiejar
 import os
 import re
@@ -163,3 +164,22 @@ def test_serve_refuses_gunicorn_where_it_cannot_run(served_db: str, monkeypatch:
     result = CliRunner().invoke(cli, ["--database", served_db, "serve", "--server", "gunicorn"])
     assert result.exit_code == 1
     assert "gunicorn does not run on this system: use --server waitress" in result.output
+
+
+def test_gunicorn_keeps_an_idle_connection_through_a_clerks_pause(start: Any) -> None:
+    """A browser reuses its connection after the clerk's pause between clicks; were the server to close idle
+    connections sooner (gunicorn's default 2 s), a POST sent as it closes would get no answer at all."""
+    server = start("--workers", "1", "--threads", "2")
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        conn.request("GET", "/healthz")
+        first = conn.getresponse()
+        first.read()
+        assert first.status == 200 and not first.will_close
+        time.sleep(3.5)  # a clerk reading the page: past gunicorn's default keep-alive and its 1 s poll
+        conn.request("POST", "/tasks/0/claim", body=b"", headers={"Content-Type": "application/x-www-form-urlencoded"})
+        answer = conn.getresponse()  # on a connection the server closed: RemoteDisconnected
+        answer.read()
+        assert answer.status in (302, 400, 401, 403)  # signed out, no token: refused, but answered
+    finally:
+        conn.close()
