@@ -1,7 +1,8 @@
 """BPMN diagrams as inline SVG, drawn on the server by ``onewindow.engine.render_svg``.
 
-A matter's diagram depends only on its deployed version, so it is cached per definition; a case's
-highlights change with every step, so it is drawn per request. If the renderer fails the
+A matter's diagram depends only on its deployed version and the reader's language (an English page labels each
+element with its ``name_en``), so it is cached per definition and language; a case's highlights change with
+every step, so it is drawn per request. If the renderer fails the
 page still shows, without the picture.
 """
 
@@ -15,6 +16,7 @@ from markupsafe import Markup
 from onewindow.engine import DiagramSource, NotFoundError, render_svg
 
 from . import get_engine
+from .i18n import current_lang
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ def render_diagram(source: DiagramSource) -> Markup | None:
             current=set(source.current),
             process_id=source.process_id,
             title=source.title,
+            english=current_lang() == "en",
         )
     except Exception:  # a drawing problem must not take the case page down with it
         log.exception("cannot draw %s", source.filename)
@@ -39,10 +42,11 @@ def render_diagram(source: DiagramSource) -> Markup | None:
 def matter_svg(matter_key: str, source: DiagramSource | None = None) -> Markup | None:
     """The drawing of the matter's latest version (``source``, when the page read it already)."""
     source = source or get_engine().repository.diagram(matter_key)
-    cache: dict[int, Markup | None] = current_app.extensions.setdefault("onewindow.diagrams", {})
-    if source.definition_id not in cache:
-        cache[source.definition_id] = render_diagram(source)
-    return cache[source.definition_id]
+    cache: dict[tuple[int, str], Markup | None] = current_app.extensions.setdefault("onewindow.diagrams", {})
+    key = (source.definition_id, current_lang())
+    if key not in cache:
+        cache[key] = render_diagram(source)
+    return cache[key]
 
 
 def case_svg(case_no: str) -> Markup | None:

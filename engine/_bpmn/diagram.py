@@ -156,9 +156,28 @@ def _read_plane(plane: etree._Element, model: Model) -> list[Item]:
     return items
 
 
-def _name(node: etree._Element | None, model: Model) -> str:
+_NAME_EN = tuple(
+    f"{{{BPMN_NS}}}extensionElements/{{{ns}}}properties/{{{ns}}}property"
+    for ns in ("http://spiffworkflow.org/bpmn/schema/1.0/core", "http://camunda.org/schema/1.0/bpmn")
+)
+
+
+def _name_en(node: etree._Element) -> str:
+    """The element's ``name_en`` extension property (spiffworkflow:property or camunda:property), or ""."""
+    for path in _NAME_EN:
+        for prop in node.iterfind(path):
+            if prop.get("name") == "name_en" and (value := (prop.get("value") or "").strip()):
+                return value
+    return ""
+
+
+def _name(node: etree._Element | None, model: Model, english: bool = False) -> str:
+    """What the element is labelled: on an English diagram its ``name_en`` (any element may carry one: task,
+    event, gateway, sequence flow, lane, pool), else its name."""
     if node is None:
         return ""
+    if english and (name_en := _name_en(node)):
+        return name_en
     if _local(node) == "textAnnotation":
         return "".join(t.text or "" for t in node.iterfind(f"{{{BPMN_NS}}}text")).strip()
     if _local(node) == "group":
@@ -171,6 +190,10 @@ def _name(node: etree._Element | None, model: Model) -> str:
     return name.strip()
 
 
+def _widest_word(text: str, size: float) -> float:
+    return max((text_width(word, size) for word in text.split()), default=0.0)
+
+
 def render_svg(
     bpmn_xml: bytes,
     *,
@@ -179,8 +202,10 @@ def render_svg(
     current: Collection[str] = (),
     process_id: str | None = None,
     title: str | None = None,
+    english: bool = False,
 ) -> str:
-    """The diagram of ``bpmn_xml`` as one ``<svg>`` document; ``DeploymentError`` when it has no DI."""
+    """The diagram of ``bpmn_xml`` as one ``<svg>`` document; ``DeploymentError`` when it has no DI.
+    ``english``: label each element with its ``name_en`` where it has one (the English pages)."""
     root = parse_xml_bytes(bpmn_xml, filename=filename).getroot()
     plane = choose_plane(root, process_id)
     model = _index(root)
@@ -191,14 +216,17 @@ def render_svg(
     if title is None:
         shown = model.get(process_id or plane.get("bpmnElement") or "")
         candidates = [] if shown is None else [shown, *shown.iter(f"{{{BPMN_NS}}}participant")]
-        title = next((name for c in candidates if (name := _name(c, model))), None)
-    renderer = _Renderer(model, items, set(done), set(current), "ow" + hashlib.sha1(bpmn_xml).hexdigest()[:8])
+        title = next((name for c in candidates if (name := _name(c, model, english))), None)
+    prefix = "ow" + hashlib.sha1(bpmn_xml).hexdigest()[:8]
+    renderer = _Renderer(model, items, set(done), set(current), prefix, english=english)
     return renderer.render(title, plane.get("id") or "")
 
 
 class _Renderer:
-    def __init__(self, model: Model, items: list[Item], done: set[str], current: set[str], prefix: str) -> None:
-        self.model, self.items, self.prefix = model, items, prefix
+    def __init__(
+        self, model: Model, items: list[Item], done: set[str], current: set[str], prefix: str, *, english: bool
+    ) -> None:
+        self.model, self.items, self.prefix, self.english = model, items, prefix, english
         self.done, self.current, self.highlight = done, current, bool(done or current)
         self.extent = [math.inf, math.inf, -math.inf, -math.inf]
         shown = {i.eid for i in items}
@@ -263,10 +291,12 @@ class _Renderer:
         box = item.label or under
         if not name or box is None:
             return
+        # never narrower than its longest word: DI label bounds drawn for Chinese would split English words
+        widest = _widest_word(name, LABEL)
         if box is item.label:
-            lines, top = fit_lines(name, max(box.w + 8, 40.0), 1e4, LABEL), box.y
+            lines, top = fit_lines(name, max(box.w + 8, 40.0, widest), 1e4, LABEL), box.y
         else:
-            lines, top = fit_lines(name, max(box.w, 90.0), 1e4, LABEL), box.bottom + 4
+            lines, top = fit_lines(name, max(box.w, 90.0, widest), 1e4, LABEL), box.bottom + 4
         cx = box.cx
         text_block(el(layer, "g", class_="bpmn-label", data_label_for=item.eid), lines, cx, size=LABEL, top=top)
         half = max(text_width(line, LABEL) for line in lines) / 2
@@ -277,7 +307,7 @@ class _Renderer:
         b, kind, node = item.box, item.kind, item.node
         assert b is not None
         self.grow(b.x, b.y, b.right, b.bottom)
-        name = _name(node, self.model)
+        name = _name(node, self.model, self.english)
         if node is not None and (kind in TASKS or kind in SUBPROCESSES):
             self.activity(item, b, node, self.group(layer, "bpmn-task", item, name), name)
         elif node is not None and kind in EVENTS:
@@ -366,7 +396,10 @@ class _Renderer:
     def task_text(self, g: etree._Element, name: str, b: Box, icon: bool, markers: bool) -> None:
         """The name wrapped inside the box, clear of the type icon (top left) and the markers (bottom)."""
         top, bottom = b.y + 4, b.bottom - (19 if markers else 4)
-        for size in (TASK_FONT, TASK_FONT - 1, TASK_FONT - 2):
+        sizes = (TASK_FONT, TASK_FONT - 1, TASK_FONT - 2)
+        # a smaller font first where the larger would split a word (English names in a box sized for Chinese)
+        whole = [size for size in sizes if _widest_word(name, size) <= b.w - 12]
+        for size in whole + [size for size in sizes if size not in whole]:
             lines = fit_lines(name, b.w - 12, bottom - top, size)
             height = len(lines) * size * draw.LINE_HEIGHT
             y = (top + bottom) / 2 - height / 2
@@ -380,7 +413,7 @@ class _Renderer:
     # -- edges ---------------------------------------------------------------------------------------------
     def edge(self, item: Item, layer: etree._Element, labels: etree._Element) -> None:
         node, kind, pts, m = item.node, item.kind, item.points, self.prefix
-        name = _name(node, self.model)
+        name = _name(node, self.model, self.english)
         style: dict[str, Attr] = {"stroke": INK, "stroke_width": 1.2}
         if kind == "sequenceFlow" and node is not None:
             source = self.model.get(node.get("sourceRef") or "")

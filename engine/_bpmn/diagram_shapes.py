@@ -156,7 +156,9 @@ def _fit(text: str, width: float, height: float, size: float) -> list[str]:
     lines = wrap_lines(text, width, size)
     most = max(1, int(height // (size * LINE_HEIGHT)))
     if len(lines) <= most:  # balanced: as narrow as the same number of lines allows, so no lone last character
-        while width > size and len(narrower := wrap_lines(text, width - size / 2, size)) == len(lines):
+        # … but no narrower than its widest word, which would then be split (an English name: "Applicatio|n")
+        widest = max((text_width(t, size) for t in _tokens(text) if t != " "), default=0.0)
+        while width - size / 2 >= widest and len(narrower := wrap_lines(text, width - size / 2, size)) == len(lines):
             lines, width = narrower, width - size / 2
         return lines
     last = lines[most - 1]

@@ -31,7 +31,7 @@ __all__ = ["CAMUNDA_NS", "ENGINE_PROPERTIES", "translate_camunda"]
 ENGINE_PROPERTIES = {
     "formJsonSchemaFilename": "user task: its form in forms/ (Camunda: the camunda:formKey attribute)",
     "milestone": "task: the case milestone reached when it completes",
-    "name_en": "task, event, call activity or lane: its English name, shown in the English worklist",
+    "name_en": "task, call activity, lane, and for the diagram gateway, event, flow, pool: its English name",
     "stepLimit": "task: its own due date, e.g. 3 working_days",
     "timeDuration": "timer event without a time expression: its duration, e.g. 3 working_days",
     "operator": "service task: the operator to call (share_result)",
