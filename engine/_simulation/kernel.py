@@ -369,6 +369,7 @@ class Simulation:
             if finish in tr.completed and kind in case.spans_open:
                 began = case.spans_open.pop(kind)
                 case.pauses.append((began, t))
+                case.spans.append((began, t))
                 if self.keep_log:
                     self.log.append((case.n, f"pause:{kind}", "", -1, began, t))
         for milestone in tr.milestones:
@@ -396,14 +397,26 @@ class Simulation:
     # -- results -------------------------------------------------------------------------------------
     def _record(self, case: Case, t: float | None, trigger: Any) -> CaseRecord:
         work = queue = handoff = delay = timer = pause = 0.0
+        # A pause spanning steps (多评合一, 专家评审: 行政许可法 第四十五条) stops the legal clock from its start to
+        # its end: the waits on the path inside it (the intermediary's reports, the wait for the review meeting,
+        # the in-trays between) are that special procedure's time, not a delay, hand-off or queue. The clerks'
+        # work inside it stays work.
+        end_at = t if t is not None else self.horizon or 0.0
+        stops = merge_spans([*case.spans, *((began, end_at) for began in case.spans_open.values())])
         node = trigger
         while node is not None:
             if isinstance(node, Item):
+                waits = (
+                    (node.enabled, node.enabled + node.handoff),
+                    (node.enabled + node.handoff, node.released),
+                    (node.released, node.start),
+                )
+                special = [_inside(a, b, stops) for a, b in waits]
+                handoff += node.handoff - special[0]
+                delay += node.delay - special[1]
+                queue += node.start - node.released - special[2]
                 work += node.work_end - node.start
-                queue += node.start - node.released
-                handoff += node.handoff
-                delay += node.delay
-                pause += node.end - node.work_end
+                pause += node.end - node.work_end + sum(special)
             else:
                 timer += node.at - node.armed
             node = node.pred
@@ -423,6 +436,11 @@ class Simulation:
             case.n, case.arrival, t, case.outcome if t is not None else "open", handling,
             (work, queue, handoff, delay, timer, pause), over_c, over_l, (a[0], a[1], a[2]),
         )  # fmt: skip
+
+
+def _inside(a: float, b: float, spans: list[tuple[float, float]]) -> float:
+    """How much of [a, b] lies within ``spans`` (merged: they do not overlap)."""
+    return sum(max(0.0, min(b, y) - max(a, x)) for x, y in spans) if b > a else 0.0
 
 
 def run_events(heap: list[tuple[float, int, int, Any, Simulation]], horizon: float | None) -> float:

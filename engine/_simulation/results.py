@@ -10,8 +10,9 @@ The critical path of a case is walked back from the step that completed the proc
 branch that finished last is the one that held the case up, so its time counts and the parallel ones do
 not. Along it the time splits into work (a clerk on the task), queue (waiting for a free clerk), hand-off
 (in-tray time between lanes), delay (a task's own delay, such as the applicant bringing 补正 materials),
-timer (waiting for a timer, e.g. a co-review's deemed consent) and special procedures. These add up to
-the cycle time.
+timer (waiting for a timer, e.g. a co-review's deemed consent) and special procedures (特别程序: a task's
+pause, and every wait inside a 多评合一 while the legal clock is stopped for it, 行政许可法 第四十五条, which
+would otherwise show as delay, hand-off or queue). These add up to the cycle time.
 
 Utilisation of a lane is its clerks' busy time over clerks × office time of the run (from the first
 arrival to the last completion, or the ``--days`` horizon). The bottleneck is the lane with the highest

@@ -107,6 +107,7 @@ class Case:
         "outcome",
         "pauses",
         "point",
+        "spans",
         "spans_open",
         "streams",
         "timers",
@@ -124,6 +125,7 @@ class Case:
         self.outcome = "completed"
         self.pauses: list[tuple[float, float]] = []
         self.spans_open: dict[str, float] = {}  # a clock pause spanning steps (多评合一): kind -> its start
+        self.spans: list[tuple[float, float]] = []  # those pauses once closed (also in ``pauses``)
         self.streams: dict[str, Stream] = {}
         self.point = 0  # the service point that received it (a whole-bureau run; 0 otherwise)
         self.as_applicant = [0, 0, 0]  # the applicant's visits, submissions and materials handed in
