@@ -12,13 +12,16 @@ Writers serialise per case: on PostgreSQL with ``SELECT … FOR UPDATE`` on the 
 from __future__ import annotations
 
 import functools
+import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +34,37 @@ DEFAULT_SQLITE = "onewindow.db"
 # A pooled PostgreSQL connection idle longer than this is tested before use (see ``_ping_when_idle``).
 PING_AFTER_IDLE_SECONDS = 10.0
 SCHEMA_HEAD_TABLE = "alembic_version"
+
+
+# JSON columns (history data, documents' print input, applicants) go through orjson: several times faster than
+# the standard library on the step's path, and Chinese text is stored as UTF-8 instead of six-byte \uXXXX
+# escapes. Datetimes and dataclasses are refused as the standard library refuses them (a column holds what
+# reads back as it was written); what orjson cannot take at all (integers beyond 64 bits) falls back to it.
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def json_dumps(value: Any) -> str:
+    try:
+        return orjson.dumps(value, option=_ORJSON_OPTIONS, default=_refuse).decode()
+    except orjson.JSONEncodeError as err:
+        if isinstance(err.__cause__, TypeError):
+            raise err.__cause__ from None
+        return json.dumps(value, ensure_ascii=False)
+
+
+# orjson reads an integer beyond 64 bits as a float; a text holding a run of 19 digits or more (such a number,
+# or merely a long digit string) is read by the standard library, which keeps every digit.
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def json_loads(text: str | bytes) -> Any:
+    if _LONG_DIGITS.search(text if isinstance(text, str) else text.decode()):
+        return json.loads(text)
+    return orjson.loads(text)
 
 
 def database_error(err: DBAPIError) -> DatabaseError:
@@ -75,7 +109,7 @@ class Database:
         self.url = _normalise(url or default_url())
         self.is_sqlite = self.url.startswith("sqlite")
         self.ping_after_idle = PING_AFTER_IDLE_SECONDS
-        kwargs: dict[str, Any] = {"echo": echo}
+        kwargs: dict[str, Any] = {"echo": echo, "json_serializer": json_dumps, "json_deserializer": json_loads}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         try:
