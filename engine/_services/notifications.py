@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from .._bpmn.definitions import ProcessBundle
@@ -64,6 +64,10 @@ class ApplicantMessage:
     read_at: datetime | None
     sms: str  # queued | opted_out | no_gateway | no_mobile
     sms_to: str  # masked
+    # The account applied for the case online (its case page in the hall), else a window case whose 办件查询
+    # opens with the query code.
+    own_case: bool = False
+    query_code: str | None = None
 
     @property
     def unread(self) -> bool:
@@ -80,6 +84,8 @@ class ApplicantMessage:
             "read_at": self.read_at.isoformat() if self.read_at else None,
             "unread": self.unread,
             "sms": self.sms,
+            "own_case": self.own_case,
+            "query_code": self.query_code,
         }
 
 
@@ -248,13 +254,12 @@ class NotificationService:
     def messages(self, applicant_id: int, *, limit: int = 200) -> list[ApplicantMessage]:
         """The account's messages, newest first."""
         with self.db.reading() as session:
-            rows = session.scalars(
-                select(ApplicantMessageRow)
-                .where(ApplicantMessageRow.applicant_id == applicant_id)
+            rows = session.execute(
+                _BOX.where(ApplicantMessageRow.applicant_id == applicant_id)
                 .order_by(ApplicantMessageRow.created_at.desc(), ApplicantMessageRow.id.desc())
                 .limit(limit)
             ).all()
-            return [_view(r) for r in rows]
+            return [_view(r, code, own is not None) for r, code, own in rows]
 
     def unread_count(self, applicant_id: int) -> int:
         """The badge in the hall's header."""
@@ -271,15 +276,18 @@ class NotificationService:
     def message(self, applicant_id: int, message_id: int) -> ApplicantMessage:
         """One of the account's messages; another account's is as unknown as a missing one."""
         with self.db.reading() as session:
-            return _view(self._mine(session, applicant_id, message_id))
+            return self._mine(session, applicant_id, message_id)
 
     def mark_read(self, applicant_id: int, message_id: int) -> ApplicantMessage:
         """Read (opening a message); reading it again keeps the first time."""
         with self.db.writing() as session:
-            row = self._mine(session, applicant_id, message_id)
-            if row.read_at is None:
-                row.read_at = self.clock.now()
-            return _view(row)
+            self._mine(session, applicant_id, message_id)
+            session.execute(
+                update(ApplicantMessageRow)
+                .where(ApplicantMessageRow.id == message_id, ApplicantMessageRow.read_at.is_(None))
+                .values(read_at=self.clock.now())
+            )
+            return self._mine(session, applicant_id, message_id)
 
     def mark_all_read(self, applicant_id: int, ids: Iterable[int] | None = None) -> int:
         """Mark the account's unread messages read (only ``ids`` of them when given); how many were unread."""
@@ -310,11 +318,14 @@ class NotificationService:
         return enabled
 
     @staticmethod
-    def _mine(session: Session, applicant_id: int, message_id: int) -> ApplicantMessageRow:
-        row = session.get(ApplicantMessageRow, message_id)
-        if row is None or row.applicant_id != applicant_id:
+    def _mine(session: Session, applicant_id: int, message_id: int) -> ApplicantMessage:
+        found = session.execute(
+            _BOX.where(ApplicantMessageRow.id == message_id, ApplicantMessageRow.applicant_id == applicant_id)
+        ).first()
+        if found is None:  # another account's message is as unknown as a missing one
             raise NotFoundError.unknown("message", str(message_id))
-        return row
+        row, code, own = found
+        return _view(row, code, own is not None)
 
 
 def application_mobile(data: Any) -> str:
@@ -330,7 +341,21 @@ def application_mobile(data: Any) -> str:
     return ""
 
 
-def _view(row: ApplicantMessageRow) -> ApplicantMessage:
+# A box's messages with their case's query code and whether the box's account applied for the case online.
+_BOX = (
+    select(ApplicantMessageRow, CaseRow.query_code, OnlineApplicationRow.id)
+    .join(CaseRow, CaseRow.id == ApplicantMessageRow.case_id)
+    .outerjoin(
+        OnlineApplicationRow,
+        and_(
+            OnlineApplicationRow.case_id == ApplicantMessageRow.case_id,
+            OnlineApplicationRow.owner_id == ApplicantMessageRow.applicant_id,
+        ),
+    )
+)
+
+
+def _view(row: ApplicantMessageRow, query_code: str | None = None, own_case: bool = False) -> ApplicantMessage:
     return ApplicantMessage(
         id=row.id,
         case_no=row.case_no,
@@ -341,4 +366,6 @@ def _view(row: ApplicantMessageRow) -> ApplicantMessage:
         read_at=row.read_at,
         sms=row.sms,
         sms_to=row.sms_to,
+        own_case=own_case,
+        query_code=query_code,
     )

@@ -158,6 +158,23 @@ def my_cases() -> Response:
     return jsonify({"items": [c.to_dict() for c in get_engine().applicants.cases_of(account.id)]})
 
 
+@bp.get("/me/messages")
+def my_messages() -> Response:
+    """The account's message box (受理, 补正, 办结 …), newest first, with the unread count; reading the list
+    changes nothing (the app marks what it showed)."""
+    account = applicant()
+    notifications = get_engine().notifications
+    items = [m.to_dict() for m in notifications.messages(account.id)]
+    return jsonify({"items": items, "unread": notifications.unread_count(account.id)})
+
+
+@bp.post("/me/messages/<int:message_id>/read")
+def read_message(message_id: int) -> Response:
+    """Mark one of the account's messages read (another account's is 404); again keeps the first time."""
+    account = applicant()
+    return jsonify(get_engine().notifications.mark_read(account.id, message_id).to_dict())
+
+
 @bp.post("/cases/<case_no>/rating")
 def rate(case_no: str) -> tuple[Response, int]:
     """好差评 of an ended case of one's own: ``{"level": 1-5, "comment": "…"}``, once."""

@@ -255,6 +255,32 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "CaseList": _object({"items": {"type": "array", "items": _ref("CaseSummary")}}),
+    "Message": _object(
+        {
+            "id": {"type": "integer"},
+            "case_no": {"type": "string"},
+            "kind": {
+                "type": "string",
+                "description": "accepted, supplement, refused_acceptance, approved, refusal_decided, issued, rejected,"
+                " terminated, withdrawn, notice",
+            },
+            "title": {"type": "string", "description": "the heading, in Chinese"},
+            "text": {"type": "string", "description": "what the applicant was told (the SMS's words), in Chinese"},
+            "created_at": WHEN,
+            "read_at": WHEN_OR_NULL,
+            "unread": {"type": "boolean"},
+            "sms": {
+                "type": "string",
+                "enum": ["queued", "opted_out", "no_gateway", "no_mobile"],
+                "description": "queued: sent by SMS too; opted_out: the account turned SMS off",
+            },
+            "own_case": {"type": "boolean", "description": "applied for online by this account (GET /me/cases)"},
+            "query_code": {**TEXT_OR_NULL, "description": "the case's 查询码 (GET /track)"},
+        }
+    ),
+    "MessageList": _object(
+        {"items": {"type": "array", "items": _ref("Message")}, "unread": {"type": "integer", "minimum": 0}}
+    ),
     "RatingRequest": _object(
         {
             "level": {"type": "integer", "minimum": 1, "maximum": 5, "description": "5 非常满意 … 1 非常不满意"},
@@ -525,6 +551,21 @@ def _paths() -> dict[str, Any]:
                 "applicant",
                 {**_ok("CaseList"), **_errors("Unauthorized", "Forbidden")},
             )
+        },
+        "/me/messages": {
+            "get": _op(
+                "The account's messages (受理, 补正, 办结 …), newest first, and how many are unread",
+                "applicant",
+                {**_ok("MessageList"), **_errors("Unauthorized", "Forbidden")},
+            )
+        },
+        "/me/messages/{message_id}/read": {
+            "parameters": [_path("message_id", {"type": "integer"})],
+            "post": _op(
+                "Mark one of the account's messages read (another account's is 404)",
+                "applicant",
+                {**_ok("Message"), **_errors("Unauthorized", "Forbidden", "NotFound")},
+            ),
         },
         "/cases/{case_no}/rating": {
             "parameters": [_path("case_no")],

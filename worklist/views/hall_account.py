@@ -166,6 +166,7 @@ def home() -> str:
         cases=engine.applicants.cases_of(account.id),
         matters=online_matters(),
         status_words=STATUS_WORDS,
+        sms_enabled=engine.notifications.sms_enabled(account.id),
     )
 
 
