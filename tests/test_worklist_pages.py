@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, timedelta
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -11,7 +12,19 @@ from flask.testing import FlaskClient
 from onewindow.engine import Engine, FixedClock
 from onewindow.engine._time.workcalendar import CHINA_TZ
 
-from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, AuthActions, china, ids, login, post, start_fi, task_id, text
+from .helpers import (
+    ALL_FI_MATERIALS,
+    FI,
+    FI_APPLICANT,
+    AuthActions,
+    china,
+    ids,
+    login,
+    post,
+    start_fi,
+    task_id,
+    text,
+)
 
 COMPLETE = {"materials_received": ALL_FI_MATERIALS, "negative_list": False}
 
@@ -344,3 +357,17 @@ def test_page_templates_are_compiled_before_the_first_request(app: Flask) -> Non
     compile_all(app)
     cached = {key[1] for key in app.jinja_env.cache} if app.jinja_env.cache is not None else set()
     assert names <= cached
+
+
+def test_row_links_are_the_urls_url_for_builds(app: Flask) -> None:
+    """The worklist builds each row's links from one url_for per endpoint: the same URL, quoted the same way,
+    whatever a case number or task id holds."""
+    from flask import url_for
+
+    from onewindow.worklist.templating import row_url
+
+    values: list[Any] = ["WH-2026-000001", "a b/c?d#e&f", "中文 100%", "<x>\"'", "__row_value__", 42]
+    with app.test_request_context("/", base_url="http://bureau.example/prefix"):
+        for endpoint, key in (("cases.show", "case_no"), ("tasks.show", "task_id"), ("tasks.claim", "task_id")):
+            link = row_url(endpoint, key)
+            assert [link(v) for v in values] == [url_for(endpoint, **{key: v}) for v in values]

@@ -154,6 +154,25 @@ def pgettext(context: str, text: str, **values: Any) -> str:
     return translated.format(**values) if values else translated
 
 
+class PageTranslator:
+    """``gettext`` and ``pgettext`` bound to one catalogue: what a page's template calls, a hundred times or
+    more per page, without looking up the reader's language and catalogue again for each string."""
+
+    __slots__ = ("_gettext", "_pgettext")
+
+    def __init__(self, catalogue: Any) -> None:
+        self._gettext = catalogue.ugettext
+        self._pgettext = catalogue.upgettext
+
+    def gettext(self, text: str, **values: Any) -> str:
+        translated: str = self._gettext(text)
+        return translated.format(**values) if values else translated
+
+    def pgettext(self, context: str, text: str, **values: Any) -> str:
+        translated: str = self._pgettext(context, text)
+        return translated.format(**values) if values else translated
+
+
 def role_name(role: str) -> str:
     return gettext(ROLES[role]) if role in ROLES else role
 
@@ -190,4 +209,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _lang() -> dict[str, Any]:
-        return {"lang": current_lang()}
+        # A page's own ``_`` and ``pgettext``, bound to the catalogue of its reader's language; macros
+        # imported without context keep the globals above, which look the catalogue up on each call.
+        page = PageTranslator(_catalogue())
+        return {"lang": current_lang(), "_": page.gettext, "pgettext": page.pgettext}
