@@ -182,3 +182,15 @@ def test_a_signed_in_request_finds_its_user_in_one_statement(engine: Engine) -> 
     assert len(seen) == 1 and seen[0].startswith("SELECT"), seen
     engine.access.sign_out(result.token)
     assert engine.access.resume(result.token, policy) is None
+
+
+def test_a_task_a_view_only_names_is_one_statement(engine: Engine, clock: FixedClock) -> None:
+    """claim, unclaim, reassign … check and name the task before the step that changes it: one statement, no
+    transaction around it, the same view as the transaction's read."""
+    case_no = busy_case(engine, clock)
+    lead = open_tasks(engine, case_no)["Task_LeadReview"]
+    user = engine.users.get("zhangwei")
+    with statements(engine) as counter, counter.count() as seen:
+        view = engine.tasks.get_for(user, lead.id)
+    assert len(seen) == 1 and seen[0].startswith("SELECT"), seen
+    assert view == engine.tasks.get(lead.id)

@@ -143,6 +143,7 @@ _SECTION_READY = (
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
 )
+_VIEW_ONE = _VIEW_ROWS.where(_TASKS.c.id == bindparam("tid"))  # built once: its cache key too
 _TASK_NOW = select(_TASKS.c.state, _TASKS.c.completed_by).where(_TASKS.c.id == bindparam("tid"))
 
 
@@ -322,11 +323,20 @@ class TaskService:
             raise RuntimeError("TaskService.page needs the engine's PageService")
         return self.pages.task(user, task_id)
 
+    def glance(self, task_id: str) -> TaskView:
+        """``get`` in one statement, the task joined to its case, with no transaction around it: what a view
+        reads that only checks and names the task before the step that changes it (claim, unclaim …)."""
+        with self.db.glance() as session:
+            row = session.connection().execute(_VIEW_ONE, {"tid": str(task_uuid(task_id))}).first()
+            if row is None:
+                raise NotFoundError.unknown("task", task_id)
+            return _view_of(row, self._name_en(session, row.definition_id, row.bpmn_id))
+
     def get_for(self, user: UserAccount, task_id: str) -> TaskView:
         """A task the user may open: its lane is one of his sections and, at a window, its case was received
         at his point (another section's or point's task is "unknown", in the same words as one that does not
-        exist)."""
-        view = self.get(task_id)
+        exist). One statement (``glance``)."""
+        view = self.glance(task_id)
         if view.section not in user.work_queues and not user.reads_all:
             raise NotFoundError.unknown("task", task_id)
         if other_points_work(user, view.section, view.point, self.window_sections):
