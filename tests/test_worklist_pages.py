@@ -6,6 +6,7 @@ import re
 from datetime import UTC, timedelta
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -20,6 +21,7 @@ from .helpers import (
     china,
     ids,
     login,
+    make_engine,
     post,
     start_fi,
     task_id,
@@ -371,3 +373,25 @@ def test_row_links_are_the_urls_url_for_builds(app: Flask) -> None:
         for endpoint, key in (("cases.show", "case_no"), ("tasks.show", "task_id"), ("tasks.claim", "task_id")):
             link = row_url(endpoint, key)
             assert [link(v) for v in values] == [url_for(endpoint, **{key: v}) for v in values]
+
+
+def test_a_served_app_has_parsed_every_deployed_process_before_its_first_request(
+    sqlite_url: str, clock: FixedClock, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server worker's first completion of a matter does not wait while the engine parses its BPMN."""
+    from onewindow.engine._services import runtime
+    from onewindow.worklist import create_app
+
+    task = task_id(sqlite_engine, start_fi(sqlite_engine), "Task_Intake")
+    worker = make_engine(sqlite_url, clock)  # a new server process: nothing parsed yet
+    try:
+        create_app({"ENGINE": worker, "SECRET_KEY": "x"})  # not testing: as a server worker makes it
+
+        def parse(*args: object) -> None:
+            raise AssertionError("a process parsed after the server started")
+
+        monkeypatch.setattr(runtime, "build_bundle", parse)
+        assert worker.tasks.form_schema(task) is not None
+        assert all(worker.cases.intake_form(m.key) is not None for m in worker.repository.matters())
+    finally:
+        worker.close()
