@@ -326,22 +326,28 @@ HALL_ACCOUNTS = (
 )
 
 
-def seed_hall(engine: Engine) -> str:
-    """The hall's applicant and agent accounts; the applicant's online application waits at the window
-    (网上申报, 待预审). Its case number."""
-    ids = [engine.applicants.register(kind, name, id_number, mobile, DEMO_PASSWORD).id
-           for kind, name, id_number, mobile in HALL_ACCOUNTS]  # fmt: skip
+def register_hall_accounts(engine: Engine) -> list[int]:
+    """The hall's applicant and agent accounts, before any case: a window case whose contact's mobile is an
+    account's tells that account (the agent is the walked filing's contact person)."""
+    return [engine.applicants.register(kind, name, id_number, mobile, DEMO_PASSWORD).id
+            for kind, name, id_number, mobile in HALL_ACCOUNTS]  # fmt: skip
+
+
+def seed_hall(engine: Engine, ids: list[int]) -> str:
+    """The applicant's online application, waiting at the window (网上申报, 待预审). Its case number."""
     draft = engine.applications.create(ids[0], "enterprise_registration")
     engine.applications.save(ids[0], draft.id, _example("enterprise_registration"))
     return engine.applications.submit(ids[0], draft.id, actor=f"hall:{ids[0]}").case_no
 
 
-def print_hall_logins(online_case: str, base: str) -> None:
+def print_hall_logins(online_case: str, base: str, messages: dict[str, int] | None = None) -> None:
     click.echo(f"\nhall accounts ({base}/hall/login, mobile or ID number, password {DEMO_PASSWORD}):")
     notes = {"applicant": f"applied online: {online_case} waits for the window's pre-check",
              "agent": "帮办代办: uploads the applicant's 授权委托书 with each application"}  # fmt: skip
     for kind, name, id_number, mobile in HALL_ACCOUNTS:
-        click.echo(f"  {kind:<9} {name:<4} {mobile} / {id_number}   {notes[kind]}")
+        told = (messages or {}).get(mobile, 0)
+        box = f"; {told} messages in {base}/hall/messages" if told else ""
+        click.echo(f"  {kind:<9} {name:<4} {mobile} / {id_number}   {notes[kind]}{box}")
 
 
 def set_demo_passwords(engine: Engine) -> None:
@@ -393,12 +399,13 @@ def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:
     click.echo(f"demo database: {database_file}")
     click.echo("walking one 外商投资企业设立备案 case from the window to the certificate:")
     clock.set(working_days_ago(engine, now, 12))
+    hall_ids = register_hall_accounts(engine)
     walked, waiting, fresh = seed(engine)
     print_case(engine.cases.show(walked))
     more = seed_worklist(engine, clock, now)
     shared = seed_supervision(engine, clock, now)
     set_demo_passwords(engine)
-    online = seed_hall(engine)
+    online = seed_hall(engine, hall_ids)
     month = seed_oversight(engine, clock, now)
     audit = seed_audit(engine, clock, now, month, walked)
     engine.ratings.rate(walked, level=5, comment="一次办好", channel="window")
@@ -427,7 +434,9 @@ def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:
         f"onewindow --database {url} audit findings; 96166: /hotline/, onewindow --database {url} hotline list --open"
     )
     print_logins(engine)
-    print_hall_logins(online, f"http://{host}:{port}")
+    mobiles = [mobile for *_rest, mobile in HALL_ACCOUNTS]
+    told = {mobile: len(engine.notifications.messages(i)) for i, mobile in zip(hall_ids, mobiles, strict=True)}
+    print_hall_logins(online, f"http://{host}:{port}", told)
     print_api_key(engine, walked, f"http://{host}:{port}")
     engine.close()
     if no_serve:

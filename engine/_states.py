@@ -129,5 +129,6 @@ class EventKind(StrEnum):
     EVALUATION = "evaluation"  # 多评合一: the commission started, the expert review's opinion
     MEETING = "meeting"  # 重大项目会审: convened, recorded (its follow-up cases: followup_started)
     # A notice to the applicant (现场踏勘 appointment, 整改, 容缺 due date, 终止): recorded here and shown on the
-    # applicant's case page in the hall; there is no SMS gateway or hall message box yet to send it further.
+    # applicant's case page in the hall; the notifications (_services/notifications.py) send it on to the
+    # hall's message box and, with a gateway, by SMS.
     APPLICANT_NOTICE = "applicant_notice"

@@ -63,7 +63,7 @@ def test_the_message_box_badge_and_the_sms_switch(app: Flask, client: FlaskClien
         ("supplement", "yes"),
         ("accepted", "yes"),
     ]  # newest first, each highlighted until now
-    assert page.count('class="message unread"') == 3
+    assert page.count('class="message unread"') == 3 and "3 条未读消息(现已标为已读)" in page
     assert f'href="/hall/cases/{first}"' in page and f'href="/hall/cases/{second}"' in page
     code = engine.cases.show(window).query_code
     track = f"/hall/track?case={window}&amp;code={code}"  # not her online case: 办件查询 with its code

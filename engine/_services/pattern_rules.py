@@ -9,8 +9,8 @@
   one of 行政许可法 Art. 45's or the matter's catalogue names the law that excludes its time
   (``special_procedures``); otherwise its time counts, as any review's, and nothing is recorded.
 - **Notices to the applicant** (``notifyApplicant``): recorded in the case's history as ``applicant_notice``
-  and shown on the applicant's case page in the hall. No SMS gateway or hall message box exists yet; when one
-  does, it reads these events.
+  and shown on the applicant's case page in the hall; the notifications (``notifications.py``, after this
+  reaction) read these events into the hall's message box and, with a gateway, an SMS.
 """
 
 from __future__ import annotations

@@ -343,7 +343,7 @@ def case(case_no: str) -> str:
         rating=engine.ratings.of_case(case_no),
         levels=RATING_LEVELS,
         complaints=engine.hotline.list(case_no=case_no, applicant_id=me().id),
-        # 现场踏勘 appointments, 整改, 容缺 due dates: what the bureau told the applicant (no SMS gateway yet)
+        # 现场踏勘 appointments, 整改, 容缺 due dates: what the bureau told the applicant (also in /hall/messages)
         notices=[e for e in found.history if e.kind == EventKind.APPLICANT_NOTICE],
     )
 

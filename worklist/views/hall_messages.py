@@ -64,7 +64,7 @@ def messages() -> str:
     unread = [m.id for m in found if m.unread]
     if unread:
         engine.notifications.mark_all_read(account.id, unread)
-    return render_template("hall/messages.html", messages=found, unread=len(unread))
+    return render_template("hall/messages.html", messages=found, unread_shown=len(unread))
 
 
 @bp.get("/messages/<message_id>")
