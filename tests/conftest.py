@@ -163,6 +163,7 @@ MANY_PROCESSES = (
     "test_browser_hall_accounts.py",
     "test_browser_materials_hall.py",
     "test_browser_oversight.py",
+    "test_browser_phrases.py",
 )
 
 
