@@ -289,7 +289,7 @@ class TaskService:
     ) -> list[str]:
         """Ids of one page of READY tasks sorted on a column the user chose (a column header of the worklist);
         rows without a value (no due date yet) last either way, ties in the default order."""
-        column = _SORT_COLUMNS[filters.sort]
+        column = filters.matter_rank() if filters.sort == "matter" else _SORT_COLUMNS[filters.sort]
         order = nulls_last(column.desc() if filters.descending else column.asc())
         where = TaskRow.section_code == sections[0] if len(sections) == 1 else TaskRow.section_code.in_(sections)
         query = (

@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import ColumnElement
+from sqlalchemy import case as sql_case
+
 from .._config.catalogue import Limit, Material, Matter
 from .._config.describe import Described
 from .._errors import FieldError, ValidationError
@@ -172,12 +175,23 @@ class WorklistFilter:
     search: str = ""
     sort: str = "due"  # one of WORKLIST_SORTS
     descending: bool = False
+    # Sorting by 事项 sorts by the name the reader sees, which depends on his language: the page passes the matter
+    # keys in the order of their shown names. Without it, by key.
+    matter_order: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.sort not in WORKLIST_SORTS:
             raise ValidationError(
                 "worklist filter", [FieldError("sort", f"'{self.sort}' is not one of {', '.join(WORKLIST_SORTS)}")]
             )
+
+    def matter_rank(self) -> ColumnElement[Any]:
+        """The case's matter as its place in ``matter_order``: one CASE in the statement (a matter not in it,
+        deployed after the page read the list, comes after the others)."""
+        if not self.matter_order:
+            return CaseRow.matter_key.expression
+        ranks = {key: i for i, key in enumerate(self.matter_order)}
+        return sql_case(ranks, value=CaseRow.matter_key, else_=len(ranks))
 
 
 @dataclass(frozen=True)

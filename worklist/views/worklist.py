@@ -16,7 +16,7 @@ from ..i18n import N_
 from ..i18n import gettext as _
 from ..input_guard import MAX_PAGE, bounded_int
 from ..security import current_user
-from ..templating import matters, remember_user_names
+from ..templating import matter_name, matters, remember_user_names
 
 bp = Blueprint("worklist", __name__)
 
@@ -34,6 +34,14 @@ def view_args(args: Mapping[str, str]) -> dict[str, str]:
     return {k: args[k][:100] for k in VIEW_PARAMS if args.get(k)}
 
 
+def matter_order() -> tuple[str, ...]:
+    """The deployed matters' keys in the order of the names the 事项 column shows (the reader's language),
+    by key where two are the same. Chinese names sort by character code, as a database without a pinyin
+    collation does."""
+    names = {key: matter_name(m) for key, m in matters().items()}
+    return tuple(sorted(names, key=lambda key: (names[key].casefold(), key)))
+
+
 @bp.get("/")
 def index() -> str:
     user = current_user()
@@ -47,6 +55,7 @@ def index() -> str:
         search=request.args.get("q", "")[:100],
         sort=sort if sort in WORKLIST_SORTS else "due",  # an unknown column: the default order, not an error page
         descending=request.args.get("dir") == "desc",
+        matter_order=matter_order() if sort == "matter" else (),
     )
     page = engine.tasks.worklist(user, filters, page=page_number(), per_page=current_app.config["PER_PAGE"])
     remember_user_names({t.claimed_by or "" for t in page.rows})
