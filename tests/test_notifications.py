@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,15 +22,25 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from onewindow.engine import CHINA_TZ, SMS_SCHEMA, ConfigError, Engine, FixedClock, NotFoundError, default_processes_dir
+from onewindow.engine import (
+    CHINA_TZ,
+    SMS_SCHEMA,
+    ConfigError,
+    Engine,
+    FixedClock,
+    NotFoundError,
+    Upload,
+    default_processes_dir,
+)
 from onewindow.engine import Database as OwDatabase
 from onewindow.engine._config.bureau import load_bureau
 from onewindow.engine._store.models import EventRow, OutboxRow
 from onewindow.engine._store.notification_models import ApplicantMessageRow
 
-from .hall_support import ALICE_ID, BOB_ID, online_filing, register
-from .helpers import ALL_FI_MATERIALS, FI_APPLICANT, at_schema_head, open_tasks, start_fi
+from .hall_support import ALICE_ID, BOB_ID, online_filing, refuse_acceptance, register
+from .helpers import ALL_FI_MATERIALS, FI_APPLICANT, at_schema_head, china, open_tasks, run_fi_to_decision, start_fi
 from .outbox_support import walk_to_result
+from .test_inspection_pattern import APPOINTMENT, FOOD, PNG
 
 SMS_SECRET_ENV = "OW_TEST_SMS_SECRET"
 SMS_SECRET = "sms-gateway-shared-secret"
@@ -108,7 +119,8 @@ def intake(engine: Engine, case_no: str, materials: list[str] | None = None) -> 
 
 
 # -- the message box ---------------------------------------------------------------------------------------
-def test_a_window_case_tells_the_account_registered_with_its_mobile(engine: Engine) -> None:
+def test_a_window_case_tells_the_account_registered_with_its_mobile(sqlite_engine: Engine) -> None:
+    engine = sqlite_engine
     bob = register(engine, BOB_ID, CONTACT, name="李华")
     case_no = walk_to_result(engine)  # a window filing: accepted, sealed (approved), issued at the window
 
@@ -272,3 +284,68 @@ def test_the_sms_gateway_is_checked_in_bureau_toml(tmp_path: Path) -> None:
         load_bureau(folder / "bureau.toml")
     shipped = load_bureau(default_processes_dir() / "bureau.toml")
     assert shipped.notifications.gateway is None and shipped.sms_signature == "【武侯区行政审批局】"
+
+
+# -- every trigger, once ---------------------------------------------------------------------------------------
+def kinds_of(engine: Engine, account: int, case_no: str) -> list[str]:
+    """The kinds the account was told of ``case_no``, oldest first."""
+    return [m.kind for m in reversed(engine.notifications.messages(account)) if m.case_no == case_no]
+
+
+def test_refusals_and_a_withdrawal_are_told_once_each(sqlite_engine: Engine) -> None:
+    engine = sqlite_engine
+    alice = register(engine)
+    refused = online_filing(engine, alice.id)
+    refuse_acceptance(engine, refused)
+    decided = online_filing(engine, alice.id)
+    run_fi_to_decision(engine, decided)
+    engine.tasks.complete(
+        open_tasks(engine, decided)["Task_LeadDecision"].id,
+        user="zhangwei",
+        data={"decision": "refuse", "decision_reasons": "不符合备案条件"},
+    )
+    engine.tasks.complete(
+        open_tasks(engine, decided)["Task_DeliverRefusal"].id,
+        user="wangfang",
+        data={"delivery": "express", "courier": "中国邮政EMS", "express_no": "EA123456789CN"},
+    )
+    withdrawn = online_filing(engine, alice.id)
+    intake(engine, withdrawn)
+    engine.case_ends.withdraw(withdrawn, actor=f"hall:{alice.id}", reason="不再设立", way="hall")
+
+    assert kinds_of(engine, alice.id, refused) == ["refused_acceptance"]
+    assert kinds_of(engine, alice.id, decided) == ["accepted", "refusal_decided", "rejected"]
+    assert kinds_of(engine, alice.id, withdrawn) == ["accepted", "withdrawn"]
+    texts = {m.kind: m.text for m in engine.notifications.messages(alice.id)}
+    assert "负面清单" in texts["refused_acceptance"] and "行政复议" in texts["rejected"]
+
+
+def test_the_patterns_notices_and_a_lapsed_waiver_reach_the_box(sqlite_engine: Engine, clock: FixedClock) -> None:
+    engine = sqlite_engine
+    alice = register(engine)
+    clock.set(china(2026, 3, 2, 9, 30).astimezone(UTC))  # Monday
+    applicant = {"applicant_name": "成都武侯示例餐饮有限公司", "contact_name": "张三", "contact_mobile": "13800138000"}
+    case_no = engine.cases.start(FOOD, applicant, actor="lijing").case_no
+
+    def step(bpmn_id: str, user: str, data: dict[str, Any]) -> None:
+        engine.tasks.complete(open_tasks(engine, case_no)[bpmn_id].id, user=user, data=data)
+
+    intake_data = {"materials_received": ["M01", "M02", "M03", "M05"], "waived_materials": ["M04"]}
+    step("Task_Intake", "lijing", {**intake_data, "waiver_commitment": True})
+    team = ["zhoutao", "zhengli"]
+    step("Task_InspectionAppointment", "zhoutao", {**APPOINTMENT, "inspectors": team})
+    engine.files.add(case_no, [Upload("SITE", "site.png", PNG)], actor="zhoutao")
+    record = {"items_checked": ["经营场所布局"], "findings": "符合", "inspection_result": "passed"}
+    step("Task_InspectionRecord", "zhoutao", {**record, "confirmed_by": team})
+    step("Task_DepartmentConfirm", "zhengli", {"department_confirmed": True, "department_opinion": "同意"})
+    step("Task_LeadReview", "sunli", {"review_opinion": "符合条件", "conditions_met": True})
+    clock.set(china(2026, 3, 9, 18, 0).astimezone(UTC))
+    assert len(engine.timers.run_due()) == 1  # the waived material never came: a timer's step tells it too
+    step("Task_StopNotice", "lijing", {"stop_reason": "容缺材料逾期未补齐"})
+
+    box = {m.kind: m for m in engine.notifications.messages(alice.id)}
+    assert kinds_of(engine, alice.id, case_no) == ["accepted", "notice", "notice", "notice", "terminated"]
+    told = [m.text for m in reversed(engine.notifications.messages(alice.id)) if m.kind == "notice"]
+    assert "容缺受理" in told[0] and "2026-03-09 17:30" in told[0]
+    assert "现场踏勘定于 2026-03-04 09:30" in told[1] and "逾期未补齐" in told[2]
+    assert "终止办理" in box["terminated"].text
