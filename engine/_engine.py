@@ -193,6 +193,7 @@ class Engine:
         self.efficiency = EfficiencyService(self.db, self.clock, self.calendars.current)
         self.timers = TimerService(self.db, self.clock, self.runtime, self.incidents)
         self.health = HealthService(self.db, self.clock)  # readiness, runners' heartbeats, figures to scrape
+        self.health.add_gauges(self.notifications.gauges)  # the applicants' SMS waiting, delivered, dead
         # How a retried incident runs its step again: the same completion, or the case's due timers.
         self.incidents.rerun = {
             "task": lambda s, i: self.tasks._complete_in(s, str(i.task_id), i.actor, dict(i.data or {})),

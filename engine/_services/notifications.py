@@ -32,11 +32,12 @@ from .._states import EventKind
 from .._store.db import Database
 from .._store.file_models import OnlineApplicationRow
 from .._store.hall_models import ApplicantRow
-from .._store.models import CaseRow
+from .._store.models import CaseRow, OutboxRow
 from .._store.notification_models import ApplicantMessageRow
 from .._time.clock import Clock
 from .applicants import mask_mobile
 from .case_state import CaseState
+from .health import Gauge
 from .notification_texts import KINDS, Notice, notice_for_event, notice_for_milestone
 from .outbox import OutboxService
 from .runtime import Runtime, Step
@@ -249,6 +250,23 @@ class NotificationService:
                 outbox_id=outbox_id,
             )
         )
+
+    # -- operators: /metrics ---------------------------------------------------------------------------------
+    def gauges(self, session: Session, now: datetime) -> Iterable[Gauge]:
+        """The SMS in the outbox by state (a growing ``pending`` or any ``dead``: the gateway or its secret),
+        and whether a gateway is configured at all (0: the message box alone)."""
+        counts = dict.fromkeys(("pending", "delivered", "dead"), 0.0)
+        by_state = (
+            select(OutboxRow.state, func.count())
+            .where(OutboxRow.department_code == SMS_GATEWAY)
+            .group_by(OutboxRow.state)
+        )
+        for state, n in session.execute(by_state):
+            counts[state] = float(n)
+        yield Gauge("onewindow_sms_messages", "Applicants' SMS in the outbox, by state.", ("state",),
+                    {(state,): n for state, n in counts.items()})  # fmt: skip
+        yield Gauge("onewindow_sms_gateway_configured", "1 when [notifications] sms_endpoint is set, else 0.", (),
+                    {(): 1.0 if self.sms_configured else 0.0})  # fmt: skip
 
     # -- the hall: an account's box ------------------------------------------------------------------------
     def messages(self, applicant_id: int, *, limit: int = 200) -> list[ApplicantMessage]:
