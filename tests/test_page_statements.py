@@ -194,3 +194,16 @@ def test_a_task_a_view_only_names_is_one_statement(engine: Engine, clock: FixedC
         view = engine.tasks.get_for(user, lead.id)
     assert len(seen) == 1 and seen[0].startswith("SELECT"), seen
     assert view == engine.tasks.get(lead.id)
+
+
+def test_a_completion_reads_its_task_and_form_in_one_statement(engine: Engine, clock: FixedClock) -> None:
+    """Before the step, completing a task reads the task (as get_for finds it) and its form: one statement,
+    not the task page's read; the same view and form as those reads give."""
+    case_no = busy_case(engine, clock)
+    lead = open_tasks(engine, case_no)["Task_LeadReview"]
+    user = engine.users.get("zhangwei")
+    with statements(engine) as counter, counter.count() as seen:
+        view, form = engine.tasks.for_completion(user, lead.id)
+    assert len(seen) == 1 and seen[0].startswith("SELECT"), seen
+    assert view == engine.tasks.get_for(user, lead.id)
+    assert form is not None and form == engine.tasks.form_schema(lead.id)

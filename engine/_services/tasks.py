@@ -336,7 +336,21 @@ class TaskService:
         """A task the user may open: its lane is one of his sections and, at a window, its case was received
         at his point (another section's or point's task is "unknown", in the same words as one that does not
         exist). One statement (``glance``)."""
-        view = self.glance(task_id)
+        return self._open_to(user, self.glance(task_id), task_id)
+
+    def for_completion(self, user: UserAccount, task_id: str) -> tuple[TaskView, dict[str, Any] | None]:
+        """The task as ``get_for`` finds it, and its form's schema: what completing it reads before the step,
+        in one statement (the form comes from the deployed version's process the engine keeps parsed). The
+        task page's full read is for showing the page; a completion needs it only to show the form again."""
+        with self.db.glance() as session:
+            row = session.connection().execute(_VIEW_ONE, {"tid": str(task_uuid(task_id))}).first()
+            if row is None:
+                raise NotFoundError.unknown("task", task_id)
+            view = _view_of(row, self._name_en(session, row.definition_id, row.bpmn_id))
+            forms = self.runtime.bundle(session, row.definition_id).forms
+        return self._open_to(user, view, task_id), forms.get(view.form) if view.form else None
+
+    def _open_to(self, user: UserAccount, view: TaskView, task_id: str) -> TaskView:
         if view.section not in user.work_queues and not user.reads_all:
             raise NotFoundError.unknown("task", task_id)
         if other_points_work(user, view.section, view.point, self.window_sections):

@@ -32,13 +32,22 @@ from .files import files_context
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 TO_SECTION = "__section__"  # the reassign control's explicit choice: back to the section, claimed by nobody
 MAX_BULK = 200  # rows ticked at once: more than a page holds
+NO_FORM: dict[str, Any] = {"type": "object", "properties": {}}  # a step without a form (copied before use)
+
+
+def _offers_materials(form: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The 补正 list of material codes of a form, where the page offers the case's materials as its choices."""
+    prop = ((form or {}).get("properties") or {}).get("supplemented_materials")
+    if isinstance(prop, dict) and isinstance(prop.get("items"), dict) and "oneOf" not in prop["items"]:
+        return prop
+    return None
 
 
 def _schema_for(page: TaskPage) -> dict[str, Any]:
     """The task's form; a 补正 list of material codes becomes checkboxes of the case's materials."""
-    schema = copy.deepcopy(page.form_schema or {"type": "object", "properties": {}})
-    prop = (schema.get("properties") or {}).get("supplemented_materials")
-    if isinstance(prop, dict) and isinstance(prop.get("items"), dict) and "oneOf" not in prop["items"]:
+    schema = copy.deepcopy(page.form_schema or NO_FORM)
+    prop = _offers_materials(schema)
+    if prop is not None:
         status = page.materials
         offered = status.missing or [m for m in status.matter.materials if m.code not in status.received]
         prop["items"]["oneOf"] = [{"const": m.code, "title": f"{material_name(m)} ({m.code})"} for m in offered]
@@ -118,9 +127,15 @@ def show(task_id: str) -> tuple[str, int]:
 def complete(task_id: str) -> Response | tuple[str, int]:
     engine = get_engine()
     user = current_user()
-    page = engine.tasks.page(user, task_id)
-    task = page.task
-    schema = _schema_for(page)
+    # The task and its form in one statement; the page's full read only where the form offers the case's
+    # materials, or to show the form again (below).
+    task, form = engine.tasks.for_completion(user, task_id)
+    shown_page = engine.tasks.page(user, task_id) if _offers_materials(form) else None
+    schema = _schema_for(shown_page) if shown_page is not None else copy.deepcopy(form or NO_FORM)
+
+    def page() -> TaskPage:
+        return shown_page if shown_page is not None else engine.tasks.page(user, task_id)
+
     if task.state == "ready" and task.claimed_by and task.claimed_by != user.username:
         remember_user_names({task.claimed_by})
         raise Refusal(_("该任务已由{who}认领,只有认领人可以办理。", who=user_name(task.claimed_by)), user=user.username)
@@ -128,14 +143,14 @@ def complete(task_id: str) -> Response | tuple[str, int]:
     paths = field_paths(schema)
     try:
         if problems:  # text that is not even a number: report it with every other problem, change nothing
-            raise ValidationError(task.name, with_schema_errors(page.form_schema or {}, data, problems))
+            raise ValidationError(task.name, with_schema_errors(form or {}, data, problems))
         done = engine.tasks.complete(task_id, user=user.username, data=data)
     except ValidationError as err:
         flash(_("请更正标出的内容。"), "error")
-        return _render(page, schema, shown, errors_by_field(err.errors, paths, lang=current_lang()), status=400)
+        return _render(page(), schema, shown, errors_by_field(err.errors, paths, lang=current_lang()), status=400)
     except FourEyesError as err:
         flash(four_eyes_message(err), "error")
-        return _render(page, schema, shown, {}, status=403)
+        return _render(page(), schema, shown, {}, status=403)
     except ConflictError:
         # Someone was faster (completed, claimed or cancelled it meanwhile): nothing was saved. The page shows
         # the task as it is now and keeps what this clerk typed, so an opinion is not lost with the 409.
@@ -158,7 +173,7 @@ def complete(task_id: str) -> Response | tuple[str, int]:
             "流程执行出错,本次提交未保存:已登记为流程异常 #{incident},请联系管理员修正后再提交。", incident=err.incident
         )
         flash(failed, "error")
-        return _render(page, schema, shown, {}, status=422)
+        return _render(page(), schema, shown, {}, status=422)
     flash(_("已办理:{task}({case})。", task=task_name(done), case=done.case_no), "ok")
     if "supplemented_materials" in (schema.get("properties") or {}):
         # After a 补正 the window hands over either a new notice or the acceptance receipt.
