@@ -17,12 +17,15 @@ mobile number and the row has no box. Internal follow-up matters tell applicants
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Table, and_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .._bpmn.definitions import ProcessBundle
@@ -90,6 +93,46 @@ class ApplicantMessage:
         }
 
 
+_MESSAGES = cast(Table, ApplicantMessageRow.__table__)
+_CASES = cast(Table, CaseRow.__table__)
+_APPLICANTS = cast(Table, ApplicantRow.__table__)
+_ONLINE = cast(Table, OnlineApplicationRow.__table__)
+# The case's application and, when it was applied for online, the account that did: built once.
+_OWNER = (
+    select(_ONLINE.c.case_id, _APPLICANTS.c.id, _APPLICANTS.c.mobile, _APPLICANTS.c.sms_opt_out)
+    .join(_APPLICANTS, _APPLICANTS.c.id == _ONLINE.c.owner_id)
+    .subquery()
+)
+_RECIPIENT = (
+    select(
+        _CASES.c.applicant,
+        _OWNER.c.id.label("account_id"),
+        _OWNER.c.mobile,
+        _OWNER.c.sms_opt_out,
+    )
+    .outerjoin(_OWNER, _OWNER.c.case_id == _CASES.c.id)
+    .where(_CASES.c.id == bindparam("cid"))
+    .limit(1)
+)
+_ACCOUNT_BY_MOBILE = select(_APPLICANTS.c.id, _APPLICANTS.c.sms_opt_out).where(
+    _APPLICANTS.c.mobile == bindparam("mobile"), _APPLICANTS.c.disabled.is_(False)
+)
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_once(session: Session) -> Any:
+    """INSERT … ON CONFLICT (case_id, key) DO NOTHING RETURNING id, in the session's dialect (both have it)."""
+    dialect = session.get_bind().dialect.name
+    statement = _INSERTS.get(dialect)
+    if statement is None:
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(_MESSAGES).on_conflict_do_nothing(index_elements=["case_id", "key"]).returning(_MESSAGES.c.id)
+        )
+        _INSERTS[dialect] = statement
+    return statement
+
+
 @dataclass(frozen=True)
 class _Recipient:
     account_id: int | None
@@ -118,22 +161,8 @@ class NotificationService:
         if not notices:
             return
         assert row.id is not None
-        told = set(
-            session.scalars(
-                select(ApplicantMessageRow.key).where(
-                    ApplicantMessageRow.case_id == row.id, ApplicantMessageRow.key.in_([n.key for n in notices])
-                )
-            )
-        )
-        fresh = []
-        for notice in notices:
-            if notice.key not in told:
-                told.add(notice.key)
-                fresh.append(notice)
-        if not fresh:
-            return
         to = self._recipient(session, row, step)
-        for notice in fresh:
+        for notice in notices:
             self._write(session, row, notice, to, step.at)
 
     def _notices(self, row: CaseState, bundle: ProcessBundle, step: Step) -> list[Notice]:
@@ -186,31 +215,22 @@ class NotificationService:
         return out
 
     def _recipient(self, session: Session, row: CaseState, step: Step) -> _Recipient:
-        found = session.execute(
-            select(ApplicantRow.id, ApplicantRow.mobile, ApplicantRow.sms_opt_out)
-            .join(OnlineApplicationRow, OnlineApplicationRow.owner_id == ApplicantRow.id)
-            .where(OnlineApplicationRow.case_id == row.id)
-            .limit(1)
-        ).first()
-        if found is not None:  # applied online: the account that did (an agent, for its 帮办代办 cases)
-            return _Recipient(found.id, found.mobile, found.sms_opt_out)
-        data = step.applicant
-        if data is None:
-            data = session.scalar(select(CaseRow.applicant).where(CaseRow.id == row.id)) or {}
-        mobile = application_mobile(data)
+        """Whose box, and which mobile: one statement reads the online application's account beside the case's
+        application (read anyway: on SQLite the row is one record); a window case then looks up the account
+        registered with the application's mobile."""
+        found = session.connection().execute(_RECIPIENT, {"cid": row.id}).first()
+        if found is not None and found.account_id is not None:  # applied online (an agent, for 帮办代办)
+            return _Recipient(found.account_id, found.mobile, found.sms_opt_out)
+        data = step.applicant if step.applicant is not None else (found.applicant if found is not None else None)
+        mobile = application_mobile(data or {})
         if not mobile:
             return _Recipient(None, "", False)
-        account = session.execute(
-            select(ApplicantRow.id, ApplicantRow.sms_opt_out).where(
-                ApplicantRow.mobile == mobile, ApplicantRow.disabled.is_(False)
-            )
-        ).first()
+        account = session.connection().execute(_ACCOUNT_BY_MOBILE, {"mobile": mobile}).first()
         if account is not None:
             return _Recipient(account.id, mobile, account.sms_opt_out)
         return _Recipient(None, mobile, False)
 
     def _write(self, session: Session, row: CaseState, notice: Notice, to: _Recipient, at: datetime) -> None:
-        outbox_id: str | None = None
         if not self.sms_configured:
             sms = "no_gateway"
         elif not to.mobile:
@@ -219,36 +239,47 @@ class NotificationService:
             sms = "opted_out"
         else:
             sms = "queued"
-            outbox_id = self.outbox.write(
-                session,
-                department=SMS_GATEWAY,
-                kind="applicant_sms",
-                payload={
-                    "mobile": to.mobile,
-                    "text": self.bureau.sms_signature + notice.text,
+        outbox_id = str(uuid.uuid4()) if sms == "queued" else None
+        # Once per case and key: a step repeating what the case reached before (a send-back) inserts nothing and
+        # sends nothing; the unique key decides, without reading what was told before.
+        inserted = (
+            session.connection()
+            .execute(
+                _insert_once(session),
+                {
+                    "case_id": row.id,
                     "case_no": row.case_no,
-                    "notice": notice.kind,
+                    "applicant_id": to.account_id,
+                    "key": notice.key[:100],
+                    "kind": notice.kind,
+                    "title": notice.title,
+                    "text": notice.text,
+                    "created_at": at,
+                    "read_at": None,
+                    "sms": sms,
+                    "sms_to": mask_mobile(to.mobile) if to.mobile else "",
+                    "outbox_id": outbox_id,
                 },
-                case_id=row.id,
-                case_no=row.case_no,
-                at=at,
-                schema=SMS_SCHEMA,
             )
-        session.add(
-            ApplicantMessageRow(
-                case_id=row.id,
-                case_no=row.case_no,
-                applicant_id=to.account_id,
-                key=notice.key[:100],
-                kind=notice.kind,
-                title=notice.title,
-                text=notice.text,
-                created_at=at,
-                read_at=None,
-                sms=sms,
-                sms_to=mask_mobile(to.mobile) if to.mobile else "",
-                outbox_id=outbox_id,
-            )
+            .first()
+        )
+        if inserted is None or outbox_id is None:
+            return
+        self.outbox.write(
+            session,
+            department=SMS_GATEWAY,
+            kind="applicant_sms",
+            payload={
+                "mobile": to.mobile,
+                "text": self.bureau.sms_signature + notice.text,
+                "case_no": row.case_no,
+                "notice": notice.kind,
+            },
+            case_id=row.id,
+            case_no=row.case_no,
+            at=at,
+            schema=SMS_SCHEMA,
+            message_id=outbox_id,
         )
 
     # -- operators: /metrics ---------------------------------------------------------------------------------

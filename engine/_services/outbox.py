@@ -188,13 +188,14 @@ class OutboxService:
         case_no: str = "",
         at: datetime | None = None,
         schema: str = MESSAGE_SCHEMA,
+        message_id: str | None = None,
     ) -> str:
         """Add one message for ``department`` (or the SMS gateway, ``SMS_GATEWAY``) to the outbox in ``session``'s
-        transaction; returns its id.
+        transaction; returns its id (``message_id`` when the caller drew it, to name it in its own row first).
 
         ``payload`` gets the envelope (``id``, ``schema``, ``type``, ``department``, ``bureau``, ``sent_for``)."""
         at = at or self.clock.now()
-        message_id = str(uuid.uuid4())
+        message_id = message_id or str(uuid.uuid4())
         dept = self.bureau.receiver(department)
         channel = "push" if dept is not None and dept.pushed else "inbox"
         body = message_body(
