@@ -137,6 +137,7 @@ def test_a_window_case_tells_the_account_registered_with_its_mobile(sqlite_engin
     assert "已当面送达" in box[0].text and "评价" in box[0].text
     # Without a gateway only the box records it; no ID number in any message
     assert {m.sms for m in box} == {"no_gateway"} and sms_rows(engine) == []
+    assert {g.name: g for g in engine.health.gauges()}["onewindow_sms_gateway_configured"].samples == {(): 0.0}
     assert not any(ALICE_ID in m.text or "1101051949" in m.text for m in box)
     assert engine.notifications.unread_count(bob.id) == 3
 
@@ -270,6 +271,9 @@ def test_sms_goes_through_the_dispatcher_to_the_gateway(database_url: str, clock
         with engine.db.reading() as s:
             orphan = s.scalars(select(ApplicantMessageRow).where(ApplicantMessageRow.case_no == window)).one()
         assert orphan.applicant_id is None and orphan.sms == "queued" and orphan.sms_to == "136****6000"
+        gauges = {g.name: g for g in engine.health.gauges()}  # /metrics
+        assert gauges["onewindow_sms_messages"].samples == {("pending",): 0.0, ("delivered",): 2.0, ("dead",): 0.0}
+        assert gauges["onewindow_sms_gateway_configured"].samples == {(): 1.0}
     finally:
         engine.close()
 
