@@ -1,13 +1,20 @@
 """Write a BPMN process with its diagram (DI) from a grid of lanes, nodes and flows.
 
-Used by ``onewindow new matter``: the scaffold describes where each node sits (a lane, a column, a row
-inside the lane) and the builder computes shapes and orthogonal edge waypoints, so the file opens in
-Camunda Modeler and bpmn.io laid out, passes bpmnlint's recommended rules and deploys as it is.
+Used by ``onewindow new matter`` and processes/patterns/draw.py: the scaffold describes where each node sits
+(a lane, a column, a row inside the lane) and the builder computes shapes and orthogonal edge waypoints, so the
+file opens in Camunda Modeler and bpmn.io laid out, passes bpmnlint's recommended rules and deploys as it is.
+
+Any labelled element (the pool, a lane, a node, a sequence flow) may carry its English name, ``name_en``, written
+as the first of its ``spiffworkflow:property`` extension properties, as the shipped matters write it; the
+English diagram (diagram.py ``render_svg(english=True)``) labels the element with it. A builder made with
+``english=True`` refuses a labelled element without one, so a drawing meant for English pages cannot leave a
+Chinese label behind.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -37,7 +44,12 @@ class Lane:
     id: str
     name: str
     rows: int = 1
-    properties: dict[str, str] = field(default_factory=dict)  # e.g. name_en, the lane's English name
+    properties: dict[str, str] = field(default_factory=dict)
+    name_en: str = ""  # the lane's English name (or a name_en among ``properties``)
+
+    @property
+    def extension_properties(self) -> dict[str, str]:
+        return _with_name_en(self.name_en, self.properties)
 
 
 @dataclass
@@ -58,6 +70,11 @@ class Node:
     operator_params: dict[str, str] = field(default_factory=dict)
     result_variable: str = ""
     default: str = ""  # id of a gateway's default flow
+    name_en: str = ""  # the English name, shown on English pages (or a name_en among ``properties``)
+
+    @property
+    def extension_properties(self) -> dict[str, str]:
+        return _with_name_en(self.name_en, self.properties)
 
     @property
     def shape(self) -> str:
@@ -73,24 +90,51 @@ class Flow:
     target: str
     name: str = ""
     condition: str = ""
+    name_en: str = ""  # the label's English name, shown on English pages
+    properties: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def extension_properties(self) -> dict[str, str]:
+        return _with_name_en(self.name_en, self.properties)
 
 
 class DiagramBuilder:
-    """Collects lanes, nodes and flows, then writes ``<definitions>`` with one collaboration and process."""
+    """Collects lanes, nodes and flows, then writes ``<definitions>`` with one collaboration and process.
 
-    def __init__(self, *, process_id: str, name: str, participant: str, documentation: str = "") -> None:
+    ``english``: every labelled element must carry its English name (``participant_en`` for the pool); adding
+    one without is refused (``ValueError``) where it is added."""
+
+    def __init__(
+        self,
+        *,
+        process_id: str,
+        name: str,
+        participant: str,
+        documentation: str = "",
+        participant_en: str = "",
+        english: bool = False,
+    ) -> None:
         self.process_id = process_id
         self.name = name
         self.participant = participant
+        self.participant_en = participant_en
         self.documentation = documentation
+        self.english = english
         self.lanes: list[Lane] = []
         self.nodes: list[Node] = []
         self.flows: list[Flow] = []
+        self._require_english("the pool", participant, {"name_en": participant_en})
+
+    def _require_english(self, what: str, name: str, properties: dict[str, str]) -> None:
+        if self.english and name.strip() and not properties.get("name_en", "").strip():
+            raise ValueError(f"{self.process_id}: {what} ({name}) has no English name (name_en)")
 
     def lane(self, lane: Lane) -> None:
+        self._require_english(f"lane {lane.id}", lane.name, lane.extension_properties)
         self.lanes.append(lane)
 
     def add(self, node: Node) -> Node:
+        self._require_english(node.id, node.name, node.extension_properties)
         self.nodes.append(node)
         return node
 
@@ -98,11 +142,31 @@ class DiagramBuilder:
         self, node_id: str, name: str, lane: str, col: int, row: int = 0, *, name_en: str, form: str, **props: str
     ) -> Node:
         """A human step: its English name (shown on English pages) and form come first among its properties."""
-        properties = {"name_en": name_en, "formJsonSchemaFilename": form, **props}
-        return self.add(Node(node_id, "userTask", name, lane, col, row, properties=properties))
+        properties = {"formJsonSchemaFilename": form, **props}
+        return self.add(Node(node_id, "userTask", name, lane, col, row, properties=properties, name_en=name_en))
 
-    def flow(self, source: str, target: str, *, name: str = "", condition: str = "", flow_id: str = "") -> Flow:
-        flow = Flow(flow_id or f"Flow_{source}_{target}", source, target, name, condition)
+    def node(
+        self, node_id: str, kind: str, name: str, lane: str, col: int, row: int = 0, *, name_en: str, **fields: Any
+    ) -> Node:
+        """Any other node, its English name given beside its name ("" for both where it has no label);
+        ``fields`` are Node's other fields (script, timer, attached_to, operator, default, properties, …)."""
+        if name.strip() and not name_en.strip():
+            raise ValueError(f"{self.process_id}: {node_id} ({name}) has no English name (name_en)")
+        return self.add(Node(node_id, kind, name, lane, col, row, name_en=name_en, **fields))
+
+    def flow(
+        self,
+        source: str,
+        target: str,
+        *,
+        name: str = "",
+        condition: str = "",
+        flow_id: str = "",
+        name_en: str = "",
+        properties: dict[str, str] | None = None,
+    ) -> Flow:
+        flow = Flow(flow_id or f"Flow_{source}_{target}", source, target, name, condition, name_en, properties or {})
+        self._require_english(f"flow {flow.id}", name, flow.extension_properties)
         self.flows.append(flow)
         return flow
 
@@ -160,13 +224,14 @@ class DiagramBuilder:
             targetNamespace="http://bpmn.io/schema/bpmn",
         )
         collaboration = etree.SubElement(definitions, q.bpmn("collaboration"), id=f"Collaboration_{self.process_id}")
-        etree.SubElement(
+        participant = etree.SubElement(
             collaboration,
             q.bpmn("participant"),
             id="Participant_Bureau",
             name=self.participant,
             processRef=self.process_id,
         )
+        _extension_properties(participant, _with_name_en(self.participant_en, {}), q)
         process = etree.SubElement(
             definitions, q.bpmn("process"), id=self.process_id, name=self.name, isExecutable="true"
         )
@@ -175,8 +240,7 @@ class DiagramBuilder:
         lane_set = etree.SubElement(process, q.bpmn("laneSet"), id=f"LaneSet_{self.process_id}")
         for lane in self.lanes:
             el = etree.SubElement(lane_set, q.bpmn("lane"), id=lane.id, name=lane.name)
-            if lane.properties:
-                _properties(etree.SubElement(el, q.bpmn("extensionElements")), lane.properties, q)
+            _extension_properties(el, lane.extension_properties, q)
             for node in self.nodes:
                 if node.lane == lane.id:
                     etree.SubElement(el, q.bpmn("flowNodeRef")).text = node.id
@@ -188,6 +252,7 @@ class DiagramBuilder:
             )
             if flow.name:
                 el.set("name", flow.name)
+            _extension_properties(el, flow.extension_properties, q)  # before the condition, as BPMN orders them
             if flow.condition:
                 cond = etree.SubElement(el, q.bpmn("conditionExpression"))
                 cond.set(f"{{{XSI}}}type", "bpmn:tFormalExpression")
@@ -206,9 +271,10 @@ class DiagramBuilder:
             el.set("default", node.default)
         if node.documentation:
             etree.SubElement(el, q.bpmn("documentation")).text = node.documentation
-        if node.properties or node.operator or node.post_script:
+        properties = node.extension_properties
+        if properties or node.operator or node.post_script:
             ext = etree.SubElement(el, q.bpmn("extensionElements"))
-            _properties(ext, node.properties, q)
+            _properties(ext, properties, q)
             if node.operator:
                 op = etree.SubElement(ext, q.spiff("serviceTaskOperator"), id=node.operator)
                 if node.result_variable:
@@ -279,6 +345,17 @@ def _properties(ext: etree._Element, properties: dict[str, str], q: _Q) -> None:
         props = etree.SubElement(ext, q.spiff("properties"))
         for name, value in properties.items():
             etree.SubElement(props, q.spiff("property"), name=name, value=value)
+
+
+def _extension_properties(el: etree._Element, properties: dict[str, str], q: _Q) -> None:
+    """``properties`` in an extensionElements of ``el`` (none: no extensionElements)."""
+    if properties:
+        _properties(etree.SubElement(el, q.bpmn("extensionElements")), properties, q)
+
+
+def _with_name_en(name_en: str, properties: dict[str, str]) -> dict[str, str]:
+    """The extension properties with the English name first, as the shipped matters write it."""
+    return {"name_en": name_en, **properties} if name_en else properties
 
 
 def _shape(plane: etree._Element, q: _Q, element: str, box: Box, *, horizontal: bool = False) -> None:
