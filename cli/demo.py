@@ -333,20 +333,40 @@ def register_hall_accounts(engine: Engine) -> list[int]:
             for kind, name, id_number, mobile in HALL_ACCOUNTS]  # fmt: skip
 
 
-def seed_hall(engine: Engine, ids: list[int]) -> str:
-    """The applicant's online application, waiting at the window (网上申报, 待预审). Its case number."""
-    draft = engine.applications.create(ids[0], "enterprise_registration")
-    engine.applications.save(ids[0], draft.id, _example("enterprise_registration"))
-    return engine.applications.submit(ids[0], draft.id, actor=f"hall:{ids[0]}").case_no
+# The applicant's own registration, applied for online and accepted at the window (受理 in his message box).
+OWN_REGISTRATION = {"enterprise_name": "成都小明文具有限公司", "business_scope": "文具、办公用品零售",
+                    "legal_rep_name": "王小明", "legal_rep_mobile": "13800138000"}  # fmt: skip
 
 
-def print_hall_logins(online_case: str, base: str, messages: dict[str, int] | None = None) -> None:
+def _apply_online(engine: Engine, owner: int, data: dict[str, Any]) -> str:
+    draft = engine.applications.create(owner, ER)
+    engine.applications.save(owner, draft.id, data)
+    return engine.applications.submit(owner, draft.id, actor=f"hall:{owner}").case_no
+
+
+def seed_hall(engine: Engine, clock: FixedClock, now: datetime, ids: list[int]) -> tuple[str, str]:
+    """The applicant's online applications: one the window pre-checked and accepted half an hour ago (受理: the
+    message box shows it, the case waits for 市场准入审批科's review), one waiting at the window now (网上申报,
+    待预审). Their case numbers, the accepted one first."""
+    clock.set(now - timedelta(minutes=50))
+    accepted = _apply_online(engine, ids[0], {**_example(ER), **OWN_REGISTRATION})
+    clock.set(now - timedelta(minutes=35))
+    engine.tasks.complete(
+        _task(engine, accepted, "Task_Intake"), user="wangfang", data={"materials_received": ER_MATERIALS}
+    )
+    clock.set(now)
+    return accepted, _apply_online(engine, ids[0], _example(ER))
+
+
+def print_hall_logins(online: tuple[str, str], base: str, messages: dict[str, int] | None = None) -> None:
     click.echo(f"\nhall accounts ({base}/hall/login, mobile or ID number, password {DEMO_PASSWORD}):")
-    notes = {"applicant": f"applied online: {online_case} waits for the window's pre-check",
+    accepted, waiting = online
+    notes = {"applicant": f"applied online: {accepted} accepted at the window (受理), {waiting} waits for the "
+                          "window's pre-check",
              "agent": "帮办代办: uploads the applicant's 授权委托书 with each application"}  # fmt: skip
     for kind, name, id_number, mobile in HALL_ACCOUNTS:
         told = (messages or {}).get(mobile, 0)
-        box = f"; {told} messages in {base}/hall/messages" if told else ""
+        box = f"; {told} message{'s' if told > 1 else ''} in {base}/hall/messages" if told else ""
         click.echo(f"  {kind:<9} {name:<4} {mobile} / {id_number}   {notes[kind]}{box}")
 
 
@@ -405,7 +425,7 @@ def demo(database_file: Path, host: str, port: int, no_serve: bool) -> None:
     more = seed_worklist(engine, clock, now)
     shared = seed_supervision(engine, clock, now)
     set_demo_passwords(engine)
-    online = seed_hall(engine, hall_ids)
+    online = seed_hall(engine, clock, now, hall_ids)
     month = seed_oversight(engine, clock, now)
     audit = seed_audit(engine, clock, now, month, walked)
     engine.ratings.rate(walked, level=5, comment="一次办好", channel="window")

@@ -14,6 +14,8 @@ from onewindow.engine import Engine
 from onewindow.engine._store.db import Database
 from onewindow.worklist import create_app
 
+from .helpers import post, text
+
 
 def test_demo_seeds_users_and_cases_at_every_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
@@ -26,8 +28,17 @@ def test_demo_seeds_users_and_cases_at_every_step(tmp_path: Path, monkeypatch: p
         assert engine.users.authenticate("lijing", "onewindow") is not None
         assert "hall accounts" in result.output and "13800138000 / 11010519491231002X" in result.output
         applicant = engine.applicants.authenticate("13800138000", "onewindow")
-        [online] = engine.applicants.cases_of(applicant.id)
-        assert online.channel == "online" and engine.applicants.authenticate("13900139000", "onewindow").is_agent
+        online = {c.case_no: c for c in engine.applicants.cases_of(applicant.id)}
+        assert {c.channel for c in online.values()} == {"online"}
+        assert engine.applicants.authenticate("13900139000", "onewindow").is_agent
+        # one online application accepted at the window, whose 受理 is in 王小明's message box; one waits
+        [accepted] = [c for c in online.values() if c.status == "accepted"]
+        [waiting] = [c for c in online.values() if c.status == "received"]
+        assert [(m.kind, m.case_no) for m in engine.notifications.messages(applicant.id)] == [
+            ("accepted", accepted.case_no)
+        ]
+        assert f"{accepted.case_no} accepted at the window" in result.output
+        assert f"{waiting.case_no} waits for the window's pre-check; 1 message in" in result.output
         admin = engine.users.get("huangqiang")
         statuses = {c.status for c in engine.cases.page_for(admin, per_page=50).rows}
         assert statuses >= {"approved", "accepted", "supplement", "received"}
@@ -37,7 +48,11 @@ def test_demo_seeds_users_and_cases_at_every_step(tmp_path: Path, monkeypatch: p
         }
         assert {"red", "yellow", "green"} <= levels  # the worklist shows every colour
         app: Flask = create_app({"ENGINE": engine, "SECRET_KEY": "x"})
-        assert app.test_client().get("/guide/").status_code == 200
+        client = app.test_client()
+        assert client.get("/guide/").status_code == 200
+        assert post(client, "/hall/login", {"login": "13800138000", "password": "onewindow"}).status_code == 302
+        box = text(client.get("/hall/messages"))
+        assert f'data-case-no="{accepted.case_no}"' in box and "已受理" in box
     finally:
         engine.close()
 
