@@ -46,6 +46,11 @@ class TemplateLanes:
     co_sections_en: tuple[tuple[str, str], ...] = ()  # (code, English name), where the bureau gives one
     co_review_days: int = 3
     inspection: str = ""  # the inspection centre's name (joint_inspection)
+    # The sections' English names, where the bureau gives them (``name_en`` in bureau.toml): English pages show them.
+    window_en: str = ""
+    lead_en: str = ""
+    issuing_en: str = ""
+    inspection_en: str = ""
 
 
 # The English (``name_en``) of the templates' human steps, shown on English pages.
@@ -61,6 +66,24 @@ STEP_NAMES_EN = {
     "统一出证": "Issue the result at the unified window",
     "送达不予许可决定书": "Deliver the decision refusing the licence",
 }
+# The English of the templates' other labels (events, gateways, system steps, flows), for English diagrams.
+LABELS_EN = {
+    "收到申请": "Application received",
+    "比对材料清单": "Compare with the list of materials",
+    "材料是否齐全?": "Materials complete?",
+    "合并补正材料": "Merge the supplemented materials",
+    "受理登记": "Register the acceptance",
+    "材料不全": "Materials missing",
+    "材料齐全": "Materials complete",
+    "是否准予?": "Grant?",
+    "准予": "Grant",
+    "不予许可": "Refuse",
+    "推送审管信息": "Share the result with the supervising department",
+    "推送审管信息(不予许可)": "Share the refusal with the supervising department",
+    "办结": "Completed",
+    "逾期未反馈视为同意": "No answer in time: deemed consent",
+}
+REFUSED_EN = "Licence refused"  # the refusal's end event (its flow, 不予许可, reads "Refuse")
 
 
 def build_process(
@@ -72,6 +95,7 @@ def build_process(
     lanes: TemplateLanes,
     forms: dict[str, str],
     origin: str = "onewindow new matter",
+    bureau_name_en: str = "",
 ) -> bytes:
     """The BPMN (with DI) of ``template`` for matter ``key``; ``forms`` maps a form role to its file name."""
     joint = template in PARALLEL_TEMPLATES
@@ -82,27 +106,39 @@ def build_process(
         process_id=key,
         name=name,
         participant=bureau_name,
+        participant_en=bureau_name_en,
         documentation=f"{name}: {TEMPLATES[template]}。由 {origin} 生成,按本事项的实际办理流程修改。",
     )
-    b.lane(Lane("Lane_Window", lanes.window, rows=2))
-    b.lane(Lane("Lane_Lead", lanes.lead))
+    english = dict(lanes.co_sections_en)
+    b.lane(Lane("Lane_Window", lanes.window, rows=2, name_en=lanes.window_en))
+    b.lane(Lane("Lane_Lead", lanes.lead, name_en=lanes.lead_en))
     for code, section in co:
-        b.lane(Lane(f"Lane_Co_{code}", section, rows=2))
+        b.lane(Lane(f"Lane_Co_{code}", section, rows=2, name_en=english.get(code, "")))
     if inspection:
-        b.lane(Lane("Lane_Inspection", lanes.inspection))
+        b.lane(Lane("Lane_Inspection", lanes.inspection, name_en=lanes.inspection_en))
     # 即办件: the result is handed over at the window that took the application, while the applicant waits.
     out_lane = "Lane_Window" if immediate else "Lane_Issuing"
     if not immediate:
-        b.lane(Lane("Lane_Issuing", lanes.issuing, rows=2))
+        b.lane(Lane("Lane_Issuing", lanes.issuing, rows=2, name_en=lanes.issuing_en))
 
     def user(node_id: str, label: str, lane: str, col: int, form: str, row: int = 0, **props: str) -> Node:
         return b.user_task(node_id, label, lane, col, row, name_en=STEP_NAMES_EN[label], form=forms[form], **props)
 
     # Intake window: check materials, 补正 loop (一次性告知, 行政许可法 Art. 32), acceptance.
-    b.add(Node("StartEvent_Applied", "startEvent", "收到申请", "Lane_Window", 0))
+    b.add(Node("StartEvent_Applied", "startEvent", "收到申请", "Lane_Window", 0, name_en=LABELS_EN["收到申请"]))
     user("Task_Intake", "接件与材料核验", "Lane_Window", 1, "intake")
     b.add(Node("Gateway_MaterialsMerge", "exclusiveGateway", "", "Lane_Window", 2))
-    b.add(Node("Task_CompareMaterials", "scriptTask", "比对材料清单", "Lane_Window", 3, script=MISSING))
+    b.add(
+        Node(
+            "Task_CompareMaterials",
+            "scriptTask",
+            "比对材料清单",
+            "Lane_Window",
+            3,
+            script=MISSING,
+            name_en=LABELS_EN["比对材料清单"],
+        )
+    )
     b.add(
         Node(
             "Gateway_MaterialsComplete",
@@ -111,6 +147,7 @@ def build_process(
             "Lane_Window",
             4,
             default="Flow_MaterialsComplete",
+            name_en=LABELS_EN["材料是否齐全?"],
         )
     )
     user(
@@ -122,7 +159,18 @@ def build_process(
         row=1,
         milestone="supplement_requested",
     )
-    b.add(Node("Task_MergeSupplement", "scriptTask", "合并补正材料", "Lane_Window", 3, 1, script=MERGE))
+    b.add(
+        Node(
+            "Task_MergeSupplement",
+            "scriptTask",
+            "合并补正材料",
+            "Lane_Window",
+            3,
+            1,
+            script=MERGE,
+            name_en=LABELS_EN["合并补正材料"],
+        )
+    )
     b.add(
         Node(
             "Task_Accept",
@@ -133,6 +181,7 @@ def build_process(
             script=ACCEPT,
             properties={"milestone": "accepted"},
             documentation="材料齐全、符合法定形式,予以受理;办理时限自受理之日起计算。",
+            name_en=LABELS_EN["受理登记"],
         )
     )
     b.flow("StartEvent_Applied", "Task_Intake")
@@ -143,12 +192,19 @@ def build_process(
         "Gateway_MaterialsComplete",
         "Task_Supplement",
         name="材料不全",
+        name_en=LABELS_EN["材料不全"],
         condition="len(missing_materials) > 0",
         flow_id="Flow_MaterialsMissing",
     )
     b.flow("Task_Supplement", "Task_MergeSupplement")
     b.flow("Task_MergeSupplement", "Gateway_MaterialsMerge")
-    b.flow("Gateway_MaterialsComplete", "Task_Accept", name="材料齐全", flow_id="Flow_MaterialsComplete")
+    b.flow(
+        "Gateway_MaterialsComplete",
+        "Task_Accept",
+        name="材料齐全",
+        name_en=LABELS_EN["材料齐全"],
+        flow_id="Flow_MaterialsComplete",
+    )
 
     col = 6
     if joint:
@@ -158,7 +214,6 @@ def build_process(
         b.flow("Task_Accept", "Gateway_ReviewFork")
         b.flow("Gateway_ReviewFork", "Task_LeadReview")
         b.flow("Task_LeadReview", "Gateway_ReviewJoin")
-        english = dict(lanes.co_sections_en)
         for code, section in co:
             _co_review(b, code, section, english.get(code, ""), col + 1, forms["co_review"], lanes.co_review_days)
             b.flow("Gateway_ReviewFork", f"Task_CoReview_{code}")
@@ -181,18 +236,26 @@ def build_process(
     # Lead section: decide, seal (一枚公章管审批); issuing window: issue, share (审管信息共享).
     decision_label, decision_limit = ("当场审核决定", "1 working_days") if immediate else ("审批决定", "5 working_days")
     user("Task_Decision", decision_label, "Lane_Lead", col, "decision", stepLimit=decision_limit)
-    b.add(Node("Gateway_Decision", "exclusiveGateway", "是否准予?", "Lane_Lead", col + 1))
+    b.add(
+        Node("Gateway_Decision", "exclusiveGateway", "是否准予?", "Lane_Lead", col + 1, name_en=LABELS_EN["是否准予?"])
+    )
     user("Task_Seal", "用印", "Lane_Lead", col + 2, "seal", milestone="approved")
     user("Task_Issue", "当场出证" if immediate else "统一出证", out_lane, col + 3, "issue", milestone="issued")
     _share(b, "Task_ShareResult", "推送审管信息", col + 4, 0, "'approved'", out_lane)
-    b.add(Node("EndEvent_Completed", "endEvent", "办结", out_lane, col + 5))
+    b.add(Node("EndEvent_Completed", "endEvent", "办结", out_lane, col + 5, name_en=LABELS_EN["办结"]))
     user("Task_DeliverRefusal", "送达不予许可决定书", out_lane, col + 2, "deliver_refusal", 1, milestone="rejected")
     _share(b, "Task_ShareRefusal", "推送审管信息(不予许可)", col + 4, 1, "'rejected'", out_lane)
-    b.add(Node("EndEvent_Refused", "endEvent", "不予许可", out_lane, col + 5, 1))
+    b.add(Node("EndEvent_Refused", "endEvent", "不予许可", out_lane, col + 5, 1, name_en=REFUSED_EN))
     b.flow(decision_from, "Task_Decision")
     b.flow("Task_Decision", "Gateway_Decision")
-    b.flow("Gateway_Decision", "Task_Seal", name="准予", condition='decision == "approve"')
-    b.flow("Gateway_Decision", "Task_DeliverRefusal", name="不予许可", condition='decision == "refuse"')
+    b.flow("Gateway_Decision", "Task_Seal", name="准予", name_en=LABELS_EN["准予"], condition='decision == "approve"')
+    b.flow(
+        "Gateway_Decision",
+        "Task_DeliverRefusal",
+        name="不予许可",
+        name_en=LABELS_EN["不予许可"],
+        condition='decision == "refuse"',
+    )
     b.flow("Task_Seal", "Task_Issue")
     b.flow("Task_Issue", "Task_ShareResult")
     b.flow("Task_ShareResult", "EndEvent_Completed")
@@ -226,6 +289,7 @@ def _co_review(b: DiagramBuilder, code: str, section: str, section_en: str, col:
             col,
             attached_to=f"Task_CoReview_{code}",
             timer=f'"{days} working_days"',
+            name_en=f"Co-review overdue ({days} working days)",
         )
     )
     b.add(
@@ -237,6 +301,7 @@ def _co_review(b: DiagramBuilder, code: str, section: str, section_en: str, col:
             col + 1,
             1,
             script=f'{review} = {{"section": "{code}", "opinion": "{DEEMED}", "agree": True, "deemed": True}}',
+            name_en=LABELS_EN["逾期未反馈视为同意"],
         )
     )
     b.add(Node(f"Gateway_CoMerge_{code}", "exclusiveGateway", "", lane, col + 1))
@@ -257,5 +322,6 @@ def _share(b: DiagramBuilder, node_id: str, label: str, col: int, row: int, outc
             operator="share_result",
             operator_params={"outcome": outcome},
             result_variable="share_receipt",
+            name_en=LABELS_EN[label],
         )
     )

@@ -455,9 +455,11 @@ def generate_files(row: ImportRow, bureau: Bureau, forms_dir: Path, source: str)
     lead = bureau.section(row.lead_section)
     assert lead is not None
 
-    def name_of(kind: SectionKind) -> str:
+    def name_of(kind: SectionKind, *, english: bool = False) -> str:
         section = kinds[kind]
-        return section.name if section is not None else ""
+        if section is None:
+            return ""
+        return section.name_en if english else section.name
 
     lanes = TemplateLanes(
         window=name_of(SectionKind.INTAKE_WINDOW),
@@ -466,12 +468,17 @@ def generate_files(row: ImportRow, bureau: Bureau, forms_dir: Path, source: str)
         co_sections=tuple((c, s.name) for c in row.co_sections if (s := bureau.section(c)) is not None),
         co_sections_en=tuple((c, s.name_en) for c in row.co_sections if (s := bureau.section(c)) and s.name_en),
         inspection=name_of(SectionKind.INSPECTION_CENTRE),
+        window_en=name_of(SectionKind.INTAKE_WINDOW, english=True),
+        lead_en=lead.name_en,
+        issuing_en=name_of(SectionKind.ISSUING_WINDOW, english=True),
+        inspection_en=name_of(SectionKind.INSPECTION_CENTRE, english=True),
     )
     bpmn = build_process(
         row.template,
         key=row.key,
         name=row.name,
         bureau_name=bureau.name,
+        bureau_name_en=bureau.name_en,
         lanes=lanes,
         forms=forms,
         origin="onewindow catalogue import",

@@ -106,10 +106,20 @@ def scaffold_matter(
         co_sections=tuple((c, _section_name(bureau, c)) for c in co),
         co_sections_en=tuple((c, s.name_en) for c in co if (s := bureau.section(c)) and s.name_en),
         inspection=_first(bureau, SectionKind.INSPECTION_CENTRE).name if template == "joint_inspection" else "",
+        window_en=window.name_en,
+        lead_en=lead_row.name_en,
+        issuing_en=issuing.name_en,
+        inspection_en=_first(bureau, SectionKind.INSPECTION_CENTRE).name_en if template == "joint_inspection" else "",
     )
     files: dict[Path, bytes] = {
         processes_dir / f"{key}.bpmn": build_process(
-            template, key=key, name=name.strip(), bureau_name=bureau.name, lanes=lanes, forms=forms
+            template,
+            key=key,
+            name=name.strip(),
+            bureau_name=bureau.name,
+            bureau_name_en=bureau.name_en,
+            lanes=lanes,
+            forms=forms,
         ),
         processes_dir / f"{key}.toml": _catalogue(
             key, name.strip(), template, bureau, lead, co, department, code or _placeholder_code(key), forms
