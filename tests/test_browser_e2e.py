@@ -89,6 +89,17 @@ def server(sqlite_engine: Engine) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+def keep_screenshots(shots: Path, pattern: str = "*.png", prefix: str = "") -> None:
+    """Copy the screenshots matching ``pattern`` to ``$ONEWINDOW_SCREENSHOTS`` when it is set (named with
+    ``prefix``), for a person to look at after the run."""
+    target = os.environ.get("ONEWINDOW_SCREENSHOTS")
+    if not target:
+        return
+    Path(target).mkdir(parents=True, exist_ok=True)
+    for shot in sorted(shots.glob(pattern)):
+        shutil.copy2(shot, Path(target) / f"{prefix}{shot.name}")
+
+
 class Walk:
     """The browser page, the screenshots taken so far and the problems seen (HTTP errors, console errors)."""
 
@@ -182,11 +193,7 @@ def test_foreign_investment_filing_in_the_browser(
             finally:
                 browser.close()
     finally:
-        target = os.environ.get("ONEWINDOW_SCREENSHOTS")
-        if target:
-            Path(target).mkdir(parents=True, exist_ok=True)
-            for png in sorted(shots.glob("*.png")):
-                shutil.copy2(png, Path(target) / png.name)
+        keep_screenshots(shots)
 
 
 def _walk(walk: Walk, engine: Engine, clock: FixedClock) -> None:

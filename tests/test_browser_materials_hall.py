@@ -9,9 +9,7 @@ Screenshots go to ``tmp_path`` and, when ``ONEWINDOW_SCREENSHOTS`` names a folde
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +22,7 @@ from .helpers import FI, FI_APPLICANT
 if TYPE_CHECKING:
     from playwright.sync_api import ViewportSize
 
-from .test_browser_e2e import CHROMIUM, LAUNCH_ARGS, Walk, pytestmark, server  # noqa: F401
+from .test_browser_e2e import CHROMIUM, LAUNCH_ARGS, Walk, keep_screenshots, pytestmark, server  # noqa: F401
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 
@@ -68,11 +66,7 @@ def test_materials_as_files_and_tracking_on_a_phone(
             finally:
                 browser.close()
     finally:
-        target = os.environ.get("ONEWINDOW_SCREENSHOTS")
-        if target:
-            Path(target).mkdir(parents=True, exist_ok=True)
-            for shot in sorted(shots.glob("*.png")):
-                shutil.copy2(shot, Path(target) / f"hall-{shot.name}")
+        keep_screenshots(shots, "*.png", prefix="hall-")
 
 
 def _window(walk: Walk, engine: Engine, clock: FixedClock, files: Path) -> tuple[str, str]:

@@ -3,14 +3,12 @@ sideways scrolling; the screenshots are the README's (copied to ONEWINDOW_SCREEN
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from onewindow.engine import Engine, FixedClock
 
-from .test_browser_e2e import CHROMIUM, LAUNCH_ARGS, Walk, pytestmark, server  # noqa: F401
+from .test_browser_e2e import CHROMIUM, LAUNCH_ARGS, Walk, keep_screenshots, pytestmark, server  # noqa: F401
 from .test_oversight_scores import _november
 
 if TYPE_CHECKING:
@@ -58,8 +56,4 @@ def test_the_dashboard_on_a_desk_and_a_phone(
             finally:
                 browser.close()
     finally:
-        target = os.environ.get("ONEWINDOW_SCREENSHOTS")
-        if target:
-            Path(target).mkdir(parents=True, exist_ok=True)
-            for shot in sorted(shots.glob("oversight-*.png")):
-                shutil.copy2(shot, Path(target) / shot.name)
+        keep_screenshots(shots, "oversight-*.png")

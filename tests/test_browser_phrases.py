@@ -5,14 +5,12 @@ it names a folder)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 from onewindow.engine import Engine, FixedClock
 
 from .helpers import open_tasks
-from .test_browser_e2e import CHROMIUM, LAUNCH_ARGS, Walk, pytestmark, server  # noqa: F401
+from .test_browser_e2e import CHROMIUM, LAUNCH_ARGS, Walk, keep_screenshots, pytestmark, server  # noqa: F401
 from .test_inspection_pattern import APPOINTMENT, FOOD_TEAM, _complete, _food_accepted_with_waiver
 
 PHRASE = "现场与申请材料一致"
@@ -80,8 +78,4 @@ def test_a_phrase_goes_where_the_clerk_was_typing(
             finally:
                 browser.close()
     finally:
-        target = os.environ.get("ONEWINDOW_SCREENSHOTS")
-        if target:
-            Path(target).mkdir(parents=True, exist_ok=True)
-            for shot in sorted(shots.glob("phrases-*.png")):
-                shutil.copy2(shot, Path(target) / shot.name)
+        keep_screenshots(shots, "phrases-*.png")
