@@ -117,20 +117,15 @@ _RECIPIENT = (
 _ACCOUNT_BY_MOBILE = select(_APPLICANTS.c.id, _APPLICANTS.c.sms_opt_out).where(
     _APPLICANTS.c.mobile == bindparam("mobile"), _APPLICANTS.c.disabled.is_(False)
 )
-_INSERTS: dict[str, Any] = {}
 
 
-def _insert_once(session: Session) -> Any:
-    """INSERT … ON CONFLICT (case_id, key) DO NOTHING RETURNING id, in the session's dialect (both have it)."""
-    dialect = session.get_bind().dialect.name
-    statement = _INSERTS.get(dialect)
-    if statement is None:
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        statement = (
-            insert(_MESSAGES).on_conflict_do_nothing(index_elements=["case_id", "key"]).returning(_MESSAGES.c.id)
-        )
-        _INSERTS[dialect] = statement
-    return statement
+def _insert_once(insert: Any) -> Any:
+    """INSERT … ON CONFLICT (case_id, key) DO NOTHING RETURNING id: both dialects have it."""
+    return insert(_MESSAGES).on_conflict_do_nothing(index_elements=["case_id", "key"]).returning(_MESSAGES.c.id)
+
+
+# Built once per dialect, as the counters' upsert is (engine/_store/counters.py).
+_INSERT_ONCE = {"postgresql": _insert_once(postgresql_insert), "sqlite": _insert_once(sqlite_insert)}
 
 
 @dataclass(frozen=True)
@@ -242,27 +237,24 @@ class NotificationService:
         outbox_id = str(uuid.uuid4()) if sms == "queued" else None
         # Once per case and key: a step repeating what the case reached before (a send-back) inserts nothing and
         # sends nothing; the unique key decides, without reading what was told before.
-        inserted = (
-            session.connection()
-            .execute(
-                _insert_once(session),
-                {
-                    "case_id": row.id,
-                    "case_no": row.case_no,
-                    "applicant_id": to.account_id,
-                    "key": notice.key[:100],
-                    "kind": notice.kind,
-                    "title": notice.title,
-                    "text": notice.text,
-                    "created_at": at,
-                    "read_at": None,
-                    "sms": sms,
-                    "sms_to": mask_mobile(to.mobile) if to.mobile else "",
-                    "outbox_id": outbox_id,
-                },
-            )
-            .first()
-        )
+        connection = session.connection()
+        inserted = connection.execute(
+            _INSERT_ONCE[connection.dialect.name],
+            {
+                "case_id": row.id,
+                "case_no": row.case_no,
+                "applicant_id": to.account_id,
+                "key": notice.key[:100],
+                "kind": notice.kind,
+                "title": notice.title,
+                "text": notice.text,
+                "created_at": at,
+                "read_at": None,
+                "sms": sms,
+                "sms_to": mask_mobile(to.mobile) if to.mobile else "",
+                "outbox_id": outbox_id,
+            },
+        ).first()
         if inserted is None or outbox_id is None:
             return
         self.outbox.write(
