@@ -53,8 +53,9 @@ class TemplateLanes:
     inspection_en: str = ""
 
 
-# The English (``name_en``) of the templates' human steps, shown on English pages.
-STEP_NAMES_EN = {
+# The English (``name_en``) of the templates' labels (human and system steps, events, gateways, flows), shown on
+# English pages.
+LABELS_EN = {
     "接件与材料核验": "Intake and materials check",
     "一次性告知并登记补正": "Notify all missing materials at once and record the supplement",
     "主办科室审查": "Lead section's review",
@@ -65,9 +66,6 @@ STEP_NAMES_EN = {
     "当场出证": "Issue the licence on the spot",
     "统一出证": "Issue the result at the unified window",
     "送达不予许可决定书": "Deliver the decision refusing the licence",
-}
-# The English of the templates' other labels (events, gateways, system steps, flows), for English diagrams.
-LABELS_EN = {
     "收到申请": "Application received",
     "比对材料清单": "Compare with the list of materials",
     "材料是否齐全?": "Materials complete?",
@@ -122,7 +120,7 @@ def build_process(
         b.lane(Lane("Lane_Issuing", lanes.issuing, rows=2, name_en=lanes.issuing_en))
 
     def user(node_id: str, label: str, lane: str, col: int, form: str, row: int = 0, **props: str) -> Node:
-        return b.user_task(node_id, label, lane, col, row, name_en=STEP_NAMES_EN[label], form=forms[form], **props)
+        return b.user_task(node_id, label, lane, col, row, name_en=LABELS_EN[label], form=forms[form], **props)
 
     # Intake window: check materials, 补正 loop (一次性告知, 行政许可法 Art. 32), acceptance.
     b.add(Node("StartEvent_Applied", "startEvent", "收到申请", "Lane_Window", 0, name_en=LABELS_EN["收到申请"]))
