@@ -80,7 +80,6 @@ import sys
 import tempfile
 import time
 import uuid
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -104,7 +103,7 @@ from onewindow.engine._config.catalogue import parse_catalogue
 from onewindow.engine._engine import default_processes_dir
 from onewindow.engine._store.db import Database
 from onewindow.engine._store.models import CaseRow, EventRow, TaskRow
-from onewindow.engine._store.serialization import StateLog, dump_state
+from onewindow.engine._store.serialization import StateLog, dump_state, snapshot_text
 from onewindow.engine._time.workcalendar import WorkCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -483,8 +482,16 @@ def measure_bytes(runner: PersistedRunner, cases: int) -> dict[str, float]:
     with db.engine.connect() as conn:
         params = {"first": first_id}
         state = conn.execute(text(f"SELECT avg({length}(state)) FROM cases WHERE id >= :first"), params).scalar_one()
-        blobs = conn.execute(text("SELECT state FROM cases WHERE id >= :first"), params).scalars().all()
-        raw_json = statistics.mean(len(zlib.decompress(bytes(b))) for b in blobs)
+        blobs = conn.execute(
+            text(
+                "SELECT c.state, d.state_dictionary FROM cases c JOIN process_definitions d ON d.id = c.definition_id"
+                " WHERE c.id >= :first"
+            ),
+            params,
+        ).all()
+        raw_json = statistics.mean(
+            len(snapshot_text(bytes(b.state), bytes(b.state_dictionary) if b.state_dictionary else None)) for b in blobs
+        )
         if case_row is None:
             other_cols = [c.name for c in CaseRow.__table__.columns if c.name != "state"]
             case_row = " + ".join(f"coalesce(length(CAST(cases.{c} AS BLOB)), 0)" for c in other_cols)

@@ -116,8 +116,12 @@ def test_masked_beyond_the_window_and_the_lead_section(engine: Engine) -> None:
     view = engine.privacy.case_view(engine.users.get("chenjie"), engine.cases.show(case_no)).to_dict()
     assert view["applicant"]["legal_rep_id_number"] == MASKED_ID
     assert FULL_ID not in str(view) and FULL_MOBILE not in str(view)
+    # nor the intake record's digest of the application, from which the ID number could be found by trial
+    intake = next(e for e in view["history"] if e["kind"] == "case_started")
+    assert "applicant_sha256" not in intake["data"]
     full = engine.privacy.case_view(engine.users.get("zhangwei"), engine.cases.show(case_no)).to_dict()
     assert full["applicant"]["legal_rep_id_number"] == FULL_ID
+    assert len(next(e for e in full["history"] if e["kind"] == "case_started")["data"]["applicant_sha256"]) == 64
     # the shipped catalogue does not ask for four eyes: the reviewer decides
     decision = open_tasks(engine, case_no)["Task_LeadDecision"]
     engine.tasks.complete(decision.id, user="zhangwei", data={"decision": "approve"})

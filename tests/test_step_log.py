@@ -15,8 +15,14 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from sqlalchemy import func, select, text
 
 from onewindow.engine import Database, Engine, FixedClock
-from onewindow.engine._store.models import CaseRow, EventRow
-from onewindow.engine._store.serialization import _build_registry, apply_changes, decode_changes, dump_state
+from onewindow.engine._store.models import CaseRow, DefinitionRow, EventRow
+from onewindow.engine._store.serialization import (
+    _build_registry,
+    apply_changes,
+    decode_changes,
+    dump_state,
+    snapshot_text,
+)
 
 from .helpers import ALL_FI_MATERIALS, FI, FI_APPLICANT, FI_WALK_ANSWERS, china, make_engine, open_tasks
 
@@ -182,7 +188,16 @@ def test_a_step_stores_what_it_changed_not_the_case(engine: Engine) -> None:
         ).all()
         unchanged = s.scalar(select(CaseRow.state).where(CaseRow.id == cid))
     assert unchanged == snapshot  # the snapshot is not rewritten
-    last = decode_changes(deltas[-1] or b"", zlib.decompress(snapshot))
+    with engine.db.reading() as s:
+        zdict = s.scalar(
+            select(DefinitionRow.state_dictionary)
+            .join(CaseRow, CaseRow.definition_id == DefinitionRow.id)
+            .where(CaseRow.id == cid)
+        )
+    assert zdict  # deployed now: the snapshot is compressed against its definition's dictionary
+    with pytest.raises(zlib.error):
+        zlib.decompress(snapshot)
+    last = decode_changes(deltas[-1] or b"", snapshot_text(snapshot, zdict))
     assert set(last) <= {"tasks", "data", "last_task", "completed", "success", "bpmn_events", "correlations"}
     workflow = engine.runtime._cases[cid][1]
     assert len(last["tasks"]) < len(workflow.tasks) / 2  # a few tasks changed, not the whole tree

@@ -92,6 +92,9 @@ class ProcessBundle:
     lane_sections: dict[str, str] = field(default_factory=dict)
     forms: dict[str, Any] = field(default_factory=dict)
     nodes: dict[str, TaskMeta] = field(default_factory=dict)
+    # zlib's preset dictionary for this version's snapshots (serialization.state_dictionary); None for a
+    # version deployed before there was one
+    state_dictionary: bytes | None = None
 
     def node(self, bpmn_id: str) -> TaskMeta | None:
         return self.nodes.get(bpmn_id)

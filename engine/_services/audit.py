@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from .._documents.signing import KeyPair
 from .._errors import FieldError, NotFoundError, ValidationError
 from .._store.audit_models import AdminLogRow, AuditHeadRow, CheckpointRow
-from .._store.chain import GENESIS, admin_content, event_content, instant, link
+from .._store.chain import GENESIS, admin_content, applicant_digest, event_content, instant, link
 from .._store.db import Database
 from .._store.models import CaseRow, EventRow
 from .._time.clock import Clock
@@ -167,6 +167,20 @@ def walk(
     return None
 
 
+def _application_break(rows: Sequence[Any], stored: str, case_no: str) -> ChainBreak | None:
+    """The intake record, when the application stored with the case no longer has the digest it recorded (a
+    case started before the digest carries its own copy of the application, covered by its link)."""
+    for r in rows:
+        if r.kind != "case_started":
+            continue
+        recorded = (r.data or {}).get("applicant_sha256")
+        if recorded is not None and recorded != stored:
+            why = "the application stored with the case does not match the digest recorded at intake"
+            return ChainBreak("case", "altered", int(r.id), int(r.seq), case_no, why)
+        return None
+    return None
+
+
 def _event_link(row: Any) -> _Link:
     return _values_link(dict(row._mapping))
 
@@ -242,14 +256,17 @@ class AuditService:
         with self.db.reading() as session:
             checkpoint_break, sealed, checkpoints = self._verify_checkpoints(session)
             breaks = [checkpoint_break] if checkpoint_break else []
-            heads = {
-                r.id: (r.case_no, int(r.chain_seq), r.chain_head)
-                for r in session.execute(select(_CASES.c.id, _CASES.c.case_no, _CASES.c.chain_seq, _CASES.c.chain_head))
-            }
+            columns = (_CASES.c.id, _CASES.c.case_no, _CASES.c.chain_seq, _CASES.c.chain_head, _CASES.c.applicant)
+            heads: dict[int, tuple[str, int, bytes | None]] = {}
+            applications: dict[int, str] = {}  # the digest of each case's application as it is stored now
+            for r in session.execute(select(*columns).execution_options(yield_per=2000)):
+                heads[r.id] = (r.case_no, int(r.chain_seq), r.chain_head)
+                applications[r.id] = applicant_digest(r.applicant or {})
             events = 0
             seen: set[int] = set()
             for case_id, group in itertools.groupby(self._all_events(session), key=lambda r: int(r.case_id)):
-                links = [_event_link(r) for r in group]
+                rows = list(group)
+                links = [_event_link(r) for r in rows]
                 events += len(links)
                 seen.add(case_id)
                 found = heads.get(case_id)
@@ -257,6 +274,7 @@ class AuditService:
                     breaks.append(ChainBreak("case", "deleted", None, None, f"#{case_id}", "the case row is gone"))
                     continue
                 b = walk("case", links, head=found[1:], sealed=sealed.get(("case", case_id)), case_no=found[0])
+                b = b or _application_break(rows, applications[case_id], found[0])
                 if b is not None:
                     breaks.append(b)
             for case_id, (case_no, seq, _) in heads.items():
@@ -280,13 +298,16 @@ class AuditService:
         """The first broken record of one case's chain (the case page's warning), or None when intact."""
         with self.db.reading() as session:
             case = session.execute(
-                select(_CASES.c.id, _CASES.c.chain_seq, _CASES.c.chain_head).where(_CASES.c.case_no == case_no)
+                select(_CASES.c.id, _CASES.c.chain_seq, _CASES.c.chain_head, _CASES.c.applicant).where(
+                    _CASES.c.case_no == case_no
+                )
             ).one_or_none()
             if case is None:
                 raise NotFoundError(f"case {case_no} not found")
-            rows = session.execute(select(_EVENTS).where(_EVENTS.c.case_id == case.id).order_by(_EVENTS.c.id))
+            rows = session.execute(select(_EVENTS).where(_EVENTS.c.case_id == case.id).order_by(_EVENTS.c.id)).all()
             links = [_event_link(r) for r in rows]
-        return walk("case", links, head=(int(case.chain_seq), case.chain_head), case_no=case_no)
+        found = walk("case", links, head=(int(case.chain_seq), case.chain_head), case_no=case_no)
+        return found or _application_break(rows, applicant_digest(case.applicant or {}), case_no)
 
     def _all_events(self, session: Session) -> Iterator[Any]:
         query = select(_EVENTS).order_by(_EVENTS.c.case_id, _EVENTS.c.id).execution_options(yield_per=2000)

@@ -18,6 +18,7 @@ from .._config.forms import validate_data
 from .._config.service_points import HALL, LEVEL_NAMES
 from .._errors import FieldError, NotFoundError, ValidationError
 from .._states import CaseStatus, Channel, EventKind, TaskState
+from .._store.chain import applicant_digest
 from .._store.counters import next_value
 from .._store.db import Database
 from .._store.models import CaseRow, TaskRow, UserRow
@@ -156,7 +157,11 @@ class CaseService(CaseQueries):
                 bundle, {"applicant": applicant, "matter": bundle.matter.process_data(), "case_no": row.case_no}
             )
             step.events.append(
-                NewEvent(EventKind.CASE_STARTED, f"接件: {bundle.matter.name}", data={"applicant": applicant})
+                NewEvent(
+                    EventKind.CASE_STARTED,
+                    f"接件: {bundle.matter.name}",
+                    data={"applicant_sha256": applicant_digest(applicant)},
+                )
             )
             self.runtime.run_engine(workflow, step)
             self.runtime.save(session, row, workflow, step)

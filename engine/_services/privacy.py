@@ -165,12 +165,7 @@ class PrivacyService:
                 return view
             bundle = self.runtime.bundle(session, row.definition_id)
             schema = bundle.forms.get(bundle.matter.application_form or "", {})
-        history = [
-            replace(e, data={**e.data, "applicant": mask_applicant(e.data["applicant"], schema, exposure)})
-            if isinstance(e.data.get("applicant"), Mapping)
-            else e
-            for e in view.history
-        ]
+        history = [_masked_event(e, schema, exposure) for e in view.history]
         return replace(view, applicant=mask_applicant(view.applicant, schema, exposure), history=history)
 
     def reveal(self, user: UserAccount, case_no: str, field: str) -> str:
@@ -213,3 +208,15 @@ class PrivacyService:
         if row is None:
             raise NotFoundError.unknown("case", case_no)
         return row
+
+
+def _masked_event(event: Any, schema: Mapping[str, Any], exposure: Exposure) -> Any:
+    """An intake record as a masked viewer sees it: its copy of the application masked (cases started before
+    the digest), and the digest of the application left out, since the digest of data whose unmasked part is
+    known would let an ID number be found by trying every one."""
+    data = event.data
+    if isinstance(data.get("applicant"), Mapping):
+        return replace(event, data={**data, "applicant": mask_applicant(data["applicant"], schema, exposure)})
+    if "applicant_sha256" in data:
+        return replace(event, data={k: v for k, v in data.items() if k != "applicant_sha256"})
+    return event

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from .._bpmn.check import CheckResult, callable_elsewhere, check_bpmn
 from .._bpmn.conventions import code_elements
-from .._bpmn.definitions import BPMN_NS, TaskMeta, read_task_meta
+from .._bpmn.definitions import BPMN_NS, TaskMeta, parse_process, read_task_meta
 from .._bpmn.safe_xml import parse_xml_bytes
 from .._config.bureau import Bureau, load_bureau
 from .._config.catalogue import GENERIC_FORM, Limit, Matter, parse_catalogue
@@ -30,6 +30,7 @@ from .._config.service_points import HALL
 from .._errors import DeploymentError, NotFoundError, Problem
 from .._store.db import Database
 from .._store.models import DefinitionRow, DepartmentRow, SectionRow, UserRow, UserSectionRow
+from .._store.serialization import state_dictionary
 from .._time.clock import Clock
 from .admin_log import record_admin
 from .english_check import english_warnings
@@ -461,6 +462,7 @@ class RepositoryService:
             forms=prepared.forms,
             lane_sections=prepared.lane_sections,
             called_bpmn={name: xml.decode("utf-8") for name, xml in prepared.called.items()} or None,
+            state_dictionary=_state_dictionary(prepared),
             deployed_at=self.clock.now(),
             deployed_by=actor,
         )
@@ -714,3 +716,14 @@ def _codes(items: Any) -> set[str]:
         for choice in items.get(key) or []
         if isinstance(choice, dict) and "const" in choice
     }
+
+
+def _state_dictionary(prepared: PreparedMatter) -> bytes:
+    """The preset dictionary the version's case snapshots are compressed against (made once, stored with it)."""
+    parsed = parse_process(
+        prepared.bpmn_xml,
+        filename=prepared.bpmn_path.name,
+        process_id=prepared.matter.process_id,
+        called=prepared.called,
+    )
+    return state_dictionary(parsed.spec, parsed.subprocess_specs, prepared.matter.process_data())

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from .._bpmn.definitions import MILESTONES, ProcessBundle, parse_process, with_default_form
 from .._bpmn.scripting import OnewindowScriptEngine, ScriptBudgetExceeded, ScriptLimits, ScriptViolation
+from .._bpmn.task_ids import TaskIds, issuing
 from .._bpmn.timers import earliest_timer
 from .._config.bureau import department_queue
 from .._config.catalogue import GENERIC_FORM, Limit, Matter
@@ -92,6 +93,8 @@ class Step:
     # the earlier step reopened under its old id, with whom it goes back to.
     sent_back: set[str] = field(default_factory=set)
     reopened: dict[str, str | None] = field(default_factory=dict)
+    # Where the tasks this step creates take their ids (a case started before numbered ids: None, random).
+    ids: TaskIds | None = None
 
 
 @dataclass(frozen=True)
@@ -276,6 +279,7 @@ class Runtime:
             spec=bundle.spec,
             subprocess_specs=bundle.subprocess_specs,
             script_engine=self.script_engine,
+            zdict=bundle.state_dictionary,
         )
         workflow.__dict__["_ow_log"] = log
         return workflow
@@ -287,6 +291,9 @@ class Runtime:
     # -- running ------------------------------------------------------------------------------------
     def new_workflow(self, bundle: ProcessBundle, data: dict[str, Any]) -> Any:
         workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=self.script_engine)
+        step = _current_step.get()
+        if step is not None and step.ids is not None:  # its first tasks were numbered by the step's ids
+            step.ids.adopt(workflow)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
         return workflow
@@ -321,9 +328,13 @@ class Runtime:
             step.ready_before = {
                 str(t.id): t for t in _live_tasks(workflow) if t.state == TaskState.READY and t.task_spec.manual
             }
+            step.ids = TaskIds.of(workflow)
+        else:
+            step.ids = TaskIds.fresh()  # ``new_workflow`` hands the counter to the case's workflow
         token = _current_step.set(step)
         try:
-            yield step
+            with issuing(step.ids):
+                yield step
         finally:
             _current_step.reset(token)
 
@@ -371,7 +382,8 @@ class Runtime:
         snapshot: bytes | None = None
         if new:
             log = StateLog(None)
-            insert_case(session, row, applicant=step.applicant or {}, state=log.snapshot(workflow))
+            state = log.snapshot(workflow, bundle.state_dictionary)
+            insert_case(session, row, applicant=step.applicant or {}, state=state)
             row.state_version = row.version
             delta = None
         else:
@@ -379,7 +391,7 @@ class Runtime:
                 raise WorkflowError(f"case {row.case_no}: workflow without its state log")
             delta = log.step(workflow)
             if delta is not None and (not step.events or log.wants_snapshot(self.snapshot_ratio)):
-                snapshot, delta = log.snapshot(workflow), None
+                snapshot, delta = log.snapshot(workflow, bundle.state_dictionary), None
         workflow.__dict__["_ow_log"] = log
         assert row.id is not None  # inserted above when new
         if row.committed_due_at != due_before and step.ready_before:
@@ -678,6 +690,7 @@ def build_bundle(row: DefinitionRow) -> ProcessBundle:
         lane_sections=dict(row.lane_sections),
         forms=dict(row.forms),
         nodes=with_default_form(parsed.nodes, GENERIC_FORM) if GENERIC_FORM in row.forms else parsed.nodes,
+        state_dictionary=row.state_dictionary,
     )
 
 

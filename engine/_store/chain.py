@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["GENESIS", "admin_content", "canonical", "event_content", "instant", "link"]
+__all__ = ["GENESIS", "admin_content", "applicant_digest", "canonical", "event_content", "instant", "link"]
 
 GENESIS = bytes(32)  # the "previous link" of every chain's first record
 
@@ -27,6 +27,13 @@ def instant(at: datetime) -> str:
 
 def canonical(content: Mapping[str, Any]) -> bytes:
     return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def applicant_digest(applicant: Mapping[str, Any]) -> str:
+    """What a case's ``case_started`` event records of its application: the SHA-256 of its canonical JSON.
+    The application itself is stored once, in ``cases.applicant``, which nothing changes after intake; the
+    chain covers it through this digest (an audit recomputes it) instead of through a second copy."""
+    return hashlib.sha256(canonical(applicant)).hexdigest()
 
 
 def link(previous: bytes, content: Mapping[str, Any]) -> bytes:

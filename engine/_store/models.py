@@ -125,6 +125,9 @@ class DefinitionRow(Base):
     # file name -> BPMN text of the other files whose processes the call activities call: deployed and
     # versioned with the matter, so a case keeps running on the set it started with
     called_bpmn: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True, deferred=True)
+    # zlib's preset dictionary of this version's case snapshots (serialization.state_dictionary), made at
+    # deploy; None for a version deployed before migration 0026 (its snapshots are plain zlib)
+    state_dictionary: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deployed_by: Mapped[str] = mapped_column(String(64), default="")
 

@@ -41,6 +41,8 @@ __all__ = [
     "fold_log",
     "load_state",
     "rebuild",
+    "snapshot_text",
+    "state_dictionary",
 ]
 
 STATE_FORMAT = "ow1"  # bump when the stored layout changes; Spiff's own version rides inside
@@ -195,6 +197,78 @@ def load_state(blob: bytes, *, spec: Any, subprocess_specs: Any, script_engine: 
     return workflow
 
 
+# -- snapshots against a dictionary of their definition ---------------------------------------------------
+def state_dictionary(spec: Any, subprocess_specs: dict[str, Any], matter_data: dict[str, Any]) -> bytes:
+    """zlib's preset dictionary for the snapshots of one deployed version: the JSON a snapshot of it is made
+    of (the workflow's fields, one task dict per task spec of the process and of what it calls, the matter
+    data every task carries), without a case's own ids, times and data.
+
+    A snapshot is a few KB of JSON of which most is this boilerplate; against it zlib stores the case's own
+    part only (the foreign-investment snapshot: 970 B at level 6 without, 570 B with). It is made once, at
+    deploy, and stored with the definition (``process_definitions.state_dictionary``): decoding a snapshot
+    then never depends on this function giving the same bytes after a later change to it. zlib writes the
+    dictionary's Adler-32 into the stream, so a snapshot read against another dictionary fails loudly."""
+    names: set[str] = set(spec.task_specs)
+    for sub in subprocess_specs.values():
+        names.update(sub.task_specs)
+    parts = [
+        orjson.dumps(
+            {
+                "data": {},
+                "correlations": {},
+                "last_task": "",
+                "success": True,
+                "completed": False,
+                "tasks": {},
+                "root": "",
+                "subprocesses": {},
+                "bpmn_events": [],
+                "typename": "BpmnWorkflow",
+                _SERIALIZER.VERSION_KEY: _SERIALIZER.VERSION,
+            }
+        ),
+        orjson.dumps({"matter": matter_data}),
+    ]
+    for name in sorted(names):
+        task = {
+            "id": "",
+            "parent": "",
+            "children": [""],
+            "last_state_change": 1.0,
+            "state": 64,
+            "task_spec": name,
+            "triggered": False,
+            "internal_data": {},
+            "data": {},
+            "delta": {"updates": {}, "deletions": []},
+            "typename": _TASK_TYPENAME,
+        }
+        parts.append(orjson.dumps(task))
+    # zlib looks back 32 KiB at most: the task dicts, nearest the end, are what a dictionary that long keeps.
+    return b"".join(parts)[-_WINDOW:]
+
+
+def _deflate_snapshot(text: bytes, zdict: bytes | None) -> bytes:
+    # Level 6, not 1: a snapshot is rare (a new case, then once the log outweighs it) and every running case
+    # keeps one, so the smaller blob is worth the 0.1 ms.
+    if not zdict:
+        return zlib.compress(text, 6)
+    packer = zlib.compressobj(6, zdict=zdict)
+    return packer.compress(text) + packer.flush()
+
+
+def snapshot_text(blob: bytes, zdict: bytes | None = None) -> bytes:
+    """The JSON of a stored snapshot; ``zdict``: its definition's ``state_dictionary``."""
+    try:
+        if zdict:
+            unpacker = zlib.decompressobj(zdict=zdict)
+            return unpacker.decompress(blob) + unpacker.flush()
+        return zlib.decompress(blob)
+    except zlib.error as err:
+        why = "a dictionary other than its definition's" if zdict else "a dictionary its definition does not have"
+        raise ValueError(f"a stored snapshot does not decode: it was compressed against {why} ({err})") from None
+
+
 # -- the per-step log ------------------------------------------------------------------------------------
 _NESTED = ("tasks", "subprocesses")
 
@@ -321,11 +395,12 @@ class StateLog:
         self.since_snapshot += len(blob)
         return blob
 
-    def snapshot(self, workflow: Any) -> bytes:
-        """The whole state (for ``cases.state``); later steps are stored relative to it."""
+    def snapshot(self, workflow: Any, zdict: bytes | None = None) -> bytes:
+        """The whole state (for ``cases.state``), compressed against the definition's ``state_dictionary``
+        when it has one; later steps are stored relative to it."""
         current = _SERIALIZER.to_dict(workflow)
         text = orjson.dumps({**current, _SERIALIZER.VERSION_KEY: _SERIALIZER.VERSION}, option=orjson.OPT_NON_STR_KEYS)
-        blob = zlib.compress(text, 1)
+        blob = _deflate_snapshot(text, zdict)
         self.stored, self.snapshot_json = current, text
         self.snapshot_bytes, self.since_snapshot = len(blob), 0
         return blob
@@ -335,9 +410,9 @@ class StateLog:
         return self.since_snapshot > ratio * max(self.snapshot_bytes, 4096)
 
 
-def fold_log(snapshot: bytes, changes: list[bytes]) -> bytes:
+def fold_log(snapshot: bytes, changes: list[bytes], zdict: bytes | None = None) -> bytes:
     """One snapshot holding ``snapshot`` plus ``changes`` (no SpiffWorkflow involved: dicts only)."""
-    text = zlib.decompress(snapshot)
+    text = snapshot_text(snapshot, zdict)
     dct = orjson.loads(text)
     for blob in changes:
         apply_changes(dct, decode_changes(blob, text))
@@ -345,10 +420,17 @@ def fold_log(snapshot: bytes, changes: list[bytes]) -> bytes:
 
 
 def rebuild(
-    snapshot: bytes, changes: list[bytes], *, spec: Any, subprocess_specs: Any, script_engine: Any
+    snapshot: bytes,
+    changes: list[bytes],
+    *,
+    spec: Any,
+    subprocess_specs: Any,
+    script_engine: Any,
+    zdict: bytes | None = None,
 ) -> tuple[Any, StateLog]:
-    """The workflow of a snapshot plus the changes recorded after it, and its ``StateLog``."""
-    text = zlib.decompress(snapshot)
+    """The workflow of a snapshot plus the changes recorded after it, and its ``StateLog``; ``zdict``: the
+    definition's ``state_dictionary`` (None for one deployed without)."""
+    text = snapshot_text(snapshot, zdict)
     dct = orjson.loads(text)
     _SERIALIZER.migrate(dct)
     for blob in changes:
