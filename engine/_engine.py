@@ -243,6 +243,7 @@ class Engine:
         self.case_clock.on_extended = lambda session, row, *args: self.documents.extension_notice(
             session, row, self.runtime.bundle(session, row.definition_id).matter, *args
         )
+        self.case_clock.on_deemed_accepted = self.notifications.deemed_accepted
         self.case_clock.on_paused = lambda session, row, procedure, reason, basis, actor: (
             self.documents.special_procedure_notice(
                 session,

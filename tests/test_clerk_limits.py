@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from onewindow.engine import CHINA_TZ, CaseStatus, ConflictError, Engine, FixedClock, ValidationError
 
-from .hall_support import online_filing, register
+from .hall_support import BOB_ID, online_filing, register
 from .helpers import (
     ALL_FI_MATERIALS,
     ER_APPLICANT,
@@ -38,6 +38,7 @@ ER = "enterprise_registration"
 def test_intake_is_timed_and_a_missed_notice_counts_as_accepted_on_receipt(engine: Engine, clock: FixedClock) -> None:
     received = china(2026, 3, 2, 9, 30)  # a Monday
     clock.set(received.astimezone(UTC))
+    owner = register(engine, BOB_ID, ER_APPLICANT["legal_rep_mobile"], name="王五")
     licence = engine.cases.start(ER, ER_APPLICANT, actor="lijing").case_no
     filing = engine.cases.start(FI, FI_APPLICANT, actor="lijing").case_no
     (intake,) = open_tasks(engine, licence).values()
@@ -57,6 +58,11 @@ def test_intake_is_timed_and_a_missed_notice_counts_as_accepted_on_receipt(engin
     (deemed,) = [e for e in view.history if e.kind == "deemed_accepted"]
     assert "第三十二条" in deemed.title and deemed.actor in ("", None)
     assert engine.cases.show(filing).summary.status == CaseStatus.RECEIVED
+    # the applicant is told, in the timer runner's transaction, that the application counts as accepted
+    (told,) = engine.notifications.messages(owner.id)
+    assert (told.kind, told.case_no) == ("accepted", licence)
+    assert "第三十二条" in told.text and "2026年3月2日" in told.text and "起视为受理" in told.text
+    assert f"查询码{view.query_code}" in told.text
     # the window's check still has to be done; accepting now does not move the clock's start
     engine.tasks.complete(
         intake.id,
@@ -64,6 +70,7 @@ def test_intake_is_timed_and_a_missed_notice_counts_as_accepted_on_receipt(engin
         data={"materials_received": [m.code for m in engine.cases.materials(licence).matter.materials]},
     )
     assert engine.cases.show(licence).summary.accepted_at == received
+    assert [m.kind for m in engine.notifications.messages(owner.id)] == ["accepted"]  # not told twice
 
 
 def test_a_pause_moves_the_open_steps_own_due_date(engine: Engine, clock: FixedClock) -> None:

@@ -74,10 +74,12 @@ def test_the_message_box_badge_and_the_sms_switch(app: Flask, client: FlaskClien
 
     supplement = open_tasks(engine, second)["Task_Supplement"]
     engine.tasks.complete(supplement.id, user="lijing", data={"supplemented_materials": ["M03", "M04", "M05", "M06"]})
-    assert badge(client) == 1
-    newest = engine.notifications.messages(alice.id)[0]
-    opened = client.get(f"/hall/messages/{newest.id}")
-    assert opened.status_code == 200 and newest.text in unescape(text(opened))
+    assert badge(client) == 2  # the supplement received, and the case accepted with it
+    newest, received = engine.notifications.messages(alice.id)[:2]
+    assert (newest.kind, received.kind) == ("accepted", "supplement_received")
+    for message in (newest, received):
+        opened = client.get(f"/hall/messages/{message.id}")
+        assert opened.status_code == 200 and message.text in unescape(text(opened))
     assert badge(client) == 0
 
     assert 'id="sms-on" checked' in text(client.get("/hall/me"))
@@ -90,6 +92,7 @@ def test_the_message_box_badge_and_the_sms_switch(app: Flask, client: FlaskClien
     post(client, "/lang", {"lang": "en"})
     english = text(client.get("/hall/messages"))
     assert ">Messages<" in english and "Materials missing" in english and "Accepted" in english
+    assert "Supplement received" in english
 
     post(client, "/hall/logout")
     hall_login(client, "13700137000")

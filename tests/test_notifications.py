@@ -155,7 +155,9 @@ def test_the_one_time_notice_lists_the_missing_materials_once(sqlite_engine: Eng
 
     supplement = open_tasks(engine, case_no)["Task_Supplement"]
     engine.tasks.complete(supplement.id, user="lijing", data={"supplemented_materials": ["M03", "M04", "M06"]})
-    assert [m.kind for m in engine.notifications.messages(alice.id)] == ["accepted", "supplement"]
+    box = engine.notifications.messages(alice.id)
+    assert [m.kind for m in box] == ["accepted", "supplement_received", "supplement"]
+    assert box[1].title == "补正材料已收到" and "补正材料已收到" in box[1].text and f"办件号{case_no}" in box[1].text
 
 
 def test_a_send_back_through_acceptance_tells_the_applicant_once(sqlite_engine: Engine) -> None:

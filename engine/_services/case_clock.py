@@ -48,6 +48,8 @@ class CaseClockService:
         self.on_extended: Callable[..., None] | None = None
         # Issues the 特别程序告知书 of a started special procedure in its transaction (DocumentService).
         self.on_paused: Callable[..., None] | None = None
+        # Tells the applicant that the application counts as accepted, in its transaction (NotificationService).
+        self.on_deemed_accepted: Callable[[Session, CaseRow, datetime], None] | None = None
 
     # -- changes ------------------------------------------------------------------------------------
     def pause(self, case_no: str, *, kind: str, reason: str, actor: str) -> ClockView:
@@ -249,6 +251,8 @@ class CaseClockService:
                 data = {"from": CaseStatus.RECEIVED.value, "to": CaseStatus.ACCEPTED.value}
                 self._event(session, row, EventKind.STATUS_CHANGED, "", title, data)
                 self._recompute(session, row, now)
+                if self.on_deemed_accepted is not None:
+                    self.on_deemed_accepted(session, row, at)
                 found.append(row.case_no)
         return found
 

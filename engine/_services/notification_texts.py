@@ -17,12 +17,21 @@ from typing import Any
 from .._config.catalogue import Matter
 from .._time.workcalendar import CHINA_TZ
 
-__all__ = ["KINDS", "Notice", "cn_day", "material_list", "notice_for_event", "notice_for_milestone"]
+__all__ = [
+    "KINDS",
+    "Notice",
+    "cn_day",
+    "material_list",
+    "notice_deemed_accepted",
+    "notice_for_event",
+    "notice_for_milestone",
+]
 
 # kind -> the box's heading (translated on English pages through the catalogue)
 KINDS = {
     "accepted": "已受理",
     "supplement": "请补正材料",
+    "supplement_received": "补正材料已收到",
     "refused_acceptance": "不予受理",
     "approved": "审批通过,结果待领取",
     "refusal_decided": "不予许可,请领取决定书",
@@ -112,6 +121,9 @@ def notice_for_milestone(
         due = f",承诺于{cn_day(committed_due_at)}前办结" if committed_due_at else ""
         code = f";查询码{query_code},可在网上办事大厅查询进度" if query_code else ""
         return Notice("accepted", "accepted", f"{subject}已受理{due}{code}。")
+    if milestone == "supplement_requested":  # the 补正 step done: what was asked for has come in
+        text = f"{subject}的补正材料已收到,正在审查,审查结果将另行通知。"
+        return Notice(f"supplement_received:{task_id}", "supplement_received", text)
     if milestone == "refused_acceptance":
         reasons = _clip(data.get("reasons") or "", 60)
         why = f",理由:{reasons}" if reasons else ""
@@ -129,6 +141,25 @@ def notice_for_milestone(
     if milestone == "terminated":
         return Notice("terminated", "terminated", f"{subject}因容缺材料逾期未补齐,已终止办理。")
     return None
+
+
+def notice_deemed_accepted(
+    *,
+    case_no: str,
+    matter: Matter,
+    received_at: datetime,
+    committed_due_at: datetime | None,
+    query_code: str | None,
+) -> Notice:
+    """视为受理 (行政许可法 Art. 32): no acceptance, refusal or 一次性告知 within 5 working days of receipt, so
+    the application counts as accepted on the day it was received. Keyed as an acceptance: a clerk's later
+    受理 of the same case tells nothing new."""
+    subject = f"您申请的{matter.name}(办件号{case_no})"
+    due = f",承诺于{cn_day(committed_due_at)}前办结" if committed_due_at else ""
+    code = f";查询码{query_code},可在网上办事大厅查询进度" if query_code else ""
+    basis = "依据《中华人民共和国行政许可法》第三十二条"
+    text = f"{subject}{basis},自收到申请之日({cn_day(received_at)})起视为受理{due}{code}。"
+    return Notice("accepted", "accepted", text)
 
 
 def notice_for_event(kind: str, *, case_no: str, matter: Matter, data: dict[str, Any], key: str) -> Notice | None:

@@ -41,7 +41,7 @@ from .._time.clock import Clock
 from .applicants import mask_mobile
 from .case_state import CaseState
 from .health import Gauge
-from .notification_texts import KINDS, Notice, notice_for_event, notice_for_milestone
+from .notification_texts import KINDS, Notice, notice_deemed_accepted, notice_for_event, notice_for_milestone
 from .outbox import OutboxService
 from .runtime import Runtime, Step
 
@@ -177,6 +177,7 @@ class NotificationService:
                     data=dict(task.data) if task is not None else {},
                     committed_due_at=row.committed_due_at,
                     query_code=row.query_code,
+                    task_id=event.task_id or "",
                     **common,
                 )
             elif event.kind in _EVENT_KINDS:
@@ -209,14 +210,29 @@ class NotificationService:
                 out.append(found)
         return out
 
-    def _recipient(self, session: Session, row: CaseState, step: Step) -> _Recipient:
+    def deemed_accepted(self, session: Session, row: CaseRow, received_at: datetime) -> None:
+        """视为受理, recorded by the timer runner (``CaseClockService.deem_accepted``): told in its transaction."""
+        bundle = self.runtime.bundle(session, row.definition_id)
+        if bundle.matter.internal:
+            return
+        notice = notice_deemed_accepted(
+            case_no=row.case_no,
+            matter=bundle.matter,
+            received_at=received_at,
+            committed_due_at=row.committed_due_at,
+            query_code=row.query_code,
+        )
+        self._write(session, row, notice, self._recipient(session, row, None), self.clock.now())
+
+    def _recipient(self, session: Session, row: CaseState | CaseRow, step: Step | None) -> _Recipient:
         """Whose box, and which mobile: one statement reads the online application's account beside the case's
         application (read anyway: on SQLite the row is one record); a window case then looks up the account
         registered with the application's mobile."""
         found = session.connection().execute(_RECIPIENT, {"cid": row.id}).first()
         if found is not None and found.account_id is not None:  # applied online (an agent, for 帮办代办)
             return _Recipient(found.account_id, found.mobile, found.sms_opt_out)
-        data = step.applicant if step.applicant is not None else (found.applicant if found is not None else None)
+        given = step.applicant if step is not None else None
+        data = given if given is not None else (found.applicant if found is not None else None)
         mobile = application_mobile(data or {})
         if not mobile:
             return _Recipient(None, "", False)
@@ -225,7 +241,7 @@ class NotificationService:
             return _Recipient(account.id, mobile, account.sms_opt_out)
         return _Recipient(None, mobile, False)
 
-    def _write(self, session: Session, row: CaseState, notice: Notice, to: _Recipient, at: datetime) -> None:
+    def _write(self, session: Session, row: CaseState | CaseRow, notice: Notice, to: _Recipient, at: datetime) -> None:
         if not self.sms_configured:
             sms = "no_gateway"
         elif not to.mobile:
