@@ -13,12 +13,15 @@ Chinese label behind.
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
 
-from .diagram import Box
+from .diagram import LABEL, Box
+from .diagram_shapes import LINE_HEIGHT, fit_lines, text_width
 
 __all__ = ["DiagramBuilder", "Flow", "Lane", "Node"]
 
@@ -204,7 +207,9 @@ class DiagramBuilder:
         if abs(s.cy - t.cy) < 1:
             if t.cx > s.cx:
                 return [(s.x + s.w, s.cy), (t.x, t.cy)]
-            return [(s.x, s.cy), (t.x + t.w, t.cy)]
+            # Back along its own row (a loop): under the row's shapes, not through them.
+            under = s.cy + ROW / 2 - 12
+            return [(s.cx, s.y + s.h), (s.cx, under), (t.cx, under), (t.cx, t.y + t.h)]
         if abs(s.cx - t.cx) < 1:
             return [(s.cx, s.y + s.h if down else s.y), enter_vertical]
         if kinds[flow.source].endswith("Gateway") and t.cx > s.cx:
@@ -315,12 +320,67 @@ class DiagramBuilder:
         for lane in self.lanes:
             box = Box(LEFT + LANE_HEADER, tops[lane.id], width - LANE_HEADER, lane.rows * ROW)
             _shape(plane, q, lane.id, box, horizontal=True)
+        paths = {flow.id: self._waypoints(flow, boxes, kinds) for flow in self.flows}
         for node in self.nodes:
-            _shape(plane, q, node.id, boxes[node.id])
+            shape = _shape(plane, q, node.id, boxes[node.id])
+            if node.name and node.shape != "task":
+                _label(shape, q, self._node_label(node, boxes[node.id], paths))
         for flow in self.flows:
             edge = etree.SubElement(plane, q.di("BPMNEdge"), id=f"{flow.id}_di", bpmnElement=flow.id)
-            for x, y in self._waypoints(flow, boxes, kinds):
+            for x, y in paths[flow.id]:
                 etree.SubElement(edge, q.ddi("waypoint"), x=_num(x), y=_num(y))
+            if flow.name:
+                from_gateway = kinds[flow.source].endswith("Gateway")
+                _label(edge, q, _flow_label(flow, paths[flow.id], boxes[flow.target], from_gateway))
+
+    # -- labels ---------------------------------------------------------------------------------------
+    # Events, gateways and flows carry their names outside the shape. Without label bounds every modeller
+    # puts them where it likes (under the shape, at the middle of the flow), and two flows leaving a
+    # gateway down the same line put theirs on top of each other; the bounds written here keep each label
+    # clear of the lines, in Camunda Modeler and on the worklist's diagram alike.
+    def _node_label(self, node: Node, box: Box, paths: dict[str, list[tuple[float, float]]]) -> Box:
+        if node.kind == "boundaryEvent":
+            # just under its task, left of the event and of the flow that leaves it downwards (right of it is
+            # the next column), so that a one-line name stays inside a lane's last row
+            w, h = _label_size(node.name, node.name_en, 110.0)
+            return Box(box.x - 2 - w, box.cy + 1, w, h)
+        w, h = _label_size(node.name, node.name_en)
+        if node.kind.endswith("Gateway"):
+            bottom = (box.cx, box.y + box.h)
+            if any(bottom in (path[0], path[-1]) for path in paths.values()):  # a branch leaves downwards
+                # above it, no wider than the gap between the shapes on either side
+                w, h = _label_size(node.name, node.name_en, 100.0)
+                return Box(box.cx - w / 2, box.y - h - 2, w, h)
+        return Box(box.cx - w / 2, box.y + box.h + 4, w, h)
+
+
+def _label_size(name: str, name_en: str, most: float = 120.0) -> tuple[float, float]:
+    """Room for the label in either language, at most ``most`` wide, as the worklist's diagram wraps it (its
+    own label font and line breaking): an English name too long for one line takes more."""
+    longest = max(text_width(name, LABEL), text_width(name_en, LABEL) if name_en else 0.0)
+    width = min(max(longest + 2, 24.0), most)
+    lines = max(len(fit_lines(text, width + 8, 1e4, LABEL)) for text in (name, name_en) if text)
+    return width, math.ceil(lines * LABEL * LINE_HEIGHT)
+
+
+def _flow_label(flow: Flow, path: list[tuple[float, float]], target: Box, from_gateway: bool) -> Box:
+    """Above the flow's first horizontal part (after the corner of a branch leaving a gateway downwards; below
+    it when it leaves a gateway sideways, whose own name is above), else right of a straight vertical flow,
+    near its end."""
+    for i, ((x0, y0), (x1, y1)) in enumerate(itertools.pairwise(path)):
+        if abs(y1 - y0) < 1 and abs(x1 - x0) >= 1:
+            w, h = _label_size(flow.name, flow.name_en, abs(x1 - x0) - 16)  # within the segment, clear of arrows
+            if i > 0:  # after a corner: start just past it, on the side the flow comes from
+                return Box(x0 + 6 if x1 > x0 else x0 - 6 - w, y0 - h - 2, w, h)
+            return Box((x0 + x1) / 2 - w / 2, y0 + 3 if from_gateway else y0 - h - 2, w, h)
+    w, h = _label_size(flow.name, flow.name_en)
+    x, y = path[-1]
+    return Box(x + 5, target.y - h - 6 if y <= target.y + 1 else target.y + target.h + 6, w, h)
+
+
+def _label(parent: etree._Element, q: _Q, box: Box) -> None:
+    label = etree.SubElement(parent, q.di("BPMNLabel"))
+    etree.SubElement(label, f"{{{DC}}}Bounds", x=_num(box.x), y=_num(box.y), width=_num(box.w), height=_num(box.h))
 
 
 class _Q:
@@ -358,11 +418,12 @@ def _with_name_en(name_en: str, properties: dict[str, str]) -> dict[str, str]:
     return {"name_en": name_en, **properties} if name_en else properties
 
 
-def _shape(plane: etree._Element, q: _Q, element: str, box: Box, *, horizontal: bool = False) -> None:
+def _shape(plane: etree._Element, q: _Q, element: str, box: Box, *, horizontal: bool = False) -> etree._Element:
     shape = etree.SubElement(plane, q.di("BPMNShape"), id=f"{element}_di", bpmnElement=element)
     if horizontal:
         shape.set("isHorizontal", "true")
     etree.SubElement(shape, f"{{{DC}}}Bounds", x=_num(box.x), y=_num(box.y), width=_num(box.w), height=_num(box.h))
+    return shape
 
 
 def _num(value: float) -> str:
