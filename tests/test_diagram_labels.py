@@ -102,5 +102,5 @@ def test_a_label_has_room_for_its_english_name(path: Path) -> None:
         name_en = next(
             (p.get("value") or "" for p in element.iter(f"{SPIFF}property") if p.get("name") == "name_en"), ""
         )
-        width, height = _label_size(element.get("name") or "", name_en, labels[eid].w)
+        _width, height = _label_size(element.get("name") or "", name_en, labels[eid].w)
         assert labels[eid].h >= height, f"{path.name}: {eid}'s label is too low for '{name_en}'"
