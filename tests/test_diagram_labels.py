@@ -78,7 +78,7 @@ def test_every_external_label_has_bounds_clear_of_the_rest(path: Path) -> None:
     root = etree.parse(str(path)).getroot()
     shapes, labels, edges = _drawing(path)
     external = ("Event", "Gateway", "sequenceFlow")  # labelled outside their shape
-    named = {e.get("id") for e in root.iter() if e.get("name") and etree.QName(e).localname.endswith(external)}
+    named = {str(e.get("id")) for e in root.iter() if e.get("name") and etree.QName(e).localname.endswith(external)}
     assert named and named <= set(labels), sorted(named - set(labels))
     for (a, box_a), (b, box_b) in itertools.combinations(labels.items(), 2):
         assert not box_a.overlaps(box_b), f"{path.name}: the labels of {a} and {b} overlap"
@@ -86,8 +86,8 @@ def test_every_external_label_has_bounds_clear_of_the_rest(path: Path) -> None:
         for element, shape in shapes.items():
             assert not box.overlaps(shape), f"{path.name}: the label of {owner} lies on {element}"
         for flow, points in edges.items():
-            for a, b in itertools.pairwise(points):
-                assert not box.crossed_by(a, b), f"{path.name}: flow {flow} runs through the label of {owner}"
+            for start, end in itertools.pairwise(points):
+                assert not box.crossed_by(start, end), f"{path.name}: flow {flow} runs through the label of {owner}"
 
 
 @pytest.mark.parametrize("path", DRAWN, ids=lambda p: p.name)
