@@ -51,12 +51,15 @@ Also printed:
   ``engine.db.engine``), split into start / complete / inbox reads; the figure SpiffArena's backend is
   compared on (about 358 statements and 22 commits per case there);
 * stored bytes per running case: M extra cases stopped after intake + one review (see
-  ``measure_bytes`` for what is counted).
+  ``measure_bytes`` for what is counted);
+* the floor of each database (``measure_floor``): raw+log plus 8 write transactions of one INSERT and 7
+  one-row reads through the engine's ``Database``, and raw divided by it, the ratio no engine on this stack
+  can pass (``sqlite_ceiling``, ``postgres_ceiling`` in the JSON line).
 
 The last line on stdout is one JSON object::
 
     {"raw_cases_per_s": ..., "sqlite_cases_per_s": ..., "postgres_cases_per_s": ..., "ratio": sqlite/raw,
-     "postgres_ratio": postgres/raw, "bytes_per_case": ...}
+     "postgres_ratio": postgres/raw, "bytes_per_case": ..., "sqlite_ceiling": ..., "postgres_ceiling": ...}
 
 Targets: the persisted SQLite path reaches at least 0.5x the raw in-memory throughput (ratio >= 0.5),
 PostgreSQL at least 0.3x (postgres_ratio >= 0.3), and a running case stores at most 4 KB.
@@ -635,6 +638,8 @@ def main(argv: list[str] | None = None) -> int:
             )
 
         count_statements(sqlite, counted)
+        raw_log_ms = 1000 / by_name["raw+log"].best
+        ceilings = {r.label: measure_floor(r, raw_log_ms, 1000 / raw_rate) for r in (sqlite, postgres) if r is not None}
         sizes = measure_bytes(sqlite, midway)
         if postgres is not None:
             measure_bytes(postgres, midway)
@@ -662,6 +667,8 @@ def main(argv: list[str] | None = None) -> int:
                     "ratio": round(ratio, 4),
                     "postgres_ratio": round(pg_ratio, 4) if pg_ratio is not None else None,
                     "bytes_per_case": round(sizes["bytes_per_case"]),
+                    "sqlite_ceiling": round(ceilings["sqlite"], 4),
+                    "postgres_ceiling": round(ceilings["postgres"], 4) if "postgres" in ceilings else None,
                 }
             ),
             flush=True,
@@ -676,6 +683,45 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as err:
                 log(f"could not drop PostgreSQL database {pg.name}: {err}")
         tmp.cleanup()
+
+
+FLOOR_ROUNDS = 400
+
+
+def measure_floor(runner: PersistedRunner, raw_log_ms: float, raw_ms: float) -> float:
+    """The most a persisted case on this database can reach, whatever the engine does in its steps.
+
+    A case is 8 write transactions (start, 7 completions) and 7 inbox reads. Timed here through the engine's
+    own ``Database`` on the variant's database: a write transaction of one small INSERT (``writing``) and a
+    read of one row (``glance``), medians of ``FLOOR_ROUNDS`` each. Added to raw+log (SpiffWorkflow plus the
+    per-step log, no database), that is a case whose steps store one row and do nothing else: raw divided by
+    it is the ratio no engine on this stack can pass (printed as the ceiling, and in the JSON line)."""
+    db = runner.engine.db
+    key = "SERIAL PRIMARY KEY" if db.engine.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
+    with db.writing() as session:
+        session.execute(text(f"CREATE TABLE floor_probe (id {key}, v TEXT)"))
+    write_ms, read_ms = [], []
+    try:
+        for i in range(FLOOR_ROUNDS):
+            t = time.perf_counter()
+            with db.writing() as session:
+                session.execute(text("INSERT INTO floor_probe (v) VALUES (:v)"), {"v": "x" * 40})
+            write_ms.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            with db.glance() as session:
+                session.execute(text("SELECT id, v FROM floor_probe WHERE id = :i"), {"i": i + 1}).first()
+            read_ms.append((time.perf_counter() - t) * 1000)
+    finally:
+        with db.writing() as session:
+            session.execute(text("DROP TABLE floor_probe"))
+    write, read = statistics.median(write_ms), statistics.median(read_ms)
+    floor = raw_log_ms + 8 * write + 7 * read
+    log(
+        f"Floor on {runner.label}: a write transaction of one INSERT {write:.3f} ms, a one-row read {read:.3f} ms;"
+        f" raw+log {raw_log_ms:.2f} + 8 writes + 7 reads = {floor:.2f} ms/case: no persisted engine on this stack"
+        f" passes {raw_ms / floor:.3f} x raw ({raw_ms / (raw_log_ms + 8 * write):.3f} without the inbox reads)"
+    )
+    return raw_ms / floor
 
 
 def profile_sqlite(runner: PersistedRunner, n: int) -> None:
