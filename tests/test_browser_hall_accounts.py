@@ -1,7 +1,8 @@
 """In Chromium, the whole online path: on a phone-sized screen (390 px) an applicant registers, applies for
 an enterprise registration with uploads (a draft saved and finished later); the window's pre-check records a
 defect and sends a 补正; the applicant answers it online; the market section reviews and the licence is issued
-(the same engine, by its API); the applicant follows the case, downloads the result and rates it 不满意; the
+(the same engine, by its API); the applicant reads what the case told her in 我的消息, follows the case,
+downloads the result and rates it 不满意; the
 section's chief replies in the follow-up task; the applicant reads the reply. Nothing overflows sideways.
 
 Screenshots go to ``build/screenshots/`` (and ``ONEWINDOW_SCREENSHOTS`` when set).
@@ -67,6 +68,7 @@ def test_register_apply_supplement_track_rate_and_read_the_reply(
                 clock.advance(timedelta(minutes=40))  # the applicant answers the notice a little later
                 _supplement_online(applicant, case_no, files)
                 _accept_review_and_issue(window, sqlite_engine, case_no)
+                _read_the_messages(applicant, case_no)
                 _track_and_rate(applicant, case_no)
                 followup = sqlite_engine.ratings.of_case(case_no)
                 assert followup is not None and followup.followup_case_no
@@ -218,6 +220,32 @@ def _accept_review_and_issue(walk: Walk, engine: Engine, case_no: str) -> None:
     engine.tasks.complete(open_tasks(engine, case_no)["Task_IssueLicence"].id, user="wangfang",
                           data={"delivery": "window", "id_checked": True})  # fmt: skip
     assert engine.cases.show(case_no).summary.status == "approved"
+
+
+def _read_the_messages(walk: Walk, case_no: str) -> None:
+    """我的消息 on the phone: the header's badge counts what the case told her, the list shows each turn of
+    it newest first and marks them read, a message opens on its own page."""
+    page = walk.page
+    page.goto(f"{walk.base}/hall/me")
+    unread = int(page.locator("#unread-badge").inner_text())
+    with page.expect_navigation():
+        page.click("#hall-messages")
+    items = page.locator("#message-list li.message")
+    kinds = [items.nth(i).get_attribute("data-kind") for i in range(items.count())]
+    assert len(kinds) == unread and {"supplement", "supplement_received", "accepted", "issued"} <= set(kinds), kinds
+    assert kinds[0] == "issued" and kinds[-1] == "supplement"  # newest first
+    assert page.locator('#message-list li[data-unread="yes"]').count() == unread  # highlighted on this visit
+    assert {items.nth(i).get_attribute("data-case-no") for i in range(items.count())} == {case_no}
+    received = page.locator('#message-list li[data-kind="supplement_received"]')
+    assert "补正材料已收到" in received.inner_text()
+    no_sideways_scroll(walk)
+    walk.shot("phone-messages")
+    with page.expect_navigation():
+        page.click('#message-list li[data-kind="issued"] a.message-title')
+    assert case_no in (page.locator("main").text_content() or "")
+    assert page.locator("#unread-badge").count() == 0  # the list read them all
+    no_sideways_scroll(walk)
+    walk.shot("phone-message")
 
 
 def _track_and_rate(walk: Walk, case_no: str) -> None:
