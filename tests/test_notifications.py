@@ -142,8 +142,7 @@ def test_a_window_case_tells_the_account_registered_with_its_mobile(sqlite_engin
     assert engine.notifications.unread_count(bob.id) == 3
 
 
-def test_the_one_time_notice_lists_the_missing_materials_once(sqlite_engine: Engine) -> None:
-    engine = sqlite_engine
+def test_the_one_time_notice_lists_the_missing_materials_once(engine: Engine) -> None:
     alice = register(engine)
     case_no = online_filing(engine, alice.id)
     intake(engine, case_no, ["M01", "M02"])  # 一次性告知: M03 … M06 are missing
@@ -160,8 +159,7 @@ def test_the_one_time_notice_lists_the_missing_materials_once(sqlite_engine: Eng
     assert box[1].title == "补正材料已收到" and "补正材料已收到" in box[1].text and f"办件号{case_no}" in box[1].text
 
 
-def test_a_send_back_through_acceptance_tells_the_applicant_once(sqlite_engine: Engine) -> None:
-    engine = sqlite_engine
+def test_a_send_back_through_acceptance_tells_the_applicant_once(engine: Engine) -> None:
     alice = register(engine)
     case_no = online_filing(engine, alice.id)
     intake(engine, case_no)
@@ -173,8 +171,7 @@ def test_a_send_back_through_acceptance_tells_the_applicant_once(sqlite_engine: 
     assert [m.kind for m in engine.notifications.messages(alice.id)] == ["accepted"]
 
 
-def test_a_step_rolled_back_tells_nothing(sqlite_engine: Engine) -> None:
-    engine = sqlite_engine
+def test_a_step_rolled_back_tells_nothing(engine: Engine) -> None:
     alice = register(engine)
     case_no = online_filing(engine, alice.id)
 
@@ -298,8 +295,7 @@ def kinds_of(engine: Engine, account: int, case_no: str) -> list[str]:
     return [m.kind for m in reversed(engine.notifications.messages(account)) if m.case_no == case_no]
 
 
-def test_refusals_and_a_withdrawal_are_told_once_each(sqlite_engine: Engine) -> None:
-    engine = sqlite_engine
+def test_refusals_and_a_withdrawal_are_told_once_each(engine: Engine) -> None:
     alice = register(engine)
     refused = online_filing(engine, alice.id)
     refuse_acceptance(engine, refused)
