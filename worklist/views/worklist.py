@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from onewindow.engine import MAX_FILTER_NAME, MAX_SAVED_FILTERS, WORKLIST_SORTS, ValidationError, WorklistFilter
 
 from .. import get_engine
+from ..collation import collation_key
 from ..i18n import N_
 from ..i18n import gettext as _
 from ..input_guard import MAX_PAGE, bounded_int
@@ -36,10 +37,10 @@ def view_args(args: Mapping[str, str]) -> dict[str, str]:
 
 def matter_order() -> tuple[str, ...]:
     """The deployed matters' keys in the order of the names the 事项 column shows (the reader's language),
-    by key where two are the same. Chinese names sort by character code, as a database without a pinyin
-    collation does."""
+    by key where two are the same. Chinese names sort by their pinyin (企业 qi < 食品 shi < 外商 wai), as
+    Chinese lists are read, not by character code."""
     names = {key: matter_name(m) for key, m in matters().items()}
-    return tuple(sorted(names, key=lambda key: (names[key].casefold(), key)))
+    return tuple(sorted(names, key=lambda key: (collation_key(names[key]), key)))
 
 
 @bp.get("/")
