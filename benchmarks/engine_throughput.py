@@ -78,6 +78,7 @@ import gc
 import json
 import os
 import pstats
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -91,6 +92,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from signing_key import ensure_signing_key
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -721,7 +723,55 @@ def measure_floor(runner: PersistedRunner, raw_log_ms: float, raw_ms: float) -> 
         f" raw+log {raw_log_ms:.2f} + 8 writes + 7 reads = {floor:.2f} ms/case: no persisted engine on this stack"
         f" passes {raw_ms / floor:.3f} x raw ({raw_ms / (raw_log_ms + 8 * write):.3f} without the inbox reads)"
     )
+    bare_write, bare_read = _bare_driver_floor(db)
+    bare = raw_log_ms + 8 * bare_write + 7 * bare_read
+    log(
+        f"  the same on the bare driver, no SQLAlchemy: write {bare_write:.3f} ms, read {bare_read:.3f} ms,"
+        f" {bare:.2f} ms/case, {raw_ms / bare:.3f} x raw"
+    )
     return raw_ms / floor
+
+
+def _bare_driver_floor(db: Database) -> tuple[float, float]:
+    """The floor's two operations on the driver itself (sqlite3 on the same file, psycopg on the same
+    database): what is left of them without SQLAlchemy's session and connection."""
+    url = db.engine.url
+    write_ms, read_ms = [], []
+    if url.get_backend_name() == "sqlite":
+        conn = sqlite3.connect(str(url.database), isolation_level=None, timeout=30)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        insert, select = "INSERT INTO bare_probe (v) VALUES (?)", "SELECT id, v FROM bare_probe WHERE id = ?"
+        conn.execute("CREATE TABLE bare_probe (id INTEGER PRIMARY KEY, v TEXT)")
+        try:
+            for i in range(FLOOR_ROUNDS):
+                t = time.perf_counter()
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(insert, ("x" * 40,))
+                conn.execute("COMMIT")
+                write_ms.append((time.perf_counter() - t) * 1000)
+                t = time.perf_counter()
+                conn.execute(select, (i + 1,)).fetchone()
+                read_ms.append((time.perf_counter() - t) * 1000)
+        finally:
+            conn.execute("DROP TABLE bare_probe")
+            conn.close()
+    else:
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        # reads in autocommit, as ``glance`` reads: one round trip, no BEGIN and COMMIT
+        with psycopg.connect(conninfo, autocommit=True) as pg, psycopg.connect(conninfo, autocommit=True) as reader:
+            pg.execute("CREATE TABLE bare_probe (id SERIAL PRIMARY KEY, v TEXT)")
+            try:
+                for i in range(FLOOR_ROUNDS):
+                    t = time.perf_counter()
+                    with pg.transaction():
+                        pg.execute("INSERT INTO bare_probe (v) VALUES (%s)", ("x" * 40,))
+                    write_ms.append((time.perf_counter() - t) * 1000)
+                    t = time.perf_counter()
+                    reader.execute("SELECT id, v FROM bare_probe WHERE id = %s", (i + 1,)).fetchone()
+                    read_ms.append((time.perf_counter() - t) * 1000)
+            finally:
+                pg.execute("DROP TABLE bare_probe")
+    return statistics.median(write_ms), statistics.median(read_ms)
 
 
 def profile_sqlite(runner: PersistedRunner, n: int) -> None:
