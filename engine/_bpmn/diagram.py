@@ -295,6 +295,10 @@ class _Renderer:
         widest = _widest_word(name, LABEL)
         if box is item.label:
             lines, top = fit_lines(name, max(box.w + 8, 40.0, widest), 1e4, LABEL), box.y
+            if item.box is not None and box.bottom <= item.box.y + 1:
+                # Bounds above the shape (a gateway whose branch leaves downwards): the text sits on the
+                # shape, not at the top of bounds made tall enough for the name in the other language.
+                top = max(box.y, box.bottom - len(lines) * LABEL * draw.LINE_HEIGHT)
         else:
             lines, top = fit_lines(name, max(box.w, 90.0, widest), 1e4, LABEL), box.bottom + 4
         cx = box.cx
