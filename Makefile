@@ -13,7 +13,28 @@ MAPPED := engine cli worklist processes forms
 # .mo the app reads. The .mo is committed (and shipped as package data), so a fresh clone needs no compile.
 CATALOGUES := worklist/translations
 
-.PHONY: demo test lint install mypy-tree translations element-templates-preview
+.PHONY: demo test lint install mypy-tree translations element-templates-preview system-packages demo-packages
+
+# Debian packages the project needs beyond Python: WeasyPrint's Pango (and HarfBuzz's subsetter) and the Noto
+# CJK fonts the documents are set in, for the demo; for the tests also Debian's Chromium (Playwright's own
+# download is not used) with the WenQuanYi font for Chinese screenshots, and poppler to draw PDF pages.
+# Installed with apt-get when missing and make runs as root; elsewhere make says what to install and stops.
+# Not Debian (no dpkg): nothing is checked, see the README.
+DEMO_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+TEST_PACKAGES := $(DEMO_PACKAGES) chromium fonts-wqy-microhei poppler-utils
+define apt_install
+	@if command -v dpkg >/dev/null && ! dpkg -s $(1) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); \
+	  else echo "missing Debian packages; as root: apt-get install $(1)" >&2; exit 1; fi; \
+	fi
+endef
+
+demo-packages:
+	$(call apt_install,$(DEMO_PACKAGES))
+
+system-packages:
+	$(call apt_install,$(TEST_PACKAGES))
 
 # axe-core for the accessibility run of the browser tests (tests/test_browser_a11y.py injects axe.min.js).
 # The version is pinned in tests/a11y/package.json; axe-core has no dependencies, so no lockfile is needed.
@@ -32,7 +53,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) $(AXE_STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) demo-packages
 	$(BIN)/onewindow demo
 
 translations: $(STAMP)
@@ -54,7 +75,7 @@ lint: $(STAMP) mypy-tree
 # time goes to waiting on server processes, Chromium and PostgreSQL. loadgroup keeps the tests that start
 # many processes on one worker, one after another (tests/conftest.py, MANY_PROCESSES).
 # `$(BIN)/python -m pytest FILE` runs one file in one process.
-test: lint $(AXE_STAMP)
+test: lint $(AXE_STAMP) system-packages
 	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 # The README's screenshot of the element templates in bpmn-js (needs node and npm; see docs/element-templates/).
