@@ -64,6 +64,17 @@ def cn_day(at: datetime | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def _subject(matter: Matter, case_no: str) -> str:
+    return f"您申请的{matter.name}(办件号{case_no})"
+
+
+def _acceptance_terms(committed_due_at: datetime | None, query_code: str | None) -> str:
+    """What an acceptance tells, however it came about: the committed date and the query code."""
+    due = f",承诺于{cn_day(committed_due_at)}前办结" if committed_due_at else ""
+    code = f";查询码{query_code},可在网上办事大厅查询进度" if query_code else ""
+    return due + code
+
+
 def _clip(text: str, limit: int = 60) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -104,7 +115,7 @@ def notice_for_milestone(
     opened: bool = False,
 ) -> Notice | None:
     """The notice of a milestone a step reached (``opened``: the task carrying it was opened, not completed)."""
-    subject = f"您申请的{matter.name}(办件号{case_no})"
+    subject = _subject(matter, case_no)
     window = f"到{point}窗口" if point else "到窗口"
     if opened:
         if milestone == "supplement_requested":
@@ -118,9 +129,7 @@ def notice_for_milestone(
             return Notice("refusal_decided", "refusal_decided", text)
         return None
     if milestone == "accepted":
-        due = f",承诺于{cn_day(committed_due_at)}前办结" if committed_due_at else ""
-        code = f";查询码{query_code},可在网上办事大厅查询进度" if query_code else ""
-        return Notice("accepted", "accepted", f"{subject}已受理{due}{code}。")
+        return Notice("accepted", "accepted", f"{subject}已受理{_acceptance_terms(committed_due_at, query_code)}。")
     if milestone == "supplement_requested":  # the 补正 step done: what was asked for has come in
         text = f"{subject}的补正材料已收到,正在审查,审查结果将另行通知。"
         return Notice(f"supplement_received:{task_id}", "supplement_received", text)
@@ -154,17 +163,15 @@ def notice_deemed_accepted(
     """视为受理 (行政许可法 Art. 32): no acceptance, refusal or 一次性告知 within 5 working days of receipt, so
     the application counts as accepted on the day it was received. Keyed as an acceptance: a clerk's later
     受理 of the same case tells nothing new."""
-    subject = f"您申请的{matter.name}(办件号{case_no})"
-    due = f",承诺于{cn_day(committed_due_at)}前办结" if committed_due_at else ""
-    code = f";查询码{query_code},可在网上办事大厅查询进度" if query_code else ""
     basis = "依据《中华人民共和国行政许可法》第三十二条"
-    text = f"{subject}{basis},自收到申请之日({cn_day(received_at)})起视为受理{due}{code}。"
+    terms = _acceptance_terms(committed_due_at, query_code)
+    text = f"{_subject(matter, case_no)}{basis},自收到申请之日({cn_day(received_at)})起视为受理{terms}。"
     return Notice("accepted", "accepted", text)
 
 
 def notice_for_event(kind: str, *, case_no: str, matter: Matter, data: dict[str, Any], key: str) -> Notice | None:
     """The notice of a history event: an applicant notice of the patterns, a withdrawal, a termination."""
-    subject = f"您申请的{matter.name}(办件号{case_no})"
+    subject = _subject(matter, case_no)
     if kind == "applicant_notice":
         text = _clip(str(data.get("text") or ""), MAX_TEXT - len(subject) - 10)
         return Notice(key, "notice", f"{subject}:{text}")
