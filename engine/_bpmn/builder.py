@@ -344,13 +344,12 @@ class DiagramBuilder:
             # the next column), so that a one-line name stays inside a lane's last row
             w, h = _label_size(node.name, node.name_en, 110.0)
             return Box(box.x - 2 - w, box.cy + 1, w, h)
+        bottom = (box.cx, box.y + box.h)
+        if node.kind.endswith("Gateway") and any(bottom in (p[0], p[-1]) for p in paths.values()):
+            # a branch leaves downwards: above it, no wider than the gap between the shapes on either side
+            w, h = _label_size(node.name, node.name_en, 100.0)
+            return Box(box.cx - w / 2, box.y - h - 2, w, h)
         w, h = _label_size(node.name, node.name_en)
-        if node.kind.endswith("Gateway"):
-            bottom = (box.cx, box.y + box.h)
-            if any(bottom in (path[0], path[-1]) for path in paths.values()):  # a branch leaves downwards
-                # above it, no wider than the gap between the shapes on either side
-                w, h = _label_size(node.name, node.name_en, 100.0)
-                return Box(box.cx - w / 2, box.y - h - 2, w, h)
         return Box(box.cx - w / 2, box.y + box.h + 4, w, h)
 
 
