@@ -20,17 +20,15 @@ from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from onewindow.engine import Database, Engine, FixedClock, default_processes_dir, init_keys
-from onewindow.worklist import create_app
 
 from .helpers import (
-    PASSWORD,
     SERVE_PASSWORD,
-    STAFF,
     T0,
     AuthActions,
     OnewindowRunner,
     make_engine,
     pg_head_template,
+    worklist_app,
 )
 
 # Tests never assert wall-clock times: Hypothesis's per-example deadline failed property tests on a busy
@@ -111,12 +109,15 @@ def sqlite_engine(sqlite_url: str, clock: FixedClock) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def app(sqlite_engine: Engine) -> Iterator[Flask]:
-    """The worklist on the test engine; every staff member's password is ``helpers.PASSWORD``."""
-    sqlite_engine.users.scrypt_n = 2**4  # cheap hashes: the tests sign in many times
-    for user in STAFF:
-        sqlite_engine.users.set_password(user, PASSWORD)
-    yield create_app({"ENGINE": sqlite_engine, "TESTING": True, "SECRET_KEY": "test", "PER_PAGE": 5})
+def app(sqlite_engine: Engine) -> Flask:
+    """The worklist on the SQLite test engine."""
+    return worklist_app(sqlite_engine)
+
+
+@pytest.fixture
+def any_app(engine: Engine) -> Flask:
+    """The worklist on the test engine of each database (SQLite, and PostgreSQL when configured)."""
+    return worklist_app(engine)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url
 from sqlalchemy import text as sql
@@ -22,6 +23,7 @@ from werkzeug.test import TestResponse
 
 from onewindow.cli.main import cli
 from onewindow.engine import CHINA_TZ, Database, Engine, FixedClock, TaskView, default_processes_dir
+from onewindow.worklist import create_app
 
 # 2026-03-02 09:30 China time, a Monday and an ordinary working day.
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
@@ -249,3 +251,16 @@ FI_WALK_ANSWERS: dict[str, dict[str, Any]] = {
     "Task_Seal": {"seal_no": "510107-01"},
     "Task_Issue": {"delivery": "window", "id_checked": True},
 }
+
+
+def staff_sign_in(engine: Engine) -> None:
+    """Every staff member of the shipped bureau signs in with ``PASSWORD`` (cheap hashes: tests sign in often)."""
+    engine.users.scrypt_n = 2**4
+    for user in STAFF:
+        engine.users.set_password(user, PASSWORD)
+
+
+def worklist_app(engine: Engine, **config: Any) -> Flask:
+    """The worklist on ``engine`` for the test client, its staff signed up (``config`` overrides the defaults)."""
+    staff_sign_in(engine)
+    return create_app({"ENGINE": engine, "TESTING": True, "SECRET_KEY": "test", "PER_PAGE": 5, **config})

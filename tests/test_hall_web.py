@@ -6,10 +6,8 @@ terminal."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -22,15 +20,6 @@ from .helpers import ER_APPLICANT, FI_APPLICANT, PASSWORD, login, post, start_fi
 
 ER = "enterprise_registration"
 FORM = {f"applicant.{k}": str(v) for k, v in ER_APPLICANT.items()}
-
-
-@pytest.fixture
-def hall_app(engine: Engine) -> Iterator[Flask]:
-    """The worklist and the hall on the test engine, on SQLite and on PostgreSQL (``app`` is SQLite's only)."""
-    engine.users.scrypt_n = 2**4
-    for user in ("lijing",):
-        engine.users.set_password(user, PASSWORD)
-    yield create_app({"ENGINE": engine, "TESTING": True, "SECRET_KEY": "test", "PER_PAGE": 5})
 
 
 def hall_login(client: FlaskClient, login_name: str) -> None:
@@ -65,9 +54,9 @@ def test_registration_refuses_a_wrong_check_digit_and_a_second_account_then_sign
     assert client.get("/hall/me").status_code == 200
 
 
-def test_a_draft_is_finished_later_submitted_once_and_another_applicants_case_is_unknown(hall_app: Flask) -> None:
-    engine: Engine = hall_app.config["ENGINE"]
-    client = hall_app.test_client()
+def test_a_draft_is_finished_later_submitted_once_and_another_applicants_case_is_unknown(any_app: Flask) -> None:
+    engine: Engine = any_app.config["ENGINE"]
+    client = any_app.test_client()
     alice = register(engine)
     register(engine, BOB_ID, "13900139000")
     hall_login(client, "13800138000")
@@ -114,9 +103,9 @@ def test_an_agent_without_the_letter_of_entrustment_is_refused_on_the_web(app: F
     assert draft.status == "draft" and draft.data["enterprise_name"] == ER_APPLICANT["enterprise_name"]
 
 
-def test_rating_online_once_and_at_the_windows_terminal(hall_app: Flask) -> None:
-    engine: Engine = hall_app.config["ENGINE"]
-    client = hall_app.test_client()
+def test_rating_online_once_and_at_the_windows_terminal(any_app: Flask) -> None:
+    engine: Engine = any_app.config["ENGINE"]
+    client = any_app.test_client()
     alice = register(engine)
     draft = engine.applications.create(alice.id, "foreign_investment_filing")
     engine.applications.save(alice.id, draft.id, dict(FI_APPLICANT))

@@ -20,9 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from onewindow.engine import Engine
-from onewindow.worklist import create_app
 
-from .helpers import FI, PASSWORD, STAFF, login, start_fi, task_id
+from .helpers import FI, login, start_fi, task_id, worklist_app
 
 QUERY = ("page", "q", "matter", "section", "mine", "unclaimed", "next", "lang")
 SKIPPED = {"static", "auth.logout"}  # signing out would end the exploration
@@ -46,10 +45,7 @@ Explored = tuple[FlaskClient, Flask, dict[str, str], dict[tuple[str, str], list[
 
 @pytest.fixture
 def explored(engine: Engine) -> Iterator[Explored]:
-    engine.users.scrypt_n = 2**4
-    for user in STAFF:
-        engine.users.set_password(user, PASSWORD)
-    app = create_app({"ENGINE": engine, "TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
+    app = worklist_app(engine, WTF_CSRF_ENABLED=False, PER_PAGE=20)
     case_no = start_fi(engine)
     ids = {"case_no": case_no, "task_id": task_id(engine, case_no, "Task_Intake"), "matter_key": FI}
     client = app.test_client()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,13 @@ from flask.testing import FlaskClient
 from onewindow.engine import DeploymentError, Engine, default_processes_dir
 from onewindow.worklist import create_app
 
-from .helpers import FI, FI_APPLICANT, PASSWORD, STAFF, login, post, start_fi, task_id, text
+from .helpers import FI, FI_APPLICANT, login, post, start_fi, task_id, text, worklist_app
 
 
 @pytest.fixture
-def web(engine: Engine) -> Iterator[Flask]:
+def web(engine: Engine) -> Flask:
     """The worklist on SQLite and (when configured) PostgreSQL, where a NUL used to fail the statement."""
-    engine.users.scrypt_n = 2**4
-    for user in STAFF:
-        engine.users.set_password(user, PASSWORD)
-    yield create_app({"ENGINE": engine, "TESTING": True, "SECRET_KEY": "test", "PER_PAGE": 5})
+    return worklist_app(engine)
 
 
 @pytest.fixture

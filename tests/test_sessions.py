@@ -14,16 +14,14 @@ from flask.testing import FlaskClient
 from onewindow.engine import Engine, FixedClock
 from onewindow.worklist import create_app
 
-from .helpers import PASSWORD, STAFF, login, post
+from .helpers import login, post, staff_sign_in
 
 MakeApp = Callable[..., Flask]
 
 
 @pytest.fixture
 def make_app(engine: Engine) -> Iterator[MakeApp]:
-    engine.users.scrypt_n = 2**4
-    for user in STAFF:
-        engine.users.set_password(user, PASSWORD)
+    staff_sign_in(engine)
 
     def make(**config: Any) -> Flask:
         return create_app({"ENGINE": engine, "TESTING": True, "SECRET_KEY": "test", **config})

@@ -18,16 +18,14 @@ from onewindow.cli.main import cli
 from onewindow.engine import Engine, FixedClock, ValidationError
 from onewindow.worklist import create_app
 
-from .helpers import ADMIN, PASSWORD, STAFF, text
+from .helpers import ADMIN, PASSWORD, staff_sign_in, text
 
 MakeApp = Callable[..., Flask]
 
 
 @pytest.fixture
 def make_app(engine: Engine) -> Iterator[MakeApp]:
-    engine.users.scrypt_n = 2**4
-    for user in STAFF:
-        engine.users.set_password(user, PASSWORD)
+    staff_sign_in(engine)
 
     def make(**config: Any) -> Flask:
         return create_app(
