@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context, op
 
+from onewindow.engine._store.migrations.refusals import refuse_unrendered_documents
+
 revision = "0018"
 down_revision = "0023"
 branch_labels = None
@@ -28,10 +30,6 @@ def downgrade() -> None:
     # This revision sits above 0023, whose downgrade refuses while an issued document waits to be rendered.
     # Going below 0023, refuse here first, so a refused downgrade to an older release changes nothing.
     if context.get_revision_argument() != "0023":
-        waiting = op.get_bind().execute(sa.text("SELECT count(*) FROM documents WHERE rendered_at IS NULL")).scalar()
-        if waiting:
-            raise RuntimeError(
-                f"{waiting} issued document(s) not rendered yet: run 'onewindow documents render --once' first"
-            )
+        refuse_unrendered_documents(op.get_bind())
     op.execute(sa.text("ALTER TABLE users DROP COLUMN point_code"))
     op.execute(sa.text("ALTER TABLE cases DROP COLUMN point"))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from onewindow.engine._store.migrations.refusals import refuse_unrendered_documents
+
 revision = "0023"
 down_revision = "0020"
 branch_labels = None
@@ -33,11 +35,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # The release before this one needs every document's file: refuse (changing nothing) while any waits.
-    waiting = op.get_bind().execute(sa.text("SELECT count(*) FROM documents WHERE rendered_at IS NULL")).scalar()
-    if waiting:
-        raise RuntimeError(
-            f"{waiting} issued document(s) not rendered yet: run 'onewindow documents render --once' first"
-        )
+    refuse_unrendered_documents(op.get_bind())
     op.drop_index("ix_documents_unrendered", table_name="documents")
     with op.batch_alter_table("documents") as batch:
         batch.drop_column("render_lease_until")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context, op
 
+from onewindow.engine._store.migrations.refusals import refuse_unrendered_documents
+
 revision = "0024"
 down_revision = "0018"
 branch_labels = None
@@ -45,11 +47,7 @@ def downgrade() -> None:
     # Below 0023 a downgrade refuses while an issued document waits to be rendered (see 0018): refuse here
     # first, before these tables go, so that a refused downgrade to an older release changes nothing.
     if context.get_revision_argument() not in ("0018", "0023"):
-        waiting = op.get_bind().execute(sa.text("SELECT count(*) FROM documents WHERE rendered_at IS NULL")).scalar()
-        if waiting:
-            raise RuntimeError(
-                f"{waiting} issued document(s) not rendered yet: run 'onewindow documents render --once' first"
-            )
+        refuse_unrendered_documents(op.get_bind())
     op.drop_table("saved_filters")
     op.drop_index("ix_phrases_section", table_name="phrases")
     op.drop_index("ix_phrases_owner", table_name="phrases")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context, op
 
+from onewindow.engine._store.migrations.refusals import refuse_pending_sms, refuse_unrendered_documents
+
 revision = "0025"
 down_revision = "0024"
 branch_labels = None
@@ -47,17 +49,9 @@ def downgrade() -> None:
     # An older release has no SMS gateway: SMS still waiting in the outbox would never be sent. Refuse first,
     # and below 0023 refuse as 0024 does while an issued document waits to be rendered, so that a refused
     # downgrade changes nothing.
-    waiting = bind.execute(
-        sa.text("SELECT count(*) FROM outbox_messages WHERE department_code = 'sms' AND state = 'pending'")
-    ).scalar()
-    if waiting:
-        raise RuntimeError(f"{waiting} SMS not sent yet: run 'onewindow outbox run' until they are delivered first")
+    refuse_pending_sms(bind)
     if context.get_revision_argument() not in ("0024", "0018", "0023"):
-        rendering = bind.execute(sa.text("SELECT count(*) FROM documents WHERE rendered_at IS NULL")).scalar()
-        if rendering:
-            raise RuntimeError(
-                f"{rendering} issued document(s) not rendered yet: run 'onewindow documents render --once' first"
-            )
+        refuse_unrendered_documents(bind)
     op.drop_index("ix_online_applications_case", table_name="online_applications")
     op.execute(sa.text("ALTER TABLE applicants DROP COLUMN sms_opt_out"))
     op.drop_index("ix_applicant_messages_box", table_name="applicant_messages")

@@ -11,6 +11,8 @@ import zlib
 import sqlalchemy as sa
 from alembic import context, op
 
+from onewindow.engine._store.migrations.refusals import refuse_pending_sms, refuse_unrendered_documents
+
 revision = "0026"
 down_revision = "0025"
 branch_labels = None
@@ -27,17 +29,9 @@ def downgrade() -> None:
     target = context.get_revision_argument()
     # Below 0025 its own refusals come first, so that a refused downgrade changes nothing.
     if target != "0025":
-        waiting = bind.execute(
-            sa.text("SELECT count(*) FROM outbox_messages WHERE department_code = 'sms' AND state = 'pending'")
-        ).scalar()
-        if waiting:
-            raise RuntimeError(f"{waiting} SMS not sent yet: run 'onewindow outbox run' until they are delivered first")
+        refuse_pending_sms(bind)
         if target not in ("0024", "0018", "0023"):
-            rendering = bind.execute(sa.text("SELECT count(*) FROM documents WHERE rendered_at IS NULL")).scalar()
-            if rendering:
-                raise RuntimeError(
-                    f"{rendering} issued document(s) not rendered yet: run 'onewindow documents render --once' first"
-                )
+            refuse_unrendered_documents(bind)
     # An older release reads snapshots without a dictionary: compress them again without it (same JSON, so the
     # step log recorded against each snapshot still decodes).
     dictionaries = {
