@@ -147,6 +147,7 @@ class RunReport:
             f"outbox reliability: {self.messages} messages, {self.dispatchers} dispatcher(s), {self.kills} kill -9; "
             f"states {self.states}; receiver: received {r['received']}, applied {r['applied']} "
             f"(twice {r['applied_twice']}), redelivered {r['redelivered']}, bad signatures {r['bad_signatures']}, "
+            f"cut off by a kill {r['torn']}, "
             f"staged 500 {r['staged_error_500']} / slow {r['staged_slow']} / lost answer {r['staged_lost_answer']} "
             f"/ garbage {r['staged_garbage']}; delivered by {self.delivering_dispatchers} dispatcher processes; "
             f"{self.seconds:.1f} s"

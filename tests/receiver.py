@@ -44,6 +44,8 @@ class Receiver:
     applications: Counter[str] = field(default_factory=Counter)  # key -> times the receiver applied it
     bad_signatures: int = 0
     bad_bodies: int = 0
+    # requests whose sender died before the whole body arrived: not a delivery, and not a second body
+    torn: int = 0
     failures: Counter[str] = field(default_factory=Counter)
     seen: Counter[str] = field(default_factory=Counter)  # key -> deliveries
     bodies: dict[str, set[str]] = field(default_factory=dict)  # key -> digests of the bodies that came with it
@@ -53,6 +55,11 @@ class Receiver:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length)
         key = environ.get("HTTP_IDEMPOTENCY_KEY", "")
+        if len(body) < length:  # a dispatcher killed between sending the headers and the last byte
+            with self.lock:
+                self.torn += 1
+            start_response("400 Bad Request", [("Content-Type", "text/plain")])
+            return [b"incomplete body"]
         expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
         signature = environ.get("HTTP_X_ONEWINDOW_SIGNATURE", "")
         with self.lock:
@@ -103,6 +110,7 @@ class Receiver:
                 "redelivered": self.received - len(self.seen),
                 "keys_with_two_bodies": sum(len(b) > 1 for b in self.bodies.values()),
                 "bad_signatures": self.bad_signatures,
+                "torn": self.torn,
                 **{f"staged_{k}": self.failures[k] for k in MODES[1:]},
             }
 
