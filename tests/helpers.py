@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
 import re
 import sqlite3
 import tempfile
@@ -24,6 +25,17 @@ from werkzeug.test import TestResponse
 from onewindow.cli.main import cli
 from onewindow.engine import CHINA_TZ, Database, Engine, FixedClock, TaskView, default_processes_dir
 from onewindow.worklist import create_app
+
+
+def _bpmnlint() -> Path | None:
+    """The lint Camunda Modeler runs (``../shared/tools/bpmnlint`` beside the checkout, or ``$BPMNLINT``): a
+    worktree or a clone elsewhere finds it at the machine's one place."""
+    here = Path(__file__).resolve().parents[2] / "shared" / "tools" / "bpmnlint"
+    candidates = [os.environ.get("BPMNLINT"), here, "/work/shared/tools/bpmnlint"]
+    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+
+
+BPMNLINT = _bpmnlint()
 
 # 2026-03-02 09:30 China time, a Monday and an ordinary working day.
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)

@@ -18,12 +18,9 @@ from onewindow.cli.main import cli
 from onewindow.engine import Database, Engine, FixedClock
 
 from .designer_support import Node, catalogue, process_xml, write
+from .helpers import BPMNLINT
 
 ROOT = Path(__file__).resolve().parents[1]
-BPMNLINT = next(
-    (p for p in (ROOT.parent / "shared" / "tools" / "bpmnlint", Path("/work/shared/tools/bpmnlint")) if p.is_file()),
-    None,
-)
 
 
 @pytest.fixture
