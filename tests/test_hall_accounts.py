@@ -30,8 +30,7 @@ from .hall_support import ALICE_ID, BOB_ID, CAROL_ID, online_filing, refuse_acce
 from .helpers import FI, FI_APPLICANT, PASSWORD, OnewindowRunner, china, start_fi
 
 
-def test_registration_checks_each_field_and_refuses_a_second_account(sqlite_engine: Engine) -> None:
-    engine = sqlite_engine
+def test_registration_checks_each_field_and_refuses_a_second_account(engine: Engine) -> None:
     alice = register(engine)
     assert (alice.kind, alice.id_number, alice.mobile_masked, alice.id_number_masked) == (
         "applicant", ALICE_ID, "138****8000", "110105********002X"
@@ -63,8 +62,7 @@ def test_registration_checks_each_field_and_refuses_a_second_account(sqlite_engi
     assert bob.is_agent and engine.applicants.get(bob.id) == bob
 
 
-def test_sign_in_by_mobile_or_id_number_refusals_alike_and_lockout(sqlite_engine: Engine, clock: FixedClock) -> None:
-    engine = sqlite_engine
+def test_sign_in_by_mobile_or_id_number_refusals_alike_and_lockout(engine: Engine, clock: FixedClock) -> None:
     alice = register(engine)
     assert engine.applicants.authenticate("13800138000", PASSWORD) == alice
     assert engine.applicants.authenticate(ALICE_ID.lower(), PASSWORD) == alice
@@ -95,8 +93,7 @@ def test_sign_in_by_mobile_or_id_number_refusals_alike_and_lockout(sqlite_engine
         engine.applicants.authenticate("13800138000", PASSWORD)
 
 
-def test_a_rating_waits_for_the_end_is_given_once_and_only_by_the_cases_own_applicant(sqlite_engine: Engine) -> None:
-    engine = sqlite_engine
+def test_a_rating_waits_for_the_end_is_given_once_and_only_by_the_cases_own_applicant(engine: Engine) -> None:
     alice, bob = register(engine), register(engine, BOB_ID, "13900139000")
     case_no = online_filing(engine, alice.id)
     assert [c.case_no for c in engine.applicants.cases_of(alice.id)] == [case_no]
@@ -164,8 +161,7 @@ def test_the_followup_limit_is_configured_from_1_to_15_working_days(tmp_path: Pa
     assert load_bureau(path).ratings.followup_days == 15
 
 
-def test_an_agents_cases_are_the_ones_it_applied_for_with_the_letter_of_entrustment(sqlite_engine: Engine) -> None:
-    engine = sqlite_engine
+def test_an_agents_cases_are_the_ones_it_applied_for_with_the_letter_of_entrustment(engine: Engine) -> None:
     carol = register(engine, CAROL_ID, "13700137000", kind="agent", name="代办员陈")
     draft = engine.applications.create(carol.id, FI, by_agent=carol.is_agent)
     engine.applications.save(carol.id, draft.id, dict(FI_APPLICANT))

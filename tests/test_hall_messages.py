@@ -44,8 +44,9 @@ def listed(page: str) -> list[tuple[str, str, str]]:
     return re.findall(r'data-message="(\d+)" data-kind="(\w+)" data-case-no="[^"]+" data-unread="(yes|no)"', page)
 
 
-def test_the_message_box_badge_and_the_sms_switch(app: Flask, client: FlaskClient) -> None:
-    engine: Engine = app.config["ENGINE"]
+def test_the_message_box_badge_and_the_sms_switch(any_app: Flask) -> None:
+    engine: Engine = any_app.config["ENGINE"]
+    client = any_app.test_client()
     alice = register(engine)
     register(engine, BOB_ID, "13700137000", name="李四")
     first, second = online_filing(engine, alice.id), online_filing(engine, alice.id)
@@ -102,9 +103,9 @@ def test_the_message_box_badge_and_the_sms_switch(app: Flask, client: FlaskClien
     assert engine.notifications.message(alice.id, newest.id).unread is False  # Bob's attempts changed nothing
 
 
-def test_the_apps_read_and_mark_their_messages(app: Flask) -> None:
-    engine: Engine = app.config["ENGINE"]
-    api = ApiClient(app.test_client())
+def test_the_apps_read_and_mark_their_messages(any_app: Flask) -> None:
+    engine: Engine = any_app.config["ENGINE"]
+    api = ApiClient(any_app.test_client())
     alice = register(engine)
     register(engine, BOB_ID, "13700137000", name="李四")
     case_no = online_filing(engine, alice.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from onewindow.engine import Engine
@@ -38,8 +39,9 @@ def accepted_case(engine: Engine) -> tuple[str, str]:
 ALL_CHECK = {"materials_received": ALL_FI_MATERIALS, "negative_list": False}
 
 
-def test_track_by_case_number_and_query_code(client: FlaskClient, sqlite_engine: Engine) -> None:
-    case_no, code = accepted_case(sqlite_engine)
+def test_track_by_case_number_and_query_code(any_app: Flask) -> None:
+    client = any_app.test_client()
+    case_no, code = accepted_case(any_app.config["ENGINE"])
     found = post(client, "/hall/track", {"case": case_no, "code": code.lower()})
     assert found.status_code == 200
     html = text(found)
@@ -53,8 +55,9 @@ def test_track_by_case_number_and_query_code(client: FlaskClient, sqlite_engine:
     assert by_link.status_code == 200 and 'id="progress"' in text(by_link)
 
 
-def test_a_wrong_code_and_an_unknown_case_get_the_same_answer(client: FlaskClient, sqlite_engine: Engine) -> None:
-    case_no, code = accepted_case(sqlite_engine)
+def test_a_wrong_code_and_an_unknown_case_get_the_same_answer(any_app: Flask) -> None:
+    client = any_app.test_client()
+    case_no, code = accepted_case(any_app.config["ENGINE"])
     wrong = "A" * 8 if code != "A" * 8 else "B" * 8
     token = csrf(client)
     answers = [
@@ -68,10 +71,10 @@ def test_a_wrong_code_and_an_unknown_case_get_the_same_answer(client: FlaskClien
     assert "办件编号或查询码不正确" in bodies[0] and 'id="progress"' not in bodies[0]
 
 
-def test_guessing_query_codes_is_throttled(sqlite_engine: Engine) -> None:
-    app = create_app({"ENGINE": sqlite_engine, "TESTING": True, "SECRET_KEY": "t", "TRACK_LIMIT_CASE": "3 per hour"})
+def test_guessing_query_codes_is_throttled(engine: Engine) -> None:
+    app = create_app({"ENGINE": engine, "TESTING": True, "SECRET_KEY": "t", "TRACK_LIMIT_CASE": "3 per hour"})
     client = app.test_client()
-    case_no, code = accepted_case(sqlite_engine)
+    case_no, code = accepted_case(engine)
     token = csrf(client)
     statuses = [
         client.post("/hall/track", data={"case": case_no, "code": f"WRONG{i:03d}", "csrf_token": token}).status_code
