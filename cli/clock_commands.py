@@ -246,6 +246,9 @@ def timers_run(app: AppContext, once: bool, interval: float, at: datetime | None
         for case_no in engine.case_ends.end_lapsed_supplements():  # 补正 deadline passed: 终止, with its notice
             click.echo(f"terminated: {case_no} (补正 deadline passed)")
             runner_log.info("case terminated", extra={"runner": "timers", "case_no": case_no})
+        for m in engine.absences.hand_over_started():  # AB岗: an absence's first day has come
+            click.echo(f"handed over: {m.case_no} {m.step} ({m.absent} away) → {m.to or 'its section, unclaimed'}")
+            runner_log.info("step handed over", extra={"runner": "timers", "case_no": m.case_no, "to": m.to or ""})
         for case_no in engine.case_clock.deem_accepted():  # 行政许可法 Art. 32: no notice in 5 working days
             click.echo(f"deemed accepted: {case_no} (no acceptance, refusal or notice within 5 working days)")
             runner_log.info("deemed accepted", extra={"runner": "timers", "case_no": case_no})

@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 a domain error (one line on stderr), 2 a usage error.
 from __future__ import annotations
 
 from . import (  # noqa: F401  (they register their commands)
+    absence_commands,
     apikey_commands,
     audit_commands,
     backup_commands,

@@ -53,10 +53,12 @@ from ._errors import (
     OnewindowError,
     PermissionDeniedError,
     Problem,
+    StaffAbsentError,
     ValidationError,
     WorkflowError,
 )
 from ._logs import configure_logging, json_formatter
+from ._services.absences import ABSENCE_PROBLEMS, Absence, HandedOver
 from ._services.access import LockoutPolicy, SecurityEvent, SessionPolicy, SignInResult
 from ._services.api_keys import API_SCOPES, ApiCaller, ApiKeyView, IssuedKey
 from ._services.api_tokens import ApplicantToken
@@ -137,6 +139,7 @@ from ._time.deadline_levels import DeadlineStatus
 from ._time.workcalendar import CHINA_TZ, Unit, WorkCalendar, load_overrides
 
 __all__ = [
+    "ABSENCE_PROBLEMS",
     "API_SCOPES",
     "APPEND_ONLY_TABLES",
     "APPLICANT_KINDS",
@@ -171,6 +174,7 @@ __all__ = [
     "SITE_PHOTOS",
     "SMS_SCHEMA",
     "WORKLIST_SORTS",
+    "Absence",
     "AdminRecord",
     "ApiCaller",
     "ApiKeyView",
@@ -232,6 +236,7 @@ __all__ = [
     "FolderStore",
     "FourEyesError",
     "Gauge",
+    "HandedOver",
     "HotlineView",
     "IncidentView",
     "IntakeResult",
@@ -292,6 +297,7 @@ __all__ = [
     "SignInResult",
     "SigningKeyView",
     "SimulationResult",
+    "StaffAbsentError",
     "SystemClock",
     "TaskPage",
     "TaskState",

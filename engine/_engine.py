@@ -12,6 +12,7 @@ from ._config.bureau import Bureau, load_bureau
 from ._config.file_limits import FileLimits
 from ._config.oversight import AUDIT_FILE, OversightSettings, load_oversight
 from ._documents.signing import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, RETIRED_DIR
+from ._services.absences import AbsenceService
 from ._services.access import AccessService
 from ._services.api_keys import ApiKeyService
 from ._services.api_tokens import ApiTokenService
@@ -152,6 +153,7 @@ class Engine:
         self.comments = CommentService(self.db, self.clock, self.runtime)  # 内部意见 in the case's history
         self.phrases = PhraseService(self.db, self.clock)  # 常用意见: a clerk's own and his section's
         self.saved_filters = SavedFilterService(self.db, self.clock)  # a user's named worklist filters
+        self.absences = AbsenceService(self.db, self.clock, self.runtime)  # AB岗: who covers a clerk away
         self.cases = CaseService(
             self.db,
             self.clock,

@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import ParamSpec, TypeVar
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "OnewindowError",
     "PermissionDeniedError",
     "Problem",
+    "StaffAbsentError",
     "ValidationError",
     "WorkflowError",
     "names_config_file",
@@ -241,3 +242,14 @@ class FourEyesError(PermissionDeniedError):
         self.case_no = case_no
         self.step = step
         self.done = done
+
+
+class StaffAbsentError(ConflictError):
+    """AB岗: ``username`` is away until ``until`` (inclusive), covered by ``backup``; he cannot claim a step nor
+    be given one until then, or until his absence is ended (销假)."""
+
+    def __init__(self, message: str, *, username: str, until: date, backup: str) -> None:
+        super().__init__(message, state="absent")
+        self.username = username
+        self.until = until
+        self.backup = backup

@@ -50,6 +50,7 @@ from .._states import EventKind, TaskState
 from .._store.db import Database
 from .._store.models import CaseRow, SectionRow, TaskRow, UserRow, UserSectionRow
 from .._time.clock import Clock
+from .absences import refuse_absent
 from .case_state import CASE_COLUMNS, CASES, CaseState
 from .four_eyes import check_four_eyes
 from .history import NewEvent
@@ -401,6 +402,7 @@ class TaskService:
                     f"task '{row.name}' ({task_id}) is already {row.state}", task_id=task_id, state=row.state
                 )
             if claim:
+                refuse_absent(session, user, self.clock.now(), what=f"claim task {task_id}")
                 owner = session.get(CaseRow, row.case_id)
                 assert owner is not None
                 check_four_eyes(
@@ -663,6 +665,7 @@ class TaskService:
                     raise ValidationError(
                         f"task '{row.name}'", [FieldError("assignee", f"'{to}' is not a member of {row.section_code}")]
                     )
+                refuse_absent(session, to, self.clock.now(), what=f"be given task {task_id}")
             self.runtime.lock_case(session, row.case_id)  # before the task's row, as in _set_claim
             previous, row.claimed_by = row.claimed_by, to or None
             why = reason.strip()
